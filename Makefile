@@ -1,0 +1,47 @@
+# The one entry point: `make demo` and `make test` do all set-up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEMO_DIR := var/demo
+DEMO_PEOPLE ?= 3000
+DEMO_SEED ?= 7
+
+.PHONY: demo test lint typecheck unit assets bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+viz/static/vendor/.done: tools/vendor_assets.py $(STAMP)
+	$(BIN)/python tools/vendor_assets.py
+	touch $@
+
+assets: viz/static/vendor/.done
+
+lint: $(STAMP)
+	$(BIN)/ruff check graph loaders server viz tests tools bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP) assets
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck unit
+
+demo: $(STAMP) assets
+	rm -rf $(DEMO_DIR)
+	$(BIN)/famgraph generate --out $(DEMO_DIR)/borough --people $(DEMO_PEOPLE) --seed $(DEMO_SEED)
+	$(BIN)/famgraph load --store $(DEMO_DIR)/store $(addprefix $(DEMO_DIR)/borough/,social_care early_help education health)
+	$(BIN)/famgraph serve --store $(DEMO_DIR)/store --mode demo \
+		--demo-person $$($(BIN)/famgraph demo-person --store $(DEMO_DIR)/store --borough $(DEMO_DIR)/borough)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var viz/static/vendor .pytest_cache .mypy_cache .ruff_cache

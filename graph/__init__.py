@@ -1,0 +1,1 @@
+"""The family-context graph: model, store protocol, backends and the questions it answers."""

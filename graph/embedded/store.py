@@ -1,0 +1,318 @@
+"""The embedded store: a networkx graph in memory for traversal, durable in SQLite."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from graph.embedded.durability import Durable
+from graph.errors import PersonNotFound, StoreError
+from graph.model import (
+    Address,
+    Edge,
+    HasRecord,
+    Household,
+    Involvement,
+    MemberOf,
+    Node,
+    Organisation,
+    ParentOf,
+    PartnerOf,
+    Person,
+    Practitioner,
+    RelatedTo,
+)
+from graph.normalise import name_tokens, normalise_postcode
+from graph.store import (
+    HOUSEHOLD_KIN_DEPTH,
+    GraphBatch,
+    HouseholdView,
+    InvolvementView,
+    KinGraph,
+    LoadLog,
+    SearchCriteria,
+)
+
+_KIN_EDGE_TYPES = frozenset({ParentOf.type, PartnerOf.type, RelatedTo.type})
+
+
+def _started_by(valid_from: date | None, day: date) -> bool:
+    return valid_from is None or valid_from <= day
+
+
+class EmbeddedStore:
+    """A store in one directory. Open it, ask it questions, write batches to it.
+
+    >>> import tempfile
+    >>> from graph.store import GraphBatch
+    >>> store = EmbeddedStore(Path(tempfile.mkdtemp()))
+    >>> store.write(GraphBatch(nodes=[Person(id="P1", given_names="Ann", family_name="Lee")]))
+    1
+    >>> store.people(["P1"])["P1"].display_name
+    'Ann Lee'
+    """
+
+    name = "embedded"
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self._durable = Durable(directory / "graph.sqlite")
+        self._lock = threading.RLock()
+        self._graph: Any = nx.MultiDiGraph()
+        self._by_label: dict[str, set[str]] = defaultdict(set)
+        self._by_nhs: dict[str, set[str]] = defaultdict(set)
+        self._by_name_token: dict[str, set[str]] = defaultdict(set)
+        self._by_birth_date: dict[date, set[str]] = defaultdict(set)
+        self._involvements_of: dict[str, set[str]] = defaultdict(set)
+        self._addresses_at_postcode: dict[str, set[str]] = defaultdict(set)
+        self._households_at: dict[str, set[str]] = defaultdict(set)
+        for node in self._durable.nodes():
+            self._put_node(node)
+        for edge in self._durable.edges():
+            self._put_edge(edge)
+
+    # --- writing -------------------------------------------------------------
+
+    def write(self, batch: GraphBatch) -> int:
+        with self._lock:
+            self._check_endpoints(batch)
+            seq = self._durable.commit(batch)
+            for node in batch.nodes:
+                self._put_node(node)
+            for edge in batch.edges:
+                self._put_edge(edge)
+            return seq
+
+    def _check_endpoints(self, batch: GraphBatch) -> None:
+        incoming = {node.id for node in batch.nodes}
+        for edge in batch.edges:
+            for end in (edge.src, edge.dst):
+                if end not in incoming and end not in self._graph:
+                    raise StoreError(f"{edge.type} edge {edge.key} names missing node {end!r}")
+
+    def _node(self, node_id: str) -> Any:
+        return self._graph.nodes[node_id]["obj"] if node_id in self._graph else None
+
+    def _put_node(self, node: Node) -> None:
+        old = self._node(node.id)
+        if old is not None:
+            self._unindex(old)
+        self._graph.add_node(node.id, obj=node)
+        self._index(node)
+
+    def _index(self, node: Node) -> None:
+        self._by_label[node.label].add(node.id)
+        if isinstance(node, Person):
+            if node.nhs_number:
+                self._by_nhs[node.nhs_number].add(node.id)
+            for token in name_tokens(node.given_names, node.family_name):
+                self._by_name_token[token].add(node.id)
+            if node.birth_date:
+                self._by_birth_date[node.birth_date].add(node.id)
+        elif isinstance(node, Involvement):
+            self._involvements_of[node.person_id].add(node.id)
+        elif isinstance(node, Address):
+            self._addresses_at_postcode[normalise_postcode(node.postcode)].add(node.id)
+        elif isinstance(node, Household):
+            self._households_at[node.address_id].add(node.id)
+
+    def _unindex(self, node: Node) -> None:
+        self._by_label[node.label].discard(node.id)
+        if isinstance(node, Person):
+            if node.nhs_number:
+                self._by_nhs[node.nhs_number].discard(node.id)
+            for token in name_tokens(node.given_names, node.family_name):
+                self._by_name_token[token].discard(node.id)
+            if node.birth_date:
+                self._by_birth_date[node.birth_date].discard(node.id)
+        elif isinstance(node, Involvement):
+            self._involvements_of[node.person_id].discard(node.id)
+        elif isinstance(node, Address):
+            self._addresses_at_postcode[normalise_postcode(node.postcode)].discard(node.id)
+        elif isinstance(node, Household):
+            self._households_at[node.address_id].discard(node.id)
+
+    def _put_edge(self, edge: Edge) -> None:
+        if isinstance(edge, HasRecord):
+            # A record belongs to one person at a time: moving it drops the old link.
+            for owner, _, key in list(self._graph.in_edges(edge.dst, keys=True)):
+                if key == edge.key:
+                    self._graph.remove_edge(owner, edge.dst, key)
+        self._graph.add_edge(edge.src, edge.dst, key=edge.key, obj=edge)
+
+    # --- reading -------------------------------------------------------------
+
+    def people(self, ids: Iterable[str]) -> dict[str, Person]:
+        with self._lock:
+            found = {}
+            for person_id in ids:
+                node = self._node(person_id)
+                if isinstance(node, Person):
+                    found[person_id] = node
+            return found
+
+    def _person(self, person_id: str) -> Person:
+        node = self._node(person_id)
+        if not isinstance(node, Person):
+            raise PersonNotFound(person_id)
+        return node
+
+    def record_owners(self, record_ids: Iterable[str]) -> dict[str, str]:
+        with self._lock:
+            owners = {}
+            for record_id in record_ids:
+                if record_id not in self._graph:
+                    continue
+                for owner, _, data in self._graph.in_edges(record_id, data=True):
+                    if isinstance(data["obj"], HasRecord):
+                        owners[record_id] = owner
+            return owners
+
+    def _edges_of(self, node_id: str) -> Iterable[Edge]:
+        for _, _, data in self._graph.out_edges(node_id, data=True):
+            yield data["obj"]
+        for _, _, data in self._graph.in_edges(node_id, data=True):
+            yield data["obj"]
+
+    def kin(self, person_id: str, depth: int, as_of: date) -> KinGraph:
+        with self._lock:
+            subject = self._person(person_id)
+            people: dict[str, Person] = {subject.id: subject}
+            parents: dict[str, ParentOf] = {}
+            partners: dict[str, PartnerOf] = {}
+            related: dict[str, RelatedTo] = {}
+            frontier = deque([(subject.id, 0)])
+            while frontier:
+                current, steps = frontier.popleft()
+                if steps >= depth:
+                    continue
+                for edge in self._edges_of(current):
+                    if edge.type not in _KIN_EDGE_TYPES:
+                        continue
+                    assert isinstance(edge, ParentOf | PartnerOf | RelatedTo)
+                    if not _started_by(edge.valid_from, as_of):
+                        continue
+                    other = edge.dst if edge.src == current else edge.src
+                    person = self._node(other)
+                    if not isinstance(person, Person) or _born_after(person, as_of):
+                        continue
+                    if isinstance(edge, ParentOf):
+                        parents[edge.key] = edge
+                    elif isinstance(edge, PartnerOf):
+                        partners[edge.key] = edge
+                    else:
+                        related[edge.key] = edge
+                    if other not in people:
+                        people[other] = person
+                        frontier.append((other, steps + 1))
+            return KinGraph(
+                subject_id=subject.id,
+                people=people,
+                parents=tuple(parents.values()),
+                partners=tuple(partners.values()),
+                related=tuple(related.values()),
+            )
+
+    def household(self, person_id: str, as_of: date) -> HouseholdView:
+        with self._lock:
+            self._person(person_id)
+            memberships = [
+                edge
+                for edge in self._edges_of(person_id)
+                if isinstance(edge, MemberOf) and edge.src == person_id and edge.current_on(as_of)
+            ]
+            kin = self.kin(person_id, HOUSEHOLD_KIN_DEPTH, as_of)
+            if not memberships:
+                return HouseholdView(person_id, as_of, None, None, (), kin)
+            latest = max(memberships, key=lambda m: m.valid_from or date.min)
+            household = self._node(latest.dst)
+            assert isinstance(household, Household)
+            address = self._node(household.address_id)
+            members = tuple(
+                data["obj"]
+                for _, _, data in self._graph.in_edges(household.id, data=True)
+                if isinstance(data["obj"], MemberOf) and data["obj"].current_on(as_of)
+            )
+            people = dict(kin.people)
+            for member in members:
+                person = self._node(member.src)
+                if isinstance(person, Person):
+                    people.setdefault(member.src, person)
+            kin = KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related)
+            return HouseholdView(
+                person_id,
+                as_of,
+                household,
+                address if isinstance(address, Address) else None,
+                members,
+                kin,
+            )
+
+    def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
+        with self._lock:
+            views = []
+            for person_id in person_ids:
+                for involvement_id in sorted(self._involvements_of.get(person_id, ())):
+                    involvement = self._node(involvement_id)
+                    assert isinstance(involvement, Involvement)
+                    if not involvement.active_on(as_of):
+                        continue
+                    organisation = self._node(involvement.organisation_id or "")
+                    lead = self._node(involvement.lead_id or "")
+                    views.append(
+                        InvolvementView(
+                            involvement,
+                            organisation if isinstance(organisation, Organisation) else None,
+                            lead if isinstance(lead, Practitioner) else None,
+                        )
+                    )
+            return views
+
+    def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
+        with self._lock:
+            found: set[str] = set()
+            if criteria.nhs_number:
+                found |= self._by_nhs.get(criteria.nhs_number, set())
+            if criteria.name:
+                for token in name_tokens(criteria.name):
+                    found |= self._by_name_token.get(token, set())
+            if criteria.birth_date:
+                found |= self._by_birth_date.get(criteria.birth_date, set())
+            if criteria.postcode:
+                found |= self._people_at_postcode(normalise_postcode(criteria.postcode))
+            people = [self._node(person_id) for person_id in sorted(found)]
+            return [p for p in people if isinstance(p, Person)][: max(limit, 0)]
+
+    def _people_at_postcode(self, postcode: str) -> set[str]:
+        found = set()
+        for address_id in self._addresses_at_postcode.get(postcode, ()):
+            for household_id in self._households_at.get(address_id, ()):
+                for member, _, data in self._graph.in_edges(household_id, data=True):
+                    if isinstance(data["obj"], MemberOf):
+                        found.add(member)
+        return found
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            totals = {label: len(ids) for label, ids in self._by_label.items() if ids}
+            for _, _, data in self._graph.edges(data=True):
+                totals[data["obj"].type] = totals.get(data["obj"].type, 0) + 1
+            return totals
+
+    def load_logs(self) -> list[LoadLog]:
+        with self._lock:
+            return self._durable.load_logs()
+
+    def close(self) -> None:
+        self._durable.close()
+
+
+def _born_after(person: Person, day: date) -> bool:
+    return person.birth_date is not None and person.birth_date > day

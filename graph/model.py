@@ -1,0 +1,460 @@
+"""Node and edge types of the family-context graph, validated when built."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar, TypeAlias
+
+from graph.errors import InvalidGraphData
+
+
+class Sensitivity(enum.StrEnum):
+    NORMAL = "normal"
+    SENSITIVE = "sensitive"
+    RESTRICTED = "restricted"
+
+
+class Sex(enum.StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    UNKNOWN = "unknown"
+
+
+class ParentKind(enum.StrEnum):
+    BIRTH = "birth"
+    ADOPTIVE = "adoptive"
+    STEP = "step"
+    FOSTER = "foster"
+    SPECIAL_GUARDIAN = "special_guardian"
+    UNKNOWN = "unknown"
+
+
+class PartnerKind(enum.StrEnum):
+    PARTNER = "partner"
+    SPOUSE = "spouse"
+
+
+class PartnerStatus(enum.StrEnum):
+    CURRENT = "current"
+    SEPARATED = "separated"
+    DIVORCED = "divorced"
+    ENDED = "ended"
+
+
+class ServiceLevel(enum.StrEnum):
+    UNIVERSAL = "universal"
+    TARGETED = "targeted"
+    SPECIALIST = "specialist"
+    STATUTORY = "statutory"
+
+
+class EmotionalKind(enum.StrEnum):
+    CLOSE = "close"
+    CONFLICT = "conflict"
+    HOSTILE = "hostile"
+    ABUSE = "abuse"
+    CUT_OFF = "cut_off"
+
+
+def _require(condition: bool, kind: str, field_name: str, reason: str) -> None:
+    if not condition:
+        raise InvalidGraphData(kind=kind, field=field_name, reason=reason)
+
+
+def _check_period(kind: str, start: date | None, end: date | None) -> None:
+    if start is not None and end is not None:
+        _require(start <= end, kind, "valid_to", "ends before it starts")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """One source record that asserted a fact: which system, which local id."""
+
+    system: str
+    record_id: str
+
+    def __post_init__(self) -> None:
+        _require(bool(self.system), "SourceRef", "system", "is empty")
+        _require(bool(self.record_id), "SourceRef", "record_id", "is empty")
+
+    @property
+    def key(self) -> str:
+        return f"{self.system}/{self.record_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A value one source asserted about a person, kept so disagreements can be shown."""
+
+    field: str
+    value: str
+    source: SourceRef
+
+
+# --- nodes -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """One resolved human. `id` is stable across reloads while any of its records remain."""
+
+    label: ClassVar[str] = "Person"
+    id: str
+    given_names: str
+    family_name: str
+    sex: Sex = Sex.UNKNOWN
+    birth_date: date | None = None
+    death_date: date | None = None
+    nhs_number: str | None = None
+    upn: str | None = None
+    sources: tuple[SourceRef, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+    def __post_init__(self) -> None:
+        _require(bool(self.id), "Person", "id", "is empty")
+        if self.birth_date and self.death_date:
+            _require(self.birth_date <= self.death_date, "Person", "death_date", "before birth")
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(part for part in (self.given_names, self.family_name) if part)
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - int(before_birthday)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRecord:
+    """One record in one source system, as extracted."""
+
+    label: ClassVar[str] = "SourceRecord"
+    id: str
+    system: str
+    local_id: str
+    extract_date: date | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+    def __post_init__(self) -> None:
+        _require(bool(self.system), "SourceRecord", "system", "is empty")
+        _require(bool(self.local_id), "SourceRecord", "local_id", "is empty")
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    label: ClassVar[str] = "Address"
+    id: str
+    line1: str
+    line2: str = ""
+    town: str = ""
+    postcode: str = ""
+    uprn: str | None = None
+    sources: tuple[SourceRef, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+    @property
+    def one_line(self) -> str:
+        return ", ".join(
+            part for part in (self.line1, self.line2, self.town, self.postcode) if part
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    """The people resident at one address; membership lives on `MemberOf` edges."""
+
+    label: ClassVar[str] = "Household"
+    id: str
+    address_id: str
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    label: ClassVar[str] = "Organisation"
+    id: str
+    name: str
+    kind: str = "team"
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Practitioner:
+    label: ClassVar[str] = "Practitioner"
+    id: str
+    name: str
+    role: str = ""
+    team: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Involvement:
+    """A service episode about one person, delivered by an organisation, led by a practitioner."""
+
+    label: ClassVar[str] = "Involvement"
+    id: str
+    person_id: str
+    service: str
+    level: ServiceLevel
+    start: date
+    end: date | None = None
+    status: str = "open"
+    reason: str = ""
+    organisation_id: str | None = None
+    lead_id: str | None = None
+    sources: tuple[SourceRef, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+    def __post_init__(self) -> None:
+        _require(bool(self.service), "Involvement", "service", "is empty")
+        _check_period("Involvement", self.start, self.end)
+
+    def active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    label: ClassVar[str] = "Event"
+    id: str
+    person_id: str
+    date: date
+    type: str
+    summary: str = ""
+    sources: tuple[SourceRef, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+
+@dataclass(frozen=True, slots=True)
+class RiskIndicator:
+    label: ClassVar[str] = "RiskIndicator"
+    id: str
+    person_id: str
+    kind: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+    sources: tuple[SourceRef, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.SENSITIVE
+
+
+Node: TypeAlias = (
+    Person
+    | SourceRecord
+    | Address
+    | Household
+    | Organisation
+    | Practitioner
+    | Involvement
+    | Event
+    | RiskIndicator
+)
+
+# --- edges -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ParentOf:
+    type: ClassVar[str] = "PARENT_OF"
+    src: str
+    dst: str
+    kind: ParentKind = ParentKind.UNKNOWN
+    parental_responsibility: bool | None = None
+    valid_from: date | None = None
+    valid_to: date | None = None
+    sources: tuple[SourceRef, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+    def __post_init__(self) -> None:
+        _require(self.src != self.dst, "ParentOf", "dst", "a person cannot be their own parent")
+        _check_period("ParentOf", self.valid_from, self.valid_to)
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.src}:{self.dst}:{self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerOf:
+    """Stored once per couple, with `src` < `dst`, so the pair has one key."""
+
+    type: ClassVar[str] = "PARTNER_OF"
+    src: str
+    dst: str
+    kind: PartnerKind = PartnerKind.PARTNER
+    status: PartnerStatus = PartnerStatus.CURRENT
+    valid_from: date | None = None
+    valid_to: date | None = None
+    sources: tuple[SourceRef, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+    def __post_init__(self) -> None:
+        _require(self.src != self.dst, "PartnerOf", "dst", "a person cannot partner themselves")
+        _require(self.src < self.dst, "PartnerOf", "src", "couples are stored with src < dst")
+        _check_period("PartnerOf", self.valid_from, self.valid_to)
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.src}:{self.dst}:{self.valid_from}"
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedTo:
+    type: ClassVar[str] = "RELATED_TO"
+    src: str
+    dst: str
+    kind: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+    sources: tuple[SourceRef, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.src}:{self.dst}:{self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class Emotional:
+    type: ClassVar[str] = "EMOTIONAL"
+    src: str
+    dst: str
+    kind: EmotionalKind
+    valid_from: date | None = None
+    valid_to: date | None = None
+    sources: tuple[SourceRef, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.SENSITIVE
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.src}:{self.dst}:{self.kind}"
+
+
+@dataclass(frozen=True, slots=True)
+class HasRecord:
+    type: ClassVar[str] = "HAS_RECORD"
+    src: str
+    dst: str
+    probability: float = 1.0
+    decided_by: str = "rule"
+
+    def __post_init__(self) -> None:
+        _require(0.0 <= self.probability <= 1.0, "HasRecord", "probability", "outside 0..1")
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.dst}"  # a record belongs to one person at a time
+
+
+@dataclass(frozen=True, slots=True)
+class MemberOf:
+    """A person resident in a household from `valid_from` until `valid_to` (null: still there)."""
+
+    type: ClassVar[str] = "MEMBER_OF"
+    src: str
+    dst: str
+    valid_from: date | None = None
+    valid_to: date | None = None
+    sources: tuple[SourceRef, ...] = ()
+    sensitivity: Sensitivity = Sensitivity.NORMAL
+
+    def __post_init__(self) -> None:
+        _check_period("MemberOf", self.valid_from, self.valid_to)
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.src}:{self.dst}:{self.valid_from}"
+
+    def current_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+Edge: TypeAlias = ParentOf | PartnerOf | RelatedTo | Emotional | HasRecord | MemberOf
+
+NODE_TYPES: dict[str, type[Any]] = {
+    cls.label: cls
+    for cls in (
+        Person,
+        SourceRecord,
+        Address,
+        Household,
+        Organisation,
+        Practitioner,
+        Involvement,
+        Event,
+        RiskIndicator,
+    )
+}
+EDGE_TYPES: dict[str, type[Any]] = {
+    cls.type: cls for cls in (ParentOf, PartnerOf, RelatedTo, Emotional, HasRecord, MemberOf)
+}
+
+
+def couple(a: str, b: str) -> tuple[str, str]:
+    """The (src, dst) order a `PartnerOf` edge stores a couple in."""
+    return (a, b) if a < b else (b, a)
+
+
+# --- codec: plain JSON-ready dicts, shared by every store ------------------
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, SourceRef):
+        return [value.system, value.record_id]
+    if isinstance(value, Claim):
+        return [value.field, value.value, value.source.system, value.source.record_id]
+    if isinstance(value, tuple | list):
+        return [_encode_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _encode_value(item) for key, item in value.items()}
+    return value
+
+
+def encode(item: Node | Edge) -> dict[str, Any]:
+    """A node or edge as a JSON-ready dict (its label or type is not included)."""
+    return {f.name: _encode_value(getattr(item, f.name)) for f in dataclasses.fields(item)}
+
+
+def _decode_field(cls: type[Any], name: str, raw: Any) -> Any:
+    if raw is None:
+        return None
+    hint = cls.__dataclass_fields__[name].type
+    text = hint if isinstance(hint, str) else getattr(hint, "__name__", "")
+    if "tuple[SourceRef" in text:
+        return tuple(SourceRef(*pair) for pair in raw)
+    if "tuple[Claim" in text:
+        return tuple(Claim(f, v, SourceRef(s, r)) for f, v, s, r in raw)
+    if text.startswith("date"):
+        return date.fromisoformat(raw)
+    for enum_type in (
+        Sensitivity,
+        Sex,
+        ParentKind,
+        PartnerKind,
+        PartnerStatus,
+        ServiceLevel,
+        EmotionalKind,
+    ):
+        if text == enum_type.__name__:
+            return enum_type(raw)
+    return raw
+
+
+def decode(cls: type[Any], data: dict[str, Any]) -> Any:
+    """Rebuild a node or edge of type `cls` from `encode`'s output."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: _decode_field(cls, k, v) for k, v in data.items() if k in names})

@@ -1,0 +1,44 @@
+"""Normal forms of names, postcodes and identifiers, shared by stores, loaders and questions."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_LETTERS = re.compile(r"[^a-z]+")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents removed, so `Zoë` and `ZOE` compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def name_tokens(*parts: str) -> list[str]:
+    """The words of a name, folded, split on spaces, hyphens and apostrophes.
+
+    >>> name_tokens("Mary-Jane", "O'Neill")
+    ['mary', 'jane', 'o', 'neill']
+    """
+    tokens: list[str] = []
+    for part in parts:
+        tokens.extend(t for t in _NON_LETTERS.split(fold(part or "")) if t)
+    return tokens
+
+
+def normalise_name(*parts: str) -> str:
+    """One comparable string for a name: folded words joined by single spaces."""
+    return " ".join(name_tokens(*parts))
+
+
+def normalise_postcode(text: str) -> str:
+    """Upper case, one space before the inward code: ` eb14qt ` becomes `EB1 4QT`.
+
+    >>> normalise_postcode(" eb14qt ")
+    'EB1 4QT'
+    """
+    compact = _SPACES.sub("", text or "").upper()
+    if len(compact) < 5:
+        return compact
+    return f"{compact[:-3]} {compact[-3:]}"

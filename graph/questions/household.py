@@ -1,0 +1,57 @@
+"""Who lives with this person on a date, and how each of them is related to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from graph.model import Address, Person
+from graph.questions import resolve_as_of
+from graph.questions.kinship import describe_all
+from graph.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdMember:
+    person: Person
+    relationship: str
+    since: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdAnswer:
+    """`address` is None when no source places the subject anywhere on `as_of`."""
+
+    subject: Person
+    as_of: date
+    household_id: str | None
+    address: Address | None
+    members: tuple[HouseholdMember, ...]
+
+
+def household_of(store: Store, person_id: str, as_of: date | None = None) -> HouseholdAnswer:
+    """The people living with `person_id` on `as_of` (default today), the subject left out.
+
+    Members are ordered adults first, oldest first, so a worker reads the carers first.
+
+    Raises
+    ------
+    PersonNotFound : the store holds no person with that id
+    """
+    day = resolve_as_of(as_of)
+    view = store.household(person_id, day)
+    subject = view.kin.people[person_id]
+    others = [m.src for m in view.members if m.src != person_id and m.src in view.kin.people]
+    words = describe_all(view.kin, person_id, others, day)
+    since = {m.src: m.valid_from for m in view.members}
+    members = [
+        HouseholdMember(view.kin.people[other], words[other], since[other]) for other in others
+    ]
+    members.sort(key=lambda m: (m.person.birth_date or date.max, m.person.id))
+    return HouseholdAnswer(
+        subject=subject,
+        as_of=day,
+        household_id=view.household.id if view.household else None,
+        address=view.address,
+        members=tuple(members),
+    )

@@ -1,0 +1,57 @@
+"""Which services are engaged with a child, their household or their wider family."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date
+
+from graph.errors import PersonNotFound
+from graph.questions import resolve_as_of
+from graph.questions.household import household_of
+from graph.questions.kinship import describe_all
+from graph.store import InvolvementView, Store
+
+# Family scope reaches grandparents, aunts, uncles and half-siblings in other homes.
+FAMILY_SCOPE_DEPTH = 2
+
+
+class Scope(enum.StrEnum):
+    CHILD = "child"
+    HOUSEHOLD = "household"
+    FAMILY = "family"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEngaged:
+    """One open involvement, with who it is about and how they are related to the subject."""
+
+    person_id: str
+    relationship: str
+    view: InvolvementView
+
+
+def services_engaged(
+    store: Store, person_id: str, scope: Scope = Scope.CHILD, as_of: date | None = None
+) -> list[ServiceEngaged]:
+    """Involvements open on `as_of` about the subject and, by scope, the people around them.
+
+    Raises
+    ------
+    PersonNotFound : the store holds no person with that id
+    """
+    day = resolve_as_of(as_of)
+    if not store.people([person_id]):
+        raise PersonNotFound(person_id)
+    words: dict[str, str] = {person_id: "self"}
+    if scope in (Scope.HOUSEHOLD, Scope.FAMILY):
+        for member in household_of(store, person_id, day).members:
+            words[member.person.id] = member.relationship
+    if scope is Scope.FAMILY:
+        kin = store.kin(person_id, FAMILY_SCOPE_DEPTH, day)
+        others = [p for p in kin.people if p not in words]
+        words.update(describe_all(kin, person_id, others, day))
+    views = store.involvements(list(words), day)
+    return [
+        ServiceEngaged(v.involvement.person_id, words[v.involvement.person_id], v) for v in views
+    ]

@@ -1,0 +1,158 @@
+"""The store protocol every backend implements, and the shapes its answers come in.
+
+The protocol speaks the family-context questions (household, family, services,
+search candidates) so that each backend can answer one in a single round trip.
+Wording, scoping and defaults live once in `graph.questions`, above the protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol, runtime_checkable
+
+from graph.model import (
+    Address,
+    Edge,
+    Household,
+    Involvement,
+    MemberOf,
+    Node,
+    Organisation,
+    ParentOf,
+    PartnerOf,
+    Person,
+    Practitioner,
+    RelatedTo,
+)
+
+# Family steps from the subject that name every household member we have words for:
+# grandparent (2 up), parent's partner (1 up, 1 across), cousin (2 up, 2 down).
+HOUSEHOLD_KIN_DEPTH = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A source row kept out of the graph (or a value dropped from one), where it was and why."""
+
+    file: str
+    row: int
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoadLog:
+    """What one load read, wrote and rejected; stored in the same transaction as its batch."""
+
+    source: str
+    read: int
+    loaded: int
+    quarantined: int
+    rejections: tuple[Rejection, ...] = ()
+    warnings: tuple[Rejection, ...] = ()
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        return self.read == self.loaded + self.quarantined
+
+
+@dataclass(slots=True)
+class GraphBatch:
+    """Nodes and edges written all together or not at all; later items replace same-id ones."""
+
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    log: LoadLog | None = None
+
+    def __len__(self) -> int:
+        return len(self.nodes) + len(self.edges)
+
+
+@dataclass(frozen=True, slots=True)
+class KinGraph:
+    """People within some steps of a subject over family edges, with the edges among them."""
+
+    subject_id: str
+    people: Mapping[str, Person]
+    parents: tuple[ParentOf, ...] = ()
+    partners: tuple[PartnerOf, ...] = ()
+    related: tuple[RelatedTo, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdView:
+    """The household a subject lived in on `as_of`: its address, residents and their kin."""
+
+    subject_id: str
+    as_of: date
+    household: Household | None
+    address: Address | None
+    members: tuple[MemberOf, ...]
+    kin: KinGraph
+
+
+@dataclass(frozen=True, slots=True)
+class InvolvementView:
+    involvement: Involvement
+    organisation: Organisation | None
+    lead: Practitioner | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchCriteria:
+    name: str | None = None
+    birth_date: date | None = None
+    postcode: str | None = None
+    nhs_number: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.name or self.birth_date or self.postcode or self.nhs_number)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What every backend provides. Reads never return a partial write."""
+
+    name: str
+
+    def write(self, batch: GraphBatch) -> int:
+        """Write the whole batch atomically and durably; return its sequence number."""
+        ...
+
+    def people(self, ids: Iterable[str]) -> dict[str, Person]:
+        """The people with these ids; ids the store does not hold are left out."""
+        ...
+
+    def record_owners(self, record_ids: Iterable[str]) -> dict[str, str]:
+        """For source-record node ids, the id of the person each belongs to now."""
+        ...
+
+    def household(self, person_id: str, as_of: date) -> HouseholdView:
+        """The subject's household on `as_of`, with a kin graph deep enough to name members."""
+        ...
+
+    def kin(self, person_id: str, depth: int, as_of: date) -> KinGraph:
+        """People within `depth` family steps of the subject, over edges valid on `as_of`."""
+        ...
+
+    def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
+        """Service episodes about these people that were open on `as_of`."""
+        ...
+
+    def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
+        """People who might match; ranking is the caller's job."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """How many nodes of each label and edges of each type the store holds."""
+        ...
+
+    def load_logs(self) -> list[LoadLog]:
+        """Every committed load's counts and rejections, oldest first."""
+        ...
+
+    def close(self) -> None: ...

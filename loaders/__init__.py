@@ -1,0 +1,1 @@
+"""Source formats, validation, quarantine, identity resolution and the synthetic borough."""

@@ -1,0 +1,349 @@
+"""Turns validated records and an identity resolution into one batch of nodes and edges."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from graph.model import (
+    Address,
+    Claim,
+    Edge,
+    Event,
+    HasRecord,
+    Household,
+    Involvement,
+    MemberOf,
+    Node,
+    Organisation,
+    ParentKind,
+    ParentOf,
+    PartnerKind,
+    PartnerOf,
+    PartnerStatus,
+    Person,
+    Practitioner,
+    RelatedTo,
+    Sensitivity,
+    ServiceLevel,
+    Sex,
+    SourceRecord,
+    SourceRef,
+    couple,
+)
+from graph.normalise import normalise_name
+from graph.store import GraphBatch, Store
+from loaders.identity import Resolution, record_node_id
+from loaders.quarantine import Quarantine
+from loaders.records import AddressPeriod, Extract, InvolvementRecord, PersonRecord, Where
+
+PARENT_KINDS = {
+    "mother": ParentKind.BIRTH,
+    "father": ParentKind.BIRTH,
+    "parent": ParentKind.UNKNOWN,
+    "step_parent": ParentKind.STEP,
+    "adoptive_parent": ParentKind.ADOPTIVE,
+    "foster_carer": ParentKind.FOSTER,
+    "special_guardian": ParentKind.SPECIAL_GUARDIAN,
+}
+PARTNER_KINDS = {
+    "partner": PartnerKind.PARTNER,
+    "spouse": PartnerKind.SPOUSE,
+    "ex_partner": PartnerKind.PARTNER,
+}
+CLAIM_FIELDS = (
+    "given_names",
+    "family_name",
+    "other_names",
+    "sex",
+    "birth_date",
+    "death_date",
+    "nhs_number",
+    "upn",
+    "postcode",
+)
+
+
+def _digest(*parts: str, length: int = 16) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def address_id(period: AddressPeriod) -> str:
+    if period.uprn:
+        return f"A:uprn:{period.uprn}"
+    return f"A:{_digest(normalise_name(period.line1), period.postcode)}"
+
+
+@dataclass(slots=True)
+class _Batch:
+    """Nodes and edges keyed by id, so repeats within one load merge instead of doubling."""
+
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: dict[str, Edge] = field(default_factory=dict)
+    loaded: int = 0
+
+    def node(self, node: Node) -> None:
+        self.nodes[node.id] = node
+
+    def edge(self, edge: Edge) -> None:
+        earlier = self.edges.get(edge.key)
+        if (
+            earlier is not None
+            and not isinstance(edge, HasRecord | None)
+            and not isinstance(earlier, HasRecord)
+        ):
+            merged = sorted(set(earlier.sources) | set(edge.sources), key=lambda s: s.key)
+            edge = replace(edge, sources=tuple(merged))
+        self.edges[edge.key] = edge
+
+
+def assemble(
+    extract: Extract, resolution: Resolution, store: Store, quarantine: Quarantine
+) -> tuple[GraphBatch, int]:
+    """The batch for one load, and how many rows it holds; unusable rows are quarantined."""
+    out = _Batch()
+    owners = _owners(extract, resolution, store)
+    _people(extract.people, resolution, store, out)
+    for period in extract.addresses:
+        person_id = owners.get(f"{period.system}/{period.record_id}")
+        if person_id is None:
+            _orphan(quarantine, period.where, "record_id")
+            continue
+        _residence(out, person_id, period)
+        out.loaded += 1
+    for rel in extract.relationships:
+        source = owners.get(f"{rel.system}/{rel.from_record_id}")
+        target = owners.get(f"{rel.system}/{rel.to_record_id}")
+        if source is None or target is None:
+            _orphan(quarantine, rel.where, "from_record_id" if source is None else "to_record_id")
+            continue
+        if source == target:
+            quarantine.reject(
+                rel.where.file,
+                rel.where.row,
+                "to_record_id",
+                "both records belong to the same person",
+            )
+            continue
+        out.edge(
+            _relationship(
+                rel.kind,
+                source,
+                target,
+                rel.valid_from,
+                rel.valid_to,
+                SourceRef(rel.system, rel.from_record_id),
+            )
+        )
+        out.loaded += 1
+    for inv in extract.involvements:
+        person_id = owners.get(f"{inv.system}/{inv.record_id}")
+        if person_id is None:
+            _orphan(quarantine, inv.where, "record_id")
+            continue
+        _involvement(out, person_id, inv)
+        out.loaded += 1
+    for ev in extract.events:
+        person_id = owners.get(f"{ev.system}/{ev.record_id}")
+        if person_id is None:
+            _orphan(quarantine, ev.where, "record_id")
+            continue
+        event_id = _digest(ev.system, ev.record_id, ev.date.isoformat(), ev.type, ev.summary)
+        out.node(
+            Event(
+                id=f"E:{event_id}",
+                person_id=person_id,
+                date=ev.date,
+                type=ev.type,
+                summary=ev.summary,
+                sources=(SourceRef(ev.system, ev.record_id),),
+                sensitivity=Sensitivity(ev.sensitivity),
+            )
+        )
+        out.loaded += 1
+    batch = GraphBatch(nodes=list(out.nodes.values()), edges=list(out.edges.values()))
+    return batch, out.loaded
+
+
+def _orphan(quarantine: Quarantine, where: Where, field_name: str) -> None:
+    quarantine.reject(
+        where.file, where.row, field_name, "names no person record in this load or in the store"
+    )
+
+
+def _owners(extract: Extract, resolution: Resolution, store: Store) -> dict[str, str]:
+    """Person id of every record key this load refers to, from this load or earlier ones."""
+    owners = dict(resolution.person_of)
+    referenced = {f"{a.system}/{a.record_id}" for a in extract.addresses}
+    referenced |= {f"{r.system}/{r.from_record_id}" for r in extract.relationships}
+    referenced |= {f"{r.system}/{r.to_record_id}" for r in extract.relationships}
+    referenced |= {f"{i.system}/{i.record_id}" for i in extract.involvements}
+    referenced |= {f"{e.system}/{e.record_id}" for e in extract.events}
+    missing = referenced - owners.keys()
+    found = store.record_owners(record_node_id(key) for key in missing)
+    owners.update({node_id.removeprefix("R:"): person for node_id, person in found.items()})
+    return owners
+
+
+def _claims(record: PersonRecord) -> list[Claim]:
+    source = SourceRef(record.system, record.record_id)
+    values = {
+        "given_names": record.given_names,
+        "family_name": record.family_name,
+        "other_names": record.other_names,
+        "sex": record.sex if record.sex != "unknown" else "",
+        "birth_date": record.birth_date.isoformat() if record.birth_date else "",
+        "death_date": record.death_date.isoformat() if record.death_date else "",
+        "nhs_number": record.nhs_number or "",
+        "upn": record.upn or "",
+        "postcode": record.address.postcode if record.address else "",
+    }
+    return [Claim(name, value, source) for name, value in values.items() if value]
+
+
+def _best(claims: Iterable[Claim], name: str) -> str | None:
+    """The value most sources assert; ties go to the smallest value, so reruns agree."""
+    votes = Counter(c.value for c in claims if c.field == name)
+    if not votes:
+        return None
+    return min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
+
+
+def _people(records: list[PersonRecord], resolution: Resolution, store: Store, out: _Batch) -> None:
+    reloaded = {SourceRef(r.system, r.record_id) for r in records}
+    by_person: dict[str, list[PersonRecord]] = defaultdict(list)
+    for record in records:
+        by_person[resolution.person_of[record.key]].append(record)
+    existing = store.people(by_person)
+    for person_id, mine in by_person.items():
+        kept = (
+            [c for c in existing[person_id].claims if c.source not in reloaded]
+            if person_id in existing
+            else []
+        )
+        claims = sorted(
+            kept + [c for r in mine for c in _claims(r)], key=lambda c: (c.field, c.source.key)
+        )
+        sources = sorted(
+            {c.source for c in claims} | {SourceRef(r.system, r.record_id) for r in mine},
+            key=lambda s: s.key,
+        )
+        birth, death = _best(claims, "birth_date"), _best(claims, "death_date")
+        if birth and death and death < birth:
+            death = None
+        out.node(
+            Person(
+                id=person_id,
+                given_names=_best(claims, "given_names") or "",
+                family_name=_best(claims, "family_name") or "",
+                sex=Sex(_best(claims, "sex") or "unknown"),
+                birth_date=date.fromisoformat(birth) if birth else None,
+                death_date=date.fromisoformat(death) if death else None,
+                nhs_number=_best(claims, "nhs_number"),
+                upn=_best(claims, "upn"),
+                sources=tuple(sources),
+                claims=tuple(claims),
+            )
+        )
+        for record in mine:
+            node_id = record_node_id(record.key)
+            out.node(
+                SourceRecord(
+                    id=node_id,
+                    system=record.system,
+                    local_id=record.record_id,
+                    fields={c.field: c.value for c in _claims(record)},
+                )
+            )
+            out.edge(
+                HasRecord(
+                    person_id,
+                    node_id,
+                    resolution.probability[record.key],
+                    resolution.decided_by[record.key],
+                )
+            )
+            if record.address is not None:
+                _residence(out, person_id, record.address)
+            out.loaded += 1
+
+
+def _residence(out: _Batch, person_id: str, period: AddressPeriod) -> None:
+    sensitivity = Sensitivity.RESTRICTED if period.restricted else Sensitivity.NORMAL
+    source = SourceRef(period.system, period.record_id)
+    place = address_id(period)
+    earlier = out.nodes.get(place)
+    if isinstance(earlier, Address) and earlier.sensitivity is Sensitivity.RESTRICTED:
+        sensitivity = Sensitivity.RESTRICTED  # once any source says restricted, it stays so
+    out.node(
+        Address(
+            id=place,
+            line1=period.line1,
+            line2=period.line2,
+            town=period.town,
+            postcode=period.postcode,
+            uprn=period.uprn,
+            sources=(source,),
+            sensitivity=sensitivity,
+        )
+    )
+    household = f"H:{place.removeprefix('A:')}"
+    out.node(Household(id=household, address_id=place, sensitivity=sensitivity))
+    out.edge(
+        MemberOf(person_id, household, period.valid_from, period.valid_to, (source,), sensitivity)
+    )
+
+
+def _relationship(
+    kind: str, source: str, target: str, start: date | None, end: date | None, ref: SourceRef
+) -> Edge:
+    if kind in PARENT_KINDS:
+        return ParentOf(source, target, PARENT_KINDS[kind], None, start, end, (ref,))
+    if kind in PARTNER_KINDS:
+        ended = kind == "ex_partner" or end is not None
+        a, b = couple(source, target)
+        return PartnerOf(
+            a,
+            b,
+            PARTNER_KINDS[kind],
+            PartnerStatus.ENDED if ended else PartnerStatus.CURRENT,
+            start,
+            end,
+            (ref,),
+        )
+    return RelatedTo(source, target, kind, start, end, (ref,))
+
+
+def _involvement(out: _Batch, person_id: str, inv: InvolvementRecord) -> None:
+    organisation_id = None
+    if inv.organisation:
+        organisation_id = f"O:{_slug(inv.organisation)}"
+        out.node(Organisation(id=organisation_id, name=inv.organisation))
+    lead_id = None
+    if inv.lead["name"]:
+        lead_id = f"W:{_digest(inv.system, inv.lead['name'], inv.lead['email'])}"
+        out.node(Practitioner(id=lead_id, **inv.lead))
+    out.node(
+        Involvement(
+            id=f"I:{_digest(inv.system, inv.record_id, inv.service, inv.start.isoformat())}",
+            person_id=person_id,
+            service=inv.service,
+            level=ServiceLevel(inv.level),
+            start=inv.start,
+            end=inv.end,
+            status=inv.status,
+            reason=inv.reason,
+            organisation_id=organisation_id,
+            lead_id=lead_id,
+            sources=(SourceRef(inv.system, inv.record_id),),
+            sensitivity=Sensitivity(inv.sensitivity),
+        )
+    )

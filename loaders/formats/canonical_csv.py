@@ -1,0 +1,401 @@
+"""The canonical CSV of DESIGN.md: five file kinds, each told by its header."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+from graph.normalise import normalise_postcode
+from loaders.errors import LoadError, RowProblem
+from loaders.quarantine import Quarantine
+from loaders.records import (
+    AddressPeriod,
+    EventRecord,
+    Extract,
+    InvolvementRecord,
+    PersonRecord,
+    RelationshipRecord,
+    Where,
+)
+from loaders.validate import (
+    nhs_number_valid,
+    normalise_nhs_number,
+    one_of,
+    parse_date,
+    postcode_valid,
+    upn_valid,
+)
+
+PEOPLE = (
+    "system",
+    "record_id",
+    "given_names",
+    "family_name",
+    "other_names",
+    "sex",
+    "birth_date",
+    "death_date",
+    "nhs_number",
+    "upn",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "uprn",
+    "address_from",
+)
+ADDRESSES = (
+    "system",
+    "record_id",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "uprn",
+    "from",
+    "to",
+    "restricted",
+)
+RELATIONSHIPS = ("system", "from_record_id", "to_record_id", "kind", "valid_from", "valid_to")
+INVOLVEMENTS = (
+    "system",
+    "record_id",
+    "service",
+    "level",
+    "start",
+    "end",
+    "status",
+    "reason",
+    "organisation",
+    "lead_name",
+    "lead_role",
+    "lead_team",
+    "lead_phone",
+    "lead_email",
+    "sensitivity",
+)
+EVENTS = ("system", "record_id", "date", "type", "summary", "sensitivity")
+
+FILE_KINDS: dict[str, tuple[str, ...]] = {
+    "people": PEOPLE,
+    "addresses": ADDRESSES,
+    "relationships": RELATIONSHIPS,
+    "involvements": INVOLVEMENTS,
+    "events": EVENTS,
+}
+
+RELATIONSHIP_KINDS = frozenset(
+    {
+        "mother",
+        "father",
+        "parent",
+        "step_parent",
+        "adoptive_parent",
+        "foster_carer",
+        "special_guardian",
+        "partner",
+        "spouse",
+        "ex_partner",
+        "grandparent",
+        "sibling",
+        "other",
+    }
+)
+SEXES = {
+    "male": "male",
+    "m": "male",
+    "female": "female",
+    "f": "female",
+    "unknown": "unknown",
+    "u": "unknown",
+    "": "unknown",
+}
+LEVELS = frozenset({"universal", "targeted", "specialist", "statutory"})
+STATUSES = frozenset({"open", "closed"})
+SENSITIVITIES = frozenset({"normal", "sensitive", "restricted"})
+BOOLEANS = {
+    "true": True,
+    "yes": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "0": False,
+    "": False,
+}
+MAX_FIELD = 1_000  # no canonical field needs more; longer is a broken or hostile file
+
+
+def kind_of(header: list[str]) -> str | None:
+    """The file kind whose columns are exactly the header's, in any order."""
+    columns = {column.strip().lower() for column in header}
+    for kind, expected in FILE_KINDS.items():
+        if columns == set(expected):
+            return kind
+    return None
+
+
+def read_canonical(paths: list[Path], quarantine: Quarantine, today: date) -> Extract:
+    """Parse canonical CSV files (or folders of them) into validated records.
+
+    Raises
+    ------
+    LoadError : a file cannot be decoded, has an unknown header, or is not CSV
+    """
+    extract = Extract()
+    for path in _expand(paths):
+        _read_file(path, extract, quarantine, today)
+    return extract
+
+
+def _expand(paths: list[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(path.rglob("*.csv"))
+        elif path.is_file():
+            yield path
+        else:
+            raise LoadError(str(path), "no such file or folder")
+
+
+def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date) -> None:
+    name = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(name, f"is not UTF-8 (byte {exc.start})") from None
+    except OSError as exc:
+        raise LoadError(name, f"cannot be read: {exc.strerror}") from None
+    if "\x00" in text:
+        raise LoadError(name, "contains NUL bytes: not a CSV file")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise LoadError(name, "is empty: expected a header row")
+        kind = kind_of(header)
+        if kind is None:
+            raise LoadError(
+                name,
+                "header matches no canonical file kind (people, addresses, relationships,"
+                " involvements, events)",
+            )
+        columns = [column.strip().lower() for column in header]
+        parse = _PARSERS[kind]
+        extract.files.append(name)
+        for values in reader:
+            row = reader.line_num
+            if not any(v.strip() for v in values):
+                continue  # blank lines are not rows
+            extract.read += 1
+            if len(values) != len(columns):
+                quarantine.reject(
+                    name, row, "", f"has {len(values)} fields, the header has {len(columns)}"
+                )
+                continue
+            fields = dict(zip(columns, values, strict=True))
+            try:
+                too_long = next((k for k, v in fields.items() if len(v) > MAX_FIELD), None)
+                if too_long:
+                    raise RowProblem(too_long, f"longer than {MAX_FIELD} characters")
+                parse(fields, Where(name, row), extract, quarantine, today)
+            except RowProblem as problem:
+                quarantine.reject(name, row, problem.field, problem.reason)
+    except csv.Error as exc:
+        raise LoadError(name, f"line {reader.line_num}: not valid CSV ({exc})") from None
+
+
+def _required(fields: dict[str, str], name: str) -> str:
+    value = fields[name].strip()
+    if not value:
+        raise RowProblem(name, "is required")
+    return value
+
+
+def _optional_date(
+    fields: dict[str, str],
+    name: str,
+    today: date,
+    where: Where,
+    q: Quarantine,
+    allow_future: bool = False,
+) -> date | None:
+    """A date that may be empty; a bad one is dropped with a warning, the row kept."""
+    text = fields[name].strip()
+    if not text:
+        return None
+    try:
+        return parse_date(name, text, today=today, allow_future=allow_future)
+    except RowProblem as problem:
+        q.warn(where.file, where.row, name, problem.reason + "; value dropped")
+        return None
+
+
+def _address(
+    fields: dict[str, str],
+    system: str,
+    record_id: str,
+    valid_from: date | None,
+    valid_to: date | None,
+    restricted: bool,
+    where: Where,
+    q: Quarantine,
+) -> AddressPeriod | None:
+    line1 = fields["address_line1"].strip()
+    postcode = fields["postcode"].strip()
+    if not (line1 or postcode):
+        return None
+    if postcode and not postcode_valid(postcode):
+        q.warn(where.file, where.row, "postcode", f"{postcode[:12]!r} is not a UK postcode")
+    uprn = fields["uprn"].strip() or None
+    if uprn and not (uprn.isascii() and uprn.isdigit() and len(uprn) <= 12):
+        q.warn(where.file, where.row, "uprn", "is not a number of up to 12 digits; value dropped")
+        uprn = None
+    return AddressPeriod(
+        system,
+        record_id,
+        line1,
+        fields["address_line2"].strip(),
+        fields["town"].strip(),
+        normalise_postcode(postcode),
+        uprn.lstrip("0") if uprn else None,
+        valid_from,
+        valid_to,
+        restricted,
+        where,
+    )
+
+
+def _person(fields: dict[str, str], where: Where, out: Extract, q: Quarantine, today: date) -> None:
+    system, record_id = _required(fields, "system"), _required(fields, "record_id")
+    given, family = fields["given_names"].strip(), fields["family_name"].strip()
+    if not (given or family):
+        raise RowProblem("family_name", "a person needs a given or family name")
+    sex = SEXES.get(fields["sex"].strip().lower())
+    if sex is None:
+        q.warn(where.file, where.row, "sex", f"{fields['sex'][:12]!r} is not a known sex code")
+        sex = "unknown"
+    birth = _optional_date(fields, "birth_date", today, where, q)
+    death = _optional_date(fields, "death_date", today, where, q)
+    if birth and death and death < birth:
+        q.warn(where.file, where.row, "death_date", "is before birth_date; value dropped")
+        death = None
+    nhs = normalise_nhs_number(fields["nhs_number"]) or None
+    if nhs and not nhs_number_valid(nhs):
+        q.warn(where.file, where.row, "nhs_number", "fails the modulus 11 check; value dropped")
+        nhs = None
+    upn = fields["upn"].strip().upper() or None
+    if upn and not upn_valid(upn):
+        q.warn(where.file, where.row, "upn", "check letter does not match; kept as given")
+    moved_in = _optional_date(fields, "address_from", today, where, q)
+    address = _address(fields, system, record_id, moved_in, None, False, where, q)
+    out.people.append(
+        PersonRecord(
+            system,
+            record_id,
+            given,
+            family,
+            fields["other_names"].strip(),
+            sex,
+            birth,
+            death,
+            nhs,
+            upn,
+            address,
+            where,
+        )
+    )
+
+
+def _address_row(
+    fields: dict[str, str], where: Where, out: Extract, q: Quarantine, today: date
+) -> None:
+    system, record_id = _required(fields, "system"), _required(fields, "record_id")
+    if not (fields["address_line1"].strip() or fields["postcode"].strip()):
+        raise RowProblem("address_line1", "an address needs a first line or a postcode")
+    start = _optional_date(fields, "from", today, where, q)
+    end = _optional_date(fields, "to", today, where, q)
+    if start and end and end < start:
+        raise RowProblem("to", f"{end} is before from {start}")
+    flag = fields["restricted"].strip().lower()
+    if flag not in BOOLEANS:
+        raise RowProblem("restricted", f"{flag[:12]!r} is not true or false")
+    period = _address(fields, system, record_id, start, end, BOOLEANS[flag], where, q)
+    assert period is not None
+    out.addresses.append(period)
+
+
+def _relationship(
+    fields: dict[str, str], where: Where, out: Extract, q: Quarantine, today: date
+) -> None:
+    system = _required(fields, "system")
+    source, target = _required(fields, "from_record_id"), _required(fields, "to_record_id")
+    if source == target:
+        raise RowProblem("to_record_id", "a record cannot be related to itself")
+    kind = one_of("kind", fields["kind"], RELATIONSHIP_KINDS)
+    start = _optional_date(fields, "valid_from", today, where, q)
+    end = _optional_date(fields, "valid_to", today, where, q)
+    if start and end and end < start:
+        raise RowProblem("valid_to", f"{end} is before valid_from {start}")
+    out.relationships.append(RelationshipRecord(system, source, target, kind, start, end, where))
+
+
+def _involvement(
+    fields: dict[str, str], where: Where, out: Extract, q: Quarantine, today: date
+) -> None:
+    system, record_id = _required(fields, "system"), _required(fields, "record_id")
+    service = _required(fields, "service")
+    level = one_of("level", fields["level"], LEVELS)
+    start = parse_date("start", _required(fields, "start"), today=today)
+    end = _optional_date(fields, "end", today, where, q, allow_future=True)
+    if end and end < start:
+        raise RowProblem("end", f"{end} is before start {start}")
+    status = one_of("status", fields["status"] or ("closed" if end else "open"), STATUSES)
+    sensitivity = one_of("sensitivity", fields["sensitivity"] or "normal", SENSITIVITIES)
+    lead = {
+        part: fields[f"lead_{part}"].strip() for part in ("name", "role", "team", "phone", "email")
+    }
+    out.involvements.append(
+        InvolvementRecord(
+            system,
+            record_id,
+            service,
+            level,
+            start,
+            end,
+            status,
+            fields["reason"].strip(),
+            fields["organisation"].strip(),
+            lead,
+            sensitivity,
+            where,
+        )
+    )
+
+
+def _event(fields: dict[str, str], where: Where, out: Extract, q: Quarantine, today: date) -> None:
+    system, record_id = _required(fields, "system"), _required(fields, "record_id")
+    day = parse_date("date", _required(fields, "date"), today=today)
+    sensitivity = one_of("sensitivity", fields["sensitivity"] or "normal", SENSITIVITIES)
+    out.events.append(
+        EventRecord(
+            system,
+            record_id,
+            day,
+            _required(fields, "type"),
+            fields["summary"].strip(),
+            sensitivity,
+            where,
+        )
+    )
+
+
+_PARSERS: dict[str, Callable[[dict[str, str], Where, Extract, Quarantine, date], None]] = {
+    "people": _person,
+    "addresses": _address_row,
+    "relationships": _relationship,
+    "involvements": _involvement,
+    "events": _event,
+}

@@ -1,0 +1,62 @@
+"""The application factory: the one place, with the CLI, that chooses a store."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from graph.embedded import EmbeddedStore
+from graph.store import Store
+from server.audit import AuditLog
+from server.auth import DEMO_USERS, Authenticator, load_secret
+from server.graphql_view import graphql_app
+from server.pages import Pages
+from server.schema import build_schema
+from server.settings import Mode, Settings
+
+STATIC = Path(__file__).resolve().parent.parent / "viz" / "static"
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    """The famgraph web app over `store` (default: the embedded store in settings.store_dir)."""
+    store = store or EmbeddedStore(settings.store_dir)
+    audit = AuditLog(settings.store_dir / "audit.sqlite")
+    users = DEMO_USERS if settings.mode is Mode.DEMO else {}
+    auth = Authenticator(
+        load_secret(settings.store_dir),
+        users,
+        settings.token_hours,
+        demo=settings.mode is Mode.DEMO,
+    )
+    pages = Pages(settings, build_schema(settings), store, audit, auth)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        store.close()
+        audit.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", pages.search),
+            Route("/signin", pages.signin_form, methods=["GET"]),
+            Route("/signin", pages.signin, methods=["POST"]),
+            Route("/signout", pages.signout, methods=["POST"]),
+            Route("/people/{person_id}", pages.person),
+            Route("/people/{person_id}/genogram", pages.genogram),
+            Route("/healthz", lambda request: PlainTextResponse("ok")),
+            Mount("/graphql", graphql_app(settings, store, audit, auth)),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.auth = auth
+    app.state.audit = audit
+    app.state.store = store
+    return app

@@ -1,0 +1,1 @@
+"""The `famgraph` command line: one module per command, assembled in `main`."""

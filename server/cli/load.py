@@ -1,0 +1,58 @@
+"""`famgraph load` and `famgraph quarantine`: put extracts in a store, see what was refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from graph.embedded import EmbeddedStore
+from loaders.pipeline import load_extract
+from server.cli.output import one_line_errors, out
+
+StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the embedded store.")]
+
+
+def load(
+    store: StoreDir,
+    paths: Annotated[list[Path], typer.Argument(help="Canonical CSV files or folders.")],
+) -> None:
+    """Load extracts in one all-or-nothing batch; print read = loaded + quarantined."""
+    with one_line_errors():
+        graph = EmbeddedStore(store)
+        try:
+            log = load_extract(graph, paths)
+        finally:
+            graph.close()
+    out.print(
+        f"read {log.read} = loaded {log.loaded} + quarantined {log.quarantined}"
+        f" ({len(log.warnings)} values dropped with a warning;"
+        f" {log.detail.get('records', 0)} person records as {log.detail.get('people', 0)} people)"
+    )
+    if log.quarantined:
+        out.print(f"see them with: famgraph quarantine --store {store}")
+
+
+def quarantine(
+    store: StoreDir,
+    warnings: Annotated[bool, typer.Option(help="Also list values dropped with a warning.")] = False,
+) -> None:
+    """List every row refused by every load, with file, row, field and reason."""
+    with one_line_errors():
+        graph = EmbeddedStore(store)
+        logs = graph.load_logs()
+        graph.close()
+    table = Table("severity", "file", "row", "field", "reason")
+    shown = 0
+    for log in logs:
+        items = [("rejected", r) for r in log.rejections]
+        items += [("warning", r) for r in log.warnings] if warnings else []
+        for severity, item in items:
+            table.add_row(severity, item.file, str(item.row), item.field, item.reason)
+            shown += 1
+    if shown:
+        out.print(table)
+    else:
+        out.print("nothing quarantined")

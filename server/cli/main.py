@@ -1,0 +1,29 @@
+"""The `famgraph` command: every command registered here, each in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from server.cli.audit import audit
+from server.cli.demo import demo_links
+from server.cli.generate import generate
+from server.cli.load import load, quarantine
+from server.cli.schema import schema
+from server.cli.serve import serve
+
+app = typer.Typer(
+    name="famgraph",
+    help="Family-context graph for children's services.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # tracebacks can carry personal data; never print them
+)
+app.command()(generate)
+app.command()(load)
+app.command()(quarantine)
+app.command()(serve)
+app.command()(schema)
+app.command("demo-person")(demo_links)
+app.add_typer(audit, name="audit")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,38 @@
+"""`famgraph serve`: the API and pages on one address."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from server.app import create_app
+from server.cli.output import one_line_errors, out
+from server.settings import Mode, Settings
+
+
+def serve(
+    store: Annotated[Path | None, typer.Option("--store", help="Folder of the store.")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    mode: Annotated[Mode | None, typer.Option(help="demo, development or production.")] = None,
+    demo_person: Annotated[
+        str | None, typer.Option(help="Person id whose pages to print links to.")
+    ] = None,
+) -> None:
+    """Serve GraphQL at /graphql and the pages, until interrupted."""
+    settings = Settings.from_env(store_dir=store, host=host, port=port, mode=mode)
+    with one_line_errors():
+        app = create_app(settings)
+    base = f"http://{settings.host}:{settings.port}"
+    out.print(f"famgraph ({settings.mode.value} mode) on {base}")
+    if settings.mode is not Mode.PRODUCTION:
+        out.print(f"  GraphiQL:        {base}/graphql")
+    if demo_person:
+        out.print(f"  demo child page: {base}/people/{demo_person}")
+        out.print(f"  genogram:        {base}/people/{demo_person}/genogram")
+    if settings.mode is Mode.DEMO:
+        out.print("  sign in as sam (children's social care) or jo (school), password: demo")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,84 @@
+"""Where errors become what a client sees: domain codes kept, everything else masked."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from graph.errors import FamgraphError, PersonNotFound
+
+log = logging.getLogger("famgraph.errors")
+
+
+class BadArgument(FamgraphError):
+    """Raised when a GraphQL or page argument is outside what the question accepts."""
+
+    def __init__(self, argument: str, reason: str) -> None:
+        self.argument, self.reason = argument, reason
+        super().__init__(f"argument {argument} {reason}")
+
+
+class NotPermitted(FamgraphError):
+    """Raised when the viewer may not ask this question at all."""
+
+
+DOMAIN_CODES: dict[type[FamgraphError], str] = {
+    PersonNotFound: "NOT_FOUND",
+    BadArgument: "BAD_USER_INPUT",
+    NotPermitted: "FORBIDDEN",
+}
+
+
+def code_for(error: BaseException) -> str | None:
+    for kind, code in DOMAIN_CODES.items():
+        if isinstance(error, kind):
+            return code
+    return None
+
+
+def log_unexpected(error: BaseException, correlation_id: str) -> None:
+    """Log where it failed, never the message: messages can carry personal values."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in reversed(frames))
+    log.error("unexpected %s [correlation %s] at %s", type(error).__name__, correlation_id, where)
+
+
+def translate(error: GraphQLError, correlation_id: str) -> GraphQLError:
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError):
+        return error  # parse and validation errors: about the document, not the data
+    code = code_for(original)
+    if code is not None:
+        return GraphQLError(
+            str(original),
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            extensions={"code": code},
+        )
+    log_unexpected(original, correlation_id)
+    return GraphQLError(
+        "Unexpected error.",
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions={"code": "INTERNAL", "correlationId": correlation_id},
+    )
+
+
+class ErrorTranslation(SchemaExtension):
+    """Gives domain errors their stable `extensions.code` and masks all others."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        context = self.execution_context.context
+        correlation_id = getattr(getattr(context, "disclosure", None), "correlation_id", "-")
+        if result is not None and result.errors:
+            result.errors = [translate(e, correlation_id) for e in result.errors]

@@ -1,0 +1,287 @@
+"""Web pages. Each page asks the GraphQL schema, so pages pass the same policy and audit."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import strawberry
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from graph.store import Store
+from server.audit import AuditLog, AuditUnavailable
+from server.auth import SESSION_COOKIE, Authenticator
+from server.context import Disclosure, RequestContext, document_hash
+from server.graphql_view import viewer_of
+from server.policy import Purpose, Viewer
+from server.settings import Mode, Settings
+from viz.genogram import vis_data
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "viz" / "templates"
+
+GENOGRAM_FIELDS = """
+fragment GenogramFields on Genogram {
+  subjectId asOf
+  nodes { generation relationshipToSubject isSubject
+          person { id displayName sex birthDate deathDate } }
+  edges { kind sourceId targetId subtype status validFrom validTo provenance
+          sources { system recordId } }
+}
+"""
+PERSON_PAGE = (
+    GENOGRAM_FIELDS
+    + """
+query PersonPage($id: ID!, $depth: Int!) {
+  person(id: $id) {
+    id displayName sex birthDate nhsNumber upn sources { system recordId }
+    household {
+      asOf addressWithheld address { line1 line2 town postcode }
+      members { relationshipToSubject since person { id displayName birthDate } }
+    }
+    servicesEngaged(scope: HOUSEHOLD) {
+      relationshipToSubject service level start
+      person { id displayName }
+      organisation { name }
+      lead { name role team phone email }
+    }
+    genogram(depth: $depth) { ...GenogramFields }
+  }
+}
+"""
+)
+GENOGRAM_PAGE = (
+    GENOGRAM_FIELDS
+    + """
+query GenogramPage($id: ID!, $depth: Int!) {
+  person(id: $id) { id displayName genogram(depth: $depth) { ...GenogramFields } }
+}
+"""
+)
+SEARCH_PAGE = """
+query SearchPage($name: String, $birthDate: Date, $postcode: String, $nhsNumber: String) {
+  searchPeople(name: $name, birthDate: $birthDate, postcode: $postcode, nhsNumber: $nhsNumber) {
+    score matched person { id displayName birthDate }
+  }
+}
+"""
+
+
+class Pages:
+    """Page handlers bound to one schema, store, audit log and authenticator."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        schema: strawberry.Schema,
+        store: Store,
+        audit: AuditLog,
+        auth: Authenticator,
+    ) -> None:
+        self.settings, self.schema, self.store = settings, schema, store
+        self.audit, self.auth = audit, auth
+        self.env = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
+        )
+
+    def render(self, name: str, request: Request, status: int = 200, **values: Any) -> HTMLResponse:
+        page = self.env.get_template(name).render(
+            demo=self.settings.mode is Mode.DEMO, viewer=viewer_of(request, self.auth), **values
+        )
+        return HTMLResponse(
+            page,
+            status_code=status,
+            headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP},
+        )
+
+    async def ask(
+        self, viewer: Viewer, document: str, variables: dict[str, Any]
+    ) -> tuple[dict[str, Any] | None, str | None, str]:
+        """Run a page's query as the viewer: (data, error code, correlation id)."""
+        context = RequestContext(
+            self.settings, self.store, Disclosure(viewer, "page", document_hash(document))
+        )
+        result = await self.schema.execute(
+            document, variable_values=variables, context_value=context
+        )
+        correlation = context.disclosure.correlation_id
+        try:
+            context.disclosure.commit(self.audit, "error" if result.errors else "ok")
+        except AuditUnavailable:
+            return None, "AUDIT_UNAVAILABLE", correlation
+        if result.errors:
+            code = (result.errors[0].extensions or {}).get("code", "INTERNAL")
+            return None, str(code), correlation
+        return result.data, None, correlation
+
+    def failure(self, request: Request, code: str, correlation: str) -> HTMLResponse:
+        if code == "NOT_FOUND":
+            return self.render(
+                "error.html",
+                request,
+                404,
+                title="No such person",
+                message="No person has that id.",
+                correlation_id=None,
+            )
+        if code == "AUDIT_UNAVAILABLE":
+            return self.render(
+                "error.html",
+                request,
+                503,
+                title="Service unavailable",
+                message="Nothing can be shown while the audit log cannot be written.",
+                correlation_id=correlation,
+            )
+        if code == "BAD_USER_INPUT":
+            return self.render(
+                "error.html",
+                request,
+                400,
+                title="Bad request",
+                message="The page was asked for something it cannot show.",
+                correlation_id=correlation,
+            )
+        return self.render(
+            "error.html",
+            request,
+            500,
+            title="Something went wrong",
+            message="Unexpected error.",
+            correlation_id=correlation,
+        )
+
+    def _viewer_or_signin(self, request: Request) -> Viewer | Response:
+        viewer = viewer_of(request, self.auth)
+        if viewer is None:
+            return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+        return viewer
+
+    async def search(self, request: Request) -> Response:
+        viewer = self._viewer_or_signin(request)
+        if not isinstance(viewer, Viewer):
+            return viewer
+        form = {
+            k: request.query_params.get(k, "").strip()
+            for k in ("name", "birth_date", "postcode", "nhs_number")
+        }
+        if not any(form.values()):
+            return self.render("search.html", request, form=form, results=None)
+        try:
+            birth = date.fromisoformat(form["birth_date"]) if form["birth_date"] else None
+        except ValueError:
+            return self.render(
+                "search.html",
+                request,
+                400,
+                form=form,
+                results=None,
+                error="Birth date must be a date, such as 2014-03-09.",
+            )
+        variables = {
+            "name": form["name"] or None,
+            "birthDate": birth.isoformat() if birth else None,
+            "postcode": form["postcode"] or None,
+            "nhsNumber": form["nhs_number"] or None,
+        }
+        data, code, correlation = await self.ask(viewer, SEARCH_PAGE, variables)
+        if data is None:
+            return self.failure(request, code or "INTERNAL", correlation)
+        return self.render("search.html", request, form=form, results=data["searchPeople"])
+
+    async def person(self, request: Request) -> Response:
+        viewer = self._viewer_or_signin(request)
+        if not isinstance(viewer, Viewer):
+            return viewer
+        variables = {"id": request.path_params["person_id"], "depth": 2}
+        data, code, correlation = await self.ask(viewer, PERSON_PAGE, variables)
+        if data is None:
+            return self.failure(request, code or "INTERNAL", correlation)
+        person = data["person"]
+        return self.render(
+            "person.html",
+            request,
+            person=person,
+            services=person["servicesEngaged"],
+            genogram=vis_data(person["genogram"]),
+        )
+
+    async def genogram(self, request: Request) -> Response:
+        viewer = self._viewer_or_signin(request)
+        if not isinstance(viewer, Viewer):
+            return viewer
+        try:
+            depth = int(request.query_params.get("depth", "3"))
+        except ValueError:
+            depth = 0
+        variables = {"id": request.path_params["person_id"], "depth": depth}
+        data, code, correlation = await self.ask(viewer, GENOGRAM_PAGE, variables)
+        if data is None:
+            return self.failure(request, code or "INTERNAL", correlation)
+        person = data["person"]
+        return self.render(
+            "genogram.html",
+            request,
+            subject_name=person["displayName"],
+            subject_id=person["id"],
+            genogram=vis_data(person["genogram"]),
+        )
+
+    async def signin_form(self, request: Request) -> Response:
+        return self.render(
+            "signin.html",
+            request,
+            next=_safe_next(request.query_params.get("next")),
+            purposes=list(Purpose),
+            error=None,
+        )
+
+    async def signin(self, request: Request) -> Response:
+        form = await request.form()
+        next_path = _safe_next(str(form.get("next") or "/"))
+        user = self.auth.check_password(str(form.get("user", "")), str(form.get("password", "")))
+        try:
+            purpose = Purpose(str(form.get("purpose", "")))
+        except ValueError:
+            user = None
+        if user is None:
+            return self.render(
+                "signin.html",
+                request,
+                401,
+                next=next_path,
+                purposes=list(Purpose),
+                error="That user name, password or purpose was not accepted.",
+            )
+        response = RedirectResponse(next_path, status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            self.auth.issue(user, purpose),
+            httponly=True,
+            samesite="strict",
+            secure=self.settings.mode is Mode.PRODUCTION,
+            max_age=int(self.settings.token_hours * 3600),
+        )
+        return response
+
+    async def signout(self, request: Request) -> Response:
+        response = RedirectResponse("/signin", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+
+# Pages load only what famgraph serves: no CDN, no inline script but JSON data blocks.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _safe_next(path: str | None) -> str:
+    """Only local paths, so sign-in cannot be used to bounce a user to another site."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path

@@ -1,0 +1,53 @@
+"""The GraphQL schema, assembled from one module per area, and its SDL export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from server.errors import ErrorTranslation
+from server.schema.people import PeopleQuery
+from server.settings import Mode, Settings
+
+
+@strawberry.type
+class Query(PeopleQuery):
+    pass
+
+
+def build_schema(settings: Settings, *more: type[SchemaExtension]) -> strawberry.Schema:
+    """The schema with the limits of SECURITY.md 1 and the parser and validation caches."""
+    # Factories, not instances: strawberry builds each extension per request. The parser
+    # and validation caches live at module level, so they are still shared across requests.
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        ErrorTranslation,
+        *more,
+    ]
+    if settings.mode is Mode.PRODUCTION:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=settings.mode is Mode.PRODUCTION),
+    )
+
+
+def schema_sdl() -> str:
+    """The SDL clients rely on; `schema.graphql` must equal it (a test checks)."""
+    return str(build_schema(Settings())).rstrip() + "\n"

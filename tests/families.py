@@ -1,0 +1,188 @@
+"""Tiny named families, defined once and written to any store by the contract suite."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from graph.model import (
+    Address,
+    Household,
+    Involvement,
+    MemberOf,
+    Organisation,
+    ParentKind,
+    ParentOf,
+    PartnerKind,
+    PartnerOf,
+    PartnerStatus,
+    Person,
+    Practitioner,
+    Sensitivity,
+    ServiceLevel,
+    Sex,
+    SourceRef,
+    couple,
+)
+from graph.store import GraphBatch
+
+TODAY = date(2026, 11, 23)
+SC = SourceRef("social_care", "SC1")
+
+
+def person(pid: str, given: str, family: str, sex: Sex, born: date) -> Person:
+    return Person(id=pid, given_names=given, family_name=family, sex=sex, birth_date=born,
+                  sources=(SourceRef("health", f"H-{pid}"),))
+
+
+def home(batch: GraphBatch, hid: str, postcode: str, restricted: bool = False) -> str:
+    sensitivity = Sensitivity.RESTRICTED if restricted else Sensitivity.NORMAL
+    batch.nodes.append(Address(id=f"A:{hid}", line1=f"{hid} Alder Road", town="Eastbridge",
+                               postcode=postcode, sensitivity=sensitivity))
+    batch.nodes.append(Household(id=f"H:{hid}", address_id=f"A:{hid}", sensitivity=sensitivity))
+    return f"H:{hid}"
+
+
+def lives(batch: GraphBatch, pid: str, household: str, since: date,
+          until: date | None = None) -> None:
+    batch.edges.append(MemberOf(pid, household, since, until, (SC,)))
+
+
+def partners(batch: GraphBatch, a: str, b: str, since: date, until: date | None = None,
+             kind: PartnerKind = PartnerKind.PARTNER) -> None:
+    src, dst = couple(a, b)
+    status = PartnerStatus.ENDED if until else PartnerStatus.CURRENT
+    batch.edges.append(PartnerOf(src, dst, kind, status, since, until, (SC,)))
+
+
+def parent(batch: GraphBatch, p: str, child: str, kind: ParentKind = ParentKind.BIRTH,
+           since: date | None = None, until: date | None = None) -> None:
+    batch.edges.append(ParentOf(p, child, kind, None, since, until, (SC,)))
+
+
+def two_parent_household() -> GraphBatch:
+    """Mum Amy and dad Ben, married, with Cara (9) and baby Dan, all at one address."""
+    batch = GraphBatch()
+    batch.nodes += [
+        person("amy", "Amy", "Hart", Sex.FEMALE, date(1990, 4, 2)),
+        person("ben", "Ben", "Hart", Sex.MALE, date(1988, 1, 15)),
+        person("cara", "Cara", "Hart", Sex.FEMALE, date(2017, 6, 1)),
+        person("dan", "Dan", "Hart", Sex.MALE, date(2025, 2, 3)),
+    ]
+    house = home(batch, "1", "EB1 4QT")
+    for pid in ("amy", "ben", "cara"):
+        lives(batch, pid, house, date(2017, 6, 1))
+    lives(batch, "dan", house, date(2025, 2, 3))
+    partners(batch, "amy", "ben", date(2012, 5, 5), kind=PartnerKind.SPOUSE)
+    for child in ("cara", "dan"):
+        parent(batch, "amy", child)
+        parent(batch, "ben", child)
+    return batch
+
+
+def blended_family_with_half_siblings() -> GraphBatch:
+    """Kim lives with her mum Lou, mum's partner Max and their baby Ned; Kim's dad Otto lives
+    elsewhere with his daughter Pia by another mother."""
+    batch = GraphBatch()
+    batch.nodes += [
+        person("kim", "Kim", "Shaw", Sex.FEMALE, date(2014, 3, 9)),
+        person("lou", "Lou", "Shaw", Sex.FEMALE, date(1991, 7, 7)),
+        person("max", "Max", "Reid", Sex.MALE, date(1989, 11, 30)),
+        person("ned", "Ned", "Reid", Sex.MALE, date(2023, 8, 19)),
+        person("otto", "Otto", "Shaw", Sex.MALE, date(1990, 2, 2)),
+        person("pia", "Pia", "Shaw", Sex.FEMALE, date(2019, 12, 12)),
+        person("gran", "Gwen", "Shaw", Sex.FEMALE, date(1962, 5, 1)),
+    ]
+    house = home(batch, "2", "EB2 7LD")
+    dads = home(batch, "3", "EB3 1AB")
+    lives(batch, "kim", house, date(2014, 3, 9))
+    lives(batch, "lou", house, date(2013, 1, 1))
+    lives(batch, "max", house, date(2022, 4, 1))
+    lives(batch, "ned", house, date(2023, 8, 19))
+    lives(batch, "otto", dads, date(2018, 1, 1))
+    lives(batch, "pia", dads, date(2019, 12, 12))
+    partners(batch, "lou", "otto", date(2012, 1, 1), date(2017, 6, 30))
+    partners(batch, "lou", "max", date(2021, 9, 1))
+    parent(batch, "lou", "kim")
+    parent(batch, "otto", "kim")
+    parent(batch, "lou", "ned")
+    parent(batch, "max", "ned")
+    parent(batch, "otto", "pia")
+    parent(batch, "gran", "lou")
+    return batch
+
+
+def child_in_foster_care() -> GraphBatch:
+    """Rio lives with foster carers Sue and Tom; his birth mother Una lives elsewhere."""
+    batch = GraphBatch()
+    batch.nodes += [
+        person("rio", "Rio", "Vale", Sex.MALE, date(2016, 10, 10)),
+        person("sue", "Sue", "Ward", Sex.FEMALE, date(1970, 3, 3)),
+        person("tom", "Tom", "Ward", Sex.MALE, date(1968, 9, 9)),
+        person("una", "Una", "Vale", Sex.FEMALE, date(1996, 6, 6)),
+    ]
+    carers, mums = home(batch, "4", "EB4 2CD"), home(batch, "5", "EB1 9XY")
+    for pid in ("sue", "tom"):
+        lives(batch, pid, carers, date(2000, 1, 1))
+    lives(batch, "rio", mums, date(2016, 10, 10), date(2024, 5, 31))
+    lives(batch, "rio", carers, date(2024, 6, 1))
+    lives(batch, "una", mums, date(2015, 1, 1))
+    partners(batch, "sue", "tom", date(1995, 1, 1), kind=PartnerKind.SPOUSE)
+    parent(batch, "una", "rio")
+    parent(batch, "sue", "rio", ParentKind.FOSTER, date(2024, 6, 1))
+    parent(batch, "tom", "rio", ParentKind.FOSTER, date(2024, 6, 1))
+    team = Organisation(id="O:cla", name="Children in Care Team")
+    lead = Practitioner(id="W:1", name="Priya Nair", role="Social Worker",
+                        team="Children in Care Team", phone="020 7946 0123",
+                        email="priya.nair@eastbridge.gov.uk")
+    batch.nodes += [team, lead,
+                    Involvement(id="I:cla", person_id="rio", service="Looked after child",
+                                level=ServiceLevel.STATUTORY, start=date(2024, 6, 1),
+                                organisation_id=team.id, lead_id=lead.id, sources=(SC,)),
+                    Involvement(id="I:old", person_id="rio", service="Child in need",
+                                level=ServiceLevel.STATUTORY, start=date(2023, 1, 1),
+                                end=date(2024, 5, 31), status="closed", sources=(SC,)),
+                    Involvement(id="I:mum", person_id="una", service="Adult mental health",
+                                level=ServiceLevel.SPECIALIST, start=date(2025, 1, 1),
+                                sources=(SourceRef("health", "H-una"),))]
+    return batch
+
+
+def twins() -> GraphBatch:
+    """Twins Vic and Wes, same birth date, same address, with their mother Xena."""
+    batch = GraphBatch()
+    batch.nodes += [
+        person("vic", "Vic", "Yates", Sex.FEMALE, date(2018, 2, 2)),
+        person("wes", "Wes", "Yates", Sex.MALE, date(2018, 2, 2)),
+        person("xena", "Xena", "Yates", Sex.FEMALE, date(1992, 8, 8)),
+    ]
+    house = home(batch, "6", "EB2 3EF")
+    for pid in ("vic", "wes", "xena"):
+        lives(batch, pid, house, date(2018, 2, 2))
+        if pid != "xena":
+            parent(batch, "xena", pid)
+    return batch
+
+
+def new_adult_in_household() -> GraphBatch:
+    """Zak (12) lives with his mother Yva; an unrelated man, Abe, moved in on 2026-09-01."""
+    batch = GraphBatch()
+    batch.nodes += [
+        person("zak", "Zak", "Cole", Sex.MALE, date(2014, 1, 20)),
+        person("yva", "Yva", "Cole", Sex.FEMALE, date(1985, 3, 3)),
+        person("abe", "Abe", "Dunn", Sex.MALE, date(1980, 4, 4)),
+    ]
+    house = home(batch, "7", "EB4 5GH")
+    lives(batch, "zak", house, date(2014, 1, 20))
+    lives(batch, "yva", house, date(2010, 1, 1))
+    lives(batch, "abe", house, date(2026, 9, 1))
+    parent(batch, "yva", "zak")
+    return batch
+
+
+FAMILIES = {
+    "two_parent_household": two_parent_household,
+    "blended_family_with_half_siblings": blended_family_with_half_siblings,
+    "child_in_foster_care": child_in_foster_care,
+    "twins": twins,
+    "new_adult_in_household": new_adult_in_household,
+}

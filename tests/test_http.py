@@ -1,0 +1,289 @@
+"""The HTTP surface: GraphQL and pages, through sign-in, the policy and the audit log."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from graph.embedded import EmbeddedStore
+from server.app import create_app
+from server.audit import verify
+from server.auth import DEMO_USERS
+from server.policy import Purpose
+from server.settings import Mode, Settings
+from tests.families import FAMILIES, home, lives
+
+HOUSEHOLD = """
+query Household($id: ID!) {
+  person(id: $id) {
+    displayName
+    household { address { postcode } addressWithheld
+                members { relationshipToSubject since person { id displayName } } }
+  }
+}
+"""
+
+
+def refuge_batch() -> Any:
+    """Una flees to a refuge whose address is restricted."""
+    batch = FAMILIES["child_in_foster_care"]()
+    refuge = home(batch, "refuge", "EB9 9ZZ", restricted=True)
+    lives(batch, "una", refuge, __import__("datetime").date(2026, 1, 1))
+    return batch
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    store = EmbeddedStore(tmp_path)
+    for name, make in FAMILIES.items():
+        if name != "child_in_foster_care":
+            store.write(make())
+    store.write(refuge_batch())
+    store.close()
+    return tmp_path
+
+
+@pytest.fixture
+def client(app_dir: Path) -> Iterator[TestClient]:
+    app = create_app(Settings(store_dir=app_dir, mode=Mode.DEMO))
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def token(client: TestClient, user: str = "sam") -> str:
+    auth = client.app.state.auth  # type: ignore[attr-defined]
+    return str(auth.issue(DEMO_USERS[user], Purpose.MASH_SCREENING))
+
+
+def ask(client: TestClient, query: str, user: str = "sam", **variables: Any) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": query, "variables": variables},
+                           headers={"Authorization": f"Bearer {token(client, user)}"})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def sign_in(client: TestClient, user: str = "sam") -> None:
+    response = client.post("/signin", data={"user": user, "password": "demo",
+                                            "purpose": "mash_screening", "next": "/"},
+                           follow_redirects=False)
+    assert response.status_code == 303
+
+
+def test_graphql_without_token_is_401(client: TestClient) -> None:
+    response = client.post("/graphql", json={"query": "{ person(id: \"kim\") { id } }"})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_graphql_with_forged_token_is_401(client: TestClient) -> None:
+    forged = token(client)[:-4] + "AAAA"
+    response = client.post("/graphql", json={"query": "{ person(id: \"kim\") { id } }"},
+                           headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+def test_household_over_graphql_names_members_in_plain_words(client: TestClient) -> None:
+    data = ask(client, HOUSEHOLD, id="kim")["data"]["person"]
+    members = {m["person"]["id"]: m["relationshipToSubject"] for m in data["household"]["members"]}
+    assert members == {"lou": "mother", "max": "mother's partner",
+                       "ned": "half-brother (maternal)"}
+    assert data["household"]["address"]["postcode"] == "EB2 7LD"
+
+
+def test_services_engaged_over_graphql_give_lead_phone(client: TestClient) -> None:
+    query = """query($id: ID!) { person(id: $id) { servicesEngaged(scope: HOUSEHOLD) {
+        service level organisation { name } lead { name role team phone email } } } }"""
+    services = ask(client, query, id="rio")["data"]["person"]["servicesEngaged"]
+    assert services == [{"service": "Looked after child", "level": "STATUTORY",
+                         "organisation": {"name": "Children in Care Team"},
+                         "lead": {"name": "Priya Nair", "role": "Social Worker",
+                                  "team": "Children in Care Team", "phone": "020 7946 0123",
+                                  "email": "priya.nair@eastbridge.gov.uk"}}]
+
+
+def test_genogram_over_graphql_has_typed_nodes_and_edges(client: TestClient) -> None:
+    query = """query($id: ID!) { person(id: $id) { genogram(depth: 2) {
+        nodes { isSubject generation relationshipToSubject person { id } }
+        edges { kind sourceId targetId subtype status provenance sources { system } } } } }"""
+    genogram = ask(client, query, id="kim")["data"]["person"]["genogram"]
+    nodes = {n["person"]["id"]: n for n in genogram["nodes"]}
+    assert nodes["kim"]["isSubject"] and nodes["kim"]["generation"] == 0
+    assert nodes["lou"]["generation"] == -1 and nodes["gran"]["generation"] == -2
+    assert nodes["ned"]["generation"] == 0
+    kinds = {(e["kind"], e["sourceId"], e["targetId"], e["status"]) for e in genogram["edges"]}
+    assert ("PARTNER", "lou", "otto", "ended") in kinds
+    assert ("PARENT", "lou", "kim", "current") in kinds
+    assert all(e["provenance"] == "recorded" and e["sources"] for e in genogram["edges"])
+
+
+def test_genogram_depth_outside_limits_is_bad_user_input(client: TestClient) -> None:
+    query = "query { person(id: \"kim\") { genogram(depth: 9) { asOf } } }"
+    errors = ask(client, query)["errors"]
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_search_people_ranks_with_matched_fields(client: TestClient) -> None:
+    query = """query { searchPeople(name: "kim shaw", birthDate: "2014-03-09") {
+        score matched person { id } } }"""
+    results = ask(client, query)["data"]["searchPeople"]
+    assert results[0]["person"]["id"] == "kim"
+    assert set(results[0]["matched"]) == {"name", "birth_date"}
+    assert all(r["score"] <= results[0]["score"] for r in results)
+
+
+def test_unknown_person_is_not_found_code(client: TestClient) -> None:
+    errors = ask(client, "{ person(id: \"nobody\") { id } }")["errors"]
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_query_deeper_than_limit_is_rejected(client: TestClient) -> None:
+    nested = "person { id }"
+    for _ in range(11):
+        nested = f"household {{ members {{ {nested} }} }}"
+    result = ask(client, f"{{ person(id: \"kim\") {{ {nested} }} }}")
+    assert result.get("data") is None
+    assert "exceeds maximum operation depth" in result["errors"][0]["message"]
+
+
+def test_restricted_address_is_withheld_without_permission(client: TestClient) -> None:
+    school = ask(client, HOUSEHOLD, user="jo", id="una")["data"]["person"]["household"]
+    assert school["address"] is None and school["addressWithheld"] is True
+    social = ask(client, HOUSEHOLD, user="sam", id="una")["data"]["person"]["household"]
+    assert social["address"]["postcode"] == "EB9 9ZZ"
+
+
+def test_refuge_address_never_appears_in_any_response_to_a_school(client: TestClient) -> None:
+    queries = [HOUSEHOLD, """query($id: ID!) { person(id: $id) { genogram(depth: 3) {
+        nodes { person { id } } } servicesEngaged(scope: FAMILY) { service } } }"""]
+    for pid in ("una", "rio", "sue"):
+        for query in queries:
+            body = str(ask(client, query, user="jo", id=pid))
+            assert "EB9 9ZZ" not in body and "refuge" not in body
+
+
+def test_every_person_returned_writes_one_audit_row(client: TestClient, app_dir: Path) -> None:
+    ask(client, HOUSEHOLD, id="kim")
+    rows = sqlite3.connect(app_dir / "audit.sqlite").execute(
+        "SELECT json_extract(row, '$.person_id'), json_extract(row, '$.user'),"
+        " json_extract(row, '$.purpose'), row FROM audit").fetchall()
+    assert sorted(r[0] for r in rows) == ["kim", "lou", "max", "ned"]
+    assert {(r[1], r[2]) for r in rows} == {("sam", "mash_screening")}
+    assert not any("Shaw" in r[3] or "EB2" in r[3] for r in rows), "personal data in audit"
+
+
+def test_audit_verify_names_an_edited_row(client: TestClient, app_dir: Path) -> None:
+    ask(client, HOUSEHOLD, id="kim")
+    ask(client, HOUSEHOLD, id="zak")
+    assert verify(app_dir / "audit.sqlite") is None
+    db = sqlite3.connect(app_dir / "audit.sqlite")
+    db.execute("UPDATE audit SET row = replace(row, 'sam', 'eve') WHERE seq = 3")
+    db.commit()
+    problem = verify(app_dir / "audit.sqlite")
+    assert problem is not None and problem.seq == 3
+
+
+def test_audit_verify_names_a_deleted_row(client: TestClient, app_dir: Path) -> None:
+    ask(client, HOUSEHOLD, id="kim")
+    db = sqlite3.connect(app_dir / "audit.sqlite")
+    db.execute("DELETE FROM audit WHERE seq = 2")
+    db.commit()
+    problem = verify(app_dir / "audit.sqlite")
+    assert problem is not None and problem.seq == 2
+
+
+def test_no_data_leaves_when_audit_cannot_be_written(client: TestClient) -> None:
+    client.app.state.audit.close()  # type: ignore[attr-defined]
+    response = client.post("/graphql", json={"query": HOUSEHOLD, "variables": {"id": "kim"}},
+                           headers={"Authorization": f"Bearer {token(client)}"})
+    assert response.status_code == 503
+    assert response.json()["data"] is None
+    assert "Shaw" not in response.text
+    sign_in(client)
+    page = client.get("/people/kim")
+    assert page.status_code == 503 and "Shaw" not in page.text
+
+
+def test_person_page_shows_household_and_lead_phone(client: TestClient) -> None:
+    sign_in(client)
+    page = client.get("/people/rio")
+    assert page.status_code == 200
+    assert "Sue Ward" in page.text and "foster carer" in page.text
+    assert "020 7946 0123" in page.text and "Priya Nair" in page.text
+    assert 'id="genogram-data"' in page.text
+
+
+def test_pages_redirect_to_sign_in_when_signed_out(client: TestClient) -> None:
+    response = client.get("/people/kim", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/signin?next=/people/kim"
+
+
+def test_sign_in_refuses_wrong_password(client: TestClient) -> None:
+    response = client.post("/signin", data={"user": "sam", "password": "nope",
+                                            "purpose": "mash_screening"})
+    assert response.status_code == 401
+
+
+def test_sign_in_refuses_offsite_next(client: TestClient) -> None:
+    response = client.post("/signin", data={"user": "sam", "password": "demo",
+                                            "purpose": "mash_screening",
+                                            "next": "//evil.example/"}, follow_redirects=False)
+    assert response.headers["location"] == "/"
+
+
+def test_demo_banner_on_every_page(client: TestClient) -> None:
+    assert "Demo mode" in client.get("/signin").text
+    sign_in(client)
+    for path in ("/", "/people/kim", "/people/kim/genogram"):
+        assert "Demo mode" in client.get(path).text
+
+
+def test_genogram_page_draws_subject_with_outline(client: TestClient) -> None:
+    sign_in(client)
+    page = client.get("/people/kim/genogram")
+    assert page.status_code == 200
+    assert '"outline:kim"' in page.text and '"union:lou:max"' in page.text
+
+
+def test_pages_and_graphiql_load_nothing_from_other_hosts(client: TestClient) -> None:
+    sign_in(client)
+    for path in ("/", "/people/kim", "/people/kim/genogram", "/graphql"):
+        html = client.get(path, headers={"Accept": "text/html"}).text
+        sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert sources, path
+        remote = [s for s in sources if re.match(r"(https?:)?//", s)]
+        assert remote == [], f"{path} loads {remote}"
+        for local in sources:
+            if local.startswith("/static/"):
+                assert client.get(local).status_code == 200, local
+
+
+def test_production_mode_has_no_graphiql_and_no_introspection(app_dir: Path) -> None:
+    app = create_app(Settings(store_dir=app_dir, mode=Mode.PRODUCTION))
+    with TestClient(app) as prod:
+        assert DEMO_USERS  # demo users exist, but production does not accept them
+        response = prod.post("/signin", data={"user": "sam", "password": "demo",
+                                              "purpose": "mash_screening"})
+        assert response.status_code == 401
+        assert "Demo mode" not in prod.get("/signin").text
+
+
+def test_person_demographics_and_sources(client: TestClient) -> None:
+    query = """query { person(id: "lou") { id givenNames familyName displayName sex birthDate
+        deathDate nhsNumber upn sources { system recordId }
+        genogram(depth: 1) { subjectId asOf edges { kind validFrom validTo } } } }"""
+    person = ask(client, query)["data"]["person"]
+    assert (person["givenNames"], person["familyName"], person["sex"]) == ("Lou", "Shaw", "FEMALE")
+    assert person["birthDate"] == "1991-07-07" and person["deathDate"] is None
+    assert person["nhsNumber"] is None and person["upn"] is None
+    assert person["sources"] == [{"system": "health", "recordId": "H-lou"}]
+    genogram = person["genogram"]
+    assert genogram["subjectId"] == "lou"
+    ended = [e for e in genogram["edges"] if e["kind"] == "PARTNER" and e["validTo"]]
+    assert ended == [{"kind": "PARTNER", "validFrom": "2012-01-01", "validTo": "2017-06-30"}]

@@ -1,0 +1,147 @@
+"""The store contract: every backend must pass these unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from graph.errors import PersonNotFound, StoreError
+from graph.model import MemberOf, ParentOf, Person, Sex
+from graph.questions.household import household_of
+from graph.questions.services import Scope, services_engaged
+from graph.store import GraphBatch, SearchCriteria, Store
+from tests.families import TODAY, person, two_parent_household
+
+
+def members(store: Store, pid: str, as_of: date = TODAY) -> dict[str, str]:
+    answer = household_of(store, pid, as_of)
+    return {m.person.id: m.relationship for m in answer.members}
+
+
+def test_household_names_each_member_of_a_two_parent_family(all_families: Store) -> None:
+    assert members(all_families, "cara") == {"amy": "mother", "ben": "father", "dan": "brother"}
+
+
+def test_household_names_mothers_partner_and_half_brother(all_families: Store) -> None:
+    assert members(all_families, "kim") == {
+        "lou": "mother", "max": "mother's partner", "ned": "half-brother (maternal)"}
+
+
+def test_household_excludes_adult_who_moved_in_after_as_of(all_families: Store) -> None:
+    assert "abe" not in members(all_families, "zak", date(2026, 8, 31))
+    assert members(all_families, "zak")["abe"] == "unrelated adult"
+
+
+def test_household_follows_child_into_foster_care(all_families: Store) -> None:
+    assert members(all_families, "rio", date(2024, 1, 1)) == {"una": "mother"}
+    assert members(all_families, "rio") == {"sue": "foster carer", "tom": "foster carer"}
+
+
+def test_household_gives_since_dates(all_families: Store) -> None:
+    answer = household_of(all_families, "zak")
+    since = {m.person.id: m.since for m in answer.members}
+    assert since == {"yva": date(2010, 1, 1), "abe": date(2026, 9, 1)}
+
+
+def test_household_of_person_with_no_address_is_empty_not_an_error(store: Store) -> None:
+    store.write(GraphBatch(nodes=[person("solo", "Sol", "Oak", Sex.MALE, date(2000, 1, 1))]))
+    answer = household_of(store, "solo", TODAY)
+    assert answer.address is None and answer.members == ()
+
+
+def test_unknown_person_raises_person_not_found(all_families: Store) -> None:
+    with pytest.raises(PersonNotFound):
+        household_of(all_families, "nobody", TODAY)
+    with pytest.raises(PersonNotFound):
+        services_engaged(all_families, "nobody", Scope.CHILD, TODAY)
+
+
+def test_twins_are_brother_and_sister(all_families: Store) -> None:
+    assert members(all_families, "vic") == {"xena": "mother", "wes": "brother"}
+
+
+def test_services_for_child_are_open_on_as_of_only(all_families: Store) -> None:
+    now = services_engaged(all_families, "rio", Scope.CHILD, TODAY)
+    assert [s.view.involvement.service for s in now] == ["Looked after child"]
+    before = services_engaged(all_families, "rio", Scope.CHILD, date(2024, 1, 1))
+    assert [s.view.involvement.service for s in before] == ["Child in need"]
+
+
+def test_services_carry_lead_practitioner_contact(all_families: Store) -> None:
+    (service,) = services_engaged(all_families, "rio", Scope.CHILD, TODAY)
+    assert service.view.lead is not None
+    assert service.view.lead.phone == "020 7946 0123"
+    assert service.view.organisation is not None
+    assert service.view.organisation.name == "Children in Care Team"
+
+
+def test_family_scope_reaches_birth_mother_in_another_home(all_families: Store) -> None:
+    household = services_engaged(all_families, "rio", Scope.HOUSEHOLD, TODAY)
+    family = services_engaged(all_families, "rio", Scope.FAMILY, TODAY)
+    assert "una" not in {s.person_id for s in household}
+    assert {(s.person_id, s.relationship) for s in family} >= {("una", "mother")}
+
+
+def test_search_finds_by_nhs_number_and_birth_date(store: Store) -> None:
+    store.write(GraphBatch(nodes=[
+        replace(person("a", "Ann", "Lee", Sex.FEMALE, date(2010, 1, 1)), nhs_number="9434765919"),
+        person("b", "Bob", "Lee", Sex.MALE, date(2011, 1, 1)),
+    ]))
+    assert [p.id for p in store.search_candidates(SearchCriteria(nhs_number="9434765919"), 10)] \
+        == ["a"]
+    found = store.search_candidates(SearchCriteria(birth_date=date(2011, 1, 1)), 10)
+    assert [p.id for p in found] == ["b"]
+
+
+def test_search_finds_by_postcode_of_residence(all_families: Store) -> None:
+    found = {p.id for p in all_families.search_candidates(SearchCriteria(postcode="eb14qt"), 50)}
+    assert found == {"amy", "ben", "cara", "dan"}
+
+
+def test_rewriting_a_node_replaces_it_and_its_index_entries(store: Store) -> None:
+    store.write(GraphBatch(nodes=[person("a", "Ann", "Lee", Sex.FEMALE, date(2010, 1, 1))]))
+    store.write(GraphBatch(nodes=[person("a", "Ann", "Moss", Sex.FEMALE, date(2010, 1, 1))]))
+    assert store.people(["a"])["a"].family_name == "Moss"
+    assert store.counts()["Person"] == 1
+    assert store.search_candidates(SearchCriteria(name="Lee"), 10) == []
+
+
+def test_edge_to_missing_node_fails_and_writes_nothing(store: Store) -> None:
+    before = store.counts()
+    bad = GraphBatch(nodes=[person("a", "Ann", "Lee", Sex.FEMALE, date(2010, 1, 1))],
+                     edges=[ParentOf("a", "ghost")])
+    with pytest.raises(StoreError, match="ghost"):
+        store.write(bad)
+    assert store.counts() == before
+    assert store.people(["a"]) == {}
+
+
+def test_writing_the_same_batch_twice_changes_nothing(store: Store) -> None:
+    store.write(two_parent_household())
+    once = store.counts()
+    store.write(two_parent_household())
+    assert store.counts() == once
+
+
+def test_kin_stops_at_depth(all_families: Store) -> None:
+    assert set(all_families.kin("kim", 1, TODAY).people) == {"kim", "lou", "otto"}
+    assert "pia" in all_families.kin("kim", 2, TODAY).people
+    assert "gran" in all_families.kin("kim", 2, TODAY).people
+
+
+def test_kin_leaves_out_people_born_after_as_of(all_families: Store) -> None:
+    assert "dan" not in all_families.kin("cara", 2, date(2024, 1, 1)).people
+
+
+def test_membership_edges_keep_their_periods(store: Store) -> None:
+    store.write(two_parent_household())
+    view = store.household("cara", TODAY)
+    assert all(isinstance(m, MemberOf) and m.valid_to is None for m in view.members)
+    assert view.address is not None and view.address.postcode == "EB1 4QT"
+
+
+def test_people_returns_only_ids_held(all_families: Store) -> None:
+    found = all_families.people(["amy", "nobody"])
+    assert list(found) == ["amy"] and isinstance(found["amy"], Person)

@@ -1,0 +1,1 @@
+"""Genogram layout and rendering, page templates and the static assets pages load."""
