@@ -38,8 +38,9 @@ def borough(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     root = tmp_path_factory.mktemp("borough")
     summary = generate_borough(people=1500, seed=11, out=root / "extracts", today=TODAY)
     store = EmbeddedStore(root / "store")
-    log = load_extract(store, [root / "extracts" / s for s in summary.records_by_system],
-                       today=TODAY)
+    log = load_extract(
+        store, [root / "extracts" / s for s in summary.records_by_system], today=TODAY
+    )
     assert log.balanced and log.read > 0
     child = summary.demo_child
     owners = store.record_owners([record_node_id(f"{child.system}/{child.record_id}")])
@@ -52,8 +53,11 @@ def test_demo_child_household_and_services_over_graphql(borough: tuple[Path, Pat
     app = create_app(Settings(store_dir=store_dir, mode=Mode.DEMO))
     with TestClient(app) as client:
         bearer = app.state.auth.issue(DEMO_USERS["sam"], Purpose.MASH_SCREENING)
-        response = client.post("/graphql", json={"query": FRONT_DOOR, "variables": {"id": child_id}},
-                               headers={"Authorization": f"Bearer {bearer}"})
+        response = client.post(
+            "/graphql",
+            json={"query": FRONT_DOOR, "variables": {"id": child_id}},
+            headers={"Authorization": f"Bearer {bearer}"},
+        )
     person = response.json()["data"]["person"]
     words = {m["relationshipToSubject"] for m in person["household"]["members"]}
     assert "mother" in words
@@ -73,14 +77,16 @@ def test_records_of_one_human_become_one_person(borough: tuple[Path, Path, str])
     by_human: dict[str, set[str]] = {}
     for t in truth:
         by_human.setdefault(t["person_key"], set()).add(
-            owners[record_node_id(f"{t['system']}/{t['record_id']}")])
+            owners[record_node_id(f"{t['system']}/{t['record_id']}")]
+        )
     split = sum(1 for ids in by_human.values() if len(ids) > 1)
     # The skeleton's rules miss records with noisy names or postcodes; most must still join.
     assert split / len(by_human) < 0.05
 
 
-def test_cli_reload_is_idempotent_and_keeps_ids(borough: tuple[Path, Path, str],
-                                                tmp_path: Path) -> None:
+def test_cli_reload_is_idempotent_and_keeps_ids(
+    borough: tuple[Path, Path, str], tmp_path: Path
+) -> None:
     extracts, _, _ = borough
     systems = [str(p) for p in sorted(extracts.iterdir()) if p.is_dir() and p.name != "truth"]
     runner = CliRunner()
@@ -110,8 +116,9 @@ def test_cli_load_error_is_one_line_without_traceback(tmp_path: Path) -> None:
 
 def test_demo_person_command_prints_the_child_id(borough: tuple[Path, Path, str]) -> None:
     extracts, store_dir, child_id = borough
-    result = CliRunner().invoke(cli, ["demo-person", "--store", str(store_dir),
-                                      "--borough", str(extracts)])
+    result = CliRunner().invoke(
+        cli, ["demo-person", "--store", str(store_dir), "--borough", str(extracts)]
+    )
     assert result.exit_code == 0 and result.output.strip() == child_id
     assert json.loads((extracts / "demo.json").read_text())["system"]
 

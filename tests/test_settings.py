@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_environment_overrides_defaults() -> None:
     settings = Settings.from_env({"FAMGRAPH_PORT": "9001", "FAMGRAPH_MODE": "production",
-                                  "FAMGRAPH_STORE_DIR": "/tmp/x"})
+                                  "FAMGRAPH_STORE_DIR": "/srv/famgraph"})
     assert (settings.port, settings.mode, settings.store_dir) == (9001, Mode.PRODUCTION,
-                                                                 Path("/tmp/x"))
+                                                                 Path("/srv/famgraph"))
 
 
 def test_explicit_overrides_win_over_environment() -> None:

@@ -37,7 +37,9 @@ def load(
 
 def quarantine(
     store: StoreDir,
-    warnings: Annotated[bool, typer.Option(help="Also list values dropped with a warning.")] = False,
+    warnings: Annotated[
+        bool, typer.Option(help="Also list values dropped with a warning.")
+    ] = False,
 ) -> None:
     """List every row refused by every load, with file, row, field and reason."""
     with one_line_errors():
