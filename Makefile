@@ -7,7 +7,8 @@ DEMO_DIR := var/demo
 DEMO_PEOPLE ?= 3000
 DEMO_SEED ?= 7
 
-.PHONY: demo test lint typecheck unit assets bench clean
+.PHONY: demo test lint typecheck unit assets browser bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,13 +23,20 @@ viz/static/vendor/.done: tools/vendor_assets.py $(STAMP)
 
 assets: viz/static/vendor/.done
 
+# Browser tests drive Debian's Chromium; Playwright's own browser download does not work here.
+/usr/bin/chromium:
+	$(SUDO) apt-get install -y -q chromium chromium-driver \
+		|| ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver)
+
+browser: /usr/bin/chromium
+
 lint: $(STAMP)
 	$(BIN)/ruff check graph loaders server viz tests tools bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) assets
+unit: $(STAMP) assets browser
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck unit

@@ -23,21 +23,30 @@ def _sources_text(edge: dict[str, Any]) -> str:
 
 
 def _label(person: dict[str, Any]) -> str:
+    """Name over two lines (given, family) so neighbours' labels do not collide."""
     born = (person.get("birthDate") or "")[:4]
     died = (person.get("deathDate") or "")[:4]
     years = f"{born}–{died}" if died else (f"b. {born}" if born else "")
-    return f"{person['displayName']}\n{years}".strip()
+    given, _, family = person["displayName"].rpartition(" ")
+    name = f"{given}\n{family}" if given else family
+    return f"{name}\n{years}".strip()
 
 
 def vis_data(genogram: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Nodes and edges for vis-network, with fixed positions from `viz.layout`."""
     people = {n["person"]["id"]: n for n in genogram["nodes"]}
-    parent_edges = [e for e in genogram["edges"] if e["kind"] == "PARENT"]
+    all_parents = [e for e in genogram["edges"] if e["kind"] == "PARENT"]
+    # Children hang from their birth or adoptive parents' union; step-parents, foster
+    # carers and guardians get their own dashed line, so they never reshape the family.
+    parent_edges = [e for e in all_parents if e["subtype"] not in DASHED_PARENT_KINDS]
+    care_edges = [e for e in all_parents if e["subtype"] in DASHED_PARENT_KINDS]
     partner_edges = [e for e in genogram["edges"] if e["kind"] == "PARTNER"]
     couples = [(e["sourceId"], e["targetId"]) for e in partner_edges]
+    has_parents = {e["targetId"] for e in parent_edges}
     points = layout(
         {pid: n["generation"] for pid, n in people.items()},
-        [(e["sourceId"], e["targetId"]) for e in parent_edges],
+        [(e["sourceId"], e["targetId"]) for e in parent_edges]
+        + [(e["sourceId"], e["targetId"]) for e in care_edges if e["targetId"] not in has_parents],
         couples,
     )
     nodes: list[dict[str, Any]] = []

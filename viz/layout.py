@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ROW_HEIGHT = 160.0
-SPACING = 110.0
+SPACING = 150.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,18 +84,18 @@ def layout(
 
 
 def _with_partners_adjacent(order: list[str], partners: dict[str, list[str]]) -> list[str]:
+    """Partners beside each other; someone with two partners sits between them."""
     result: list[str] = []
     seen: set[str] = set()
     members = set(order)
     for person in order:
         if person in seen:
             continue
-        result.append(person)
-        seen.add(person)
-        for partner in sorted(partners[person]):
-            if partner in members and partner not in seen:
-                result.append(partner)
-                seen.add(partner)
+        theirs = [p for p in sorted(partners[person]) if p in members and p not in seen]
+        left, right = (theirs[:1], theirs[1:]) if len(theirs) > 1 else ([], theirs)
+        for placed in (*left, person, *right):
+            result.append(placed)
+            seen.add(placed)
     return result
 
 

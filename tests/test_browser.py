@@ -1,0 +1,121 @@
+"""Pages in real headless Chromium, with every request to another host refused."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from graph.embedded import EmbeddedStore
+from server.app import create_app
+from server.settings import Mode, Settings
+from tests.families import FAMILIES
+
+CHROMIUM = "/usr/bin/chromium"
+# The flags that keep Chromium from reaching out on a closed network (see the env notes).
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    directory = tmp_path_factory.mktemp("browser-store")
+    store = EmbeddedStore(directory)
+    for make in FAMILIES.values():
+        store.write(make())
+    store.close()
+    port = free_port()
+    app = create_app(Settings(store_dir=directory, mode=Mode.DEMO, port=port))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium missing: `make test` installs the chromium package"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
+    """A signed-in page whose requests to any other host are refused and recorded."""
+    context = browser.new_context()
+    offsite: list[str] = []
+
+    def only_local(route: Route) -> None:
+        if route.request.url.startswith(base_url):
+            route.continue_()
+        else:
+            offsite.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    signed_in = context.new_page()
+    signed_in.goto(f"{base_url}/signin")
+    signed_in.fill("input[name=user]", "sam")
+    signed_in.fill("input[name=password]", "demo")
+    signed_in.click("button[type=submit]")
+    signed_in.wait_for_url(f"{base_url}/")
+    yield signed_in, offsite
+    context.close()
+
+
+def test_person_page_draws_genogram_offline(page: tuple[Page, list[str]], base_url: str,
+                                            tmp_path: Path) -> None:
+    tab, offsite = page
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto(f"{base_url}/people/rio")
+    tab.wait_for_selector("#genogram[data-drawn=true]", timeout=15_000)
+    assert tab.locator("#genogram canvas").count() == 1
+    household = tab.locator("#household").inner_text()
+    assert "Sue Ward" in household and "foster carer" in household
+    assert "020 7946 0123" in tab.locator("#services").inner_text()
+    positions = tab.evaluate("window.famgraphGenogram.getPositions()")
+    assert positions["rio"]["y"] > positions["una"]["y"], "child is drawn below the parent"
+    tab.screenshot(path=str(tmp_path / "person.png"))
+    assert errors == [] and offsite == []
+
+
+def test_genogram_page_puts_partners_in_one_row_and_opens_people(
+        page: tuple[Page, list[str]], base_url: str) -> None:
+    tab, offsite = page
+    tab.goto(f"{base_url}/people/kim/genogram")
+    tab.wait_for_selector("#genogram[data-drawn=true]", timeout=15_000)
+    positions = tab.evaluate("window.famgraphGenogram.getPositions()")
+    assert positions["lou"]["y"] == positions["max"]["y"] == positions["otto"]["y"]
+    assert positions["kim"]["y"] == positions["ned"]["y"] > positions["lou"]["y"]
+    assert "outline:kim" in positions
+    assert offsite == []
+
+
+def test_graphiql_renders_from_local_assets(page: tuple[Page, list[str]], base_url: str) -> None:
+    tab, offsite = page
+    tab.goto(f"{base_url}/graphql", wait_until="networkidle")
+    tab.wait_for_selector(".graphiql-container", timeout=20_000)
+    assert offsite == []
