@@ -70,3 +70,14 @@ def test_kill_9_mid_load_keeps_every_committed_batch_and_no_partial_one(tmp_path
     assert all(count == BATCH_SIZE for count in per_batch.values()), "a batch was half written"
     assert batches == list(range(len(batches))), "batches are not a prefix of those written"
     assert len(batches) >= committed + 1, "a batch reported committed was lost"
+
+
+def test_a_store_open_while_another_process_loads_sees_the_new_batches(tmp_path: Path) -> None:
+    serving = EmbeddedStore(tmp_path)
+    serving.write(FAMILIES["twins"]())
+    loader = EmbeddedStore(tmp_path)  # as `famgraph load` would open it
+    loader.write(FAMILIES["new_adult_in_household"]())
+    loader.close()
+    assert {m.person.id for m in household_of(serving, "zak", TODAY).members} == {"yva", "abe"}
+    assert serving.counts()["Person"] == 6
+    serving.close()

@@ -287,3 +287,23 @@ def test_person_demographics_and_sources(client: TestClient) -> None:
     assert genogram["subjectId"] == "lou"
     ended = [e for e in genogram["edges"] if e["kind"] == "PARTNER" and e["validTo"]]
     assert ended == [{"kind": "PARTNER", "validFrom": "2012-01-01", "validTo": "2017-06-30"}]
+
+
+def test_search_page_lists_matches_with_links(client: TestClient) -> None:
+    sign_in(client)
+    page = client.get("/", params={"name": "Shaw"})
+    assert page.status_code == 200
+    assert 'href="/people/kim"' in page.text and 'href="/people/lou"' in page.text
+    assert 'href="/people/max"' not in page.text
+
+
+def test_search_page_says_no_match_is_not_absence(client: TestClient) -> None:
+    sign_in(client)
+    page = client.get("/", params={"name": "Nobody Atall"})
+    assert "not about the world" in page.text
+
+
+def test_search_page_rejects_a_bad_birth_date(client: TestClient) -> None:
+    sign_in(client)
+    page = client.get("/", params={"birth_date": "31/02/2014"})
+    assert page.status_code == 400 and "Birth date must be a date" in page.text

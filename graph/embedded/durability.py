@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,13 +131,29 @@ class Durable:
             + [(seq, "warning", r.file, r.row, r.field, r.reason) for r in log.warnings],
         )
 
-    def nodes(self) -> Iterator[Node]:
-        for label, data in self._db.execute("SELECT label, data FROM nodes ORDER BY rowid"):
+    def nodes(self, after_batch: int = 0) -> Iterator[Node]:
+        """Nodes last written by a batch numbered above `after_batch`, in batch order."""
+        rows = self._db.execute(
+            "SELECT label, data FROM nodes WHERE batch > ? ORDER BY batch, rowid", (after_batch,)
+        )
+        for label, data in rows:
             yield decode(NODE_TYPES[label], json.loads(data))
 
-    def edges(self) -> Iterator[Edge]:
-        for kind, data in self._db.execute("SELECT type, data FROM edges ORDER BY rowid"):
+    def edges(self, after_batch: int = 0) -> Iterator[Edge]:
+        """Edges last written by a batch numbered above `after_batch`, in batch order."""
+        rows = self._db.execute(
+            "SELECT type, data FROM edges WHERE batch > ? ORDER BY batch, rowid", (after_batch,)
+        )
+        for kind, data in rows:
             yield decode(EDGE_TYPES[kind], json.loads(data))
+
+    def last_batch(self) -> int:
+        row = self._db.execute("SELECT max(seq) FROM batches").fetchone()
+        return int(row[0] or 0)
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits; cheap enough to ask on every read."""
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def load_logs(self) -> list[LoadLog]:
         logs = []
@@ -165,10 +180,6 @@ class Durable:
                 )
             )
         return logs
-
-    def batch_count(self) -> int:
-        with closing(self._db.execute("SELECT count(*) FROM batches")) as cursor:
-            return int(cursor.fetchone()[0])
 
     def close(self) -> None:
         self._db.close()

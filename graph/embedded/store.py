@@ -73,21 +73,42 @@ class EmbeddedStore:
         self._involvements_of: dict[str, set[str]] = defaultdict(set)
         self._addresses_at_postcode: dict[str, set[str]] = defaultdict(set)
         self._households_at: dict[str, set[str]] = defaultdict(set)
-        for node in self._durable.nodes():
-            self._put_node(node)
-        for edge in self._durable.edges():
-            self._put_edge(edge)
+        self._seen_batch = 0
+        self._seen_version = -1
+        self._catch_up()
+
+    def _catch_up(self) -> None:
+        """Apply batches other processes committed since we last looked (a load while serving).
+
+        Writes are upserts, so re-applying rows written after our last batch is exact.
+        """
+        version = self._durable.data_version()
+        if version == self._seen_version:
+            return
+        last = self._durable.last_batch()
+        if last > self._seen_batch:
+            for node in self._durable.nodes(after_batch=self._seen_batch):
+                self._put_node(node)
+            for edge in self._durable.edges(after_batch=self._seen_batch):
+                self._put_edge(edge)
+            self._seen_batch = last
+        self._seen_version = version
 
     # --- writing -------------------------------------------------------------
 
     def write(self, batch: GraphBatch) -> int:
         with self._lock:
+            self._catch_up()
             self._check_endpoints(batch)
             seq = self._durable.commit(batch)
             for node in batch.nodes:
                 self._put_node(node)
             for edge in batch.edges:
                 self._put_edge(edge)
+            if seq == self._seen_batch + 1:
+                # Otherwise another process committed in between: leave the gap for
+                # `_catch_up` to fill, which re-applies our own batch harmlessly.
+                self._seen_batch = seq
             return seq
 
     def _check_endpoints(self, batch: GraphBatch) -> None:
@@ -151,6 +172,7 @@ class EmbeddedStore:
 
     def people(self, ids: Iterable[str]) -> dict[str, Person]:
         with self._lock:
+            self._catch_up()
             found = {}
             for person_id in ids:
                 node = self._node(person_id)
@@ -166,6 +188,7 @@ class EmbeddedStore:
 
     def record_owners(self, record_ids: Iterable[str]) -> dict[str, str]:
         with self._lock:
+            self._catch_up()
             owners = {}
             for record_id in record_ids:
                 if record_id not in self._graph:
@@ -183,6 +206,7 @@ class EmbeddedStore:
 
     def kin(self, person_id: str, depth: int, as_of: date) -> KinGraph:
         with self._lock:
+            self._catch_up()
             subject = self._person(person_id)
             people: dict[str, Person] = {subject.id: subject}
             parents: dict[str, ParentOf] = {}
@@ -222,6 +246,7 @@ class EmbeddedStore:
 
     def household(self, person_id: str, as_of: date) -> HouseholdView:
         with self._lock:
+            self._catch_up()
             self._person(person_id)
             memberships = [
                 edge
@@ -257,6 +282,7 @@ class EmbeddedStore:
 
     def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
         with self._lock:
+            self._catch_up()
             views = []
             for person_id in person_ids:
                 for involvement_id in sorted(self._involvements_of.get(person_id, ())):
@@ -277,6 +303,7 @@ class EmbeddedStore:
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         with self._lock:
+            self._catch_up()
             found: set[str] = set()
             if criteria.nhs_number:
                 found |= self._by_nhs.get(criteria.nhs_number, set())
@@ -301,6 +328,7 @@ class EmbeddedStore:
 
     def counts(self) -> dict[str, int]:
         with self._lock:
+            self._catch_up()
             totals = {label: len(ids) for label, ids in self._by_label.items() if ids}
             for _, _, data in self._graph.edges(data=True):
                 totals[data["obj"].type] = totals.get(data["obj"].type, 0) + 1

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from server.audit import AuditLog, AuditRow, verify
 from server.cli.output import err, out
@@ -36,20 +37,17 @@ def verify_command(store: StoreDir) -> None:
     log.close()
 
 
-def _table(rows: list[AuditRow]) -> Table:
-    table = Table("time", "user", "agency", "purpose", "operation", "person", "returned",
-                  "withheld")
+def _print(rows: list[AuditRow]) -> None:
+    """One JSON object per row, oldest first: easy to read and to hand to other tools."""
     for row in rows:
-        table.add_row(row.time, row.user, row.agency, row.purpose, row.operation, row.person_id,
-                      ",".join(row.returned), ",".join(row.withheld))
-    return table
+        out.print(json.dumps(asdict(row), sort_keys=True), markup=False)
 
 
 @audit.command("person")
 def about_person(store: StoreDir, person_id: str) -> None:
     """Who looked at this person, oldest first."""
     log = AuditLog(_log_path(store))
-    out.print(_table(log.rows_about(person_id)))
+    _print(log.rows_about(person_id))
     log.close()
 
 
@@ -57,5 +55,5 @@ def about_person(store: StoreDir, person_id: str) -> None:
 def by_user(store: StoreDir, user: str) -> None:
     """Everything this user looked at, oldest first."""
     log = AuditLog(_log_path(store))
-    out.print(_table(log.rows_by(user)))
+    _print(log.rows_by(user))
     log.close()

@@ -10,8 +10,8 @@ from rich.console import Console
 
 from graph.errors import FamgraphError
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager
