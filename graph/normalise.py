@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_NON_LETTERS = re.compile(r"[^a-z]+")
+# Anything but a letter of any script splits a name into words.
+_NON_LETTERS = re.compile(r"[\W\d_]+")
 _SPACES = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
     """Lower case, accents removed, so `Zoë` and `ZOE` compare equal."""
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def name_tokens(*parts: str) -> list[str]:
@@ -20,6 +21,8 @@ def name_tokens(*parts: str) -> list[str]:
 
     >>> name_tokens("Mary-Jane", "O'Neill")
     ['mary', 'jane', 'o', 'neill']
+    >>> name_tokens("李", "明")
+    ['李', '明']
     """
     tokens: list[str] = []
     for part in parts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -129,8 +130,11 @@ MAX_FIELD = 1_000  # no canonical field needs more; longer is a broken or hostil
 
 
 def kind_of(header: list[str]) -> str | None:
-    """The file kind whose columns are exactly the header's, in any order."""
-    columns = {column.strip().lower() for column in header}
+    """The file kind whose columns are exactly the header's, in any order, each once."""
+    names = [column.strip().lower() for column in header]
+    columns = set(names)
+    if len(columns) != len(names):
+        return None
     for kind, expected in FILE_KINDS.items():
         if columns == set(expected):
             return kind
@@ -151,13 +155,19 @@ def read_canonical(paths: list[Path], quarantine: Quarantine, today: date) -> Ex
 
 
 def _expand(paths: list[Path]) -> Iterator[Path]:
+    """Files named or inside folders named, each once however often it is named."""
+    seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            yield from sorted(path.rglob("*.csv"))
+            found = sorted(path.rglob("*.csv"))
         elif path.is_file():
-            yield path
+            found = [path]
         else:
             raise LoadError(str(path), "no such file or folder")
+        for file in found:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                yield file
 
 
 def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date) -> None:
@@ -176,6 +186,9 @@ def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date
         if header is None:
             raise LoadError(name, "is empty: expected a header row")
         kind = kind_of(header)
+        duplicated = sorted({c for c in header if header.count(c) > 1})
+        if duplicated:
+            raise LoadError(name, f"header repeats column {', '.join(duplicated)}")
         if kind is None:
             raise LoadError(
                 name,
@@ -207,10 +220,31 @@ def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date
         raise LoadError(name, f"line {reader.line_num}: not valid CSV ({exc})") from None
 
 
+def parse_row(
+    kind: str, fields: dict[str, str], where: Where, out: Extract, q: Quarantine, today: date
+) -> None:
+    """Validate one row of a canonical kind into `out`; every format funnels through here.
+
+    Raises
+    ------
+    RowProblem : the row is unusable; the caller quarantines it
+    """
+    _PARSERS[kind](fields, where, out, q, today)
+
+
+DATE_COLUMNS = frozenset({"birth_date", "death_date", "address_from", "from", "to", "valid_from",
+                          "valid_to", "start", "end", "date"})
+
+
+_SYSTEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
 def _required(fields: dict[str, str], name: str) -> str:
     value = fields[name].strip()
     if not value:
         raise RowProblem(name, "is required")
+    if name == "system" and not _SYSTEM.match(value):
+        raise RowProblem(name, "may hold only letters, digits, '.', '_' and '-'")
     return value
 
 
@@ -248,7 +282,11 @@ def _address(
     if not (line1 or postcode):
         return None
     if postcode and not postcode_valid(postcode):
-        q.warn(where.file, where.row, "postcode", f"{postcode[:12]!r} is not a UK postcode")
+        q.warn(where.file, where.row, "postcode",
+               f"{postcode[:12]!r} is not a UK postcode; value dropped")
+        postcode = ""
+        if not line1:
+            raise RowProblem("postcode", "the only address detail is not a UK postcode")
     uprn = fields["uprn"].strip() or None
     if uprn and not (uprn.isascii() and uprn.isdigit() and len(uprn) <= 12):
         q.warn(where.file, where.row, "uprn", "is not a number of up to 12 digits; value dropped")
@@ -323,7 +361,8 @@ def _address_row(
     if flag not in BOOLEANS:
         raise RowProblem("restricted", f"{flag[:12]!r} is not true or false")
     period = _address(fields, system, record_id, start, end, BOOLEANS[flag], where, q)
-    assert period is not None
+    if period is None:
+        raise RowProblem("postcode", "the only address detail is not a UK postcode")
     out.addresses.append(period)
 
 

@@ -47,6 +47,8 @@ def _match_key(record: PersonRecord) -> tuple[str, str, str] | None:
     if not (record.birth_date and record.address and record.address.postcode):
         return None
     name = normalise_name(record.given_names, record.family_name)
+    if not name:
+        return None
     return (name, record.birth_date.isoformat(), normalise_postcode(record.address.postcode))
 
 
@@ -82,10 +84,19 @@ class RuleResolver:
         by_record = {r.key: r for r in records}
         person_of: dict[str, str] = {}
         decided_by: dict[str, str] = {}
-        for keys in clusters.groups().values():
+        # NHS numbers each person id carries so far, so two clusters with different numbers
+        # can never both take the same stored person.
+        carried: dict[str, set[str]] = {}
+        for keys in sorted(clusters.groups().values(), key=min):
+            cluster = [by_record[k] for k in keys]
+            numbers = {r.nhs_number for r in cluster if r.nhs_number}
             existing = {owners[record_node_id(k)] for k in keys if record_node_id(k) in owners}
-            existing |= self._existing_matches([by_record[k] for k in keys], store)
-            person_id = min(existing) if existing else mint_person_id(keys)
+            existing |= self._existing_matches(cluster, store)
+            for person in store.people(existing).values():
+                carried.setdefault(person.id, {person.nhs_number} if person.nhs_number else set())
+            fitting = sorted(p for p in existing if len(carried.get(p, set()) | numbers) <= 1)
+            person_id = fitting[0] if fitting else mint_person_id(keys)
+            carried.setdefault(person_id, set()).update(numbers)
             for key in keys:
                 person_of[key] = person_id
                 decided_by[key] = (
