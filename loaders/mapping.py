@@ -124,8 +124,19 @@ def read_mapping(path: Path) -> Mapping_:
     return Mapping_(path, system, encoding, tuple(files))
 
 
-def is_mapped_extract(path: Path) -> bool:
-    return path.is_dir() and (path / MAPPING_FILE).is_file()
+NAME = "mapped"
+
+
+def claims(path: Path) -> bool:
+    """A folder holding a mapping.toml, or the mapping file itself."""
+    if path.is_dir():
+        return (path / MAPPING_FILE).is_file()
+    return path.name == MAPPING_FILE
+
+
+def read(path: Path, quarantine: Quarantine, today: date, extract: Extract) -> None:
+    """Read a mapped extract (its folder or its mapping file) into `extract`."""
+    read_mapped(path if path.is_dir() else path.parent, quarantine, today, extract)
 
 
 def read_mapped(folder: Path, quarantine: Quarantine, today: date,
@@ -178,7 +189,7 @@ def _read_file(path: Path, spec: FileMapping, mapping: Mapping_, extract: Extrac
                 continue
             source = dict(zip(header, values, strict=True))
             try:
-                fields = _canonical_fields(source, spec, mapping)
+                fields = _canonical_fields(source, spec, mapping, Where(name, row), quarantine)
                 parse_row(spec.kind, fields, Where(name, row), extract, quarantine, today)
             except RowProblem as problem:
                 quarantine.reject(name, row, spec.source_of(problem.field), problem.reason)
@@ -186,8 +197,11 @@ def _read_file(path: Path, spec: FileMapping, mapping: Mapping_, extract: Extrac
         raise LoadError(name, f"line {reader.line_num}: not valid CSV ({exc})") from None
 
 
-def _canonical_fields(source: dict[str, str], spec: FileMapping, mapping: Mapping_
-                      ) -> dict[str, str]:
+REQUIRED_DATES = frozenset({"start", "date"})
+
+
+def _canonical_fields(source: dict[str, str], spec: FileMapping, mapping: Mapping_,
+                      where: Where, quarantine: Quarantine) -> dict[str, str]:
     fields = {}
     for column in FILE_KINDS[spec.kind]:
         if column in spec.columns:
@@ -204,7 +218,15 @@ def _canonical_fields(source: dict[str, str], spec: FileMapping, mapping: Mappin
         if table and value:
             value = table.get(value, table.get(value.upper(), value))
         if column in DATE_COLUMNS and value and spec.date_format:
-            value = _iso_date(column, value, spec.date_format)
+            try:
+                value = _iso_date(column, value, spec.date_format)
+            except RowProblem as problem:
+                if column in REQUIRED_DATES:
+                    raise
+                # As in canonical CSV: a bad optional value is dropped, the row kept.
+                quarantine.warn(where.file, where.row, spec.source_of(column),
+                                problem.reason + "; value dropped")
+                value = ""
         fields[column] = value
     return fields
 

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from graph.store import LoadLog, Store
 from loaders.assemble import assemble
 from loaders.errors import LoadError
-from loaders.formats.canonical_csv import read_canonical
 from loaders.identity import Resolver
 from loaders.identity.rules import RuleResolver
 from loaders.quarantine import Quarantine
+from loaders.records import Extract
+from loaders.registry import plan
 
 
 def load_extract(
     store: Store,
     paths: list[Path],
     *,
+    format_name: str | None = None,
     resolver: Resolver | None = None,
     today: date | None = None,
+    progress: Callable[[Path], None] | None = None,
 ) -> LoadLog:
     """Load canonical CSV files or folders into the store, all or nothing.
 
@@ -27,12 +31,16 @@ def load_extract(
 
     Raises
     ------
-    LoadError : a file cannot be read; nothing is written
+    LoadError : a path is not a known format or a file cannot be read; nothing is written
     StoreError : the store refused the batch; nothing is written
     """
     day = today or date.today()
     quarantine = Quarantine()
-    extract = read_canonical(paths, quarantine, day)
+    extract = Extract()
+    for module, path in plan(paths, format_name):
+        if progress is not None:
+            progress(path)
+        module.read(path, quarantine, day, extract)
     resolution = (resolver or RuleResolver()).resolve(extract.people, store)
     batch, loaded = assemble(extract, resolution, store, quarantine)
     log = LoadLog(

@@ -736,6 +736,8 @@ def test_system_name_with_a_slash_is_quarantined_so_record_keys_cannot_collide(
 
 
 def test_a_file_named_twice_is_read_once(graph_store: EmbeddedStore, tmp_path: Path) -> None:
-    path = people_file(tmp_path, person(record_id="once"))
-    log = load_extract(graph_store, [tmp_path, path], today=TODAY)
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    path = people_file(folder, person(record_id="once"))
+    log = load_extract(graph_store, [folder, path], today=TODAY)
     assert (log.read, log.loaded) == (1, 1)

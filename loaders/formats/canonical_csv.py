@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -141,33 +141,44 @@ def kind_of(header: list[str]) -> str | None:
     return None
 
 
-def read_canonical(paths: list[Path], quarantine: Quarantine, today: date) -> Extract:
-    """Parse canonical CSV files (or folders of them) into validated records.
+NAME = "canonical"
+
+
+def claims(path: Path) -> bool:
+    """A CSV file whose header is one of the canonical kinds."""
+    if path.suffix.lower() != ".csv":
+        return False
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader([f.readline()]), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return kind_of(header) is not None
+
+
+def read(path: Path, quarantine: Quarantine, today: date, extract: Extract) -> None:
+    """Parse one canonical CSV file into `extract`.
 
     Raises
     ------
-    LoadError : a file cannot be decoded, has an unknown header, or is not CSV
+    LoadError : the file cannot be decoded, has an unknown header, or is not CSV
     """
+    _read_file(path, extract, quarantine, today)
+
+
+def read_canonical(paths: list[Path], quarantine: Quarantine, today: date) -> Extract:
+    """Parse canonical CSV files (or folders of them) into validated records."""
     extract = Extract()
-    for path in _expand(paths):
-        _read_file(path, extract, quarantine, today)
-    return extract
-
-
-def _expand(paths: list[Path]) -> Iterator[Path]:
-    """Files named or inside folders named, each once however often it is named."""
     seen: set[Path] = set()
     for path in paths:
-        if path.is_dir():
-            found = sorted(path.rglob("*.csv"))
-        elif path.is_file():
-            found = [path]
-        else:
-            raise LoadError(str(path), "no such file or folder")
-        for file in found:
+        files = sorted(path.rglob("*.csv")) if path.is_dir() else [path]
+        for file in files:
+            if not file.exists():
+                raise LoadError(str(file), "no such file or folder")
             if file.resolve() not in seen:
                 seen.add(file.resolve())
-                yield file
+                _read_file(file, extract, quarantine, today)
+    return extract
 
 
 def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date) -> None:
