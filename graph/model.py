@@ -121,7 +121,8 @@ class Person:
 
     @property
     def display_name(self) -> str:
-        return " ".join(part for part in (self.given_names, self.family_name) if part)
+        name = " ".join(part for part in (self.given_names, self.family_name) if part)
+        return name or "(no name recorded)"
 
     def age_on(self, day: date) -> int | None:
         if self.birth_date is None:

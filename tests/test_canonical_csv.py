@@ -741,3 +741,28 @@ def test_a_file_named_twice_is_read_once(graph_store: EmbeddedStore, tmp_path: P
     path = people_file(folder, person(record_id="once"))
     log = load_extract(graph_store, [folder, path], today=TODAY)
     assert (log.read, log.loaded) == (1, 1)
+
+
+def test_nameless_record_with_a_upn_joins_the_named_child(
+    graph_store: EmbeddedStore, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    people_file(first, person(system="edu", record_id="E1", given_names="Ann",
+                              upn="A950000178301", birth_date="2015-03-02"))
+    people_file(second, person(system="ssda903", record_id="C9", given_names="",
+                               family_name="", upn="A950000178301", birth_date="2015-03-02"))
+    load(graph_store, first)
+    log = load(graph_store, second)
+    assert log.loaded == 1
+    owners = graph_store.record_owners(["R:edu/E1", "R:ssda903/C9"])
+    assert owners["R:edu/E1"] == owners["R:ssda903/C9"]
+
+
+def test_record_with_no_name_and_no_identifier_is_quarantined(
+    graph_store: EmbeddedStore, tmp_path: Path
+) -> None:
+    path = people_file(tmp_path, person(given_names="", family_name="", nhs_number="", upn=""))
+    log = load(graph_store, path)
+    assert [r.reason for r in log.rejections] == ["a person needs a name, an NHS number or a UPN"]

@@ -320,8 +320,9 @@ def _address(
 def _person(fields: dict[str, str], where: Where, out: Extract, q: Quarantine, today: date) -> None:
     system, record_id = _required(fields, "system"), _required(fields, "record_id")
     given, family = fields["given_names"].strip(), fields["family_name"].strip()
-    if not (given or family):
-        raise RowProblem("family_name", "a person needs a given or family name")
+    # DfE returns carry no names, only identifiers; a record with neither cannot be anyone.
+    if not (given or family or fields["nhs_number"].strip() or fields["upn"].strip()):
+        raise RowProblem("family_name", "a person needs a name, an NHS number or a UPN")
     sex = SEXES.get(fields["sex"].strip().lower())
     if sex is None:
         q.warn(where.file, where.row, "sex", f"{fields['sex'][:12]!r} is not a known sex code")

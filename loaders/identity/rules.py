@@ -1,5 +1,6 @@
-"""Deterministic rules standing in for probabilistic linkage: same NHS number, or same
-normalised name, birth date and postcode. Records with different NHS numbers never join."""
+"""Deterministic rules standing in for probabilistic linkage: same NHS number; same
+normalised name, birth date and postcode; or same UPN and birth date. Records with
+different NHS numbers never join."""
 
 from __future__ import annotations
 
@@ -79,6 +80,12 @@ class RuleResolver:
             match = _match_key(record)
             if match:
                 clusters.join(by_key.setdefault(match, record.key), record.key)
+        # A UPN with the same birth date: how nameless DfE return records find their child.
+        by_upn: dict[tuple[str, str], str] = {}
+        for record in records:
+            if record.upn and record.birth_date:
+                upn_key = (record.upn, record.birth_date.isoformat())
+                clusters.join(by_upn.setdefault(upn_key, record.key), record.key)
 
         owners = store.record_owners(record_node_id(r.key) for r in records)
         by_record = {r.key: r for r in records}
@@ -111,6 +118,12 @@ class RuleResolver:
         for number in cluster_nhs:
             for person in store.search_candidates(SearchCriteria(nhs_number=number), 10):
                 if person.nhs_number == number:
+                    found.add(person.id)
+        upns = {(r.upn, r.birth_date) for r in records if r.upn and r.birth_date}
+        for upn, birth in upns:
+            for person in store.search_candidates(SearchCriteria(birth_date=birth), 1_000):
+                held = {c.value for c in person.claims if c.field == "upn"}
+                if upn in held and not (person.nhs_number and cluster_nhs - {person.nhs_number}):
                     found.add(person.id)
         keys = {k for k in map(_match_key, records) if k}
         for birth in {birth for _, birth, _ in keys}:
