@@ -120,8 +120,8 @@ class RuleResolver:
                 if person.nhs_number == number:
                     found.add(person.id)
         upns = {(r.upn, r.birth_date) for r in records if r.upn and r.birth_date}
-        for upn, birth in upns:
-            for person in store.search_candidates(SearchCriteria(birth_date=birth), 1_000):
+        for upn, born in upns:
+            for person in store.search_candidates(SearchCriteria(birth_date=born), 1_000):
                 held = {c.value for c in person.claims if c.field == "upn"}
                 if upn in held and not (person.nhs_number and cluster_nhs - {person.nhs_number}):
                     found.add(person.id)
