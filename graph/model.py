@@ -142,6 +142,7 @@ class SourceRecord:
     extract_date: date | None = None
     fields: dict[str, str] = field(default_factory=dict)
     sensitivity: Sensitivity = Sensitivity.NORMAL
+    ended: date | None = None  # missing from its system's full extracts since this date
 
     def __post_init__(self) -> None:
         _require(bool(self.system), "SourceRecord", "system", "is empty")

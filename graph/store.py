@@ -25,6 +25,7 @@ from graph.model import (
     Person,
     Practitioner,
     RelatedTo,
+    SourceRecord,
 )
 
 # Family steps from the subject that name every household member we have words for:
@@ -145,6 +146,18 @@ class Store(Protocol):
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         """People who might match; ranking is the caller's job."""
+        ...
+
+    def source_records(self, system: str) -> list[SourceRecord]:
+        """Every record the store holds from one source system, ended ones included."""
+        ...
+
+    def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
+        """Every household membership of these people, past and present."""
+        ...
+
+    def involvements_from(self, system: str) -> list[Involvement]:
+        """Every involvement one source system asserted, open or closed."""
         ...
 
     def counts(self) -> dict[str, int]:

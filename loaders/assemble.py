@@ -106,12 +106,12 @@ class _Batch:
 
 
 def assemble(
-    extract: Extract, resolution: Resolution, store: Store, quarantine: Quarantine
+    extract: Extract, resolution: Resolution, store: Store, quarantine: Quarantine, today: date
 ) -> tuple[GraphBatch, int]:
     """The batch for one load, and how many rows it holds; unusable rows are quarantined."""
     out = _Batch()
     owners = _owners(extract, resolution, store)
-    _people(extract.people, resolution, store, out)
+    _people(extract.people, resolution, store, out, today)
     for period in extract.addresses:
         person_id = owners.get(f"{period.system}/{period.record_id}")
         if person_id is None:
@@ -217,7 +217,9 @@ def _best(claims: Iterable[Claim], name: str) -> str | None:
     return min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
-def _people(records: list[PersonRecord], resolution: Resolution, store: Store, out: _Batch) -> None:
+def _people(
+    records: list[PersonRecord], resolution: Resolution, store: Store, out: _Batch, today: date
+) -> None:
     reloaded = {SourceRef(r.system, r.record_id) for r in records}
     by_person: dict[str, list[PersonRecord]] = defaultdict(list)
     for record in records:
@@ -260,6 +262,7 @@ def _people(records: list[PersonRecord], resolution: Resolution, store: Store, o
                     id=node_id,
                     system=record.system,
                     local_id=record.record_id,
+                    extract_date=today,
                     fields={c.field: c.value for c in _claims(record)},
                 )
             )

@@ -14,6 +14,7 @@ from loaders.identity.rules import RuleResolver
 from loaders.quarantine import Quarantine
 from loaders.records import Extract
 from loaders.registry import plan
+from loaders.snapshot import end_what_is_gone
 
 
 def load_extract(
@@ -24,8 +25,13 @@ def load_extract(
     resolver: Resolver | None = None,
     today: date | None = None,
     progress: Callable[[Path], None] | None = None,
+    partial: bool = False,
 ) -> LoadLog:
     """Load canonical CSV files or folders into the store, all or nothing.
+
+    Each system with people in the load is taken as a full snapshot of that system:
+    records, memberships and open involvements it no longer holds are ended, never
+    deleted (`partial=True` turns that off, for a load of a few corrected records).
 
     Returns the load's counts, which balance: read = loaded + quarantined.
 
@@ -42,7 +48,8 @@ def load_extract(
             progress(path)
         module.read(path, quarantine, day, extract)
     resolution = (resolver or RuleResolver()).resolve(extract.people, store)
-    batch, loaded = assemble(extract, resolution, store, quarantine)
+    batch, loaded = assemble(extract, resolution, store, quarantine, day)
+    ended = 0 if partial else end_what_is_gone(extract, store, batch, day)
     log = LoadLog(
         source=", ".join(extract.files),
         read=extract.read,
@@ -54,6 +61,7 @@ def load_extract(
             "files": len(extract.files),
             "people": len(set(resolution.person_of.values())),
             "records": len(resolution.person_of),
+            "ended": ended,
         },
     )
     if not log.balanced:

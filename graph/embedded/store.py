@@ -27,6 +27,7 @@ from graph.model import (
     Person,
     Practitioner,
     RelatedTo,
+    SourceRecord,
 )
 from graph.normalise import name_tokens, normalise_postcode
 from graph.store import (
@@ -325,6 +326,32 @@ class EmbeddedStore:
                     if isinstance(data["obj"], MemberOf):
                         found.add(member)
         return found
+
+    def source_records(self, system: str) -> list[SourceRecord]:
+        with self._lock:
+            self._catch_up()
+            records = (self._node(i) for i in sorted(self._by_label.get(SourceRecord.label, ())))
+            return [r for r in records if isinstance(r, SourceRecord) and r.system == system]
+
+    def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
+        with self._lock:
+            self._catch_up()
+            found = []
+            for person_id in person_ids:
+                if person_id in self._graph:
+                    found += [e for e in self._edges_of(person_id)
+                              if isinstance(e, MemberOf) and e.src == person_id]
+            return found
+
+    def involvements_from(self, system: str) -> list[Involvement]:
+        with self._lock:
+            self._catch_up()
+            found = []
+            for involvement_id in sorted(self._by_label.get(Involvement.label, ())):
+                involvement = self._node(involvement_id)
+                if any(s.system == system for s in involvement.sources):
+                    found.append(involvement)
+            return found
 
     def counts(self) -> dict[str, int]:
         with self._lock:

@@ -6,30 +6,62 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from graph.embedded import EmbeddedStore
 from loaders.pipeline import load_extract
-from server.cli.output import one_line_errors, out
+from loaders.registry import plan
+from server.cli.output import err, one_line_errors, out
 
 StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the embedded store.")]
 
 
 def load(
     store: StoreDir,
-    paths: Annotated[list[Path], typer.Argument(help="Canonical CSV files or folders.")],
+    paths: Annotated[list[Path], typer.Argument(help="Extract files or folders, any format.")],
+    format_name: Annotated[
+        str | None,
+        typer.Option("--format", help="Read every path as this format instead of detecting."),
+    ] = None,
+    partial: Annotated[
+        bool, typer.Option(help="Only some records: do not end what the load lacks.")
+    ] = False,
 ) -> None:
     """Load extracts in one all-or-nothing batch; print read = loaded + quarantined."""
     with one_line_errors():
+        files = [path for _, path in plan(paths, format_name)]
         graph = EmbeddedStore(store)
         try:
-            log = load_extract(graph, paths)
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("reading", total=len(files))
+
+                def advance(path: Path) -> None:
+                    progress.update(task, advance=1, description=f"reading {path.name}")
+
+                log = load_extract(
+                    graph, paths, format_name=format_name, partial=partial, progress=advance
+                )
         finally:
             graph.close()
     out.print(
         f"read {log.read} = loaded {log.loaded} + quarantined {log.quarantined}"
         f" ({len(log.warnings)} values dropped with a warning;"
-        f" {log.detail.get('records', 0)} person records as {log.detail.get('people', 0)} people)"
+        f" {log.detail.get('records', 0)} person records as {log.detail.get('people', 0)} people;"
+        f" {log.detail.get('ended', 0)} facts ended as no longer in their system's extract)"
     )
     if log.quarantined:
         out.print(f"see them with: famgraph quarantine --store {store}")
