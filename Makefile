@@ -7,7 +7,7 @@ DEMO_DIR := var/demo
 DEMO_PEOPLE ?= 3000
 DEMO_SEED ?= 7
 
-.PHONY: demo test lint typecheck unit assets browser bench clean
+.PHONY: demo test lint typecheck unit assets browser neo4j-build neo4j bench clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -30,13 +30,24 @@ assets: viz/static/vendor/.done
 
 browser: /usr/bin/chromium
 
+# Maven fetches the Neo4j Community jars into ~/.m2 the first time; later builds reuse them.
+tools/neo4j/target/classpath.txt: tools/neo4j/pom.xml tools/neo4j/src/main/java/famgraph/Neo4jLauncher.java
+	cd tools/neo4j && mvn -q -B package -DskipTests
+	touch $@
+
+neo4j-build: tools/neo4j/target/classpath.txt
+
+# A Neo4j for local use: Bolt on 127.0.0.1:7687, user neo4j, password famgraph-dev.
+neo4j: $(STAMP) neo4j-build
+	$(BIN)/python -m tools.neo4j.launcher --port 7687 --data var/neo4j
+
 lint: $(STAMP)
 	$(BIN)/ruff check graph loaders server viz tests tools bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) assets browser
+unit: $(STAMP) assets browser neo4j-build
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck unit

@@ -27,6 +27,10 @@ class StoreError(FamgraphError):
     """Raised when a store cannot be opened or written; the store is left as it was."""
 
 
+class StoreTimeout(StoreError):
+    """Raised when a store question runs past its timeout; the transaction was rolled back."""
+
+
 class StoreLocked(StoreError):
     """Raised when another process holds the store's write lock."""
 

@@ -11,7 +11,6 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from graph.embedded import EmbeddedStore
 from graph.store import Store
 from server.audit import AuditLog
 from server.auth import DEMO_USERS, Authenticator, load_secret
@@ -19,13 +18,14 @@ from server.graphql_view import graphql_app
 from server.pages import Pages
 from server.schema import build_schema
 from server.settings import Mode, Settings
+from server.stores import open_store
 
 STATIC = Path(__file__).resolve().parent.parent / "viz" / "static"
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     """The famgraph web app over `store` (default: the embedded store in settings.store_dir)."""
-    store = store or EmbeddedStore(settings.store_dir)
+    store = store or open_store(settings)
     audit = AuditLog(settings.store_dir / "audit.sqlite")
     users = DEMO_USERS if settings.mode is Mode.DEMO else {}
     auth = Authenticator(

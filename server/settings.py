@@ -37,6 +37,10 @@ class Settings:
     max_aliases: int = _setting(15, "Most aliases in one GraphQL document (SECURITY.md 1).")
     max_tokens: int = _setting(2000, "Most tokens in one GraphQL document (SECURITY.md 1).")
     max_genogram_depth: int = _setting(4, "Deepest genogram a page or query may ask for.")
+    neo4j_uri: str = _setting("", "Bolt URI of a Neo4j 5 server; empty means the embedded store.")
+    neo4j_user: str = _setting("neo4j", "Neo4j user name.")
+    neo4j_password: str = _setting("", "Neo4j password.")
+    neo4j_database: str = _setting("", "Neo4j database name; empty means the server's default.")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -2,28 +2,61 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from neo4j import Driver, GraphDatabase
 
 from graph.embedded import EmbeddedStore
+from graph.neo4j.store import Neo4jStore, delete_everything
 from graph.store import GraphBatch, Store
 from tests.families import FAMILIES
+from tools.neo4j.launcher import start
 
-BACKENDS = [pytest.param("embedded", marks=pytest.mark.embedded)]
+BACKENDS = [
+    pytest.param("embedded", marks=pytest.mark.embedded),
+    pytest.param("neo4j", marks=pytest.mark.neo4j),
+]
 
 
-def open_store(backend: str, directory: Path) -> Store:
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    """(uri, user, password) of a real Neo4j 5: FAMGRAPH_NEO4J_URI's if set, else the
+    project's own, started for this test session and stopped after it."""
+    uri = os.environ.get("FAMGRAPH_NEO4J_URI")
+    if uri:
+        yield (uri, os.environ.get("FAMGRAPH_NEO4J_USER", "neo4j"),
+               os.environ.get("FAMGRAPH_NEO4J_PASSWORD", ""))
+        return
+    server = start(tmp_path_factory.mktemp("neo4j"))
+    yield server.uri, server.user, server.password
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_server: tuple[str, str, str]) -> Iterator[Driver]:
+    uri, user, password = neo4j_server
+    driver = GraphDatabase.driver(uri, auth=(user, password), connection_acquisition_timeout=2.0,
+                                  notifications_min_severity="OFF")
+    driver.verify_connectivity()
+    yield driver
+    driver.close()
+
+
+def open_store(request: pytest.FixtureRequest, backend: str, directory: Path) -> Store:
     if backend == "embedded":
         return EmbeddedStore(directory)
-    raise ValueError(backend)
+    driver: Driver = request.getfixturevalue("neo4j_driver")
+    delete_everything(driver)
+    return Neo4jStore(driver)
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """An empty store of each backend; the contract suite runs once per backend."""
-    opened = open_store(request.param, tmp_path / "store")
+    opened = open_store(request, request.param, tmp_path / "store")
     yield opened
     opened.close()
 

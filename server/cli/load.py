@@ -15,10 +15,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from graph.embedded import EmbeddedStore
 from loaders.pipeline import load_extract
 from loaders.registry import plan
 from server.cli.output import err, one_line_errors, out
+from server.settings import Settings
+from server.stores import open_store
 
 StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the embedded store.")]
 
@@ -33,11 +34,14 @@ def load(
     partial: Annotated[
         bool, typer.Option(help="Only some records: do not end what the load lacks.")
     ] = False,
+    neo4j: Annotated[
+        str | None, typer.Option("--neo4j", help="Load into this Neo4j (bolt://...) instead.")
+    ] = None,
 ) -> None:
     """Load extracts in one all-or-nothing batch; print read = loaded + quarantined."""
     with one_line_errors():
         files = [path for _, path in plan(paths, format_name)]
-        graph = EmbeddedStore(store)
+        graph = open_store(Settings.from_env(store_dir=store, neo4j_uri=neo4j))
         try:
             with Progress(
                 TextColumn("{task.description}"),
@@ -69,13 +73,16 @@ def load(
 
 def quarantine(
     store: StoreDir,
+    neo4j: Annotated[
+        str | None, typer.Option("--neo4j", help="Read this Neo4j (bolt://...) instead.")
+    ] = None,
     warnings: Annotated[
         bool, typer.Option(help="Also list values dropped with a warning.")
     ] = False,
 ) -> None:
     """List every row refused by every load, with file, row, field and reason."""
     with one_line_errors():
-        graph = EmbeddedStore(store)
+        graph = open_store(Settings.from_env(store_dir=store, neo4j_uri=neo4j))
         logs = graph.load_logs()
         graph.close()
     table = Table("severity", "file", "row", "field", "reason")

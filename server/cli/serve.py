@@ -21,9 +21,13 @@ def serve(
     demo_person: Annotated[
         str | None, typer.Option(help="Person id whose pages to print links to.")
     ] = None,
+    neo4j: Annotated[
+        str | None, typer.Option("--neo4j", help="Serve from this Neo4j (bolt://...).")
+    ] = None,
 ) -> None:
     """Serve GraphQL at /graphql and the pages, until interrupted."""
-    settings = Settings.from_env(store_dir=store, host=host, port=port, mode=mode)
+    settings = Settings.from_env(store_dir=store, host=host, port=port, mode=mode,
+                                 neo4j_uri=neo4j)
     with one_line_errors():
         app = create_app(settings)
     base = f"http://{settings.host}:{settings.port}"

@@ -1,0 +1,198 @@
+"""Every Cypher statement famgraph runs, as named constants. Values always travel as parameters.
+
+Labels and relationship types come from the model's fixed registry, never from input,
+so the few statements built per label below are built once, at import.
+Dates are stored as ISO 8601 strings, which compare in date order.
+"""
+
+from __future__ import annotations
+
+from graph.model import EDGE_TYPES, NODE_TYPES
+
+# Endpoint labels of each relationship type: edges are matched through indexed ids.
+ENDPOINTS = {
+    "PARENT_OF": ("Person", "Person"),
+    "PARTNER_OF": ("Person", "Person"),
+    "RELATED_TO": ("Person", "Person"),
+    "EMOTIONAL": ("Person", "Person"),
+    "HAS_RECORD": ("Person", "SourceRecord"),
+    "MEMBER_OF": ("Person", "Household"),
+}
+assert set(ENDPOINTS) == set(EDGE_TYPES)
+
+KIN_TYPES = "PARENT_OF|PARTNER_OF|RELATED_TO"
+
+# Upsert nodes of one label: one statement per label, each an UNWIND batch.
+UPSERT_NODES = {
+    label: f"UNWIND $rows AS row MERGE (n:{label} {{id: row.id}}) SET n = row"
+    for label in NODE_TYPES
+}
+
+# Upsert edges of one type between existing endpoints, keyed by the edge's key.
+UPSERT_EDGES = {
+    kind: (
+        f"UNWIND $rows AS row "
+        f"MATCH (a:{src} {{id: row.src}}) MATCH (b:{dst} {{id: row.dst}}) "
+        f"MERGE (a)-[r:{kind} {{key: row.key}}]->(b) SET r = row"
+    )
+    for kind, (src, dst) in ENDPOINTS.items()
+}
+
+# Which edge rows name an endpoint the store does not hold (checked before writing them).
+MISSING_ENDPOINTS = {
+    kind: (
+        f"UNWIND $rows AS row "
+        f"OPTIONAL MATCH (a:{src} {{id: row.src}}) OPTIONAL MATCH (b:{dst} {{id: row.dst}}) "
+        f"WITH row, a, b WHERE a IS NULL OR b IS NULL "
+        f"RETURN row.key AS key, CASE WHEN a IS NULL THEN row.src ELSE row.dst END AS missing "
+        f"LIMIT 1"
+    )
+    for kind, (src, dst) in ENDPOINTS.items()
+}
+
+# A record belongs to one person at a time: drop its old owner link before the new one.
+DETACH_RECORDS = (
+    "UNWIND $ids AS id MATCH (:Person)-[old:HAS_RECORD]->(:SourceRecord {id: id}) DELETE old"
+)
+
+# The next batch sequence number, kept on one counter node.
+NEXT_BATCH = (
+    "MERGE (c:FamgraphMeta {id: 'batches'}) "
+    "SET c.seq = coalesce(c.seq, 0) + 1 RETURN c.seq AS seq"
+)
+
+# Keep a load's counts and rejections, in the batch's own transaction.
+SAVE_LOAD_LOG = "CREATE (:FamgraphLoadLog {seq: $seq, data: $data})"
+
+LOAD_LOGS = "MATCH (l:FamgraphLoadLog) RETURN l.data AS data ORDER BY l.seq"
+
+# People by id.
+PEOPLE = "MATCH (p:Person) WHERE p.id IN $ids RETURN p.id AS id, p.data AS data"
+
+# The person each source record belongs to.
+RECORD_OWNERS = (
+    "MATCH (p:Person)-[:HAS_RECORD]->(r:SourceRecord) WHERE r.id IN $ids "
+    "RETURN r.id AS record, p.id AS person"
+)
+
+
+def kin(depth: int) -> str:
+    """People within `depth` family steps over edges begun by $as_of, and edges among them.
+
+    Distances come from SHORTEST paths (Neo4j 5.21+), so each person is reached once; edges
+    are those touching someone nearer than `depth`, as a breadth-first walk takes them.
+    The depth is a literal because path quantifiers cannot be parameters; callers pass an int.
+    """
+    steps = int(depth)
+    return (
+        "MATCH (s:Person {id: $id}) "
+        "CALL (s) { "
+        "  MATCH p = SHORTEST 1 (s) "
+        f"   (()-[r:{KIN_TYPES} WHERE r.valid_from IS NULL OR r.valid_from <= $as_of]-"
+        "     (x:Person WHERE x.birth_date IS NULL OR x.birth_date <= $as_of)"
+        f"   ){{0,{steps}}} (o:Person) "
+        "  RETURN o, length(p) AS distance "
+        "} "
+        "WITH collect(o) AS people, "
+        f"     collect(CASE WHEN distance < {steps} THEN o END) AS inner "
+        "CALL (people, inner) { "
+        "  UNWIND inner AS a "
+        f"  MATCH (a)-[r:{KIN_TYPES}]-(b:Person) "
+        "  WHERE b IN people AND (r.valid_from IS NULL OR r.valid_from <= $as_of) "
+        "  RETURN collect(DISTINCT r) AS edges "
+        "} "
+        "RETURN [n IN people | n.data] AS people, "
+        "       [r IN edges | {type: type(r), data: r.data}] AS edges"
+    )
+
+
+def household(depth: int) -> str:
+    """The subject's latest membership current on $as_of, its address and residents, and
+    the subject's kin within `depth`, in one round trip."""
+    return (
+        "MATCH (s:Person {id: $id}) "
+        "CALL (s) { "
+        "  OPTIONAL MATCH (s)-[m:MEMBER_OF]->(h:Household) "
+        "  WHERE (m.valid_from IS NULL OR m.valid_from <= $as_of) "
+        "    AND (m.valid_to IS NULL OR $as_of <= m.valid_to) "
+        "  WITH h, m ORDER BY coalesce(m.valid_from, '') DESC LIMIT 1 "
+        "  OPTIONAL MATCH (a:Address {id: h.address_id}) "
+        "  OPTIONAL MATCH (p:Person)-[pm:MEMBER_OF]->(h) "
+        "  WHERE (pm.valid_from IS NULL OR pm.valid_from <= $as_of) "
+        "    AND (pm.valid_to IS NULL OR $as_of <= pm.valid_to) "
+        "  RETURN h.data AS household, a.data AS address, "
+        "         collect(pm.data) AS members, collect(p.data) AS residents "
+        "} "
+        "CALL (s) { "
+        + kin(depth).removeprefix("MATCH (s:Person {id: $id}) ").replace(
+            "RETURN [n IN people", "RETURN [n IN people", 1)
+        + " } "
+        "RETURN household, address, members, residents, people, edges"
+    )
+
+
+# Involvements about these people open on $as_of, with their organisation and lead.
+INVOLVEMENTS = (
+    "MATCH (i:Involvement) WHERE i.person_id IN $ids AND i.start <= $as_of "
+    "  AND (i.end IS NULL OR $as_of <= i.end) "
+    "OPTIONAL MATCH (o:Organisation {id: i.organisation_id}) "
+    "OPTIONAL MATCH (w:Practitioner {id: i.lead_id}) "
+    "RETURN i.data AS involvement, o.data AS organisation, w.data AS lead"
+)
+
+# Search candidates: any of NHS number, a name token, birth date, postcode of residence.
+SEARCH = (
+    "CALL () { "
+    "  MATCH (p:Person) WHERE $nhs IS NOT NULL AND p.nhs_number = $nhs RETURN p "
+    "  UNION "
+    "  MATCH (p:Person) WHERE size($tokens) > 0 AND any(t IN $tokens WHERE t IN p.name_tokens) "
+    "  RETURN p "
+    "  UNION "
+    "  MATCH (p:Person) WHERE $birth IS NOT NULL AND p.birth_date = $birth RETURN p "
+    "  UNION "
+    "  MATCH (a:Address {postcode_key: $postcode}) "
+    "  MATCH (h:Household {address_id: a.id}) MATCH (p:Person)-[:MEMBER_OF]->(h) RETURN p "
+    "} "
+    "RETURN DISTINCT p.id AS id, p.data AS data ORDER BY id LIMIT $limit"
+)
+
+# Every record of one source system.
+SOURCE_RECORDS = (
+    "MATCH (r:SourceRecord {system: $system}) RETURN r.data AS data ORDER BY r.id"
+)
+
+# Every household membership of these people.
+MEMBERSHIPS = (
+    "MATCH (p:Person)-[m:MEMBER_OF]->(:Household) WHERE p.id IN $ids "
+    "RETURN m.data AS data ORDER BY p.id, m.key"
+)
+
+# Every involvement one system asserted.
+INVOLVEMENTS_FROM = (
+    "MATCH (i:Involvement) WHERE $system IN i.source_systems RETURN i.data AS data ORDER BY i.id"
+)
+
+# Node counts by famgraph label, relationship counts by type.
+COUNT_NODES = "MATCH (n) RETURN labels(n) AS labels, count(*) AS count"
+COUNT_EDGES = "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS count"
+
+# Uniqueness for every identity label, and the indexes the questions use (idempotent).
+CONSTRAINTS = [
+    f"CREATE CONSTRAINT {label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+    for label in NODE_TYPES
+] + [
+    "CREATE INDEX person_nhs IF NOT EXISTS FOR (p:Person) ON (p.nhs_number)",
+    "CREATE INDEX person_birth IF NOT EXISTS FOR (p:Person) ON (p.birth_date)",
+    "CREATE INDEX address_postcode IF NOT EXISTS FOR (a:Address) ON (a.postcode_key)",
+    "CREATE INDEX household_address IF NOT EXISTS FOR (h:Household) ON (h.address_id)",
+    "CREATE INDEX involvement_person IF NOT EXISTS FOR (i:Involvement) ON (i.person_id)",
+    "CREATE INDEX record_system IF NOT EXISTS FOR (r:SourceRecord) ON (r.system)",
+    "CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (m:FamgraphMeta) REQUIRE m.id IS UNIQUE",
+]
+for _kind in EDGE_TYPES:
+    CONSTRAINTS.append(
+        f"CREATE INDEX {_kind.lower()}_key IF NOT EXISTS FOR ()-[r:{_kind}]-() ON (r.key)"
+    )
+
+# Remove everything: for the test suite's fresh store per test only.
+DELETE_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"

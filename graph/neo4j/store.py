@@ -1,0 +1,313 @@
+"""The Neo4j store: the store protocol over the official driver, one round trip per question.
+
+Each node keeps its full value as JSON in `data` (decoded by the same codec as the
+embedded store) plus the few properties Cypher filters and indexes on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction, Query, RoutingControl
+from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+
+from graph.errors import PersonNotFound, StoreError, StoreTimeout
+from graph.model import (
+    EDGE_TYPES,
+    NODE_TYPES,
+    Address,
+    Edge,
+    HasRecord,
+    Household,
+    Involvement,
+    MemberOf,
+    Node,
+    Organisation,
+    ParentOf,
+    PartnerOf,
+    Person,
+    Practitioner,
+    RelatedTo,
+    SourceRecord,
+    decode,
+    encode,
+)
+from graph.neo4j import cypher
+from graph.normalise import name_tokens, normalise_postcode
+from graph.store import (
+    HOUSEHOLD_KIN_DEPTH,
+    GraphBatch,
+    HouseholdView,
+    InvolvementView,
+    KinGraph,
+    LoadLog,
+    Rejection,
+    SearchCriteria,
+)
+
+# Seconds a read question may run; a write batch gets longer (SECURITY.md 6).
+READ_TIMEOUT = 4.0
+WRITE_TIMEOUT = 120.0
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def node_row(node: Node) -> dict[str, Any]:
+    """Properties stored on a node: its JSON value and what Cypher filters on."""
+    row: dict[str, Any] = {"id": node.id, "data": json.dumps(encode(node))}
+    if isinstance(node, Person):
+        row |= {"nhs_number": node.nhs_number, "birth_date": _iso(node.birth_date),
+                "name_tokens": name_tokens(node.given_names, node.family_name)}
+    elif isinstance(node, Address):
+        row["postcode_key"] = normalise_postcode(node.postcode)
+    elif isinstance(node, Household):
+        row["address_id"] = node.address_id
+    elif isinstance(node, Involvement):
+        row |= {"person_id": node.person_id, "start": _iso(node.start), "end": _iso(node.end),
+                "organisation_id": node.organisation_id, "lead_id": node.lead_id,
+                "source_systems": sorted({s.system for s in node.sources})}
+    elif isinstance(node, SourceRecord):
+        row["system"] = node.system
+    return row
+
+
+def edge_row(edge: Edge) -> dict[str, Any]:
+    row: dict[str, Any] = {"src": edge.src, "dst": edge.dst, "key": edge.key,
+                           "data": json.dumps(encode(edge))}
+    if not isinstance(edge, HasRecord):
+        row |= {"valid_from": _iso(edge.valid_from), "valid_to": _iso(edge.valid_to)}
+    return row
+
+
+def _node(label: str, data: str | None) -> Any:
+    return decode(NODE_TYPES[label], json.loads(data)) if data else None
+
+
+def _edge(kind: str, data: str) -> Any:
+    return decode(EDGE_TYPES[kind], json.loads(data))
+
+
+_SCHEMA_READY: set[tuple[int, str | None]] = set()
+
+
+class Neo4jStore:
+    """A store in one Neo4j database. The driver is made at the edge and passed in."""
+
+    name = "neo4j"
+
+    def __init__(self, driver: Driver, database: str | None = None) -> None:
+        self._driver, self._database = driver, database
+        self.ensure_schema()
+
+    def ensure_schema(self) -> None:
+        """Create the constraints and indexes (idempotent; once per driver and database)."""
+        key = (id(self._driver), self._database)
+        if key in _SCHEMA_READY:
+            return
+        try:
+            for statement in cypher.CONSTRAINTS:
+                self._driver.execute_query(statement, database_=self._database)
+            # Plan the heaviest questions once now: a cold plan can take seconds, and every
+            # later ask then fits its timeout.
+            for depth in range(1, 5):
+                self._driver.execute_query(cypher.kin(depth), id="", as_of="",
+                                           database_=self._database)
+            self._driver.execute_query(cypher.household(HOUSEHOLD_KIN_DEPTH), id="", as_of="",
+                                       database_=self._database)
+        except (ServiceUnavailable, OSError) as exc:
+            raise StoreError(f"Neo4j is not reachable: {exc}") from exc
+        _SCHEMA_READY.add(key)
+
+    # --- running statements ------------------------------------------------
+
+    def _read(self, statement: str, **parameters: Any) -> list[Any]:
+        try:
+            records, _, _ = self._driver.execute_query(
+                Query(statement, timeout=READ_TIMEOUT), parameters,
+                routing_=RoutingControl.READ, database_=self._database,
+            )
+        except (ServiceUnavailable, OSError) as exc:
+            raise StoreError(f"Neo4j is not reachable: {exc}") from exc
+        except ClientError as exc:
+            if "TransactionTimedOut" in (exc.code or ""):
+                raise StoreTimeout(f"Neo4j did not answer within {READ_TIMEOUT} s") from exc
+            raise
+        return list(records)
+
+    # --- writing -------------------------------------------------------------
+
+    def write(self, batch: GraphBatch) -> int:
+        try:
+            with self._driver.session(database=self._database) as session:
+                return int(session.execute_write(self._write_batch, batch))
+        except StoreError:
+            raise
+        except (ServiceUnavailable, OSError) as exc:
+            raise StoreError(f"Neo4j is not reachable: {exc}") from exc
+        except Neo4jError as exc:
+            raise StoreError(f"Neo4j refused the batch: {exc.message}") from exc
+
+    @staticmethod
+    def _write_batch(tx: ManagedTransaction, batch: GraphBatch) -> int:
+        # Idempotent as a whole, as the driver may retry it on a transient error.
+        nodes: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for node in batch.nodes:
+            nodes[node.label][node.id] = node_row(node)  # later items replace earlier ones
+        for label, rows in nodes.items():
+            tx.run(cypher.UPSERT_NODES[label], rows=list(rows.values())).consume()
+        edges: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for edge in batch.edges:
+            edges[edge.type][edge.key] = edge_row(edge)
+        for kind, rows in edges.items():
+            missing = tx.run(cypher.MISSING_ENDPOINTS[kind], rows=list(rows.values())).single()
+            if missing is not None:
+                # Raising inside the transaction function rolls the whole batch back.
+                raise StoreError(f"{kind} edge {missing['key']} names missing node "
+                                 f"{missing['missing']!r}")
+            if kind == "HAS_RECORD":
+                tx.run(cypher.DETACH_RECORDS, ids=[r["dst"] for r in rows.values()]).consume()
+            tx.run(cypher.UPSERT_EDGES[kind], rows=list(rows.values())).consume()
+        seq = int(tx.run(cypher.NEXT_BATCH).single(strict=True)["seq"])
+        if batch.log is not None:
+            tx.run(cypher.SAVE_LOAD_LOG, seq=seq, data=json.dumps(_log_as_json(batch.log)))
+        return seq
+
+    # --- reading -------------------------------------------------------------
+
+    def people(self, ids: Iterable[str]) -> dict[str, Person]:
+        wanted = list(dict.fromkeys(ids))
+        found = {r["id"]: _node("Person", r["data"]) for r in self._read(cypher.PEOPLE,
+                                                                           ids=wanted)}
+        return {i: found[i] for i in wanted if i in found}
+
+    def record_owners(self, record_ids: Iterable[str]) -> dict[str, str]:
+        rows = self._read(cypher.RECORD_OWNERS, ids=list(record_ids))
+        return {r["record"]: r["person"] for r in rows}
+
+    def kin(self, person_id: str, depth: int, as_of: date) -> KinGraph:
+        rows = self._read(cypher.kin(depth), id=person_id, as_of=as_of.isoformat())
+        if not rows:
+            raise PersonNotFound(person_id)
+        return _kin_graph(person_id, rows[0]["people"], rows[0]["edges"])
+
+    def household(self, person_id: str, as_of: date) -> HouseholdView:
+        rows = self._read(cypher.household(HOUSEHOLD_KIN_DEPTH), id=person_id,
+                          as_of=as_of.isoformat())
+        if not rows:
+            raise PersonNotFound(person_id)
+        row = rows[0]
+        kin = _kin_graph(person_id, row["people"], row["edges"])
+        household = _node("Household", row["household"])
+        if household is None:
+            return HouseholdView(person_id, as_of, None, None, (), kin)
+        members = tuple(_edge("MEMBER_OF", data) for data in row["members"])
+        people = dict(kin.people)
+        for data in row["residents"]:
+            resident = _node("Person", data)
+            people.setdefault(resident.id, resident)
+        return HouseholdView(
+            person_id, as_of, household, _node("Address", row["address"]), members,
+            KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related),
+        )
+
+    def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
+        rows = self._read(cypher.INVOLVEMENTS, ids=list(person_ids), as_of=as_of.isoformat())
+        views = [
+            InvolvementView(
+                _node("Involvement", r["involvement"]),
+                _node("Organisation", r["organisation"]),
+                _node("Practitioner", r["lead"]),
+            )
+            for r in rows
+        ]
+        order = {person_id: n for n, person_id in enumerate(person_ids)}
+        views.sort(key=lambda v: (order[v.involvement.person_id], v.involvement.id))
+        return views
+
+    def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
+        rows = self._read(
+            cypher.SEARCH,
+            nhs=criteria.nhs_number or None,
+            tokens=name_tokens(criteria.name or ""),
+            birth=_iso(criteria.birth_date),
+            postcode=normalise_postcode(criteria.postcode) if criteria.postcode else None,
+            limit=max(limit, 0),
+        )
+        return [_node("Person", r["data"]) for r in rows]
+
+    def source_records(self, system: str) -> list[SourceRecord]:
+        return [_node("SourceRecord", r["data"])
+                for r in self._read(cypher.SOURCE_RECORDS, system=system)]
+
+    def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
+        return [_edge("MEMBER_OF", r["data"])
+                for r in self._read(cypher.MEMBERSHIPS, ids=list(person_ids))]
+
+    def involvements_from(self, system: str) -> list[Involvement]:
+        return [_node("Involvement", r["data"])
+                for r in self._read(cypher.INVOLVEMENTS_FROM, system=system)]
+
+    def counts(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for row in self._read(cypher.COUNT_NODES):
+            for label in row["labels"]:
+                if label in NODE_TYPES:
+                    totals[label] = totals.get(label, 0) + int(row["count"])
+        for row in self._read(cypher.COUNT_EDGES):
+            if row["type"] in EDGE_TYPES:
+                totals[row["type"]] = int(row["count"])
+        return totals
+
+    def load_logs(self) -> list[LoadLog]:
+        return [_log_from_json(json.loads(r["data"])) for r in self._read(cypher.LOAD_LOGS)]
+
+    def close(self) -> None:
+        """The driver belongs to whoever made it; closing the store leaves it open."""
+
+
+def _kin_graph(subject_id: str, people_data: list[str], edges: list[dict[str, str]]) -> KinGraph:
+    people = {p.id: p for p in (_node("Person", data) for data in people_data)}
+    parents: list[ParentOf] = []
+    partners: list[PartnerOf] = []
+    related: list[RelatedTo] = []
+    for edge in edges:
+        value = _edge(edge["type"], edge["data"])
+        if isinstance(value, ParentOf):
+            parents.append(value)
+        elif isinstance(value, PartnerOf):
+            partners.append(value)
+        elif isinstance(value, RelatedTo):
+            related.append(value)
+    return KinGraph(subject_id, people, tuple(parents), tuple(partners), tuple(related))
+
+
+def _log_as_json(log: LoadLog) -> dict[str, Any]:
+    return {
+        "source": log.source, "read": log.read, "loaded": log.loaded,
+        "quarantined": log.quarantined, "detail": dict(log.detail),
+        "rejections": [[r.file, r.row, r.field, r.reason] for r in log.rejections],
+        "warnings": [[r.file, r.row, r.field, r.reason] for r in log.warnings],
+    }
+
+
+def _log_from_json(data: dict[str, Any]) -> LoadLog:
+    return LoadLog(
+        data["source"], data["read"], data["loaded"], data["quarantined"],
+        tuple(Rejection(*r) for r in data["rejections"]),
+        tuple(Rejection(*r) for r in data["warnings"]), data["detail"],
+    )
+
+
+def delete_everything(driver: Driver, database: str | None = None) -> None:
+    """Empty the database: for tests that need a fresh store each time."""
+    with driver.session(database=database) as session:
+        session.run(cypher.DELETE_ALL).consume()
+
+
+__all__ = ["Neo4jStore", "Organisation", "Practitioner", "delete_everything"]

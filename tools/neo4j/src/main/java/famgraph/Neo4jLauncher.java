@@ -1,0 +1,54 @@
+package famgraph;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.neo4j.configuration.GraphDatabaseSettings;
+import org.neo4j.configuration.connectors.BoltConnector;
+import org.neo4j.configuration.connectors.HttpConnector;
+import org.neo4j.configuration.helpers.SocketAddress;
+import org.neo4j.dbms.api.DatabaseManagementService;
+import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
+
+/**
+ * Runs Neo4j Community with Bolt on 127.0.0.1 only, for famgraph's tests and `make neo4j`.
+ *
+ * <p>Arguments: bolt port, data directory, password for the neo4j user. Prints one line
+ * starting "ready" once Bolt accepts connections; stops cleanly on SIGTERM or SIGINT.
+ */
+public final class Neo4jLauncher {
+  private Neo4jLauncher() {}
+
+  public static void main(String[] args) throws InterruptedException {
+    if (args.length != 3) {
+      System.err.println("usage: Neo4jLauncher BOLT_PORT DATA_DIR PASSWORD");
+      System.exit(2);
+    }
+    int port = Integer.parseInt(args[0]);
+    Path home = Path.of(args[1]).toAbsolutePath();
+    DatabaseManagementService dbms =
+        new DatabaseManagementServiceBuilder(home)
+            .setConfig(BoltConnector.enabled, true)
+            .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
+            .setConfig(HttpConnector.enabled, false)
+            .setConfig(GraphDatabaseSettings.auth_enabled, true)
+            // Tests and the demo run on shared 2-core machines: keep the page cache small.
+            .setConfig(GraphDatabaseSettings.pagecache_memory, 256L * 1024 * 1024)
+            .build();
+    // The first start has the default password, which must change before any other use.
+    dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME)
+        .executeTransactionally(
+            "ALTER USER neo4j IF EXISTS SET PASSWORD $password CHANGE NOT REQUIRED",
+            java.util.Map.of("password", args[2]));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  dbms.shutdown();
+                  stopped.countDown();
+                }));
+    System.out.println("ready bolt://127.0.0.1:" + port);
+    System.out.flush();
+    stopped.await();
+  }
+}
