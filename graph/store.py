@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 from graph.model import (
     Address,
     Edge,
+    Event,
     Household,
     Involvement,
     MemberOf,
@@ -140,8 +141,15 @@ class Store(Protocol):
         """People within `depth` family steps of the subject, over edges valid on `as_of`."""
         ...
 
-    def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
-        """Service episodes about these people that were open on `as_of`."""
+    def involvements(
+        self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
+    ) -> list[InvolvementView]:
+        """Service episodes about these people open on `as_of` (or, with `include_closed`,
+        begun by then), ordered by the order of `person_ids`, then by involvement id."""
+        ...
+
+    def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
+        """Dated events about these people from `start` to `end` inclusive, by date then id."""
         ...
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:

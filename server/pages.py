@@ -63,8 +63,9 @@ query GenogramPage($id: ID!, $depth: Int!) {
 )
 SEARCH_PAGE = """
 query SearchPage($name: String, $birthDate: Date, $postcode: String, $nhsNumber: String) {
-  searchPeople(name: $name, birthDate: $birthDate, postcode: $postcode, nhsNumber: $nhsNumber) {
-    score matched person { id displayName birthDate }
+  searchPeople(name: $name, birthDate: $birthDate, postcode: $postcode, nhsNumber: $nhsNumber,
+               first: 50) {
+    edges { node { score matched person { id displayName birthDate } } }
   }
 }
 """
@@ -190,7 +191,8 @@ class Pages:
         data, code, correlation = await self.ask(viewer, SEARCH_PAGE, variables)
         if data is None:
             return self.failure(request, code or "INTERNAL", correlation)
-        return self.render("search.html", request, form=form, results=data["searchPeople"])
+        results = [edge["node"] for edge in data["searchPeople"]["edges"]]
+        return self.render("search.html", request, form=form, results=results)
 
     async def person(self, request: Request) -> Response:
         viewer = self._viewer_or_signin(request)

@@ -16,6 +16,7 @@ from graph.errors import PersonNotFound, StoreError
 from graph.model import (
     Address,
     Edge,
+    Event,
     HasRecord,
     Household,
     Involvement,
@@ -72,6 +73,7 @@ class EmbeddedStore:
         self._by_name_token: dict[str, set[str]] = defaultdict(set)
         self._by_birth_date: dict[date, set[str]] = defaultdict(set)
         self._involvements_of: dict[str, set[str]] = defaultdict(set)
+        self._events_of: dict[str, set[str]] = defaultdict(set)
         self._addresses_at_postcode: dict[str, set[str]] = defaultdict(set)
         self._households_at: dict[str, set[str]] = defaultdict(set)
         self._seen_batch = 0
@@ -140,6 +142,8 @@ class EmbeddedStore:
                 self._by_birth_date[node.birth_date].add(node.id)
         elif isinstance(node, Involvement):
             self._involvements_of[node.person_id].add(node.id)
+        elif isinstance(node, Event):
+            self._events_of[node.person_id].add(node.id)
         elif isinstance(node, Address):
             self._addresses_at_postcode[normalise_postcode(node.postcode)].add(node.id)
         elif isinstance(node, Household):
@@ -156,6 +160,8 @@ class EmbeddedStore:
                 self._by_birth_date[node.birth_date].discard(node.id)
         elif isinstance(node, Involvement):
             self._involvements_of[node.person_id].discard(node.id)
+        elif isinstance(node, Event):
+            self._events_of[node.person_id].discard(node.id)
         elif isinstance(node, Address):
             self._addresses_at_postcode[normalise_postcode(node.postcode)].discard(node.id)
         elif isinstance(node, Household):
@@ -281,7 +287,9 @@ class EmbeddedStore:
                 kin,
             )
 
-    def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
+    def involvements(
+        self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
+    ) -> list[InvolvementView]:
         with self._lock:
             self._catch_up()
             views = []
@@ -289,7 +297,8 @@ class EmbeddedStore:
                 for involvement_id in sorted(self._involvements_of.get(person_id, ())):
                     involvement = self._node(involvement_id)
                     assert isinstance(involvement, Involvement)
-                    if not involvement.active_on(as_of):
+                    begun = involvement.start <= as_of
+                    if not (involvement.active_on(as_of) or (include_closed and begun)):
                         continue
                     organisation = self._node(involvement.organisation_id or "")
                     lead = self._node(involvement.lead_id or "")
@@ -301,6 +310,19 @@ class EmbeddedStore:
                         )
                     )
             return views
+
+    def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
+        with self._lock:
+            self._catch_up()
+            found = [
+                self._node(event_id)
+                for person_id in dict.fromkeys(person_ids)
+                for event_id in self._events_of.get(person_id, ())
+            ]
+            return sorted(
+                (e for e in found if isinstance(e, Event) and start <= e.date <= end),
+                key=lambda e: (e.date, e.id),
+            )
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         with self._lock:

@@ -131,13 +131,20 @@ def household(depth: int) -> str:
     )
 
 
-# Involvements about these people open on $as_of, with their organisation and lead.
+# Involvements about these people open on $as_of (or begun by then, with $closed too),
+# with their organisation and lead.
 INVOLVEMENTS = (
     "MATCH (i:Involvement) WHERE i.person_id IN $ids AND i.start <= $as_of "
-    "  AND (i.end IS NULL OR $as_of <= i.end) "
+    "  AND ($closed OR i.end IS NULL OR $as_of <= i.end) "
     "OPTIONAL MATCH (o:Organisation {id: i.organisation_id}) "
     "OPTIONAL MATCH (w:Practitioner {id: i.lead_id}) "
     "RETURN i.data AS involvement, o.data AS organisation, w.data AS lead"
+)
+
+# Events about these people between two dates.
+EVENTS = (
+    "MATCH (e:Event) WHERE e.person_id IN $ids AND $start <= e.date AND e.date <= $end "
+    "RETURN e.data AS data ORDER BY e.date, e.id"
 )
 
 # Search candidates: any of NHS number, a name token, birth date, postcode of residence.
@@ -186,6 +193,7 @@ CONSTRAINTS = [
     "CREATE INDEX address_postcode IF NOT EXISTS FOR (a:Address) ON (a.postcode_key)",
     "CREATE INDEX household_address IF NOT EXISTS FOR (h:Household) ON (h.address_id)",
     "CREATE INDEX involvement_person IF NOT EXISTS FOR (i:Involvement) ON (i.person_id)",
+    "CREATE INDEX event_person IF NOT EXISTS FOR (e:Event) ON (e.person_id)",
     "CREATE INDEX record_system IF NOT EXISTS FOR (r:SourceRecord) ON (r.system)",
     "CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (m:FamgraphMeta) REQUIRE m.id IS UNIQUE",
 ]

@@ -21,6 +21,7 @@ from graph.model import (
     NODE_TYPES,
     Address,
     Edge,
+    Event,
     HasRecord,
     Household,
     Involvement,
@@ -74,6 +75,8 @@ def node_row(node: Node) -> dict[str, Any]:
                 "source_systems": sorted({s.system for s in node.sources})}
     elif isinstance(node, SourceRecord):
         row["system"] = node.system
+    elif isinstance(node, Event):
+        row |= {"person_id": node.person_id, "date": _iso(node.date)}
     return row
 
 
@@ -216,8 +219,11 @@ class Neo4jStore:
             KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related),
         )
 
-    def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
-        rows = self._read(cypher.INVOLVEMENTS, ids=list(person_ids), as_of=as_of.isoformat())
+    def involvements(
+        self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
+    ) -> list[InvolvementView]:
+        rows = self._read(cypher.INVOLVEMENTS, ids=list(person_ids), as_of=as_of.isoformat(),
+                          closed=include_closed)
         views = [
             InvolvementView(
                 _node("Involvement", r["involvement"]),
@@ -229,6 +235,11 @@ class Neo4jStore:
         order = {person_id: n for n, person_id in enumerate(person_ids)}
         views.sort(key=lambda v: (order[v.involvement.person_id], v.involvement.id))
         return views
+
+    def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
+        rows = self._read(cypher.EVENTS, ids=list(dict.fromkeys(person_ids)),
+                          start=start.isoformat(), end=end.isoformat())
+        return [_node("Event", r["data"]) for r in rows]
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         rows = self._read(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from graph.errors import PersonNotFound
 from graph.model import Address, Person
 from graph.questions import resolve_as_of
 from graph.questions.kinship import describe_all
@@ -55,3 +56,35 @@ def household_of(store: Store, person_id: str, as_of: date | None = None) -> Hou
         address=view.address,
         members=tuple(members),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdPeriod:
+    """One stretch of the subject living at one address, with who lived there at its start."""
+
+    household_id: str
+    address: Address | None
+    valid_from: date | None
+    valid_to: date | None
+    members: tuple[HouseholdMember, ...]
+
+
+def household_history(store: Store, person_id: str) -> list[HouseholdPeriod]:
+    """Every household the subject has lived in, most recent first.
+
+    Raises
+    ------
+    PersonNotFound : the store holds no person with that id
+    """
+    if not store.people([person_id]):
+        raise PersonNotFound(person_id)
+    periods = []
+    for membership in store.memberships([person_id]):
+        day = membership.valid_from or membership.valid_to or resolve_as_of(None)
+        answer = household_of(store, person_id, day)
+        members = answer.members if answer.household_id == membership.dst else ()
+        address = answer.address if answer.household_id == membership.dst else None
+        periods.append(HouseholdPeriod(membership.dst, address, membership.valid_from,
+                                       membership.valid_to, members))
+    periods.sort(key=lambda p: (p.valid_from or date.min, p.household_id), reverse=True)
+    return periods

@@ -11,14 +11,17 @@ from strawberry.types import Info
 
 from graph import model
 from graph.errors import PersonNotFound
-from graph.questions.family import genogram_of
-from graph.questions.household import household_of
+from graph.questions.chronology import chronology_of
+from graph.questions.discrepancies import discrepancies_of
+from graph.questions.family import family_of, genogram_of
+from graph.questions.household import household_history, household_of
 from graph.questions.search import search_people
 from graph.questions.services import Scope as ScopeValue
 from graph.questions.services import services_engaged
 from graph.store import InvolvementView, SearchCriteria
 from server.context import RequestContext
 from server.errors import BadArgument
+from server.schema.relay import Node, PageInfo, offset_of, page
 
 Ctx = Info[RequestContext, None]
 
@@ -46,10 +49,10 @@ def _sources(refs: tuple[model.SourceRef, ...]) -> list[Source]:
 
 
 @strawberry.type(description="One resolved human, as the viewer may see them.")
-class Person:
+class Person(Node):
     person: strawberry.Private[model.Person]
 
-    @strawberry.field(description="Stable person id; survives reloads.")
+    @strawberry.field(description="Stable person id; survives reloads; a Relay node id.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.person.id)
 
@@ -114,10 +117,12 @@ class Person:
 
     @strawberry.field(description="Services open on `asOf`, for the child, household or family.")
     def services_engaged(
-        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None
+        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
+        include_closed: bool = False,
     ) -> list[ServiceEngaged]:
         ctx = info.context
-        found = services_engaged(ctx.store, self.person.id, ScopeValue(scope.value), as_of)
+        found = services_engaged(ctx.store, self.person.id, ScopeValue(scope.value), as_of,
+                                 include_closed)
         people = ctx.store.people({s.person_id for s in found})
         released = []
         for item in found:
@@ -168,6 +173,128 @@ class Person:
             nodes=nodes,
             edges=edges,
         )
+
+
+
+    @strawberry.field(description="Every household this person has lived in, latest first.")
+    def household_history(self, info: Ctx) -> list[HouseholdPeriod]:
+        ctx = info.context
+        periods = []
+        for period in household_history(ctx.store, self.person.id):
+            address = (ctx.disclosure.release(self.person.id, period.address)
+                       if period.address else None)
+            members = []
+            for member in period.members:
+                person = ctx.disclosure.release(member.person.id, member.person)
+                if person is not None:
+                    members.append(HouseholdMember(person=Person(person=person),
+                                                   relationship_to_subject=member.relationship,
+                                                   since=member.since))
+            periods.append(HouseholdPeriod(
+                valid_from=period.valid_from, valid_to=period.valid_to,
+                address=Address.of(address) if address else None,
+                address_withheld=period.address is not None and address is None,
+                members=members))
+        return periods
+
+    @strawberry.field(description="The wider family within `depth` steps, nearest first.")
+    def family(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> list[FamilyMember]:
+        ctx = info.context
+        limit = ctx.settings.max_genogram_depth
+        if not 1 <= depth <= limit:
+            raise BadArgument("depth", f"must be between 1 and {limit}")
+        members = []
+        for member in family_of(ctx.store, self.person.id, depth, as_of):
+            person = ctx.disclosure.release(member.person.id, member.person)
+            if person is not None:
+                members.append(FamilyMember(person=Person(person=person),
+                                            relationship_to_subject=member.relationship,
+                                            generation=member.generation))
+        return members
+
+    @strawberry.field(description="Where the source systems disagree about this person.")
+    def discrepancies(self, info: Ctx) -> list[Discrepancy]:
+        ctx = info.context
+        if ctx.disclosure.release(self.person.id, self.person) is None:
+            return []
+        return [
+            Discrepancy(field=d.field, assertions=[
+                Assertion(value=a.value, sources=_sources(a.sources)) for a in d.assertions])
+            for d in discrepancies_of(ctx.store, self.person.id)
+        ]
+
+    @strawberry.field(description="Events, service starts and ends, and moves, oldest first.")
+    def chronology(
+        self, info: Ctx, scope: Scope = Scope.CHILD,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None, first: int = 20, after: str | None = None,
+    ) -> ChronologyConnection:
+        ctx = info.context
+        entries = chronology_of(ctx.store, self.person.id, ScopeValue(scope.value), from_, to)
+        people = ctx.store.people({e.person_id for e in entries})
+        shown = []
+        for entry in entries:
+            person = ctx.disclosure.release(entry.person_id, people[entry.person_id])
+            if person is not None:
+                shown.append(ChronologyEntry(
+                    date=entry.date, person=Person(person=person),
+                    relationship_to_subject=entry.relationship, kind=entry.kind,
+                    summary=entry.summary, sources=_sources(entry.sources)))
+        chosen, info_ = page(shown, first, after)
+        return ChronologyConnection(
+            edges=[ChronologyEdge(cursor=c, node=n) for c, n in chosen], page_info=info_,
+            total_count=len(shown))
+
+
+@strawberry.type
+class HouseholdPeriod:
+    valid_from: date | None
+    valid_to: date | None
+    address: Address | None
+    address_withheld: bool
+    members: list[HouseholdMember] = strawberry.field(description="Who lived there at the start.")
+
+
+@strawberry.type
+class FamilyMember:
+    person: Person
+    relationship_to_subject: str
+    generation: int = strawberry.field(description="0 the subject's, -1 parents', 1 children's.")
+
+
+@strawberry.type(description="One value as some sources assert it.")
+class Assertion:
+    value: str
+    sources: list[Source]
+
+
+@strawberry.type(description="A field on which the source systems disagree.")
+class Discrepancy:
+    field: str
+    assertions: list[Assertion] = strawberry.field(description="Most-asserted value first.")
+
+
+@strawberry.type
+class ChronologyEntry:
+    date: date
+    person: Person
+    relationship_to_subject: str
+    kind: str = strawberry.field(description="An event type, service started or ended, moved in.")
+    summary: str
+    sources: list[Source]
+
+
+@strawberry.type
+class ChronologyEdge:
+    cursor: str
+    node: ChronologyEntry
+
+
+@strawberry.type
+class ChronologyConnection:
+    edges: list[ChronologyEdge]
+    page_info: PageInfo
+    total_count: int
 
 
 @strawberry.type
@@ -300,6 +427,18 @@ MAX_SEARCH = 100
 
 
 @strawberry.type
+class SearchEdge:
+    cursor: str
+    node: SearchResult
+
+
+@strawberry.type(description="Search candidates, best first, a page at a time.")
+class SearchConnection:
+    edges: list[SearchEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
 class PeopleQuery:
     @strawberry.field(description="One person by id; NOT_FOUND if there is none.")
     def person(self, info: Ctx, id: strawberry.ID) -> Person:
@@ -311,6 +450,11 @@ class PeopleQuery:
         assert released is not None  # people are redacted, never withheld whole
         return Person(person=released)
 
+    @strawberry.field(description="A Relay node by id (people today); NOT_FOUND if none.")
+    def node(self, info: Ctx, id: strawberry.ID) -> Node:
+        found: Person = PeopleQuery.person(self, info, id)
+        return found
+
     @strawberry.field(description="People matching any of the criteria, best first.")
     def search_people(
         self,
@@ -320,20 +464,18 @@ class PeopleQuery:
         postcode: str | None = None,
         nhs_number: str | None = None,
         first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
-    ) -> list[SearchResult]:
-        if not 1 <= first <= MAX_SEARCH:
-            raise BadArgument("first", f"must be between 1 and {MAX_SEARCH}")
+        after: str | None = None,
+    ) -> SearchConnection:
         ctx = info.context
         criteria = SearchCriteria(name, birth_date, postcode, nhs_number)
-        results = []
-        for candidate in search_people(ctx.store, criteria, first):
+        start = offset_of(after) + 1 if after else 0
+        candidates = search_people(ctx.store, criteria, min(start + first + 1, MAX_SEARCH))
+        chosen, info_ = page(candidates, first, after)
+        edges = []
+        for cursor, candidate in chosen:
             person = ctx.disclosure.release(candidate.person.id, candidate.person)
             if person is not None:
-                results.append(
-                    SearchResult(
-                        person=Person(person=person),
-                        score=candidate.score,
-                        matched=list(candidate.matched),
-                    )
-                )
-        return results
+                result = SearchResult(person=Person(person=person), score=candidate.score,
+                                      matched=list(candidate.matched))
+                edges.append(SearchEdge(cursor=cursor, node=result))
+        return SearchConnection(edges=edges, page_info=info_)
