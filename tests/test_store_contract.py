@@ -145,3 +145,23 @@ def test_membership_edges_keep_their_periods(store: Store) -> None:
 def test_people_returns_only_ids_held(all_families: Store) -> None:
     found = all_families.people(["amy", "nobody"])
     assert list(found) == ["amy"] and isinstance(found["amy"], Person)
+
+
+def test_involvements_with_closed_ones_on_request(all_families: Store) -> None:
+    open_only = all_families.involvements(["rio"], TODAY)
+    everything = all_families.involvements(["rio"], TODAY, include_closed=True)
+    assert [v.involvement.id for v in open_only] == ["I:cla"]
+    assert sorted(v.involvement.id for v in everything) == ["I:cla", "I:old"]
+
+
+def test_events_between_dates_in_date_order(store: Store) -> None:
+    from graph.model import Event
+
+    store.write(GraphBatch(nodes=[
+        person("a", "Ann", "Lee", Sex.FEMALE, date(2010, 1, 1)),
+        Event(id="e2", person_id="a", date=date(2024, 5, 1), type="assessment"),
+        Event(id="e1", person_id="a", date=date(2023, 1, 1), type="referral"),
+        Event(id="e3", person_id="a", date=date(2026, 1, 1), type="review"),
+    ]))
+    found = store.events(["a", "a"], date(2023, 1, 1), date(2025, 12, 31))
+    assert [e.id for e in found] == ["e1", "e2"]
