@@ -105,14 +105,19 @@ class InvolvementView:
 
 @dataclass(frozen=True, slots=True)
 class SearchCriteria:
+    """Any of these finds a candidate: a name (its words, short forms or sound), an exact
+    birth date, a postcode lived at (now or before), an NHS number or a UPN."""
+
     name: str | None = None
     birth_date: date | None = None
     postcode: str | None = None
     nhs_number: str | None = None
+    upn: str | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.name or self.birth_date or self.postcode or self.nhs_number)
+        return not (self.name or self.birth_date or self.postcode or self.nhs_number
+                    or self.upn)
 
 
 @runtime_checkable

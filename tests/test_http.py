@@ -402,3 +402,16 @@ def test_discrepancies_show_each_systems_value(app_dir: Path) -> None:
     assert found == [{"field": "birth_date", "assertions": [
         {"value": "2014-03-09", "sources": [{"system": "health", "recordId": "H1"}]},
         {"value": "2014-09-03", "sources": [{"system": "education", "recordId": "E7"}]}]}]
+
+
+def test_search_people_arguments_over_graphql(client: TestClient) -> None:
+    by_year = ask(client, '{ searchPeople(name: "Shaw", birthYear: 2019) { edges { node {'
+                          ' person { id } } } } }')["data"]["searchPeople"]["edges"]
+    assert [e["node"]["person"]["id"] for e in by_year] == ["pia"]
+    nothing = ask(client, '{ searchPeople(upn: "A950000178301") { edges { cursor } } }')
+    assert nothing["data"]["searchPeople"]["edges"] == []
+    local = ask(client, '{ searchPeople(system: "health", recordId: "H-kim") { edges { node {'
+                        ' matched person { id } } } } }')["data"]["searchPeople"]["edges"]
+    assert local == []  # the families fixture has person nodes, not source records
+    half = ask(client, '{ searchPeople(system: "health") { edges { cursor } } }')
+    assert half["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

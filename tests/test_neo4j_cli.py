@@ -46,7 +46,7 @@ def test_load_and_serve_against_neo4j(neo4j_server: tuple[str, str, str], neo4j_
         found = client.post("/graphql", json={"query": '{ searchPeople(name: "Cara Hart") {'
                                               ' edges { node { person { id household {'
                                               ' members { relationshipToSubject person {'
-                                              ' givenNames } } } } } } }'},
+                                              ' givenNames } } } } } } } }'},
                             headers={"Authorization": f"Bearer {bearer}"}).json()
     (edge,) = found["data"]["searchPeople"]["edges"]
     cara = edge["node"]

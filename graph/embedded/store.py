@@ -30,7 +30,7 @@ from graph.model import (
     RelatedTo,
     SourceRecord,
 )
-from graph.normalise import name_tokens, normalise_postcode
+from graph.normalise import name_keys, normalise_postcode, query_keys
 from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
     GraphBatch,
@@ -72,6 +72,7 @@ class EmbeddedStore:
         self._by_nhs: dict[str, set[str]] = defaultdict(set)
         self._by_name_token: dict[str, set[str]] = defaultdict(set)
         self._by_birth_date: dict[date, set[str]] = defaultdict(set)
+        self._by_upn: dict[str, set[str]] = defaultdict(set)
         self._involvements_of: dict[str, set[str]] = defaultdict(set)
         self._events_of: dict[str, set[str]] = defaultdict(set)
         self._addresses_at_postcode: dict[str, set[str]] = defaultdict(set)
@@ -136,8 +137,10 @@ class EmbeddedStore:
         if isinstance(node, Person):
             if node.nhs_number:
                 self._by_nhs[node.nhs_number].add(node.id)
-            for token in name_tokens(node.given_names, node.family_name):
-                self._by_name_token[token].add(node.id)
+            for key in name_keys(node.given_names, node.family_name):
+                self._by_name_token[key].add(node.id)
+            for upn in _upns(node):
+                self._by_upn[upn].add(node.id)
             if node.birth_date:
                 self._by_birth_date[node.birth_date].add(node.id)
         elif isinstance(node, Involvement):
@@ -154,8 +157,10 @@ class EmbeddedStore:
         if isinstance(node, Person):
             if node.nhs_number:
                 self._by_nhs[node.nhs_number].discard(node.id)
-            for token in name_tokens(node.given_names, node.family_name):
-                self._by_name_token[token].discard(node.id)
+            for key in name_keys(node.given_names, node.family_name):
+                self._by_name_token[key].discard(node.id)
+            for upn in _upns(node):
+                self._by_upn[upn].discard(node.id)
             if node.birth_date:
                 self._by_birth_date[node.birth_date].discard(node.id)
         elif isinstance(node, Involvement):
@@ -331,8 +336,10 @@ class EmbeddedStore:
             if criteria.nhs_number:
                 found |= self._by_nhs.get(criteria.nhs_number, set())
             if criteria.name:
-                for token in name_tokens(criteria.name):
-                    found |= self._by_name_token.get(token, set())
+                for key in query_keys(criteria.name):
+                    found |= self._by_name_token.get(key, set())
+            if criteria.upn:
+                found |= self._by_upn.get(criteria.upn.strip().upper(), set())
             if criteria.birth_date:
                 found |= self._by_birth_date.get(criteria.birth_date, set())
             if criteria.postcode:
@@ -389,6 +396,12 @@ class EmbeddedStore:
 
     def close(self) -> None:
         self._durable.close()
+
+
+def _upns(person: Person) -> set[str]:
+    """Every UPN any source gave the person: schools change them, searches use old ones."""
+    return {c.value for c in person.claims if c.field == "upn"} | (
+        {person.upn} if person.upn else set())
 
 
 def _born_after(person: Person, day: date) -> bool:

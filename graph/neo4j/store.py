@@ -38,7 +38,7 @@ from graph.model import (
     encode,
 )
 from graph.neo4j import cypher
-from graph.normalise import name_tokens, normalise_postcode
+from graph.normalise import name_keys, normalise_postcode, query_keys
 from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
     GraphBatch,
@@ -63,8 +63,10 @@ def node_row(node: Node) -> dict[str, Any]:
     """Properties stored on a node: its JSON value and what Cypher filters on."""
     row: dict[str, Any] = {"id": node.id, "data": json.dumps(encode(node))}
     if isinstance(node, Person):
+        upns = {c.value for c in node.claims if c.field == "upn"}
         row |= {"nhs_number": node.nhs_number, "birth_date": _iso(node.birth_date),
-                "name_tokens": name_tokens(node.given_names, node.family_name)}
+                "name_keys": sorted(name_keys(node.given_names, node.family_name)),
+                "upns": sorted(upns | ({node.upn} if node.upn else set()))}
     elif isinstance(node, Address):
         row["postcode_key"] = normalise_postcode(node.postcode)
     elif isinstance(node, Household):
@@ -245,7 +247,8 @@ class Neo4jStore:
         rows = self._read(
             cypher.SEARCH,
             nhs=criteria.nhs_number or None,
-            tokens=name_tokens(criteria.name or ""),
+            keys=sorted(query_keys(criteria.name)) if criteria.name else [],
+            upn=criteria.upn.strip().upper() if criteria.upn else None,
             birth=_iso(criteria.birth_date),
             postcode=normalise_postcode(criteria.postcode) if criteria.postcode else None,
             limit=max(limit, 0),

@@ -463,13 +463,25 @@ class PeopleQuery:
         birth_date: date | None = None,
         postcode: str | None = None,
         nhs_number: str | None = None,
+        upn: str | None = None,
+        birth_year: Annotated[
+            int | None, strawberry.argument(description="When only the year is known.")
+        ] = None,
+        system: Annotated[
+            str | None, strawberry.argument(description="With recordId: a system's own id.")
+        ] = None,
+        record_id: str | None = None,
         first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
         after: str | None = None,
     ) -> SearchConnection:
         ctx = info.context
-        criteria = SearchCriteria(name, birth_date, postcode, nhs_number)
+        if (system is None) != (record_id is None):
+            raise BadArgument("recordId", "and system are given together or not at all")
+        criteria = SearchCriteria(name, birth_date, postcode, nhs_number, upn)
         start = offset_of(after) + 1 if after else 0
-        candidates = search_people(ctx.store, criteria, min(start + first + 1, MAX_SEARCH))
+        candidates = search_people(
+            ctx.store, criteria, min(start + first + 1, MAX_SEARCH), birth_year=birth_year,
+            record=(system, record_id) if system and record_id else None)
         chosen, info_ = page(candidates, first, after)
         edges = []
         for cursor, candidate in chosen:
