@@ -38,6 +38,8 @@ COLUMNS = (
     "postcode_sector",
     "postcodes",
     "address",
+    "line1",
+    "town",
     "relatives",
 )
 
@@ -46,7 +48,7 @@ def linkage_fields(extract: Extract) -> dict[str, dict[str, str]]:
     """For each record key in the extract, the linkage-only fields to keep on its SourceRecord.
 
     `postcode_history`: every postcode the record gives (current and past), `|`-joined.
-    `address_line1`: the first line of its current address, normalised.
+    `address_line1`, `town`: the first line and town of its current address, normalised.
     `relatives`: the record keys it has a family relationship with in its own system.
     """
     history: dict[str, set[str]] = defaultdict(set)
@@ -63,13 +65,14 @@ def linkage_fields(extract: Extract) -> dict[str, dict[str, str]]:
         key = record.key
         postcodes = set(history.get(key, ()))
         line1 = ""
-        if record.address is not None:
+        if record.address is not None:  # the first line and town, normalised
             if record.address.postcode:
                 postcodes.add(normalise_postcode(record.address.postcode))
             line1 = normalise_name(record.address.line1)
         found[key] = {
             "postcode_history": SEPARATOR.join(sorted(postcodes)),
             "address_line1": line1,
+            "town": normalise_name(record.address.town) if record.address else "",
             "relatives": SEPARATOR.join(sorted(relatives.get(key, ()))),
         }
     return found
@@ -111,6 +114,8 @@ def row(key: str, system: str, fields: dict[str, str]) -> dict[str, Any]:
         "postcode_sector": postcode[:-2] if len(postcode) > 2 else None,
         "postcodes": sorted(postcodes),
         "address": f"{line1} {postcode}" if line1 and postcode else None,
+        "line1": line1 or None,
+        "town": fields.get("town") or None,
         "relatives": [],
     }
 

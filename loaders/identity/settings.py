@@ -72,6 +72,20 @@ NAME = {
                "two name words shared, other names included", 0.03, 0.002),
         _level('"given_canon_l" = "given_canon_r"', "same given name, family name differs", 0.04,
                0.01),
+        _level(
+            '("given_l" IS NULL OR "given_r" IS NULL) AND "family_l" = "family_r"'
+            ' OR ("family_l" IS NULL OR "family_r" IS NULL) AND "given_l" = "given_r"',
+            "one name missing, the other the same",
+            0.02,
+            0.002,
+        ),
+        _level(
+            '"family_l" = "family_r" AND jaro_winkler_similarity("given_l", "given_r") >= 0.7'
+            ' OR "given_l" = "given_r" AND jaro_winkler_similarity("family_l", "family_r") >= 0.7',
+            "one name the same, the other alike",
+            0.03,
+            0.003,
+        ),
         _else(0.002, 0.985),
     ],
 }
@@ -137,16 +151,25 @@ ADDRESS = {
     "comparison_description": "current address, postcode and postcode history",
     "comparison_levels": [
         {
-            "sql_condition": '"postcode_l" IS NULL AND len("postcodes_l") = 0'
-            ' OR "postcode_r" IS NULL AND len("postcodes_r") = 0',
+            "sql_condition": '"postcode_l" IS NULL AND len("postcodes_l") = 0 AND "line1_l" IS NULL'
+            ' OR "postcode_r" IS NULL AND len("postcodes_r") = 0 AND "line1_r" IS NULL',
             "label_for_charts": "missing",
             "is_null_level": True,
         },
         _level('"address_l" = "address_r"', "same address", 0.60, 0.0005),
-        _level('"postcode_l" = "postcode_r"', "same postcode", 0.15, 0.001),
+        _level('"line1_l" = "line1_r" AND "town_l" = "town_r"', "same first line and town",
+               0.10, 0.0005),
+        _level('"postcode_l" = "postcode_r"', "same postcode", 0.10, 0.001),
         _level('len(list_intersect("postcodes_l", "postcodes_r")) >= 1',
                "a postcode shared in address history", 0.10, 0.003),
-        _level('"postcode_sector_l" = "postcode_sector_r"', "same postcode sector", 0.05, 0.05),
+        _level(
+            'jaro_winkler_similarity("line1_l", "line1_r") >= 0.9',
+            "similar first line",
+            0.03,
+            0.002,
+        ),
+        _level('"postcode_sector_l" = "postcode_sector_r" OR "town_l" = "town_r"',
+               "same postcode sector or town", 0.05, 0.05),
         _else(0.10, 0.945),
     ],
 }
@@ -155,17 +178,17 @@ COMPARISONS = [NAME, BIRTH_DATE, SEX, NHS_NUMBER, UPN, ADDRESS]
 
 # Each rule names columns that are equal on both sides, so candidate pairs stay few at a
 # million records: a block holds the records sharing one NHS number, one UPN, one birth date
-# and initial, one birth date and family-name sound, one name sound and birth year, one
-# postcode and canonical given name, or one birth date and postcode.
+# (about 27 records a day at a million), one name sound and birth year, one postcode and
+# canonical given name, one family name and birth year, or one full name.
 BLOCKING_RULES = [
     'l."nhs" = r."nhs"',
     'l."upn" = r."upn"',
-    'l."dob" = r."dob" AND substr(l."given", 1, 1) = substr(r."given", 1, 1)',
-    'l."dob" = r."dob" AND l."family_ph" = r."family_ph"',
+    'l."dob" = r."dob"',
     'l."given_ph" = r."given_ph" AND l."family_ph" = r."family_ph"'
     ' AND l."dob_year" = r."dob_year"',
     'l."postcode" = r."postcode" AND l."given_canon" = r."given_canon"',
-    'l."dob" = r."dob" AND l."postcode" = r."postcode"',
+    'l."family" = r."family" AND l."dob_year" = r."dob_year"',
+    'l."given_canon" = r."given_canon" AND l."family" = r."family"',
 ]
 
 # Rules that admit almost no false matches, to estimate how often two records match.
