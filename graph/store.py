@@ -17,7 +17,11 @@ from graph.model import (
     Edge,
     Event,
     Household,
+    IdentityEvent,
     Involvement,
+    LinkageModel,
+    LinkDecision,
+    LinkExplanation,
     MemberOf,
     Node,
     Organisation,
@@ -26,6 +30,7 @@ from graph.model import (
     Person,
     Practitioner,
     RelatedTo,
+    ReviewPair,
     SourceRecord,
 )
 
@@ -163,6 +168,34 @@ class Store(Protocol):
 
     def source_records(self, system: str) -> list[SourceRecord]:
         """Every record the store holds from one source system, ended ones included."""
+        ...
+
+    def all_source_records(self) -> list[SourceRecord]:
+        """Every source record of every system, ended ones included, ordered by id."""
+        ...
+
+    def records_of(self, person_id: str) -> list[SourceRecord]:
+        """The source records that belong to this person now, ordered by id."""
+        ...
+
+    def link_decisions(self) -> list[LinkDecision]:
+        """Every link and unlink decision people have made, oldest first."""
+        ...
+
+    def linkage_models(self) -> list[LinkageModel]:
+        """Every trained linkage model a load used, oldest first."""
+        ...
+
+    def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
+        """Up to `first` open review pairs ordered by id, those after id `after` only."""
+        ...
+
+    def link_explanation(self, person_id: str) -> LinkExplanation | None:
+        """Why this person's records were joined, as the last load that touched them said."""
+        ...
+
+    def identity_events(self, person_id: str) -> list[IdentityEvent]:
+        """How this person's records came together or apart, oldest first."""
         ...
 
     def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:

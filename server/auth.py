@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.errors import FamgraphError
-from server.policy import VIEW_RESTRICTED, Purpose, Viewer
+from server.policy import RESOLVE_IDENTITY, VIEW_RESTRICTED, Purpose, Viewer
 
 SESSION_COOKIE = "famgraph_session"
 
@@ -40,7 +40,7 @@ DEMO_USERS = {
             "Sam Okafor",
             "childrens_social_care",
             "social_worker",
-            frozenset({VIEW_RESTRICTED}),
+            frozenset({VIEW_RESTRICTED, RESOLVE_IDENTITY}),
         ),
         User("jo", "Jo Price", "school", "designated_safeguarding_lead"),
     )

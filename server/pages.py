@@ -49,6 +49,12 @@ query PersonPage($id: ID!, $depth: Int!) {
       lead { name role team phone email }
     }
     genogram(depth: $depth) { ...GenogramFields }
+    linkExplanation {
+      records modelId
+      links { recordA recordB decidedBy reason probability matchWeight grade
+              fields { field level weight } }
+      changes { kind on records otherPersonId reason }
+    }
   }
 }
 """
@@ -208,6 +214,7 @@ class Pages:
             request,
             person=person,
             services=person["servicesEngaged"],
+            explanation=person["linkExplanation"],
             genogram=vis_data(person["genogram"]),
         )
 

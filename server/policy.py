@@ -44,6 +44,8 @@ class Category(enum.StrEnum):
 
 
 VIEW_RESTRICTED = "view_restricted"
+# May see the review queue and link or unlink records (identity resolution).
+RESOLVE_IDENTITY = "resolve_identity"
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ from server.cli.main import app as cli
 from server.policy import Purpose
 from server.settings import Mode, Settings
 
+pytestmark = pytest.mark.splink
+
 TODAY = date(2026, 11, 23)
 FRONT_DOOR = """
 query FrontDoor($id: ID!) {

@@ -165,3 +165,42 @@ def test_events_between_dates_in_date_order(store: Store) -> None:
     ]))
     found = store.events(["a", "a"], date(2023, 1, 1), date(2025, 12, 31))
     assert [e.id for e in found] == ["e1", "e2"]
+
+
+def test_identity_resolution_reads(store: Store) -> None:
+    from graph.model import (
+        HasRecord,
+        IdentityEvent,
+        LinkageModel,
+        LinkDecision,
+        LinkExplanation,
+        ReviewPair,
+        SourceRecord,
+    )
+
+    records = [SourceRecord(id=f"R:lcs/{n}", system="lcs", local_id=str(n)) for n in (2, 1)]
+    store.write(GraphBatch(
+        nodes=[person("a", "Ann", "Lee", Sex.FEMALE, date(2010, 1, 1)), *records,
+               LinkDecision("D2", "lcs/1", "lcs/2", "unlink", "twins", "sam",
+                            "2026-02-01T00:00:00+00:00"),
+               LinkDecision("D1", "lcs/1", "lcs/2", "link", "same child", "sam",
+                            "2026-01-01T00:00:00+00:00"),
+               LinkageModel("M1", "2026-01-01T00:00:00+00:00", 2, "{}"),
+               ReviewPair("Q1", "lcs/1", "lcs/3", "a", "b", 0.5, 1.0, "possible", "[]"),
+               ReviewPair("Q2", "lcs/1", "lcs/4", "a", "c", 0.6, 1.2, "possible", "[]",
+                          status="decided"),
+               ReviewPair("Q3", "lcs/2", "lcs/5", "a", "d", 0.7, 1.4, "probable", "[]"),
+               LinkExplanation("X:a", "a", ("lcs/1", "lcs/2"), "[]"),
+               IdentityEvent("V2", "a", "merged", date(2026, 2, 1)),
+               IdentityEvent("V1", "a", "created", date(2026, 1, 1))],
+        edges=[HasRecord("a", "R:lcs/2"), HasRecord("a", "R:lcs/1")]))
+    assert [r.id for r in store.all_source_records()] == ["R:lcs/1", "R:lcs/2"]
+    assert [r.id for r in store.records_of("a")] == ["R:lcs/1", "R:lcs/2"]
+    assert [d.id for d in store.link_decisions()] == ["D1", "D2"]
+    assert [m.id for m in store.linkage_models()] == ["M1"]
+    assert [p.id for p in store.review_queue(None, 10)] == ["Q1", "Q3"]
+    assert [p.id for p in store.review_queue("Q1", 1)] == ["Q3"]
+    explanation = store.link_explanation("a")
+    assert explanation is not None and explanation.records == ("lcs/1", "lcs/2")
+    assert store.link_explanation("b") is None
+    assert [e.kind for e in store.identity_events("a")] == ["created", "merged"]

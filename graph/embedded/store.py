@@ -19,7 +19,11 @@ from graph.model import (
     Event,
     HasRecord,
     Household,
+    IdentityEvent,
     Involvement,
+    LinkageModel,
+    LinkDecision,
+    LinkExplanation,
     MemberOf,
     Node,
     Organisation,
@@ -28,6 +32,7 @@ from graph.model import (
     Person,
     Practitioner,
     RelatedTo,
+    ReviewPair,
     SourceRecord,
 )
 from graph.normalise import name_keys, normalise_postcode, query_keys
@@ -361,6 +366,66 @@ class EmbeddedStore:
             self._catch_up()
             records = (self._node(i) for i in sorted(self._by_label.get(SourceRecord.label, ())))
             return [r for r in records if isinstance(r, SourceRecord) and r.system == system]
+
+    def _labelled(self, label: str) -> list[Any]:
+        return [self._node(i) for i in sorted(self._by_label.get(label, ()))]
+
+    def all_source_records(self) -> list[SourceRecord]:
+        with self._lock:
+            self._catch_up()
+            return [r for r in self._labelled(SourceRecord.label) if isinstance(r, SourceRecord)]
+
+    def records_of(self, person_id: str) -> list[SourceRecord]:
+        with self._lock:
+            self._catch_up()
+            if person_id not in self._graph:
+                return []
+            found = [
+                self._node(dst)
+                for _, dst, data in self._graph.out_edges(person_id, data=True)
+                if isinstance(data["obj"], HasRecord)
+            ]
+            return sorted((r for r in found if isinstance(r, SourceRecord)), key=lambda r: r.id)
+
+    def link_decisions(self) -> list[LinkDecision]:
+        with self._lock:
+            self._catch_up()
+            found = [d for d in self._labelled(LinkDecision.label) if isinstance(d, LinkDecision)]
+            return sorted(found, key=lambda d: (d.decided_at, d.id))
+
+    def linkage_models(self) -> list[LinkageModel]:
+        with self._lock:
+            self._catch_up()
+            found = [m for m in self._labelled(LinkageModel.label) if isinstance(m, LinkageModel)]
+            return sorted(found, key=lambda m: (m.trained_at, m.id))
+
+    def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
+        with self._lock:
+            self._catch_up()
+            found = [
+                p
+                for p in self._labelled(ReviewPair.label)
+                if isinstance(p, ReviewPair)
+                and p.status == "open"
+                and (after is None or p.id > after)
+            ]
+            return found[: max(first, 0)]
+
+    def link_explanation(self, person_id: str) -> LinkExplanation | None:
+        with self._lock:
+            self._catch_up()
+            found = self._node(f"X:{person_id}")
+            return found if isinstance(found, LinkExplanation) else None
+
+    def identity_events(self, person_id: str) -> list[IdentityEvent]:
+        with self._lock:
+            self._catch_up()
+            found = [
+                e
+                for e in self._labelled(IdentityEvent.label)
+                if isinstance(e, IdentityEvent) and e.person_id == person_id
+            ]
+            return sorted(found, key=lambda e: (e.on, e.id))
 
     def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
         with self._lock:

@@ -196,6 +196,9 @@ CONSTRAINTS = [
     "CREATE INDEX household_address IF NOT EXISTS FOR (h:Household) ON (h.address_id)",
     "CREATE INDEX involvement_person IF NOT EXISTS FOR (i:Involvement) ON (i.person_id)",
     "CREATE INDEX event_person IF NOT EXISTS FOR (e:Event) ON (e.person_id)",
+    "CREATE INDEX identity_event_person IF NOT EXISTS FOR (e:IdentityEvent) ON (e.person_id)",
+    "CREATE INDEX explanation_person IF NOT EXISTS FOR (x:LinkExplanation) ON (x.person_id)",
+    "CREATE INDEX review_status IF NOT EXISTS FOR (p:ReviewPair) ON (p.status)",
     "CREATE INDEX record_system IF NOT EXISTS FOR (r:SourceRecord) ON (r.system)",
     "CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (m:FamgraphMeta) REQUIRE m.id IS UNIQUE",
 ]
@@ -206,3 +209,29 @@ for _kind in EDGE_TYPES:
 
 # Remove everything: for the test suite's fresh store per test only.
 DELETE_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+
+# --- identity resolution ------------------------------------------------------
+
+# Every source record, of every system.
+ALL_SOURCE_RECORDS = "MATCH (r:SourceRecord) RETURN r.data AS data ORDER BY r.id"
+
+# The records one person holds now.
+RECORDS_OF = (
+    "MATCH (:Person {id: $id})-[:HAS_RECORD]->(r:SourceRecord) RETURN r.data AS data ORDER BY r.id"
+)
+
+# Every node of one identity-resolution label (decisions, models), ordered in Python.
+LINK_DECISIONS = "MATCH (n:LinkDecision) RETURN n.data AS data"
+LINKAGE_MODELS = "MATCH (n:LinkageModel) RETURN n.data AS data"
+
+# Open review pairs after a given id, a page at a time.
+REVIEW_QUEUE = (
+    "MATCH (p:ReviewPair) WHERE p.status = 'open' AND ($after IS NULL OR p.id > $after) "
+    "RETURN p.data AS data ORDER BY p.id LIMIT $first"
+)
+
+# Why one person's records were joined.
+LINK_EXPLANATION = "MATCH (x:LinkExplanation {person_id: $id}) RETURN x.data AS data"
+
+# How one person's records came together or apart.
+IDENTITY_EVENTS = "MATCH (e:IdentityEvent {person_id: $id}) RETURN e.data AS data"

@@ -24,7 +24,11 @@ from graph.model import (
     Event,
     HasRecord,
     Household,
+    IdentityEvent,
     Involvement,
+    LinkageModel,
+    LinkDecision,
+    LinkExplanation,
     MemberOf,
     Node,
     Organisation,
@@ -33,6 +37,7 @@ from graph.model import (
     Person,
     Practitioner,
     RelatedTo,
+    ReviewPair,
     SourceRecord,
     decode,
     encode,
@@ -79,6 +84,10 @@ def node_row(node: Node) -> dict[str, Any]:
         row["system"] = node.system
     elif isinstance(node, Event):
         row |= {"person_id": node.person_id, "date": _iso(node.date)}
+    elif isinstance(node, IdentityEvent | LinkExplanation):
+        row["person_id"] = node.person_id
+    elif isinstance(node, ReviewPair):
+        row["status"] = node.status
     return row
 
 
@@ -266,6 +275,35 @@ class Neo4jStore:
     def involvements_from(self, system: str) -> list[Involvement]:
         return [_node("Involvement", r["data"])
                 for r in self._read(cypher.INVOLVEMENTS_FROM, system=system)]
+
+    def all_source_records(self) -> list[SourceRecord]:
+        return [_node("SourceRecord", r["data"]) for r in self._read(cypher.ALL_SOURCE_RECORDS)]
+
+    def records_of(self, person_id: str) -> list[SourceRecord]:
+        return [_node("SourceRecord", r["data"])
+                for r in self._read(cypher.RECORDS_OF, id=person_id)]
+
+    def link_decisions(self) -> list[LinkDecision]:
+        found = [_node("LinkDecision", r["data"]) for r in self._read(cypher.LINK_DECISIONS)]
+        return sorted(found, key=lambda d: (d.decided_at, d.id))
+
+    def linkage_models(self) -> list[LinkageModel]:
+        found = [_node("LinkageModel", r["data"]) for r in self._read(cypher.LINKAGE_MODELS)]
+        return sorted(found, key=lambda m: (m.trained_at, m.id))
+
+    def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
+        rows = self._read(cypher.REVIEW_QUEUE, after=after, first=max(first, 0))
+        return [_node("ReviewPair", r["data"]) for r in rows]
+
+    def link_explanation(self, person_id: str) -> LinkExplanation | None:
+        rows = self._read(cypher.LINK_EXPLANATION, id=person_id)
+        found: LinkExplanation | None = _node("LinkExplanation", rows[0]["data"]) if rows else None
+        return found
+
+    def identity_events(self, person_id: str) -> list[IdentityEvent]:
+        found = [_node("IdentityEvent", r["data"])
+                 for r in self._read(cypher.IDENTITY_EVENTS, id=person_id)]
+        return sorted(found, key=lambda e: (e.on, e.id))
 
     def counts(self) -> dict[str, int]:
         totals: dict[str, int] = {}

@@ -12,7 +12,7 @@ from graph.model import Person
 from graph.normalise import normalise_name, normalise_postcode
 from graph.store import SearchCriteria, Store
 from loaders.identity import Resolution, mint_person_id, record_node_id
-from loaders.records import PersonRecord
+from loaders.records import Extract, PersonRecord
 
 
 class _Clusters:
@@ -69,7 +69,8 @@ def _person_match_keys(person: Person) -> set[tuple[str, str, str]]:
 class RuleResolver:
     """Joins records that share a valid NHS number or name, birth date and postcode."""
 
-    def resolve(self, records: Sequence[PersonRecord], store: Store) -> Resolution:
+    def resolve(self, extract: Extract, store: Store, today: date) -> Resolution:
+        records = extract.people
         clusters = _Clusters(records)
         by_nhs: dict[str, str] = {}
         by_key: dict[tuple[str, str, str], str] = {}

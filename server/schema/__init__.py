@@ -17,12 +17,18 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from server.errors import ErrorTranslation
+from server.schema.identity import IdentityMutation, IdentityQuery
 from server.schema.people import PeopleQuery
 from server.settings import Mode, Settings
 
 
 @strawberry.type
-class Query(PeopleQuery):
+class Query(PeopleQuery, IdentityQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(IdentityMutation):
     pass
 
 
@@ -43,6 +49,7 @@ def build_schema(settings: Settings, *more: type[SchemaExtension]) -> strawberry
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.mode is Mode.PRODUCTION),
     )

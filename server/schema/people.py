@@ -21,6 +21,7 @@ from graph.questions.services import services_engaged
 from graph.store import InvolvementView, SearchCriteria
 from server.context import RequestContext
 from server.errors import BadArgument
+from server.schema.linkage import LinkExplanation, explanation_of
 from server.schema.relay import Node, PageInfo, offset_of, page
 
 Ctx = Info[RequestContext, None]
@@ -91,6 +92,12 @@ class Person(Node):
     @strawberry.field(description="Every source record joined into this person.")
     def sources(self) -> list[Source]:
         return _sources(self.person.sources)
+
+    @strawberry.field(
+        description="Which source records were joined into this person and why, field by field."
+    )
+    def link_explanation(self, info: Ctx) -> LinkExplanation | None:
+        return explanation_of(info.context, self.person)
 
     @strawberry.field(description="Who lives with this person on `asOf` (default today).")
     def household(self, info: Ctx, as_of: date | None = None) -> Household:
