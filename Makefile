@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_DIR := var/demo
 DEMO_PEOPLE ?= 3000
 DEMO_SEED ?= 7
+# The generator's folders in mapped CSV, the format with a loader today (health is FHIR).
+MAPPED_SYSTEMS := social_care early_help education police housing youth_justice
 
 .PHONY: demo test lint typecheck unit assets browser bench clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -44,7 +46,7 @@ test: lint typecheck unit
 demo: $(STAMP) assets
 	rm -rf $(DEMO_DIR)
 	$(BIN)/famgraph generate --out $(DEMO_DIR)/borough --people $(DEMO_PEOPLE) --seed $(DEMO_SEED)
-	$(BIN)/famgraph load --store $(DEMO_DIR)/store $(addprefix $(DEMO_DIR)/borough/,social_care early_help education health)
+	$(BIN)/famgraph load --store $(DEMO_DIR)/store $(addprefix $(DEMO_DIR)/borough/,$(MAPPED_SYSTEMS))
 	$(BIN)/famgraph serve --store $(DEMO_DIR)/store --mode demo \
 		--demo-person $$($(BIN)/famgraph demo-person --store $(DEMO_DIR)/store --borough $(DEMO_DIR)/borough)
 
