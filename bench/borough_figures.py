@@ -81,12 +81,8 @@ def figures(out: Path, today: date = TODAY) -> list[tuple[str, str, str]]:
         if dependent:
             children_total += len([m for m in dependent if ages[m] < 18])
         for child in dependent:
-            if (
-                ages[child] < 18
-                and not parents(child) & here
-                and any(parents(parent) & here for parent in parents(child)) is False
-                and any(grand in here for parent in parents(child) for grand in parents(parent))
-            ):
+            grandparents = {grand for parent in parents(child) for grand in parents(parent)}
+            if ages[child] < 18 and not parents(child) & here and grandparents & here:
                 kinship_children += 1
             siblings = [m for m in members if m != child and parents(m) and parents(child)]
             if any(

@@ -128,7 +128,7 @@ class _Neighbourhood:
     """What one neighbourhood hands back: text to append to each file, and small structures."""
 
     texts: dict[str, str]
-    fhir: list[health.Group]
+    fhir: list[health.Serialised]
     ssda903: dict[str, list[list[str]]]
     cin: list[str]
     people: int
@@ -442,7 +442,7 @@ class _Writer:
         for name, header in TRUTH_HEADERS.items():
             self._open(name, header)
         (out / "health").mkdir(parents=True, exist_ok=True)
-        self.bundle: list[health.Group] = []
+        self.bundle: list[health.Serialised] = []
         self.bundle_patients = 0
         self.bundles = 0
         self.fhir_patients = 0
@@ -475,23 +475,22 @@ class _Writer:
             return
         self.bundles += 1
         path = self.out / "health" / f"bundle-{self.bundles:04d}.json"
-        entries: list[dict[str, Any]] = []
-        practitioners: dict[str, dict[str, Any]] = {}
+        entries: list[str] = []
+        practitioners: dict[str, str] = {}
         for group in self.bundle:
-            for resource in group.resources:
-                entries.append(_entry(resource))
+            entries += group.entries
             practitioners.update(group.practitioners)
-        entries += [_entry(practitioners[key]) for key in sorted(practitioners)]
-        bundle = {
+        entries += [practitioners[key] for key in sorted(practitioners)]
+        head = json.dumps({
             "resourceType": "Bundle",
             "id": f"eastbridge-health-{self.bundles:04d}",
             "type": "collection",
             "timestamp": f"{self.today.isoformat()}T00:00:00Z",
-            "entry": entries,
-        }
+        }, separators=(",", ":"))
         with path.open("w", encoding="utf-8") as handle:
-            json.dump(bundle, handle, ensure_ascii=False, separators=(",", ":"))
-            handle.write("\n")
+            handle.write(head[:-1] + ',"entry":[\n')
+            handle.write(",\n".join(entries))
+            handle.write("\n]}\n")
         self.paths.append(path)
         self.bundle = []
         self.bundle_patients = 0
@@ -515,13 +514,6 @@ class _Writer:
         )
         self.paths.append(path)
         return self.paths
-
-
-def _entry(resource: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "fullUrl": f"{health.BASE}/{resource['resourceType']}/{resource['id']}",
-        "resource": resource,
-    }
 
 
 def _write_headers(system: str) -> dict[str, list[str]]:

@@ -20,27 +20,27 @@ from .population import Bond, Builder, Household, Human, Population, Residence
 RATES: dict[str, float] = {
     "move": 0.075,
     "leave_borough": 0.035,
-    "arrive": 0.036,
-    "separate_with_children": 0.028,
+    "arrive": 0.031,
+    "separate_with_children": 0.022,
     "separate_without_children": 0.04,
-    "birth_couple": 0.12,
+    "birth_couple": 0.13,
     "birth_alone": 0.012,
-    "repartner_lone_parent": 0.05,
+    "repartner_lone_parent": 0.07,
     "couple_up": 0.06,
-    "leave_home": 0.11,
+    "leave_home": 0.08,
     "child_to_other_parent": 0.03,
     "elder_moves_in": 0.04,
-    "da_incident_abusive": 0.9,
+    "da_incident_abusive": 1.3,
     "da_incident_other": 0.01,
-    "refuge_after_incident": 0.05,
+    "refuge_after_incident": 0.025,
     "separate_after_incident": 0.12,
-    "marry": 0.12,
+    "marry": 0.16,
 }
 #: Kinds of arriving households, drawn like the first households.
 ARRIVING_KINDS: dict[str, float] = {
-    "single": 0.4,
-    "couple": 0.25,
-    "couple_with_children": 0.22,
+    "single": 0.27,
+    "couple": 0.27,
+    "couple_with_children": 0.33,
     "lone_parent": 0.1,
     "hmo": 0.03,
 }
@@ -68,7 +68,7 @@ def annual_death_risk(age: int) -> float:
     """Chance of dying within a year at ``age`` (a Gompertz curve near England's life table)."""
     if age < 1:
         return 0.004
-    return min(0.5, 0.000015 * 1.105**age + 0.0001)
+    return min(0.5, 0.000012 * 1.105**age + 0.0001)
 
 
 _QUARTERLY_DEATH = [annual_death_risk(age) / 4 for age in range(111)]

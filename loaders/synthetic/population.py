@@ -18,12 +18,12 @@ from .places import LA_CODE, NEIGHBOURS, Address, Gazetteer, School
 
 #: Share of each household kind drawn (former partners living alone are added on top).
 HOUSEHOLD_MIX: dict[str, float] = {
-    "single": 0.17,
+    "single": 0.11,
     "couple": 0.13,
     "older_couple": 0.105,
-    "couple_with_children": 0.29,
-    "lone_parent": 0.085,
-    "stepfamily": 0.02,
+    "couple_with_children": 0.31,
+    "lone_parent": 0.075,
+    "stepfamily": 0.015,
     "three_generation": 0.02,
     "grandparent_carer": 0.005,
     "hmo": 0.008,

@@ -28,9 +28,9 @@ from .population import Bond, Human, Population, Residence
 from .workforce import COUNCIL_DOMAIN, NHS_DOMAIN, POLICE_DOMAIN, Practitioner, Workforce
 
 #: Yearly chance that a family with children is referred to social care, before weighting.
-REFERRAL_RATE = 0.028
+REFERRAL_RATE = 0.025
 #: What a referral leads to, with shares.
-REFERRAL_OUTCOMES: dict[str, float] = {"nfa": 0.27, "cin": 0.48, "cp": 0.18, "lac": 0.07}
+REFERRAL_OUTCOMES: dict[str, float] = {"nfa": 0.27, "cin": 0.52, "cp": 0.13, "lac": 0.08}
 EARLY_HELP_RATE = 0.05
 YOUTH_JUSTICE_RATE = 0.003
 GP_REGISTERED = 0.98

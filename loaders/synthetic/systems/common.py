@@ -41,13 +41,7 @@ NOISE_RATES: dict[str, dict[str, float]] = {
         "dob_swap": 0.015,
         "postcode_format": 0.05,
     },
-    "housing": {
-        "typo": 0.015,
-        "nickname": 0.03,
-        "dob_swap": 0.005,
-        "postcode_format": 0.04,
-        "missing_nhs": 1.0,
-    },
+    "housing": {"typo": 0.015, "nickname": 0.03, "dob_swap": 0.005, "postcode_format": 0.04},
     "youth_justice": {
         "typo": 0.01,
         "nickname": 0.05,
@@ -55,7 +49,7 @@ NOISE_RATES: dict[str, dict[str, float]] = {
         "postcode_format": 0.03,
         "missing_upn": 0.3,
     },
-    "health": {"typo": 0.002, "postcode_format": 0.01, "stale_gp_address": 0.03},
+    "health": {"unverified_nhs": 0.02, "stale_address": 0.03},
 }
 
 

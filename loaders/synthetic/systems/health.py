@@ -10,6 +10,7 @@ care manager is a ``Practitioner``. Resources of one household travel together, 
 reference resolves inside its bundle.
 """
 
+import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,16 +43,39 @@ _VERIFICATION = {"01": "Number present and verified", "02": "Number present but 
 
 @dataclass
 class Group:
-    """The resources of one household: they go into the same bundle."""
+    """The resources of one household: they go into the same bundle.
+
+    Resources are held as finished bundle entries (JSON text), so the neighbourhood's worker
+    process, not the writer, pays for serialising them.
+    """
 
     patients: int
     resources: list[dict[str, Any]]
     practitioners: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def entries(self) -> list[str]:
+        return [entry(resource) for resource in self.resources]
+
+
+def entry(resource: dict[str, Any]) -> str:
+    """One bundle entry as JSON text, its fullUrl resolving ``Type/id`` references."""
+    url = f"{BASE}/{resource['resourceType']}/{resource['id']}"
+    return json.dumps({"fullUrl": url, "resource": resource}, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+@dataclass
+class Serialised:
+    """A group ready to write: entry texts, and its practitioners' entries by id."""
+
+    patients: int
+    entries: list[str]
+    practitioners: dict[str, str]
+
 
 def health(
     pop: Population, records: ServiceRecords, rng: random.Random
-) -> tuple[list[Group], list[tuple[str, str]], list[tuple[str, str]]]:
+) -> tuple[list[Serialised], list[tuple[str, str]], list[tuple[str, str]]]:
     """The FHIR resources of one neighbourhood's registered patients, grouped by household."""
     known = records.known.get("health", {})
     ids = RecordIds("{:010d}", pop.neighbourhood, rng, 1_000_000)
@@ -65,7 +89,7 @@ def health(
     for episode in records.episodes:
         if episode.system == "health":
             episodes.setdefault(episode.person, []).append(episode)
-    groups = []
+    groups: list[Serialised] = []
     practice = f"Y{pop.neighbourhood % 90000 + 10000:05d}"
     for members in by_household.values():
         group = Group(len(members), [])
@@ -125,7 +149,9 @@ def health(
                     resource["team"] = [{"display": lead.team}]
                     group.practitioners[lead.key] = _practitioner(lead)
                 group.resources.append(resource)
-        groups.append(group)
+        groups.append(Serialised(group.patients, group.entries(), {
+            key: entry(resource) for key, resource in group.practitioners.items()
+        }))
     return groups, truth, noise
 
 
@@ -146,7 +172,7 @@ def _patient(
     noise: list[tuple[str, str]],
 ) -> dict[str, Any]:
     status = "01"
-    if rng.random() < 0.02:
+    if rng.random() < NOISE_RATES["health"]["unverified_nhs"]:
         status = "02"
         noise.append((record, "unverified_nhs"))
     names: list[dict[str, Any]] = [
@@ -166,7 +192,7 @@ def _patient(
         previous = spell.until
     addresses = []
     stays = [stay for stay in human.residences if stay.address.district or stay.end]
-    stale = rng.random() < NOISE_RATES["health"]["stale_gp_address"] and len(stays) > 1
+    stale = rng.random() < NOISE_RATES["health"]["stale_address"] and len(stays) > 1
     if stale:
         stays = stays[:-1]
         stays[-1] = type(stays[-1])(
