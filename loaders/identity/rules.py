@@ -99,7 +99,10 @@ class RuleResolver:
             cluster = [by_record[k] for k in keys]
             numbers = {r.nhs_number for r in cluster if r.nhs_number}
             existing = {owners[record_node_id(k)] for k in keys if record_node_id(k) in owners}
-            existing |= self._existing_matches(cluster, store)
+            # A record already loaded keeps its person: matching it again against people whose
+            # claims grew since (other names, other postcodes) would move it on every reload.
+            if not existing:
+                existing = self._existing_matches(cluster, store)
             for person in store.people(existing).values():
                 carried.setdefault(person.id, {person.nhs_number} if person.nhs_number else set())
             fitting = sorted(p for p in existing if len(carried.get(p, set()) | numbers) <= 1)

@@ -106,13 +106,17 @@ class SplinkResolver:
         known = set(keys)
         decisions = {k: d for k, d in decisions.items() if k[0] in known and k[1] in known}
         apart = [k for k, d in decisions.items() if d.action == "unlink"]
-        first = cluster(keys, nhs, self._links(pairs, decisions), apart)
+        # A system that records two of its records as related says they are two people:
+        # the model must never make a mother and her daughter of the same name one person.
+        kin = [(key, other) for key, others in relatives.items() for other in others
+               if other in known]
+        first = cluster(keys, nhs, self._links(pairs, decisions), apart, kin)
         if not self.family:
             return first, list(pairs), None
         cluster_of = {key: first.root(key) for key in keys}
         model = estimate(pairs, relatives, cluster_of)
         rescored = with_family(pairs, relatives, cluster_of, model)
-        final = cluster(keys, nhs, self._links(rescored, decisions), apart)
+        final = cluster(keys, nhs, self._links(rescored, decisions), apart, kin)
         return final, rescored, model
 
     # --- the run -------------------------------------------------------------
