@@ -415,3 +415,20 @@ def test_search_people_arguments_over_graphql(client: TestClient) -> None:
     assert local == []  # the families fixture has person nodes, not source records
     half = ask(client, '{ searchPeople(system: "health") { edges { cursor } } }')
     assert half["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_genogram_draws_one_line_per_couple_and_unique_ids() -> None:
+    from viz.genogram import vis_data
+
+    person = {"displayName": "A B", "sex": "FEMALE", "birthDate": "1990-01-01"}
+    nodes = [{"person": {**person, "id": pid}, "generation": 0, "relationshipToSubject": "x",
+              "isSubject": pid == "a"} for pid in ("a", "b")]
+    edge = {"kind": "PARTNER", "sourceId": "a", "targetId": "b", "subtype": "partner",
+            "provenance": "recorded", "sources": [], "validTo": None}
+    data = vis_data({"nodes": nodes, "edges": [
+        {**edge, "status": "ended", "validFrom": "2010-01-01"},
+        {**edge, "status": "current", "validFrom": "2015-01-01"}]})
+    partner_lines = [e for e in data["edges"] if e["kind"] == "partner"]
+    assert len(partner_lines) == 1 and partner_lines[0]["dashes"] is False
+    ids = [item["id"] for item in data["nodes"] + data["edges"]]
+    assert len(ids) == len(set(ids))

@@ -204,3 +204,26 @@ def test_identity_resolution_reads(store: Store) -> None:
     assert explanation is not None and explanation.records == ("lcs/1", "lcs/2")
     assert store.link_explanation("b") is None
     assert [e.kind for e in store.identity_events("a")] == ["created", "merged"]
+
+
+def test_a_stay_recorded_twice_is_one_member_since_the_earliest_date(store: Store) -> None:
+    from tests.families import lives
+
+    batch = two_parent_household()
+    lives(batch, "amy", "H:1", date(2014, 1, 1))  # a second system's record of the same stay
+    store.write(batch)
+    answer = household_of(store, "cara", TODAY)
+    assert [m.person.id for m in answer.members].count("amy") == 1
+    assert {m.person.id: m.since for m in answer.members}["amy"] == date(2014, 1, 1)
+
+
+def test_one_episode_reported_by_two_systems_is_one_service(all_families: Store) -> None:
+    from graph.model import Involvement, ServiceLevel, SourceRef
+
+    all_families.write(GraphBatch(nodes=[Involvement(
+        id="I:census", person_id="rio", service="Looked After Child",
+        level=ServiceLevel.STATUTORY, start=date(2024, 6, 1),
+        sources=(SourceRef("ssda903", "C1"),))]))
+    (service,) = services_engaged(all_families, "rio", Scope.CHILD, TODAY)
+    assert service.view.lead is not None and service.view.lead.name == "Priya Nair"
+    assert {s.system for s in service.view.involvement.sources} == {"social_care", "ssda903"}

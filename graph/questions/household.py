@@ -42,9 +42,15 @@ def household_of(store: Store, person_id: str, as_of: date | None = None) -> Hou
     day = resolve_as_of(as_of)
     view = store.household(person_id, day)
     subject = view.kin.people[person_id]
-    others = [m.src for m in view.members if m.src != person_id and m.src in view.kin.people]
+    # Sources often record one stay more than once (each with its own start date, or none):
+    # one row per person, since the earliest start any source knows.
+    others = list(dict.fromkeys(
+        m.src for m in view.members if m.src != person_id and m.src in view.kin.people))
     words = describe_all(view.kin, person_id, others, day)
-    since = {m.src: m.valid_from for m in view.members}
+    since: dict[str, date | None] = {}
+    for membership in view.members:
+        known = [d for d in (since.get(membership.src), membership.valid_from) if d]
+        since[membership.src] = min(known) if known else None
     members = [
         HouseholdMember(view.kin.people[other], words[other], since[other]) for other in others
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from graph.errors import PersonNotFound
@@ -64,7 +64,25 @@ def services_engaged(
     """
     day = resolve_as_of(as_of)
     words = people_in_scope(store, person_id, scope, day)
-    views = store.involvements(list(words), day, include_closed)
+    views = _one_per_episode(store.involvements(list(words), day, include_closed))
     return [
         ServiceEngaged(v.involvement.person_id, words[v.involvement.person_id], v) for v in views
     ]
+
+
+def _one_per_episode(views: list[InvolvementView]) -> list[InvolvementView]:
+    """One row per episode that several systems report (a CIN episode in social care and
+    in the CIN census): the fullest report is kept and every source is listed on it."""
+    kept: dict[tuple[str, str, date], InvolvementView] = {}
+    for view in views:
+        inv = view.involvement
+        key = (inv.person_id, inv.service.casefold(), inv.start)
+        earlier = kept.get(key)
+        if earlier is None:
+            kept[key] = view
+            continue
+        fuller = max((earlier, view), key=lambda v: (v.lead is not None,
+                                                     v.organisation is not None))
+        sources = tuple(dict.fromkeys(earlier.involvement.sources + inv.sources))
+        kept[key] = replace(fuller, involvement=replace(fuller.involvement, sources=sources))
+    return list(kept.values())
