@@ -152,8 +152,9 @@ SEARCH = (
     "CALL () { "
     "  MATCH (p:Person) WHERE $nhs IS NOT NULL AND p.nhs_number = $nhs RETURN p "
     "  UNION "
-    "  MATCH (p:Person) WHERE size($keys) > 0 AND any(k IN $keys WHERE k IN p.name_keys) "
-    "  RETURN p "
+    "  WITH $key_query AS q WHERE q <> '' "
+    "  CALL db.index.fulltext.queryNodes('person_name_keys', q) YIELD node "
+    "  WITH node AS p WHERE p:Person RETURN p "
     "  UNION "
     "  MATCH (p:Person) WHERE $upn IS NOT NULL AND $upn IN p.upns RETURN p "
     "  UNION "
@@ -192,6 +193,9 @@ CONSTRAINTS = [
 ] + [
     "CREATE INDEX person_nhs IF NOT EXISTS FOR (p:Person) ON (p.nhs_number)",
     "CREATE INDEX person_birth IF NOT EXISTS FOR (p:Person) ON (p.birth_date)",
+    # Name keys are words and sound codes; a whitespace analyzer keeps each one whole.
+    "CREATE FULLTEXT INDEX person_name_keys IF NOT EXISTS FOR (p:Person) ON EACH "
+    "[p.name_key_text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}",
     "CREATE INDEX address_postcode IF NOT EXISTS FOR (a:Address) ON (a.postcode_key)",
     "CREATE INDEX household_address IF NOT EXISTS FOR (h:Household) ON (h.address_id)",
     "CREATE INDEX involvement_person IF NOT EXISTS FOR (i:Involvement) ON (i.person_id)",

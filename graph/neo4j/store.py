@@ -70,7 +70,7 @@ def node_row(node: Node) -> dict[str, Any]:
     if isinstance(node, Person):
         upns = {c.value for c in node.claims if c.field == "upn"}
         row |= {"nhs_number": node.nhs_number, "birth_date": _iso(node.birth_date),
-                "name_keys": sorted(name_keys(node.given_names, node.family_name)),
+                "name_key_text": " ".join(sorted(name_keys(node.given_names, node.family_name))),
                 "upns": sorted(upns | ({node.upn} if node.upn else set()))}
     elif isinstance(node, Address):
         row["postcode_key"] = normalise_postcode(node.postcode)
@@ -256,7 +256,8 @@ class Neo4jStore:
         rows = self._read(
             cypher.SEARCH,
             nhs=criteria.nhs_number or None,
-            keys=sorted(query_keys(criteria.name)) if criteria.name else [],
+            key_query=" OR ".join(_lucene_term(k) for k in sorted(query_keys(criteria.name)))
+            if criteria.name else "",
             upn=criteria.upn.strip().upper() if criteria.upn else None,
             birth=_iso(criteria.birth_date),
             postcode=normalise_postcode(criteria.postcode) if criteria.postcode else None,
@@ -321,6 +322,12 @@ class Neo4jStore:
 
     def close(self) -> None:
         """The driver belongs to whoever made it; closing the store leaves it open."""
+
+
+def _lucene_term(key: str) -> str:
+    """One exact term for the fulltext index: every Lucene operator character escaped."""
+    special = set('+-&|!(){}[]^"~*?:\\/ ')
+    return "".join("\\" + c if c in special else c for c in key)
 
 
 def _kin_graph(subject_id: str, people_data: list[str], edges: list[dict[str, str]]) -> KinGraph:
