@@ -38,7 +38,7 @@ from graph.model import (
 from graph.normalise import normalise_name
 from graph.store import GraphBatch, Store
 from loaders.identity import Resolution, record_node_id
-from loaders.identity.features import linkage_fields
+from loaders.identity.features import claim_fields, linkage_fields
 from loaders.quarantine import Quarantine
 from loaders.records import AddressPeriod, Extract, InvolvementRecord, PersonRecord, Where
 
@@ -198,18 +198,7 @@ def _owners(extract: Extract, resolution: Resolution, store: Store) -> dict[str,
 
 def _claims(record: PersonRecord) -> list[Claim]:
     source = SourceRef(record.system, record.record_id)
-    values = {
-        "given_names": record.given_names,
-        "family_name": record.family_name,
-        "other_names": record.other_names,
-        "sex": record.sex if record.sex != "unknown" else "",
-        "birth_date": record.birth_date.isoformat() if record.birth_date else "",
-        "death_date": record.death_date.isoformat() if record.death_date else "",
-        "nhs_number": record.nhs_number or "",
-        "upn": record.upn or "",
-        "postcode": record.address.postcode if record.address else "",
-    }
-    return [Claim(name, value, source) for name, value in values.items() if value]
+    return [Claim(name, value, source) for name, value in claim_fields(record).items()]
 
 
 def best_value(claims: Iterable[Claim], name: str) -> str | None:
