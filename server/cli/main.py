@@ -10,6 +10,7 @@ from server.cli.generate import generate
 from server.cli.load import load, quarantine
 from server.cli.schema import schema
 from server.cli.serve import serve
+from server.cli.users import token, users
 
 app = typer.Typer(
     name="famgraph",
@@ -23,7 +24,9 @@ app.command()(quarantine)
 app.command()(serve)
 app.command()(schema)
 app.command("demo-person")(demo_links)
+app.command()(token)
 app.add_typer(audit, name="audit")
+app.add_typer(users, name="users")
 
 if __name__ == "__main__":
     app()
