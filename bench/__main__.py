@@ -22,7 +22,7 @@ def main(people: int = 20_000) -> None:
         started = time.perf_counter()
         summary = generate_borough(people=people, seed=1, out=root / "borough")
         generated = time.perf_counter() - started
-        systems = [root / "borough" / s for s in summary.records_by_system]
+        systems = summary.folders()
         store = EmbeddedStore(root / "store")
         started = time.perf_counter()
         log = load_extract(store, systems)

@@ -249,6 +249,88 @@ class RiskIndicator:
     sensitivity: Sensitivity = Sensitivity.SENSITIVE
 
 
+# --- identity resolution: decisions, events, trained models, review, explanations ---
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDecision:
+    """A person's ruling that two source records are (`link`) or are not (`unlink`) one human.
+
+    Decisions are never overwritten: each has its own id, and the latest per pair wins.
+    """
+
+    label: ClassVar[str] = "LinkDecision"
+    id: str
+    record_a: str  # source-record key, `system/record_id`
+    record_b: str
+    action: str  # "link" or "unlink"
+    reason: str
+    decided_by: str
+    decided_at: str  # ISO 8601 UTC time
+
+    def __post_init__(self) -> None:
+        _require(self.action in ("link", "unlink"), "LinkDecision", "action", "not link/unlink")
+        _require(self.record_a != self.record_b, "LinkDecision", "record_b", "same record")
+        _require(bool(self.reason.strip()), "LinkDecision", "reason", "is empty")
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityEvent:
+    """A change in which records make up a person: created, merged, split, records moved."""
+
+    label: ClassVar[str] = "IdentityEvent"
+    id: str
+    person_id: str
+    kind: str  # created | merged | split | gained | lost
+    on: date
+    records: tuple[str, ...] = ()
+    other_person: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkageModel:
+    """The trained linkage parameters one load used, kept so a link can be explained later."""
+
+    label: ClassVar[str] = "LinkageModel"
+    id: str
+    trained_at: str  # ISO 8601 UTC time
+    records: int
+    parameters: str  # Splink's model JSON: settings with trained m and u probabilities
+    summary: str = "{}"  # JSON: thresholds, counts, how training went
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPair:
+    """Two records the model could not decide on, waiting for a person to link or unlink."""
+
+    label: ClassVar[str] = "ReviewPair"
+    id: str
+    record_a: str
+    record_b: str
+    person_a: str
+    person_b: str
+    probability: float
+    match_weight: float
+    grade: str  # FHIR $match: certain | probable | possible
+    evidence: str  # JSON list of {field, level, weight}
+    status: str = "open"  # open | decided | superseded
+    raised_on: date | None = None
+    model_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LinkExplanation:
+    """Why a person's records were joined: each link with its field-by-field match weights."""
+
+    label: ClassVar[str] = "LinkExplanation"
+    id: str
+    person_id: str
+    records: tuple[str, ...]
+    links: str  # JSON list of {a, b, decided_by, probability, match_weight, grade, fields}
+    model_id: str = ""
+
+
 Node: TypeAlias = (
     Person
     | SourceRecord
@@ -259,6 +341,11 @@ Node: TypeAlias = (
     | Involvement
     | Event
     | RiskIndicator
+    | LinkDecision
+    | IdentityEvent
+    | LinkageModel
+    | ReviewPair
+    | LinkExplanation
 )
 
 # --- edges -----------------------------------------------------------------
@@ -396,6 +483,11 @@ NODE_TYPES: dict[str, type[Any]] = {
         Involvement,
         Event,
         RiskIndicator,
+        LinkDecision,
+        IdentityEvent,
+        LinkageModel,
+        ReviewPair,
+        LinkExplanation,
     )
 }
 EDGE_TYPES: dict[str, type[Any]] = {
@@ -441,6 +533,8 @@ def _decode_field(cls: type[Any], name: str, raw: Any) -> Any:
         return tuple(SourceRef(*pair) for pair in raw)
     if "tuple[Claim" in text:
         return tuple(Claim(f, v, SourceRef(s, r)) for f, v, s, r in raw)
+    if text.startswith("tuple[str"):
+        return tuple(raw)
     if text.startswith("date"):
         return date.fromisoformat(raw)
     for enum_type in (

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import jellyfish
+
+from graph.nicknames import variants_of
+
 # Anything but a letter of any script splits a name into words.
 _NON_LETTERS = re.compile(r"[\W\d_]+")
 _SPACES = re.compile(r"\s+")
@@ -45,3 +49,23 @@ def normalise_postcode(text: str) -> str:
     if len(compact) < 5:
         return compact
     return f"{compact[:-3]} {compact[-3:]}"
+
+
+def sounds_like(token: str) -> str:
+    """A phonetic key (Metaphone): `Catherine` and `Kathryn` both give `~K0RN`."""
+    return "~" + jellyfish.metaphone(token)
+
+
+def name_keys(*parts: str) -> set[str]:
+    """What a person's name is indexed under: its words and how each sounds."""
+    tokens = name_tokens(*parts)
+    return set(tokens) | {sounds_like(t) for t in tokens}
+
+
+def query_keys(text: str) -> set[str]:
+    """What a searched name looks under: its words, their short and long forms, their sounds."""
+    keys: set[str] = set()
+    for token in name_tokens(text):
+        for variant in variants_of(token):
+            keys |= {variant, sounds_like(variant)}
+    return keys

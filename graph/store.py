@@ -15,8 +15,13 @@ from typing import Any, Protocol, runtime_checkable
 from graph.model import (
     Address,
     Edge,
+    Event,
     Household,
+    IdentityEvent,
     Involvement,
+    LinkageModel,
+    LinkDecision,
+    LinkExplanation,
     MemberOf,
     Node,
     Organisation,
@@ -25,6 +30,7 @@ from graph.model import (
     Person,
     Practitioner,
     RelatedTo,
+    ReviewPair,
     SourceRecord,
 )
 
@@ -104,14 +110,19 @@ class InvolvementView:
 
 @dataclass(frozen=True, slots=True)
 class SearchCriteria:
+    """Any of these finds a candidate: a name (its words, short forms or sound), an exact
+    birth date, a postcode lived at (now or before), an NHS number or a UPN."""
+
     name: str | None = None
     birth_date: date | None = None
     postcode: str | None = None
     nhs_number: str | None = None
+    upn: str | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.name or self.birth_date or self.postcode or self.nhs_number)
+        return not (self.name or self.birth_date or self.postcode or self.nhs_number
+                    or self.upn)
 
 
 @runtime_checkable
@@ -140,8 +151,15 @@ class Store(Protocol):
         """People within `depth` family steps of the subject, over edges valid on `as_of`."""
         ...
 
-    def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
-        """Service episodes about these people that were open on `as_of`."""
+    def involvements(
+        self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
+    ) -> list[InvolvementView]:
+        """Service episodes about these people open on `as_of` (or, with `include_closed`,
+        begun by then), ordered by the order of `person_ids`, then by involvement id."""
+        ...
+
+    def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
+        """Dated events about these people from `start` to `end` inclusive, by date then id."""
         ...
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
@@ -150,6 +168,34 @@ class Store(Protocol):
 
     def source_records(self, system: str) -> list[SourceRecord]:
         """Every record the store holds from one source system, ended ones included."""
+        ...
+
+    def all_source_records(self) -> list[SourceRecord]:
+        """Every source record of every system, ended ones included, ordered by id."""
+        ...
+
+    def records_of(self, person_id: str) -> list[SourceRecord]:
+        """The source records that belong to this person now, ordered by id."""
+        ...
+
+    def link_decisions(self) -> list[LinkDecision]:
+        """Every link and unlink decision people have made, oldest first."""
+        ...
+
+    def linkage_models(self) -> list[LinkageModel]:
+        """Every trained linkage model a load used, oldest first."""
+        ...
+
+    def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
+        """Up to `first` open review pairs ordered by id, those after id `after` only."""
+        ...
+
+    def link_explanation(self, person_id: str) -> LinkExplanation | None:
+        """Why this person's records were joined, as the last load that touched them said."""
+        ...
+
+    def identity_events(self, person_id: str) -> list[IdentityEvent]:
+        """How this person's records came together or apart, oldest first."""
         ...
 
     def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:

@@ -38,6 +38,7 @@ from graph.model import (
 from graph.normalise import normalise_name
 from graph.store import GraphBatch, Store
 from loaders.identity import Resolution, record_node_id
+from loaders.identity.features import linkage_fields
 from loaders.quarantine import Quarantine
 from loaders.records import AddressPeriod, Extract, InvolvementRecord, PersonRecord, Where
 
@@ -111,7 +112,9 @@ def assemble(
     """The batch for one load, and how many rows it holds; unusable rows are quarantined."""
     out = _Batch()
     owners = _owners(extract, resolution, store)
-    _people(extract.people, resolution, store, out, today)
+    _people(extract, resolution, store, out, today)
+    for node in resolution.nodes:
+        out.node(node)
     for period in extract.addresses:
         person_id = owners.get(f"{period.system}/{period.record_id}")
         if person_id is None:
@@ -209,7 +212,7 @@ def _claims(record: PersonRecord) -> list[Claim]:
     return [Claim(name, value, source) for name, value in values.items() if value]
 
 
-def _best(claims: Iterable[Claim], name: str) -> str | None:
+def best_value(claims: Iterable[Claim], name: str) -> str | None:
     """The value most sources assert; ties go to the smallest value, so reruns agree."""
     votes = Counter(c.value for c in claims if c.field == name)
     if not votes:
@@ -217,66 +220,107 @@ def _best(claims: Iterable[Claim], name: str) -> str | None:
     return min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
+def stored_claims(held: SourceRecord) -> list[Claim]:
+    source = SourceRef(held.system, held.local_id)
+    return [
+        Claim(name, held.fields[name], source) for name in CLAIM_FIELDS if held.fields.get(name)
+    ]
+
+
+def person_from(
+    person_id: str,
+    claims: Iterable[Claim],
+    refs: Iterable[SourceRef] = (),
+    sensitivity: Sensitivity = Sensitivity.NORMAL,
+) -> Person:
+    """A person as its records' claims make it: each value the one most sources assert."""
+    ordered = sorted(claims, key=lambda c: (c.field, c.source.key))
+    sources = sorted({c.source for c in ordered} | set(refs), key=lambda s: s.key)
+    birth, death = best_value(ordered, "birth_date"), best_value(ordered, "death_date")
+    if birth and death and death < birth:
+        death = None
+    return Person(
+        id=person_id,
+        given_names=best_value(ordered, "given_names") or "",
+        family_name=best_value(ordered, "family_name") or "",
+        sex=Sex(best_value(ordered, "sex") or "unknown"),
+        birth_date=date.fromisoformat(birth) if birth else None,
+        death_date=date.fromisoformat(death) if death else None,
+        nhs_number=best_value(ordered, "nhs_number"),
+        upn=best_value(ordered, "upn"),
+        sources=tuple(sources),
+        claims=tuple(ordered),
+        sensitivity=sensitivity,
+    )
+
+
 def _people(
-    records: list[PersonRecord], resolution: Resolution, store: Store, out: _Batch, today: date
+    extract: Extract, resolution: Resolution, store: Store, out: _Batch, today: date
 ) -> None:
+    records = extract.people
+    extra = linkage_fields(extract)
     reloaded = {SourceRef(r.system, r.record_id) for r in records}
-    by_person: dict[str, list[PersonRecord]] = defaultdict(list)
+    moving = {SourceRef(s.system, s.local_id) for s in resolution.moved.values()}
+    mine: dict[str, list[Claim]] = defaultdict(list)
+    refs: dict[str, set[SourceRef]] = defaultdict(set)
     for record in records:
-        by_person[resolution.person_of[record.key]].append(record)
-    existing = store.people(by_person)
-    for person_id, mine in by_person.items():
+        person_id = resolution.person_of[record.key]
+        mine[person_id] += _claims(record)
+        refs[person_id].add(SourceRef(record.system, record.record_id))
+    for key, held in resolution.moved.items():
+        person_id = resolution.person_of[key]
+        mine[person_id] += stored_claims(held)
+        refs[person_id].add(SourceRef(held.system, held.local_id))
+    losing = set(store.record_owners(record_node_id(k) for k in resolution.moved).values())
+    affected = set(mine) | losing | resolution.retired
+    existing = store.people(affected)
+    replaced = reloaded | moving
+    for person_id in sorted(affected):
         kept = (
-            [c for c in existing[person_id].claims if c.source not in reloaded]
+            [c for c in existing[person_id].claims if c.source not in replaced]
             if person_id in existing
             else []
         )
-        claims = sorted(
-            kept + [c for r in mine for c in _claims(r)], key=lambda c: (c.field, c.source.key)
+        if person_id in resolution.retired:
+            kept = []
+        sensitivity = (
+            existing[person_id].sensitivity if person_id in existing else Sensitivity.NORMAL
         )
-        sources = sorted(
-            {c.source for c in claims} | {SourceRef(r.system, r.record_id) for r in mine},
-            key=lambda s: s.key,
-        )
-        birth, death = _best(claims, "birth_date"), _best(claims, "death_date")
-        if birth and death and death < birth:
-            death = None
+        out.node(person_from(person_id, kept + mine[person_id], refs[person_id], sensitivity))
+    for record in records:
+        person_id = resolution.person_of[record.key]
+        node_id = record_node_id(record.key)
+        fields = {c.field: c.value for c in _claims(record)}
+        fields |= {name: value for name, value in extra[record.key].items() if value}
         out.node(
-            Person(
-                id=person_id,
-                given_names=_best(claims, "given_names") or "",
-                family_name=_best(claims, "family_name") or "",
-                sex=Sex(_best(claims, "sex") or "unknown"),
-                birth_date=date.fromisoformat(birth) if birth else None,
-                death_date=date.fromisoformat(death) if death else None,
-                nhs_number=_best(claims, "nhs_number"),
-                upn=_best(claims, "upn"),
-                sources=tuple(sources),
-                claims=tuple(claims),
+            SourceRecord(
+                id=node_id,
+                system=record.system,
+                local_id=record.record_id,
+                extract_date=today,
+                fields=fields,
             )
         )
-        for record in mine:
-            node_id = record_node_id(record.key)
-            out.node(
-                SourceRecord(
-                    id=node_id,
-                    system=record.system,
-                    local_id=record.record_id,
-                    extract_date=today,
-                    fields={c.field: c.value for c in _claims(record)},
-                )
+        out.edge(
+            HasRecord(
+                person_id,
+                node_id,
+                resolution.probability[record.key],
+                resolution.decided_by[record.key],
             )
-            out.edge(
-                HasRecord(
-                    person_id,
-                    node_id,
-                    resolution.probability[record.key],
-                    resolution.decided_by[record.key],
-                )
+        )
+        if record.address is not None:
+            _residence(out, person_id, record.address)
+        out.loaded += 1
+    for key, held in resolution.moved.items():
+        out.edge(
+            HasRecord(
+                resolution.person_of[key],
+                held.id,
+                resolution.probability[key],
+                resolution.decided_by[key],
             )
-            if record.address is not None:
-                _residence(out, person_id, record.address)
-            out.loaded += 1
+        )
 
 
 def _residence(out: _Batch, person_id: str, period: AddressPeriod) -> None:

@@ -10,11 +10,16 @@ from graph.store import LoadLog, Store
 from loaders.assemble import assemble
 from loaders.errors import LoadError
 from loaders.identity import Resolver
-from loaders.identity.rules import RuleResolver
+from loaders.identity.splink_resolver import SplinkResolver
 from loaders.quarantine import Quarantine
 from loaders.records import Extract
 from loaders.registry import plan
 from loaders.snapshot import end_what_is_gone
+
+
+def default_resolver() -> Resolver:
+    """The resolver a load uses unless told otherwise: Splink."""
+    return SplinkResolver()
 
 
 def load_extract(
@@ -47,7 +52,7 @@ def load_extract(
         if progress is not None:
             progress(path)
         module.read(path, quarantine, day, extract)
-    resolution = (resolver or RuleResolver()).resolve(extract.people, store)
+    resolution = (resolver or default_resolver()).resolve(extract, store, day)
     batch, loaded = assemble(extract, resolution, store, quarantine, day)
     ended = 0 if partial else end_what_is_gone(extract, store, batch, day)
     log = LoadLog(
@@ -59,9 +64,11 @@ def load_extract(
         warnings=tuple(quarantine.warnings),
         detail={
             "files": len(extract.files),
-            "people": len(set(resolution.person_of.values())),
-            "records": len(resolution.person_of),
+            "people": len({resolution.person_of[r.key] for r in extract.people}),
+            "records": len(extract.people),
             "ended": ended,
+            "records_moved": len(resolution.moved),
+            **resolution.detail,
         },
     )
     if not log.balanced:

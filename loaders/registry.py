@@ -13,6 +13,9 @@ from loaders.errors import LoadError
 FORMAT_MODULES = (
     "loaders.mapping",
     "loaders.formats.canonical_csv",
+    "loaders.formats.fhir",
+    "loaders.formats.ssda903",
+    "loaders.formats.cin_census",
 )
 
 

@@ -25,6 +25,10 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 
 MAX_PAGE = 100  # `first`/`last` given as a variable count as the most a page may hold
 LIST_ESTIMATE = 25  # a list without `first`/`last` (household members, genogram nodes)
+# Lists bounded by what they describe, not by the data: a person's compared fields, one
+# value's asserting sources, a link's field evidence, a search result's matched fields.
+SMALL_LISTS = {"discrepancies": 10, "assertions": 5, "sources": 5, "fields": 10,
+               "matched": 10, "records": 10}
 
 
 def _page_size(node: FieldNode) -> int:
@@ -33,7 +37,11 @@ def _page_size(node: FieldNode) -> int:
             if isinstance(argument.value, IntValueNode):
                 return max(1, min(int(argument.value.value), MAX_PAGE))
             return MAX_PAGE
-    return LIST_ESTIMATE
+    return SMALL_LISTS.get(node.name.value, LIST_ESTIMATE)
+
+
+def _paged(node: FieldNode) -> bool:
+    return any(a.name.value in ("first", "last") for a in node.arguments or ())
 
 
 def _unwrap(kind: Any) -> tuple[Any, bool]:
@@ -51,6 +59,7 @@ def selection_cost(
     fragments: dict[str, FragmentDefinitionNode],
     context: ValidationContext,
     depth: int = 0,
+    page: int | None = None,
 ) -> int:
     """Nodes a selection could return: each list multiplies what is nested in it (as GitHub)."""
     if selections is None or depth > 64 or not isinstance(parent, GraphQLObjectType):
@@ -62,11 +71,14 @@ def selection_cost(
             if definition is None:
                 continue
             inner, is_list = _unwrap(definition.type)
-            nodes = multiplier * _page_size(selection) if is_list else multiplier
+            size = page if page is not None and selection.name.value == "edges" else None
+            nodes = multiplier * (size or _page_size(selection)) if is_list else multiplier
+            # A Relay connection: its `first`/`last` bounds the `edges` list inside it.
+            paged = None if is_list or not _paged(selection) else _page_size(selection)
             if isinstance(inner, GraphQLObjectType):
                 total += nodes
             total += selection_cost(
-                selection.selection_set, inner, nodes, fragments, context, depth + 1
+                selection.selection_set, inner, nodes, fragments, context, depth + 1, paged
             )
         elif isinstance(selection, InlineFragmentNode):
             kind = (
@@ -74,14 +86,14 @@ def selection_cost(
                 if selection.type_condition else parent
             )
             total += selection_cost(
-                selection.selection_set, kind, multiplier, fragments, context, depth + 1
+                selection.selection_set, kind, multiplier, fragments, context, depth + 1, page
             )
         elif isinstance(selection, FragmentSpreadNode):
             fragment = fragments.get(selection.name.value)
             if fragment is not None:
                 kind = context.schema.get_type(fragment.type_condition.name.value)
                 total += selection_cost(
-                    fragment.selection_set, kind, multiplier, fragments, context, depth + 1
+                    fragment.selection_set, kind, multiplier, fragments, context, depth + 1, page
                 )
     return total
 

@@ -52,6 +52,12 @@ query PersonPage($id: ID!, $depth: Int!) {
     }
     servicesWithheld(scope: HOUSEHOLD)
     genogram(depth: $depth) { ...GenogramFields }
+    linkExplanation {
+      records modelId
+      links { recordA recordB decidedBy reason probability matchWeight grade
+              fields { field level weight } }
+      changes { kind on records otherPersonId reason }
+    }
   }
 }
 """
@@ -91,8 +97,9 @@ query GenogramPage($id: ID!, $depth: Int!) {
 )
 SEARCH_PAGE = """
 query SearchPage($name: String, $birthDate: Date, $postcode: String, $nhsNumber: String) {
-  searchPeople(name: $name, birthDate: $birthDate, postcode: $postcode, nhsNumber: $nhsNumber) {
-    score matched person { id displayName birthDate }
+  searchPeople(name: $name, birthDate: $birthDate, postcode: $postcode, nhsNumber: $nhsNumber,
+               first: 50) {
+    edges { node { score matched person { id displayName birthDate } } }
   }
 }
 """
@@ -276,7 +283,8 @@ class Pages:
         data, code, correlation = await self.ask(viewer, SEARCH_PAGE, variables)
         if data is None:
             return self.failure(request, code or "INTERNAL", correlation)
-        return self.render("search.html", request, form=form, results=data["searchPeople"])
+        results = [edge["node"] for edge in data["searchPeople"]["edges"]]
+        return self.render("search.html", request, form=form, results=results)
 
     async def person(self, request: Request) -> Response:
         viewer = self._viewer_or_signin(request)
@@ -292,6 +300,7 @@ class Pages:
             request,
             person=person,
             services=person["servicesEngaged"],
+            explanation=person.get("linkExplanation"),
             genogram=vis_data(person["genogram"]) if person["genogram"] else None,
         )
 

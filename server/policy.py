@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from graph.model import Address, Involvement, Person, Sensitivity, SourceRef
 from graph.store import InvolvementView
 from server.sharing import (
+    RESOLVE_IDENTITY,
     VIEW_RESTRICTED,
     VIEW_SEALED,
     Agreement,
@@ -25,6 +26,7 @@ from server.sharing import (
 )
 
 __all__ = [
+    "RESOLVE_IDENTITY",
     "VIEW_RESTRICTED",
     "BreakGlass",
     "Category",

@@ -51,7 +51,9 @@ class Purpose(enum.StrEnum):
 VIEW_RESTRICTED = "view_restricted"
 VIEW_SEALED = "view_sealed"
 AUDIT_READ = "audit_read"
-PERMISSIONS = frozenset({VIEW_RESTRICTED, VIEW_SEALED, AUDIT_READ})
+# May see the review queue and link or unlink records (identity resolution).
+RESOLVE_IDENTITY = "resolve_identity"
+PERMISSIONS = frozenset({VIEW_RESTRICTED, VIEW_SEALED, AUDIT_READ, RESOLVE_IDENTITY})
 
 
 class SharingConfigError(FamgraphError):

@@ -15,6 +15,18 @@ from graph.store import GraphBatch, Store
 from tests.families import FAMILIES
 from tools.neo4j.launcher import start
 
+
+@pytest.fixture(autouse=True)
+def _resolver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loads in tests not about linkage use the deterministic rules: each Splink run costs
+    seconds of SQL generation, and those tests assert nothing about who is who."""
+    if request.node.get_closest_marker("splink") is None:
+        from loaders import pipeline
+        from loaders.identity.rules import RuleResolver
+
+        monkeypatch.setattr(pipeline, "default_resolver", RuleResolver)
+
+
 BACKENDS = [
     pytest.param("embedded", marks=pytest.mark.embedded),
     pytest.param("neo4j", marks=pytest.mark.neo4j),

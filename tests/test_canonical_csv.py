@@ -618,6 +618,7 @@ def test_loading_the_same_extract_twice_leaves_counts_unchanged(
     assert graph_store.counts() == counts
 
 
+@pytest.mark.splink
 def test_loading_the_same_extract_twice_keeps_person_ids(
     graph_store: EmbeddedStore, family_extract: Path
 ) -> None:
@@ -634,6 +635,7 @@ def test_each_load_adds_one_load_log(graph_store: EmbeddedStore, family_extract:
     assert [log.read for log in graph_store.load_logs()] == [9, 9]
 
 
+@pytest.mark.splink
 def test_records_of_two_systems_sharing_a_valid_nhs_number_become_one_person(
     graph_store: EmbeddedStore, tmp_path: Path
 ) -> None:
@@ -655,6 +657,7 @@ def test_records_of_two_systems_sharing_a_valid_nhs_number_become_one_person(
     assert graph_store.counts()["Person"] == 1
 
 
+@pytest.mark.splink
 def test_a_record_sharing_a_valid_nhs_number_with_an_earlier_load_joins_that_person(
     graph_store: EmbeddedStore, tmp_path: Path
 ) -> None:
@@ -666,6 +669,7 @@ def test_a_record_sharing_a_valid_nhs_number_with_an_earlier_load_joins_that_per
     assert graph_store.counts()["Person"] == 1
 
 
+@pytest.mark.splink
 def test_records_with_same_name_birth_date_and_postcode_become_one_person(
     graph_store: EmbeddedStore, tmp_path: Path
 ) -> None:
@@ -678,6 +682,7 @@ def test_records_with_same_name_birth_date_and_postcode_become_one_person(
     assert owner(graph_store, "lcs", "C1") == owner(graph_store, "edu", "E5")
 
 
+@pytest.mark.splink
 def test_records_with_different_valid_nhs_numbers_stay_two_people(
     graph_store: EmbeddedStore, tmp_path: Path
 ) -> None:
@@ -692,6 +697,7 @@ def test_records_with_different_valid_nhs_numbers_stay_two_people(
     assert graph_store.counts()["Person"] == 2
 
 
+@pytest.mark.splink
 def test_records_with_different_nhs_numbers_do_not_join_through_an_earlier_record(
     graph_store: EmbeddedStore, tmp_path: Path
 ) -> None:
@@ -707,6 +713,7 @@ def test_records_with_different_nhs_numbers_do_not_join_through_an_earlier_recor
     assert owner(graph_store, "health", "H1") != owner(graph_store, "health", "H2")
 
 
+@pytest.mark.splink
 def test_twins_named_in_a_non_latin_script_stay_two_people(
     graph_store: EmbeddedStore, tmp_path: Path
 ) -> None:

@@ -75,8 +75,9 @@ def test_audit_verify_passes_then_names_tampered_row(tmp_path: Path) -> None:
 
 def test_generate_writes_a_borough(tmp_path: Path) -> None:
     code, output = run("generate", "--out", str(tmp_path), "--people", "200", "--seed", "3")
-    assert code == 0 and "200 people" in output and "demo child" in output
-    assert (tmp_path / "social_care" / "people.csv").exists()
+    assert code == 0 and "residents" in output and "demo child" in output
+    assert (tmp_path / "social_care" / "mapping.toml").exists()
+    assert "social_care (mapped)" in output and "health (fhir)" in output
 
 
 def test_serve_refuses_a_corrupt_store_in_one_line(tmp_path: Path) -> None:

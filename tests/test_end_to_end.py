@@ -21,7 +21,10 @@ from server.cli.main import app as cli
 from server.policy import Purpose
 from server.settings import Mode, Settings
 
+pytestmark = pytest.mark.splink
+
 TODAY = date(2026, 11, 23)
+MAPPED = ("social_care", "early_help", "education", "police", "housing", "youth_justice")
 FRONT_DOOR = """
 query FrontDoor($id: ID!) {
   person(id: $id) {
@@ -38,9 +41,8 @@ def borough(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     root = tmp_path_factory.mktemp("borough")
     summary = generate_borough(people=1500, seed=11, out=root / "extracts", today=TODAY)
     store = EmbeddedStore(root / "store")
-    log = load_extract(
-        store, [root / "extracts" / s for s in summary.records_by_system], today=TODAY
-    )
+    # Only mapped CSV has a loader in this branch; FHIR and the DfE returns come later.
+    log = load_extract(store, summary.folders(), today=TODAY)
     assert log.balanced and log.read > 0
     child = summary.demo_child
     owners = store.record_owners([record_node_id(f"{child.system}/{child.record_id}")])
@@ -67,28 +69,36 @@ def test_demo_child_household_and_services_over_graphql(borough: tuple[Path, Pat
     assert leads and all(lead["phone"].startswith("020 ") for lead in leads)
 
 
-def test_records_of_one_human_become_one_person(borough: tuple[Path, Path, str]) -> None:
+def test_records_of_one_human_without_slips_become_one_person(
+    borough: tuple[Path, Path, str],
+) -> None:
     extracts, store_dir, _ = borough
-    with (extracts.parent / "extracts" / "truth" / "persons.csv").open() as f:
-        truth = list(csv.DictReader(f))
+    with (extracts / "truth" / "persons.csv").open() as f:
+        truth = [row for row in csv.DictReader(f) if row["system"] in MAPPED]
+    with (extracts / "truth" / "noise.csv").open() as f:
+        noisy = {(row["system"], row["record_id"]) for row in csv.DictReader(f)}
     store = EmbeddedStore(store_dir)
     owners = store.record_owners(record_node_id(f"{t['system']}/{t['record_id']}") for t in truth)
     store.close()
     by_human: dict[str, set[str]] = {}
+    has_slips: set[str] = set()
     for t in truth:
         by_human.setdefault(t["person_key"], set()).add(
             owners[record_node_id(f"{t['system']}/{t['record_id']}")]
         )
-    split = sum(1 for ids in by_human.values() if len(ids) > 1)
-    # The skeleton's rules miss records with noisy names or postcodes; most must still join.
-    assert split / len(by_human) < 0.05
+        if (t["system"], t["record_id"]) in noisy:
+            has_slips.add(t["person_key"])
+    clean = [ids for key, ids in by_human.items() if key not in has_slips]
+    split = sum(1 for ids in clean if len(ids) > 1)
+    # The rules resolver joins records that agree; slips (truth/noise.csv) are for Splink.
+    assert clean and split / len(clean) < 0.03
 
 
 def test_cli_reload_is_idempotent_and_keeps_ids(
     borough: tuple[Path, Path, str], tmp_path: Path
 ) -> None:
     extracts, _, _ = borough
-    systems = [str(p) for p in sorted(extracts.iterdir()) if p.is_dir() and p.name != "truth"]
+    systems = [str(extracts / system) for system in MAPPED]
     runner = CliRunner()
     first = runner.invoke(cli, ["load", "--store", str(tmp_path), *systems])
     assert first.exit_code == 0, first.output
@@ -125,4 +135,5 @@ def test_demo_person_command_prints_the_child_id(borough: tuple[Path, Path, str]
 
 def _record_keys(extracts: Path) -> list[str]:
     with (extracts / "truth" / "persons.csv").open() as f:
-        return [f"{row['system']}/{row['record_id']}" for row in csv.DictReader(f)]
+        return [f"{row['system']}/{row['record_id']}" for row in csv.DictReader(f)
+                if row["system"] in MAPPED]

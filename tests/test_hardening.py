@@ -73,20 +73,24 @@ def test_graphql_response_media_type_when_asked_for(make_client: Client) -> None
 
 def test_query_too_costly_is_rejected_before_any_resolver(make_client: Client) -> None:
     client = make_client()
-    nested = """{ searchPeople(name: "a", first: 100) { person {
-        household { members { person { genogram { nodes { person { id } } } } } } } } }"""
+    nested = """{ searchPeople(name: "a", first: 100) { edges { node { person {
+        household { members { person { genogram { nodes { person { id } } } } } } } } } } }"""
     response = post(client, nested)
     assert response.status_code == 422
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "QUERY_TOO_COSTLY"
     assert client.app.state.audit.count() == 0  # type: ignore[attr-defined]
-    modest = post(client, '{ searchPeople(name: "kim", first: 5) { person { id } } }')
+    modest = post(
+        client, '{ searchPeople(name: "kim", first: 5) { edges { node { person { id } } } } }'
+    )
     assert modest.status_code == 200
 
 
 def test_cost_limit_is_a_setting(make_client: Client) -> None:
     client = make_client(max_query_nodes=10)
-    response = post(client, '{ searchPeople(name: "kim", first: 20) { person { id } } }')
+    response = post(
+        client, '{ searchPeople(name: "kim", first: 20) { edges { node { person { id } } } } }'
+    )
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 

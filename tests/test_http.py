@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from graph.embedded import EmbeddedStore
+from graph.model import Claim, SourceRef
+from graph.store import GraphBatch
 from server.app import create_app
 from server.audit import verify
 from server.auth import DEMO_USERS
@@ -34,7 +38,7 @@ def refuge_batch() -> Any:
     """Una flees to a refuge whose address is restricted."""
     batch = FAMILIES["child_in_foster_care"]()
     refuge = home(batch, "refuge", "EB9 9ZZ", restricted=True)
-    lives(batch, "una", refuge, __import__("datetime").date(2026, 1, 1))
+    lives(batch, "una", refuge, date(2026, 1, 1))
     return batch
 
 
@@ -131,8 +135,8 @@ def test_genogram_depth_outside_limits_is_bad_user_input(client: TestClient) -> 
 
 def test_search_people_ranks_with_matched_fields(client: TestClient) -> None:
     query = """query { searchPeople(name: "kim shaw", birthDate: "2014-03-09") {
-        score matched person { id } } }"""
-    results = ask(client, query)["data"]["searchPeople"]
+        edges { node { score matched person { id } } } } }"""
+    results = [e["node"] for e in ask(client, query)["data"]["searchPeople"]["edges"]]
     assert results[0]["person"]["id"] == "kim"
     assert set(results[0]["matched"]) == {"name", "birth_date"}
     assert all(r["score"] <= results[0]["score"] for r in results)
@@ -308,3 +312,124 @@ def test_search_page_rejects_a_bad_birth_date(client: TestClient) -> None:
     sign_in(client)
     page = client.get("/", params={"birth_date": "31/02/2014"})
     assert page.status_code == 400 and "Birth date must be a date" in page.text
+
+
+def test_search_pages_with_opaque_cursors(client: TestClient) -> None:
+    query = """query($after: String) { searchPeople(name: "Shaw", first: 2, after: $after) {
+        edges { cursor node { person { id } } } pageInfo { hasNextPage hasPreviousPage
+        startCursor endCursor } } }"""
+    first = ask(client, query)["data"]["searchPeople"]
+    assert len(first["edges"]) == 2 and first["pageInfo"]["hasNextPage"]
+    assert not first["pageInfo"]["hasPreviousPage"]
+    assert first["pageInfo"]["startCursor"] == first["edges"][0]["cursor"]
+    second = ask(client, query, after=first["pageInfo"]["endCursor"])["data"]["searchPeople"]
+    seen = [e["node"]["person"]["id"] for e in first["edges"] + second["edges"]]
+    assert len(seen) == len(set(seen)) == 4  # kim, lou, otto, pia, gran: five Shaws
+    assert second["pageInfo"]["hasPreviousPage"]
+
+
+def test_search_refuses_a_forged_cursor_and_an_oversized_page(client: TestClient) -> None:
+    bad = ask(client, '{ searchPeople(name: "Shaw", after: "bm90LWEtY3Vyc29y") { edges {'
+                      ' cursor } } }')
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    big = ask(client, '{ searchPeople(name: "Shaw", first: 101) { edges { cursor } } }')
+    assert big["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_node_returns_a_person_by_id(client: TestClient) -> None:
+    data = ask(client, '{ node(id: "kim") { id ... on Person { displayName } } }')["data"]
+    assert data["node"] == {"id": "kim", "displayName": "Kim Shaw"}
+
+
+def test_household_history_lists_each_home_with_its_members(client: TestClient) -> None:
+    query = """query { person(id: "rio") { householdHistory { validFrom validTo
+        addressWithheld address { postcode } members { relationshipToSubject person { id } } }
+        } }"""
+    periods = ask(client, query)["data"]["person"]["householdHistory"]
+    assert [(p["validFrom"], p["validTo"]) for p in periods] == [
+        ("2024-06-01", None), ("2016-10-10", "2024-05-31")]
+    assert [m["person"]["id"] for m in periods[1]["members"]] == ["una"]
+    assert not periods[0]["addressWithheld"]
+
+
+def test_family_lists_wider_family_with_generations(client: TestClient) -> None:
+    query = '{ person(id: "kim") { family(depth: 2) { relationshipToSubject generation'\
+            ' person { id } } } }'
+    family = {m["person"]["id"]: (m["relationshipToSubject"], m["generation"])
+              for m in ask(client, query)["data"]["person"]["family"]}
+    assert family["gran"] == ("maternal grandmother", -2)
+    assert family["pia"] == ("half-sister (paternal)", 0)
+    assert "kim" not in family
+
+
+def test_services_engaged_include_closed(client: TestClient) -> None:
+    query = """query { person(id: "rio") { servicesEngaged(includeClosed: true) {
+        service end status } } }"""
+    services = ask(client, query)["data"]["person"]["servicesEngaged"]
+    assert {(s["service"], s["status"]) for s in services} == {
+        ("Looked after child", "open"), ("Child in need", "closed")}
+
+
+def test_chronology_merges_services_and_moves(client: TestClient) -> None:
+    query = """query { person(id: "rio") { chronology(from: "2023-01-01", first: 10) {
+        totalCount edges { node { date kind summary relationshipToSubject
+        sources { system } } } } } }"""
+    chronology = ask(client, query)["data"]["person"]["chronology"]
+    entries = [(e["node"]["date"], e["node"]["kind"], e["node"]["summary"])
+               for e in chronology["edges"]]
+    assert entries == [
+        ("2023-01-01", "service started", "Child in need"),
+        ("2024-05-31", "service ended", "Child in need"),
+        ("2024-06-01", "moved in", ""),
+        ("2024-06-01", "service started", "Looked after child"),
+    ]
+    assert chronology["totalCount"] == 4
+
+
+def test_discrepancies_show_each_systems_value(app_dir: Path) -> None:
+    store = EmbeddedStore(app_dir)
+    kim = store.people(["kim"])["kim"]
+    store.write(GraphBatch(nodes=[
+        replace(kim, claims=(
+            Claim("birth_date", "2014-03-09", SourceRef("health", "H1")),
+            Claim("birth_date", "2014-09-03", SourceRef("education", "E7")),
+            Claim("family_name", "Shaw", SourceRef("health", "H1")),
+        ))]))
+    store.close()
+    app = create_app(Settings(store_dir=app_dir, mode=Mode.DEMO))
+    with TestClient(app) as client:
+        found = ask(client, """{ person(id: "kim") { discrepancies { field assertions {
+            value sources { system recordId } } } } }""")["data"]["person"]["discrepancies"]
+    assert found == [{"field": "birth_date", "assertions": [
+        {"value": "2014-03-09", "sources": [{"system": "health", "recordId": "H1"}]},
+        {"value": "2014-09-03", "sources": [{"system": "education", "recordId": "E7"}]}]}]
+
+
+def test_search_people_arguments_over_graphql(client: TestClient) -> None:
+    by_year = ask(client, '{ searchPeople(name: "Shaw", birthYear: 2019) { edges { node {'
+                          ' person { id } } } } }')["data"]["searchPeople"]["edges"]
+    assert [e["node"]["person"]["id"] for e in by_year] == ["pia"]
+    nothing = ask(client, '{ searchPeople(upn: "A950000178301") { edges { cursor } } }')
+    assert nothing["data"]["searchPeople"]["edges"] == []
+    local = ask(client, '{ searchPeople(system: "health", recordId: "H-kim") { edges { node {'
+                        ' matched person { id } } } } }')["data"]["searchPeople"]["edges"]
+    assert local == []  # the families fixture has person nodes, not source records
+    half = ask(client, '{ searchPeople(system: "health") { edges { cursor } } }')
+    assert half["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_genogram_draws_one_line_per_couple_and_unique_ids() -> None:
+    from viz.genogram import vis_data
+
+    person = {"displayName": "A B", "sex": "FEMALE", "birthDate": "1990-01-01"}
+    nodes = [{"person": {**person, "id": pid}, "generation": 0, "relationshipToSubject": "x",
+              "isSubject": pid == "a"} for pid in ("a", "b")]
+    edge = {"kind": "PARTNER", "sourceId": "a", "targetId": "b", "subtype": "partner",
+            "provenance": "recorded", "sources": [], "validTo": None}
+    data = vis_data({"nodes": nodes, "edges": [
+        {**edge, "status": "ended", "validFrom": "2010-01-01"},
+        {**edge, "status": "current", "validFrom": "2015-01-01"}]})
+    partner_lines = [e for e in data["edges"] if e["kind"] == "partner"]
+    assert len(partner_lines) == 1 and partner_lines[0]["dashes"] is False
+    ids = [item["id"] for item in data["nodes"] + data["edges"]]
+    assert len(ids) == len(set(ids))

@@ -44,11 +44,12 @@ def test_load_and_serve_against_neo4j(neo4j_server: tuple[str, str, str], neo4j_
     with TestClient(app) as client:
         bearer = app.state.auth.issue(DEMO_USERS["sam"], Purpose.MASH_SCREENING)
         found = client.post("/graphql", json={"query": '{ searchPeople(name: "Cara Hart") {'
-                                              ' person { id household { members {'
-                                              ' relationshipToSubject person { givenNames } }'
-                                              ' } } } }'},
+                                              ' edges { node { person { id household {'
+                                              ' members { relationshipToSubject person {'
+                                              ' givenNames } } } } } } } }'},
                             headers={"Authorization": f"Bearer {bearer}"}).json()
-    (cara,) = found["data"]["searchPeople"]
+    (edge,) = found["data"]["searchPeople"]["edges"]
+    cara = edge["node"]
     assert cara["person"]["household"]["members"] == [
         {"relationshipToSubject": "unrelated adult", "person": {"givenNames": "Amy"}}]
 

@@ -25,6 +25,11 @@ QUERY = """query($id: ID!) { person(id: $id) {
   servicesEngaged(scope: FAMILY) { service reason person { displayName } }
   servicesWithheld(scope: FAMILY)
   genogram(depth: 2) { nodes { person { displayName birthDate } } }
+  family(depth: 2) { person { displayName birthDate } } familyWithheld(depth: 2)
+  householdHistory { members { person { displayName birthDate } } membersWithheld }
+  chronology(scope: FAMILY, first: 100) { edges { node { summary person { displayName } } }
+    withheld }
+  discrepancies { field }
 } }"""
 
 PATHS = ("graphql", "page", "genogram", "export")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from graphql import (
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -30,8 +31,13 @@ from tests.viewers import access_store, bearer
 # type must be added here or to NOT_ABOUT_PEOPLE, so nobody adds a path past the policy.
 ABOUT_PEOPLE = {"Person", "Household", "HouseholdMember", "Address", "ServiceEngaged",
                 "Genogram", "GenogramNode", "GenogramEdge", "SearchResult", "Source",
-                "Organisation", "Practitioner"}
-NOT_ABOUT_PEOPLE = {"Query", "Mutation", "AuditEntry", "AuditReview", "BreakGlassPass"}
+                "Organisation", "Practitioner", "SearchConnection", "SearchEdge",
+                "HouseholdPeriod", "FamilyMember", "Discrepancy", "Assertion",
+                "ChronologyConnection", "ChronologyEdge", "ChronologyEntry",
+                "LinkExplanation", "LinkEvidence", "FieldEvidence", "IdentityChange",
+                "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult"}
+NOT_ABOUT_PEOPLE = {"Query", "Mutation", "AuditEntry", "AuditReview", "BreakGlassPass",
+                    "PageInfo"}
 AUDITOR_ONLY = {"auditOfPerson", "auditOfUser", "auditReviews"}
 ARGUMENTS = {"id": '"cal"', "name": '"Moss"', "personId": '"cal"', "user": '"jo"'}
 
@@ -67,7 +73,9 @@ def selection(kind: GraphQLObjectType, depth: int) -> str:
                              and spec.default_value is Undefined) or a == "name")
         call = f"{name}({args})" if args else name
         inner = _named(field.type)
-        if isinstance(inner, GraphQLObjectType):
+        if isinstance(inner, GraphQLInterfaceType):
+            parts.append(f"{call} {{ id }}")
+        elif isinstance(inner, GraphQLObjectType):
             if depth > 0:
                 parts.append(f"{call} {{ {selection(inner, depth - 1)} }}")
         else:

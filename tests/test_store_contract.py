@@ -145,3 +145,85 @@ def test_membership_edges_keep_their_periods(store: Store) -> None:
 def test_people_returns_only_ids_held(all_families: Store) -> None:
     found = all_families.people(["amy", "nobody"])
     assert list(found) == ["amy"] and isinstance(found["amy"], Person)
+
+
+def test_involvements_with_closed_ones_on_request(all_families: Store) -> None:
+    open_only = all_families.involvements(["rio"], TODAY)
+    everything = all_families.involvements(["rio"], TODAY, include_closed=True)
+    assert [v.involvement.id for v in open_only] == ["I:cla"]
+    assert sorted(v.involvement.id for v in everything) == ["I:cla", "I:old"]
+
+
+def test_events_between_dates_in_date_order(store: Store) -> None:
+    from graph.model import Event
+
+    store.write(GraphBatch(nodes=[
+        person("a", "Ann", "Lee", Sex.FEMALE, date(2010, 1, 1)),
+        Event(id="e2", person_id="a", date=date(2024, 5, 1), type="assessment"),
+        Event(id="e1", person_id="a", date=date(2023, 1, 1), type="referral"),
+        Event(id="e3", person_id="a", date=date(2026, 1, 1), type="review"),
+    ]))
+    found = store.events(["a", "a"], date(2023, 1, 1), date(2025, 12, 31))
+    assert [e.id for e in found] == ["e1", "e2"]
+
+
+def test_identity_resolution_reads(store: Store) -> None:
+    from graph.model import (
+        HasRecord,
+        IdentityEvent,
+        LinkageModel,
+        LinkDecision,
+        LinkExplanation,
+        ReviewPair,
+        SourceRecord,
+    )
+
+    records = [SourceRecord(id=f"R:lcs/{n}", system="lcs", local_id=str(n)) for n in (2, 1)]
+    store.write(GraphBatch(
+        nodes=[person("a", "Ann", "Lee", Sex.FEMALE, date(2010, 1, 1)), *records,
+               LinkDecision("D2", "lcs/1", "lcs/2", "unlink", "twins", "sam",
+                            "2026-02-01T00:00:00+00:00"),
+               LinkDecision("D1", "lcs/1", "lcs/2", "link", "same child", "sam",
+                            "2026-01-01T00:00:00+00:00"),
+               LinkageModel("M1", "2026-01-01T00:00:00+00:00", 2, "{}"),
+               ReviewPair("Q1", "lcs/1", "lcs/3", "a", "b", 0.5, 1.0, "possible", "[]"),
+               ReviewPair("Q2", "lcs/1", "lcs/4", "a", "c", 0.6, 1.2, "possible", "[]",
+                          status="decided"),
+               ReviewPair("Q3", "lcs/2", "lcs/5", "a", "d", 0.7, 1.4, "probable", "[]"),
+               LinkExplanation("X:a", "a", ("lcs/1", "lcs/2"), "[]"),
+               IdentityEvent("V2", "a", "merged", date(2026, 2, 1)),
+               IdentityEvent("V1", "a", "created", date(2026, 1, 1))],
+        edges=[HasRecord("a", "R:lcs/2"), HasRecord("a", "R:lcs/1")]))
+    assert [r.id for r in store.all_source_records()] == ["R:lcs/1", "R:lcs/2"]
+    assert [r.id for r in store.records_of("a")] == ["R:lcs/1", "R:lcs/2"]
+    assert [d.id for d in store.link_decisions()] == ["D1", "D2"]
+    assert [m.id for m in store.linkage_models()] == ["M1"]
+    assert [p.id for p in store.review_queue(None, 10)] == ["Q1", "Q3"]
+    assert [p.id for p in store.review_queue("Q1", 1)] == ["Q3"]
+    explanation = store.link_explanation("a")
+    assert explanation is not None and explanation.records == ("lcs/1", "lcs/2")
+    assert store.link_explanation("b") is None
+    assert [e.kind for e in store.identity_events("a")] == ["created", "merged"]
+
+
+def test_a_stay_recorded_twice_is_one_member_since_the_earliest_date(store: Store) -> None:
+    from tests.families import lives
+
+    batch = two_parent_household()
+    lives(batch, "amy", "H:1", date(2014, 1, 1))  # a second system's record of the same stay
+    store.write(batch)
+    answer = household_of(store, "cara", TODAY)
+    assert [m.person.id for m in answer.members].count("amy") == 1
+    assert {m.person.id: m.since for m in answer.members}["amy"] == date(2014, 1, 1)
+
+
+def test_one_episode_reported_by_two_systems_is_one_service(all_families: Store) -> None:
+    from graph.model import Involvement, ServiceLevel, SourceRef
+
+    all_families.write(GraphBatch(nodes=[Involvement(
+        id="I:census", person_id="rio", service="Looked After Child",
+        level=ServiceLevel.STATUTORY, start=date(2024, 6, 1),
+        sources=(SourceRef("ssda903", "C1"),))]))
+    (service,) = services_engaged(all_families, "rio", Scope.CHILD, TODAY)
+    assert service.view.lead is not None and service.view.lead.name == "Priya Nair"
+    assert {s.system for s in service.view.involvement.sources} == {"social_care", "ssda903"}

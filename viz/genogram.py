@@ -86,19 +86,19 @@ def vis_data(genogram: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 else ("deceased" if person.get("deathDate") else "person"),
             }
         )
+    # One line per couple: sources often record the same partnership more than once
+    # (a start date each, or a partner who became a spouse); the current one is drawn.
+    couples_seen: dict[frozenset[str], list[dict[str, Any]]] = {}
     for edge in partner_edges:
+        couples_seen.setdefault(frozenset((edge["sourceId"], edge["targetId"])), []).append(edge)
+    for recorded in couples_seen.values():
+        recorded.sort(key=lambda e: (e["status"] != "current", e.get("validFrom") or ""))
+        edge = recorded[0]
         current = edge["status"] == "current"
-        edges.append(
-            {
-                "id": f"partner:{edge['sourceId']}:{edge['targetId']}",
-                "from": edge["sourceId"],
-                "to": edge["targetId"],
-                "dashes": not current,
-                "label": "" if current else "sep.",
-                "title": _sources_text(edge),
-                "kind": "partner",
-            }
-        )
+        edges.append({"id": f"partner:{edge['sourceId']}:{edge['targetId']}",
+                      "from": edge["sourceId"], "to": edge["targetId"], "dashes": not current,
+                      "label": "" if current else "sep.",
+                      "title": "; ".join(map(_sources_text, recorded)), "kind": "partner"})
     by_child = {(e["sourceId"], e["targetId"]): e for e in parent_edges}
     for union in unions_of(by_child, couples):
         if not union.children:

@@ -84,18 +84,29 @@ def layout(
 
 
 def _with_partners_adjacent(order: list[str], partners: dict[str, list[str]]) -> list[str]:
-    """Partners beside each other; someone with two partners sits between them."""
+    """Partners beside each other; someone with two partners sits between them.
+
+    >>> _with_partners_adjacent(["b", "a", "c"], {"a": ["b", "c"], "b": ["a"], "c": ["a"]})
+    ['b', 'a', 'c']
+    """
     result: list[str] = []
     seen: set[str] = set()
     members = set(order)
+
+    def open_partners(person: str) -> list[str]:
+        return [p for p in sorted(partners[person]) if p in members and p not in seen]
+
     for person in order:
         if person in seen:
             continue
-        theirs = [p for p in sorted(partners[person]) if p in members and p not in seen]
+        # Start from whoever in this couple has the most partners: they go in the middle.
+        hub = max([person, *open_partners(person)], key=lambda p: len(open_partners(p)))
+        theirs = [p for p in open_partners(hub) if p != hub]
         left, right = (theirs[:1], theirs[1:]) if len(theirs) > 1 else ([], theirs)
-        for placed in (*left, person, *right):
-            result.append(placed)
-            seen.add(placed)
+        for placed in (*left, hub, *right):
+            if placed not in seen:
+                result.append(placed)
+                seen.add(placed)
     return result
 
 

@@ -16,9 +16,14 @@ from graph.errors import PersonNotFound, StoreError
 from graph.model import (
     Address,
     Edge,
+    Event,
     HasRecord,
     Household,
+    IdentityEvent,
     Involvement,
+    LinkageModel,
+    LinkDecision,
+    LinkExplanation,
     MemberOf,
     Node,
     Organisation,
@@ -27,9 +32,10 @@ from graph.model import (
     Person,
     Practitioner,
     RelatedTo,
+    ReviewPair,
     SourceRecord,
 )
-from graph.normalise import name_tokens, normalise_postcode
+from graph.normalise import name_keys, normalise_postcode, query_keys
 from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
     GraphBatch,
@@ -71,7 +77,9 @@ class EmbeddedStore:
         self._by_nhs: dict[str, set[str]] = defaultdict(set)
         self._by_name_token: dict[str, set[str]] = defaultdict(set)
         self._by_birth_date: dict[date, set[str]] = defaultdict(set)
+        self._by_upn: dict[str, set[str]] = defaultdict(set)
         self._involvements_of: dict[str, set[str]] = defaultdict(set)
+        self._events_of: dict[str, set[str]] = defaultdict(set)
         self._addresses_at_postcode: dict[str, set[str]] = defaultdict(set)
         self._households_at: dict[str, set[str]] = defaultdict(set)
         self._seen_batch = 0
@@ -134,12 +142,16 @@ class EmbeddedStore:
         if isinstance(node, Person):
             if node.nhs_number:
                 self._by_nhs[node.nhs_number].add(node.id)
-            for token in name_tokens(node.given_names, node.family_name):
-                self._by_name_token[token].add(node.id)
+            for key in name_keys(node.given_names, node.family_name):
+                self._by_name_token[key].add(node.id)
+            for upn in _upns(node):
+                self._by_upn[upn].add(node.id)
             if node.birth_date:
                 self._by_birth_date[node.birth_date].add(node.id)
         elif isinstance(node, Involvement):
             self._involvements_of[node.person_id].add(node.id)
+        elif isinstance(node, Event):
+            self._events_of[node.person_id].add(node.id)
         elif isinstance(node, Address):
             self._addresses_at_postcode[normalise_postcode(node.postcode)].add(node.id)
         elif isinstance(node, Household):
@@ -150,12 +162,16 @@ class EmbeddedStore:
         if isinstance(node, Person):
             if node.nhs_number:
                 self._by_nhs[node.nhs_number].discard(node.id)
-            for token in name_tokens(node.given_names, node.family_name):
-                self._by_name_token[token].discard(node.id)
+            for key in name_keys(node.given_names, node.family_name):
+                self._by_name_token[key].discard(node.id)
+            for upn in _upns(node):
+                self._by_upn[upn].discard(node.id)
             if node.birth_date:
                 self._by_birth_date[node.birth_date].discard(node.id)
         elif isinstance(node, Involvement):
             self._involvements_of[node.person_id].discard(node.id)
+        elif isinstance(node, Event):
+            self._events_of[node.person_id].discard(node.id)
         elif isinstance(node, Address):
             self._addresses_at_postcode[normalise_postcode(node.postcode)].discard(node.id)
         elif isinstance(node, Household):
@@ -281,7 +297,9 @@ class EmbeddedStore:
                 kin,
             )
 
-    def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
+    def involvements(
+        self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
+    ) -> list[InvolvementView]:
         with self._lock:
             self._catch_up()
             views = []
@@ -289,7 +307,8 @@ class EmbeddedStore:
                 for involvement_id in sorted(self._involvements_of.get(person_id, ())):
                     involvement = self._node(involvement_id)
                     assert isinstance(involvement, Involvement)
-                    if not involvement.active_on(as_of):
+                    begun = involvement.start <= as_of
+                    if not (involvement.active_on(as_of) or (include_closed and begun)):
                         continue
                     organisation = self._node(involvement.organisation_id or "")
                     lead = self._node(involvement.lead_id or "")
@@ -302,6 +321,19 @@ class EmbeddedStore:
                     )
             return views
 
+    def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
+        with self._lock:
+            self._catch_up()
+            found = [
+                self._node(event_id)
+                for person_id in dict.fromkeys(person_ids)
+                for event_id in self._events_of.get(person_id, ())
+            ]
+            return sorted(
+                (e for e in found if isinstance(e, Event) and start <= e.date <= end),
+                key=lambda e: (e.date, e.id),
+            )
+
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         with self._lock:
             self._catch_up()
@@ -309,8 +341,10 @@ class EmbeddedStore:
             if criteria.nhs_number:
                 found |= self._by_nhs.get(criteria.nhs_number, set())
             if criteria.name:
-                for token in name_tokens(criteria.name):
-                    found |= self._by_name_token.get(token, set())
+                for key in query_keys(criteria.name):
+                    found |= self._by_name_token.get(key, set())
+            if criteria.upn:
+                found |= self._by_upn.get(criteria.upn.strip().upper(), set())
             if criteria.birth_date:
                 found |= self._by_birth_date.get(criteria.birth_date, set())
             if criteria.postcode:
@@ -332,6 +366,66 @@ class EmbeddedStore:
             self._catch_up()
             records = (self._node(i) for i in sorted(self._by_label.get(SourceRecord.label, ())))
             return [r for r in records if isinstance(r, SourceRecord) and r.system == system]
+
+    def _labelled(self, label: str) -> list[Any]:
+        return [self._node(i) for i in sorted(self._by_label.get(label, ()))]
+
+    def all_source_records(self) -> list[SourceRecord]:
+        with self._lock:
+            self._catch_up()
+            return [r for r in self._labelled(SourceRecord.label) if isinstance(r, SourceRecord)]
+
+    def records_of(self, person_id: str) -> list[SourceRecord]:
+        with self._lock:
+            self._catch_up()
+            if person_id not in self._graph:
+                return []
+            found = [
+                self._node(dst)
+                for _, dst, data in self._graph.out_edges(person_id, data=True)
+                if isinstance(data["obj"], HasRecord)
+            ]
+            return sorted((r for r in found if isinstance(r, SourceRecord)), key=lambda r: r.id)
+
+    def link_decisions(self) -> list[LinkDecision]:
+        with self._lock:
+            self._catch_up()
+            found = [d for d in self._labelled(LinkDecision.label) if isinstance(d, LinkDecision)]
+            return sorted(found, key=lambda d: (d.decided_at, d.id))
+
+    def linkage_models(self) -> list[LinkageModel]:
+        with self._lock:
+            self._catch_up()
+            found = [m for m in self._labelled(LinkageModel.label) if isinstance(m, LinkageModel)]
+            return sorted(found, key=lambda m: (m.trained_at, m.id))
+
+    def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
+        with self._lock:
+            self._catch_up()
+            found = [
+                p
+                for p in self._labelled(ReviewPair.label)
+                if isinstance(p, ReviewPair)
+                and p.status == "open"
+                and (after is None or p.id > after)
+            ]
+            return found[: max(first, 0)]
+
+    def link_explanation(self, person_id: str) -> LinkExplanation | None:
+        with self._lock:
+            self._catch_up()
+            found = self._node(f"X:{person_id}")
+            return found if isinstance(found, LinkExplanation) else None
+
+    def identity_events(self, person_id: str) -> list[IdentityEvent]:
+        with self._lock:
+            self._catch_up()
+            found = [
+                e
+                for e in self._labelled(IdentityEvent.label)
+                if isinstance(e, IdentityEvent) and e.person_id == person_id
+            ]
+            return sorted(found, key=lambda e: (e.on, e.id))
 
     def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
         with self._lock:
@@ -367,6 +461,12 @@ class EmbeddedStore:
 
     def close(self) -> None:
         self._durable.close()
+
+
+def _upns(person: Person) -> set[str]:
+    """Every UPN any source gave the person: schools change them, searches use old ones."""
+    return {c.value for c in person.claims if c.field == "upn"} | (
+        {person.upn} if person.upn else set())
 
 
 def _born_after(person: Person, day: date) -> bool:

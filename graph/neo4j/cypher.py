@@ -131,13 +131,20 @@ def household(depth: int) -> str:
     )
 
 
-# Involvements about these people open on $as_of, with their organisation and lead.
+# Involvements about these people open on $as_of (or begun by then, with $closed too),
+# with their organisation and lead.
 INVOLVEMENTS = (
     "MATCH (i:Involvement) WHERE i.person_id IN $ids AND i.start <= $as_of "
-    "  AND (i.end IS NULL OR $as_of <= i.end) "
+    "  AND ($closed OR i.end IS NULL OR $as_of <= i.end) "
     "OPTIONAL MATCH (o:Organisation {id: i.organisation_id}) "
     "OPTIONAL MATCH (w:Practitioner {id: i.lead_id}) "
     "RETURN i.data AS involvement, o.data AS organisation, w.data AS lead"
+)
+
+# Events about these people between two dates.
+EVENTS = (
+    "MATCH (e:Event) WHERE e.person_id IN $ids AND $start <= e.date AND e.date <= $end "
+    "RETURN e.data AS data ORDER BY e.date, e.id"
 )
 
 # Search candidates: any of NHS number, a name token, birth date, postcode of residence.
@@ -145,8 +152,10 @@ SEARCH = (
     "CALL () { "
     "  MATCH (p:Person) WHERE $nhs IS NOT NULL AND p.nhs_number = $nhs RETURN p "
     "  UNION "
-    "  MATCH (p:Person) WHERE size($tokens) > 0 AND any(t IN $tokens WHERE t IN p.name_tokens) "
+    "  MATCH (p:Person) WHERE size($keys) > 0 AND any(k IN $keys WHERE k IN p.name_keys) "
     "  RETURN p "
+    "  UNION "
+    "  MATCH (p:Person) WHERE $upn IS NOT NULL AND $upn IN p.upns RETURN p "
     "  UNION "
     "  MATCH (p:Person) WHERE $birth IS NOT NULL AND p.birth_date = $birth RETURN p "
     "  UNION "
@@ -186,6 +195,10 @@ CONSTRAINTS = [
     "CREATE INDEX address_postcode IF NOT EXISTS FOR (a:Address) ON (a.postcode_key)",
     "CREATE INDEX household_address IF NOT EXISTS FOR (h:Household) ON (h.address_id)",
     "CREATE INDEX involvement_person IF NOT EXISTS FOR (i:Involvement) ON (i.person_id)",
+    "CREATE INDEX event_person IF NOT EXISTS FOR (e:Event) ON (e.person_id)",
+    "CREATE INDEX identity_event_person IF NOT EXISTS FOR (e:IdentityEvent) ON (e.person_id)",
+    "CREATE INDEX explanation_person IF NOT EXISTS FOR (x:LinkExplanation) ON (x.person_id)",
+    "CREATE INDEX review_status IF NOT EXISTS FOR (p:ReviewPair) ON (p.status)",
     "CREATE INDEX record_system IF NOT EXISTS FOR (r:SourceRecord) ON (r.system)",
     "CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (m:FamgraphMeta) REQUIRE m.id IS UNIQUE",
 ]
@@ -196,3 +209,29 @@ for _kind in EDGE_TYPES:
 
 # Remove everything: for the test suite's fresh store per test only.
 DELETE_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+
+# --- identity resolution ------------------------------------------------------
+
+# Every source record, of every system.
+ALL_SOURCE_RECORDS = "MATCH (r:SourceRecord) RETURN r.data AS data ORDER BY r.id"
+
+# The records one person holds now.
+RECORDS_OF = (
+    "MATCH (:Person {id: $id})-[:HAS_RECORD]->(r:SourceRecord) RETURN r.data AS data ORDER BY r.id"
+)
+
+# Every node of one identity-resolution label (decisions, models), ordered in Python.
+LINK_DECISIONS = "MATCH (n:LinkDecision) RETURN n.data AS data"
+LINKAGE_MODELS = "MATCH (n:LinkageModel) RETURN n.data AS data"
+
+# Open review pairs after a given id, a page at a time.
+REVIEW_QUEUE = (
+    "MATCH (p:ReviewPair) WHERE p.status = 'open' AND ($after IS NULL OR p.id > $after) "
+    "RETURN p.data AS data ORDER BY p.id LIMIT $first"
+)
+
+# Why one person's records were joined.
+LINK_EXPLANATION = "MATCH (x:LinkExplanation {person_id: $id}) RETURN x.data AS data"
+
+# How one person's records came together or apart.
+IDENTITY_EVENTS = "MATCH (e:IdentityEvent {person_id: $id}) RETURN e.data AS data"

@@ -21,9 +21,14 @@ from graph.model import (
     NODE_TYPES,
     Address,
     Edge,
+    Event,
     HasRecord,
     Household,
+    IdentityEvent,
     Involvement,
+    LinkageModel,
+    LinkDecision,
+    LinkExplanation,
     MemberOf,
     Node,
     Organisation,
@@ -32,12 +37,13 @@ from graph.model import (
     Person,
     Practitioner,
     RelatedTo,
+    ReviewPair,
     SourceRecord,
     decode,
     encode,
 )
 from graph.neo4j import cypher
-from graph.normalise import name_tokens, normalise_postcode
+from graph.normalise import name_keys, normalise_postcode, query_keys
 from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
     GraphBatch,
@@ -62,8 +68,10 @@ def node_row(node: Node) -> dict[str, Any]:
     """Properties stored on a node: its JSON value and what Cypher filters on."""
     row: dict[str, Any] = {"id": node.id, "data": json.dumps(encode(node))}
     if isinstance(node, Person):
+        upns = {c.value for c in node.claims if c.field == "upn"}
         row |= {"nhs_number": node.nhs_number, "birth_date": _iso(node.birth_date),
-                "name_tokens": name_tokens(node.given_names, node.family_name)}
+                "name_keys": sorted(name_keys(node.given_names, node.family_name)),
+                "upns": sorted(upns | ({node.upn} if node.upn else set()))}
     elif isinstance(node, Address):
         row["postcode_key"] = normalise_postcode(node.postcode)
     elif isinstance(node, Household):
@@ -74,6 +82,12 @@ def node_row(node: Node) -> dict[str, Any]:
                 "source_systems": sorted({s.system for s in node.sources})}
     elif isinstance(node, SourceRecord):
         row["system"] = node.system
+    elif isinstance(node, Event):
+        row |= {"person_id": node.person_id, "date": _iso(node.date)}
+    elif isinstance(node, IdentityEvent | LinkExplanation):
+        row["person_id"] = node.person_id
+    elif isinstance(node, ReviewPair):
+        row["status"] = node.status
     return row
 
 
@@ -216,8 +230,11 @@ class Neo4jStore:
             KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related),
         )
 
-    def involvements(self, person_ids: Sequence[str], as_of: date) -> list[InvolvementView]:
-        rows = self._read(cypher.INVOLVEMENTS, ids=list(person_ids), as_of=as_of.isoformat())
+    def involvements(
+        self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
+    ) -> list[InvolvementView]:
+        rows = self._read(cypher.INVOLVEMENTS, ids=list(person_ids), as_of=as_of.isoformat(),
+                          closed=include_closed)
         views = [
             InvolvementView(
                 _node("Involvement", r["involvement"]),
@@ -230,11 +247,17 @@ class Neo4jStore:
         views.sort(key=lambda v: (order[v.involvement.person_id], v.involvement.id))
         return views
 
+    def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
+        rows = self._read(cypher.EVENTS, ids=list(dict.fromkeys(person_ids)),
+                          start=start.isoformat(), end=end.isoformat())
+        return [_node("Event", r["data"]) for r in rows]
+
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         rows = self._read(
             cypher.SEARCH,
             nhs=criteria.nhs_number or None,
-            tokens=name_tokens(criteria.name or ""),
+            keys=sorted(query_keys(criteria.name)) if criteria.name else [],
+            upn=criteria.upn.strip().upper() if criteria.upn else None,
             birth=_iso(criteria.birth_date),
             postcode=normalise_postcode(criteria.postcode) if criteria.postcode else None,
             limit=max(limit, 0),
@@ -252,6 +275,35 @@ class Neo4jStore:
     def involvements_from(self, system: str) -> list[Involvement]:
         return [_node("Involvement", r["data"])
                 for r in self._read(cypher.INVOLVEMENTS_FROM, system=system)]
+
+    def all_source_records(self) -> list[SourceRecord]:
+        return [_node("SourceRecord", r["data"]) for r in self._read(cypher.ALL_SOURCE_RECORDS)]
+
+    def records_of(self, person_id: str) -> list[SourceRecord]:
+        return [_node("SourceRecord", r["data"])
+                for r in self._read(cypher.RECORDS_OF, id=person_id)]
+
+    def link_decisions(self) -> list[LinkDecision]:
+        found = [_node("LinkDecision", r["data"]) for r in self._read(cypher.LINK_DECISIONS)]
+        return sorted(found, key=lambda d: (d.decided_at, d.id))
+
+    def linkage_models(self) -> list[LinkageModel]:
+        found = [_node("LinkageModel", r["data"]) for r in self._read(cypher.LINKAGE_MODELS)]
+        return sorted(found, key=lambda m: (m.trained_at, m.id))
+
+    def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
+        rows = self._read(cypher.REVIEW_QUEUE, after=after, first=max(first, 0))
+        return [_node("ReviewPair", r["data"]) for r in rows]
+
+    def link_explanation(self, person_id: str) -> LinkExplanation | None:
+        rows = self._read(cypher.LINK_EXPLANATION, id=person_id)
+        found: LinkExplanation | None = _node("LinkExplanation", rows[0]["data"]) if rows else None
+        return found
+
+    def identity_events(self, person_id: str) -> list[IdentityEvent]:
+        found = [_node("IdentityEvent", r["data"])
+                 for r in self._read(cypher.IDENTITY_EVENTS, id=person_id)]
+        return sorted(found, key=lambda e: (e.on, e.id))
 
     def counts(self) -> dict[str, int]:
         totals: dict[str, int] = {}

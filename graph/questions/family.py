@@ -117,3 +117,28 @@ def _generations(
                 generation[other] = generation[current] + delta
                 queue.append(other)
     return generation
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyMember:
+    person: Person
+    relationship: str
+    generation: int
+
+
+def family_of(
+    store: Store, person_id: str, depth: int = 2, as_of: date | None = None
+) -> list[FamilyMember]:
+    """The wider family within `depth` steps, each with their relationship, nearest first.
+
+    Raises
+    ------
+    PersonNotFound : the store holds no person with that id
+    ValueError : depth outside 1..6
+    """
+    genogram = genogram_of(store, person_id, depth, as_of)
+    return [
+        FamilyMember(g.person, g.relationship, g.generation)
+        for g in sorted(genogram.people, key=lambda g: (abs(g.generation), g.person.id))
+        if not g.is_subject
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from graph.errors import PersonNotFound
 from graph.model import Address, Person
 from graph.questions import resolve_as_of
 from graph.questions.kinship import describe_all
@@ -41,9 +42,15 @@ def household_of(store: Store, person_id: str, as_of: date | None = None) -> Hou
     day = resolve_as_of(as_of)
     view = store.household(person_id, day)
     subject = view.kin.people[person_id]
-    others = [m.src for m in view.members if m.src != person_id and m.src in view.kin.people]
+    # Sources often record one stay more than once (each with its own start date, or none):
+    # one row per person, since the earliest start any source knows.
+    others = list(dict.fromkeys(
+        m.src for m in view.members if m.src != person_id and m.src in view.kin.people))
     words = describe_all(view.kin, person_id, others, day)
-    since = {m.src: m.valid_from for m in view.members}
+    since: dict[str, date | None] = {}
+    for membership in view.members:
+        known = [d for d in (since.get(membership.src), membership.valid_from) if d]
+        since[membership.src] = min(known) if known else None
     members = [
         HouseholdMember(view.kin.people[other], words[other], since[other]) for other in others
     ]
@@ -55,3 +62,35 @@ def household_of(store: Store, person_id: str, as_of: date | None = None) -> Hou
         address=view.address,
         members=tuple(members),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdPeriod:
+    """One stretch of the subject living at one address, with who lived there at its start."""
+
+    household_id: str
+    address: Address | None
+    valid_from: date | None
+    valid_to: date | None
+    members: tuple[HouseholdMember, ...]
+
+
+def household_history(store: Store, person_id: str) -> list[HouseholdPeriod]:
+    """Every household the subject has lived in, most recent first.
+
+    Raises
+    ------
+    PersonNotFound : the store holds no person with that id
+    """
+    if not store.people([person_id]):
+        raise PersonNotFound(person_id)
+    periods = []
+    for membership in store.memberships([person_id]):
+        day = membership.valid_from or membership.valid_to or resolve_as_of(None)
+        answer = household_of(store, person_id, day)
+        members = answer.members if answer.household_id == membership.dst else ()
+        address = answer.address if answer.household_id == membership.dst else None
+        periods.append(HouseholdPeriod(membership.dst, address, membership.valid_from,
+                                       membership.valid_to, members))
+    periods.sort(key=lambda p: (p.valid_from or date.min, p.household_id), reverse=True)
+    return periods

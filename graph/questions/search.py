@@ -1,17 +1,29 @@
-"""Find people by name, birth date, postcode or NHS number, ranked with what matched."""
+"""Find people by any mix of name, birth date, postcode, NHS number, UPN or a system's own id,
+ranked, each with the fields that matched and how."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+
+import jellyfish
 
 from graph.model import Person
-from graph.normalise import name_tokens
+from graph.nicknames import variants_of
+from graph.normalise import name_tokens, sounds_like
 from graph.store import SearchCriteria, Store
 
 MAX_RESULTS = 100
+CANDIDATE_LIMIT = 10_000
 
-# Weights are rough log-odds of each agreement; real scoring is identity resolution's job.
-_WEIGHTS = {"nhs_number": 10.0, "birth_date": 4.0, "name": 3.0, "postcode": 2.0}
+# Rough log-odds of each agreement; identity resolution owns the real model.
+WEIGHTS = {
+    "record_id": 12.0, "nhs_number": 10.0, "upn": 9.0, "birth_date": 4.0,
+    "birth_date_swapped": 3.0, "birth_year": 1.5, "postcode": 2.0, "name": 3.0,
+}
+# How much of the name weight a looser match keeps, and what it is called.
+NAME_MATCHES = (("name", 1.0), ("name_nickname", 0.9), ("name_sounds_like", 0.75),
+                ("name_spelling", 0.7))
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,32 +33,119 @@ class Candidate:
     matched: tuple[str, ...]
 
 
-def search_people(store: Store, criteria: SearchCriteria, limit: int = 20) -> list[Candidate]:
+def _swapped(day: date) -> date | None:
+    if day.day > 12 or day.day == day.month:
+        return None
+    try:
+        return day.replace(month=day.day, day=day.month)
+    except ValueError:
+        return None
+
+
+def _token_quality(wanted: str, held: list[str]) -> int | None:
+    """Index into NAME_MATCHES of the best way `wanted` matches one of `held`, if any."""
+    if wanted in held:
+        return 0
+    if variants_of(wanted) & set(held):
+        return 1
+    if any(sounds_like(wanted) == sounds_like(h) for h in held):
+        return 2
+    if len(wanted) >= 4 and any(jellyfish.damerau_levenshtein_distance(wanted, h) <= 1
+                                for h in held):
+        return 3
+    return None
+
+
+def _name_match(wanted: list[str], person: Person) -> tuple[str, float] | None:
+    """Every word searched for must match one of the person's names, in any order."""
+    held = name_tokens(person.given_names, person.family_name)
+    held += [t for c in person.claims if c.field in ("given_names", "family_name", "other_names")
+             for t in name_tokens(c.value)]
+    qualities = [_token_quality(token, held) for token in wanted]
+    if not qualities or None in qualities:
+        return None
+    worst = max(q for q in qualities if q is not None)
+    mean = sum(NAME_MATCHES[q][1] for q in qualities if q is not None) / len(qualities)
+    return NAME_MATCHES[worst][0], WEIGHTS["name"] * mean
+
+
+def search_people(
+    store: Store,
+    criteria: SearchCriteria,
+    limit: int = 20,
+    *,
+    birth_year: int | None = None,
+    record: tuple[str, str] | None = None,
+) -> list[Candidate]:
     """Candidates for the criteria, best first; an empty search finds nobody.
 
-    A name matches when every word given appears among the person's names, in any order.
+    Names match word by word in any order (surname first is fine), through short
+    forms (Bill for William), sound (Kathryn for Catherine) and one-letter slips.
+    A birth date also finds day and month swapped; `birth_year` narrows by year;
+    a postcode finds anyone who lived there, now or before; `record` is a
+    (system, record id) pair.
+
+    >>> from graph.embedded import EmbeddedStore
+    >>> import tempfile, pathlib
+    >>> from graph.store import GraphBatch
+    >>> store = EmbeddedStore(pathlib.Path(tempfile.mkdtemp()))
+    >>> _ = store.write(GraphBatch(nodes=[Person(id="P1", given_names="William",
+    ...                                          family_name="Smyth")]))
+    >>> [(c.person.id, c.matched) for c in search_people(store, SearchCriteria(name="Smith Bill"))]
+    [('P1', ('name_sounds_like',))]
     """
-    if criteria.empty:
+    owner = None
+    if record is not None:
+        key = f"R:{record[0]}/{record[1]}"
+        owner = store.record_owners([key]).get(key)
+    if criteria.empty and birth_year is None and owner is None:
         return []
     limit = max(1, min(limit, MAX_RESULTS))
-    wanted = set(name_tokens(criteria.name or ""))
-    at_postcode = (
-        {p.id for p in store.search_candidates(SearchCriteria(postcode=criteria.postcode), 10_000)}
-        if criteria.postcode
-        else set()
-    )
+    found: dict[str, Person] = {}
+    if not criteria.empty:
+        found |= {p.id: p for p in store.search_candidates(criteria, CANDIDATE_LIMIT)}
+    swapped = _swapped(criteria.birth_date) if criteria.birth_date else None
+    if swapped:
+        again = SearchCriteria(birth_date=swapped)
+        found |= {p.id: p for p in store.search_candidates(again, CANDIDATE_LIMIT)}
+    if owner:
+        found |= store.people([owner])
+    at_postcode: set[str] = set()
+    if criteria.postcode:
+        only_postcode = SearchCriteria(postcode=criteria.postcode)
+        at_postcode = {p.id for p in store.search_candidates(only_postcode, CANDIDATE_LIMIT)}
+    wanted = name_tokens(criteria.name or "")
     ranked = []
-    for person in store.search_candidates(criteria, limit=10_000):
-        matched = []
-        if criteria.nhs_number and person.nhs_number == criteria.nhs_number:
+    for person in found.values():
+        matched: list[str] = []
+        score = 0.0
+        if owner == person.id:
+            matched.append("record_id")
+        if criteria.nhs_number and person.nhs_number == criteria.nhs_number.replace(" ", ""):
             matched.append("nhs_number")
-        if wanted and wanted <= set(name_tokens(person.given_names, person.family_name)):
-            matched.append("name")
-        if criteria.birth_date and person.birth_date == criteria.birth_date:
+        upns = {c.value for c in person.claims if c.field == "upn"} | {person.upn}
+        if criteria.upn and criteria.upn.strip().upper() in upns:
+            matched.append("upn")
+        if person.birth_date and criteria.birth_date == person.birth_date:
             matched.append("birth_date")
+        elif person.birth_date and swapped == person.birth_date:
+            matched.append("birth_date_swapped")
+        if birth_year and person.birth_date and person.birth_date.year == birth_year:
+            matched.append("birth_year")
         if person.id in at_postcode:
             matched.append("postcode")
+        score = sum(WEIGHTS[m] for m in matched)
+        if wanted:
+            name = _name_match(wanted, person)
+            if name is None and not matched:
+                continue
+            if name is not None:
+                matched.insert(0, name[0])
+                score += name[1]
+        if birth_year and person.birth_date and person.birth_date.year != birth_year:
+            continue
         if matched:
-            ranked.append(Candidate(person, sum(_WEIGHTS[m] for m in matched), tuple(matched)))
+            ranked.append(Candidate(person, round(score, 3), tuple(matched)))
     ranked.sort(key=lambda c: (-c.score, c.person.family_name, c.person.given_names, c.person.id))
     return ranked[:limit]
+

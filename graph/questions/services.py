@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from graph.errors import PersonNotFound
@@ -31,16 +31,13 @@ class ServiceEngaged:
     view: InvolvementView
 
 
-def services_engaged(
-    store: Store, person_id: str, scope: Scope = Scope.CHILD, as_of: date | None = None
-) -> list[ServiceEngaged]:
-    """Involvements open on `as_of` about the subject and, by scope, the people around them.
+def people_in_scope(store: Store, person_id: str, scope: Scope, day: date) -> dict[str, str]:
+    """The subject and, by scope, the people around them, each with their relationship.
 
     Raises
     ------
     PersonNotFound : the store holds no person with that id
     """
-    day = resolve_as_of(as_of)
     if not store.people([person_id]):
         raise PersonNotFound(person_id)
     words: dict[str, str] = {person_id: "self"}
@@ -51,7 +48,41 @@ def services_engaged(
         kin = store.kin(person_id, FAMILY_SCOPE_DEPTH, day)
         others = [p for p in kin.people if p not in words]
         words.update(describe_all(kin, person_id, others, day))
-    views = store.involvements(list(words), day)
+    return words
+
+
+def services_engaged(
+    store: Store, person_id: str, scope: Scope = Scope.CHILD, as_of: date | None = None,
+    include_closed: bool = False,
+) -> list[ServiceEngaged]:
+    """Involvements open on `as_of` about the subject and, by scope, the people around them;
+    with `include_closed`, also those that had ended by then.
+
+    Raises
+    ------
+    PersonNotFound : the store holds no person with that id
+    """
+    day = resolve_as_of(as_of)
+    words = people_in_scope(store, person_id, scope, day)
+    views = _one_per_episode(store.involvements(list(words), day, include_closed))
     return [
         ServiceEngaged(v.involvement.person_id, words[v.involvement.person_id], v) for v in views
     ]
+
+
+def _one_per_episode(views: list[InvolvementView]) -> list[InvolvementView]:
+    """One row per episode that several systems report (a CIN episode in social care and
+    in the CIN census): the fullest report is kept and every source is listed on it."""
+    kept: dict[tuple[str, str, date], InvolvementView] = {}
+    for view in views:
+        inv = view.involvement
+        key = (inv.person_id, inv.service.casefold(), inv.start)
+        earlier = kept.get(key)
+        if earlier is None:
+            kept[key] = view
+            continue
+        fuller = max((earlier, view), key=lambda v: (v.lead is not None,
+                                                     v.organisation is not None))
+        sources = tuple(dict.fromkeys(earlier.involvement.sources + inv.sources))
+        kept[key] = replace(fuller, involvement=replace(fuller.involvement, sources=sources))
+    return list(kept.values())

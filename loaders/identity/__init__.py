@@ -4,24 +4,36 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
+from graph.model import Node, SourceRecord
 from graph.store import Store
-from loaders.records import PersonRecord
+from loaders.records import Extract
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Resolution:
-    """For each record key (`system/record_id`), its person id and how that was decided."""
+    """For each record key (`system/record_id`), its person id and how that was decided.
+
+    `person_of` covers every record of the load, and every stored record whose person
+    changed (those are in `moved`, as stored). `retired` are person ids no record keeps.
+    `nodes` are what the resolver wants written with the load: decisions applied, events,
+    explanations, review pairs, the trained model.
+    """
 
     person_of: dict[str, str]
     decided_by: dict[str, str]
     probability: dict[str, float]
+    moved: dict[str, SourceRecord] = field(default_factory=dict)
+    retired: set[str] = field(default_factory=set)
+    nodes: list[Node] = field(default_factory=list)
+    detail: dict[str, object] = field(default_factory=dict)
 
 
 class Resolver(Protocol):
-    def resolve(self, records: Sequence[PersonRecord], store: Store) -> Resolution:
+    def resolve(self, extract: Extract, store: Store, today: date) -> Resolution:
         """Assign every record a person id, keeping ids the store already gave."""
         ...
 
@@ -31,7 +43,12 @@ def record_node_id(key: str) -> str:
     return f"R:{key}"
 
 
-def mint_person_id(record_keys: Sequence[str]) -> str:
+def record_key(node_id: str) -> str:
+    """The `system/record_id` key of a source record node id."""
+    return node_id.removeprefix("R:")
+
+
+def mint_person_id(record_keys: Sequence[str], salt: str = "") -> str:
     """A new person id, derived from the cluster's first record so reruns mint the same one."""
-    digest = hashlib.sha256(min(record_keys).encode()).hexdigest()
+    digest = hashlib.sha256((min(record_keys) + salt).encode()).hexdigest()
     return f"P{digest[:12]}"

@@ -12,7 +12,7 @@ from graph.model import Person
 from graph.normalise import normalise_name, normalise_postcode
 from graph.store import SearchCriteria, Store
 from loaders.identity import Resolution, mint_person_id, record_node_id
-from loaders.records import PersonRecord
+from loaders.records import Extract, PersonRecord
 
 
 class _Clusters:
@@ -69,7 +69,8 @@ def _person_match_keys(person: Person) -> set[tuple[str, str, str]]:
 class RuleResolver:
     """Joins records that share a valid NHS number or name, birth date and postcode."""
 
-    def resolve(self, records: Sequence[PersonRecord], store: Store) -> Resolution:
+    def resolve(self, extract: Extract, store: Store, today: date) -> Resolution:
+        records = extract.people
         clusters = _Clusters(records)
         by_nhs: dict[str, str] = {}
         by_key: dict[tuple[str, str, str], str] = {}
@@ -98,7 +99,10 @@ class RuleResolver:
             cluster = [by_record[k] for k in keys]
             numbers = {r.nhs_number for r in cluster if r.nhs_number}
             existing = {owners[record_node_id(k)] for k in keys if record_node_id(k) in owners}
-            existing |= self._existing_matches(cluster, store)
+            # A record already loaded keeps its person: matching it again against people whose
+            # claims grew since (other names, other postcodes) would move it on every reload.
+            if not existing:
+                existing = self._existing_matches(cluster, store)
             for person in store.people(existing).values():
                 carried.setdefault(person.id, {person.nhs_number} if person.nhs_number else set())
             fitting = sorted(p for p in existing if len(carried.get(p, set()) | numbers) <= 1)

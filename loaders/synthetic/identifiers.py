@@ -1,5 +1,9 @@
 """Identifiers the synthetic borough hands out: NHS numbers, UPNs and UPRNs, with their checks.
 
+Each neighbourhood of the borough is simulated on its own (see ``borough``), so each draws from
+its own block of every identifier space: identifiers stay unique across the borough without any
+neighbourhood knowing what another drew.
+
 The rules follow shared/reference/uk_identifiers/UK_IDENTIFIERS.md: the NHS number's Modulus 11
 check digit (weights 10..2; 11 becomes 0; 10 is never issued) and the DfE UPN check letter
 (character k, for k = 2..13, weighted by k; the sum mod 23 indexes ``UPN_CHECK_LETTERS``).
@@ -7,9 +11,16 @@ check digit (weights 10..2; 11 becomes 0; 10 is never issued) and the DfE UPN ch
 
 import random
 
-#: NHS numbers starting 999 are reserved for testing and never issued to a patient, so a
-#: synthetic borough cannot collide with a real person.
-NHS_TEST_PREFIX = "999"
+#: NHS numbers starting 99 are never issued to a patient in England (numbers are allocated from
+#: 400-499 and 600-799; 999 is NHS England's test range), so a synthetic borough cannot collide
+#: with a real person. Two digits leave room for ten million numbers.
+NHS_TEST_PREFIX = "99"
+#: How many NHS number bodies each neighbourhood may draw from (about 1 in 11 has no check digit).
+NHS_BLOCK = 20_000
+_NHS_SPACE = 10**7
+#: An odd multiplier not divisible by 5, so the scramble is a permutation of the 7-digit space.
+_NHS_SCRAMBLE = 7_368_787
+UPRN_BLOCK = 10**6
 
 #: The 23 letters a UPN check letter is drawn from (I, O and S are never used).
 UPN_CHECK_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
@@ -51,14 +62,19 @@ def is_valid_upn(value: str) -> bool:
 class IdentifierIssuer:
     """Draws identifiers that are valid and unique within one borough."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, block: int = 0) -> None:
+        if not 0 <= block < _NHS_SPACE // NHS_BLOCK:
+            raise ValueError(f"identifier block {block} is out of range")
         self._rng = rng
+        self._block = block
         self._issued: set[str] = set()
 
     def nhs_number(self) -> str:
-        """Draw an unused NHS number in the test range with a valid check digit."""
+        """Draw an unused NHS number of this issuer's block, with a valid check digit."""
         while True:
-            first_nine = f"{NHS_TEST_PREFIX}{self._rng.randrange(10**6):06d}"
+            index = self._block * NHS_BLOCK + self._rng.randrange(NHS_BLOCK)
+            body = (index * _NHS_SCRAMBLE + 1_234_567) % _NHS_SPACE
+            first_nine = f"{NHS_TEST_PREFIX}{body:07d}"
             check = nhs_check_digit(first_nine)
             if check is None:
                 continue
@@ -83,7 +99,7 @@ class IdentifierIssuer:
     def uprn(self) -> str:
         """Draw an unused 12-digit UPRN-like number."""
         while True:
-            uprn = str(100_000_000_000 + self._rng.randrange(10**10))
+            uprn = str(100_000_000_000 + self._block * UPRN_BLOCK + self._rng.randrange(UPRN_BLOCK))
             if self._claim(uprn):
                 return uprn
 

@@ -167,6 +167,33 @@ NICKNAMES: dict[str, str] = {
     "Muhammad": "Mo",
     "Patrick": "Paddy",
     "Katarzyna": "Kasia",
+    "Anthony": "Tony",
+    "Edward": "Ed",
+    "Frederick": "Fred",
+    "Alfred": "Alfie",
+    "Harold": "Harry",
+    "Susan": "Sue",
+    "Jacob": "Jake",
+    "Nathaniel": "Nate",
+    "Isabella": "Bella",
+    "Gabriel": "Gabe",
+    "Zachary": "Zac",
+    "Theodore": "Theo",
+}
+
+#: DfE ethnicity codes a child of each heritage is most often recorded with, with weights.
+ETHNICITIES: dict[str, tuple[tuple[str, float], ...]] = {
+    "english": (("WBRI", 0.95), ("WOTH", 0.03), ("NOBT", 0.02)),
+    "celtic": (("WIRI", 0.6), ("WBRI", 0.35), ("WIRT", 0.05)),
+    "south_asian": (("APKN", 0.4), ("AIND", 0.35), ("ABAN", 0.2), ("AOTH", 0.05)),
+    "west_african": (("BAFR", 0.85), ("BOTH", 0.1), ("BCRB", 0.05)),
+    "eastern_european": (("WOTH", 0.9), ("WROM", 0.1)),
+    "other": (("OOTH", 0.5), ("CHNE", 0.3), ("AOTH", 0.2)),
+}
+#: The DfE code for a child whose parents' heritages differ, by the other parent's heritage.
+MIXED_ETHNICITIES: dict[str, str] = {
+    "west_african": "MWBA",
+    "south_asian": "MWAS",
 }
 
 
@@ -187,3 +214,50 @@ def nickname_of(given_names: str) -> str | None:
     if short is None:
         return None
     return f"{short} {rest}".strip()
+
+
+def ethnicity_of(heritage: str, other: str, rng: random.Random) -> str:
+    """Draw the DfE ethnicity code a child of ``heritage`` (other parent ``other``) is given."""
+    if other != heritage and "english" in (heritage, other):
+        mixed = MIXED_ETHNICITIES.get(other if heritage == "english" else heritage, "MOTH")
+        if rng.random() < 0.7:
+            return mixed
+    codes = ETHNICITIES.get(heritage, ETHNICITIES["other"])
+    return rng.choices([code for code, _ in codes], [weight for _, weight in codes])[0]
+
+
+_KEYBOARD_NEIGHBOURS = {
+    "a": "s",
+    "e": "r",
+    "i": "o",
+    "o": "p",
+    "n": "m",
+    "m": "n",
+    "r": "t",
+    "t": "r",
+    "l": "k",
+    "s": "a",
+    "h": "j",
+    "c": "v",
+    "d": "f",
+    "u": "y",
+    "y": "u",
+}
+
+
+def typo(name: str, rng: random.Random) -> str:
+    """Return ``name`` with one keyboard slip: a swap, a dropped, doubled or wrong letter."""
+    if len(name) < 4:
+        return name
+    at = rng.randrange(1, len(name) - 1)
+    slip = rng.choice(("swap", "drop", "double", "neighbour"))
+    if slip == "swap" and name[at] != name[at + 1]:
+        return name[:at] + name[at + 1] + name[at] + name[at + 2 :]
+    if slip == "drop":
+        return name[:at] + name[at + 1 :]
+    if slip == "double":
+        return name[:at] + name[at] + name[at:]
+    wrong = _KEYBOARD_NEIGHBOURS.get(name[at].lower())
+    if wrong is None:
+        return name[:at] + name[at + 1 :]
+    return name[:at] + wrong + name[at + 1 :]

@@ -1,86 +1,86 @@
-"""What each service knows: who is on its books, its episodes and events, the family it records.
+"""What each service did over the simulated years: episodes, events and what each system knows.
 
-Rates are per family with children (a family's children are involved together), scaled so a
-borough of 3,000 people has a few dozen children known to social care:
+Rates are tuned so that, on the extract date, the borough is close to DfE children's social care
+statistics per 10,000 children (in need about 330, on a child protection plan about 40, looked
+after about 70); docs/synthetic-borough.md sets target beside measured figures.
 
-- social care: 3% of families have open involvement (a sixth of those with a child protection
-  plan, a sixth with one child looked after), 1% more a closed episode in the last four years;
-- early help: 4% of families (55% open); a family open to social care has only closed early help;
-- education: every child in Reception to Year 11, with one parent or carer as contact;
-- health: 97% of residents (registered with a GP); health visiting for every under-five.
+- social care: families are referred at a yearly rate that is higher for lone parents,
+  stepfamilies and after a domestic abuse incident; a referral ends in no further action, a child
+  in need plan, a section 47 enquiry and child protection plan, or a child becoming looked after
+  (placed with foster carers in the borough, at a restricted address);
+- early help: families at a yearly rate, for three to twelve months;
+- youth justice: children aged 10 to 17, more often boys and children known to social care;
+- education: every pupil from Reception to Year 11, with attendance by academic year (about a
+  fifth persistently absent, missing 10% of sessions or more);
+- police: a notification for every domestic abuse incident, naming victim, suspect and the
+  children present; high-risk cases go to MARAC with a named officer;
+- housing: a tenancy for every household that lives at a council-let address;
+- health: GP registration for 98% of residents; health visiting for every child under five.
 """
 
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .places import School, schools_in
-from .population import Bond, Household, Human, Population, age_on, year_group
-from .workforce import COUNCIL_DOMAIN, NHS_DOMAIN, Practitioner, Workforce
+from .calendar import academic_year_of, add_years, age_on, between, months, year_group
+from .places import Address, School
+from .population import Bond, Human, Population, Residence
+from .workforce import COUNCIL_DOMAIN, NHS_DOMAIN, POLICE_DOMAIN, Practitioner, Workforce
 
-SYSTEMS = ("social_care", "early_help", "education", "health")
+#: Yearly chance that a family with children is referred to social care, before weighting.
+REFERRAL_RATE = 0.025
+#: What a referral leads to, with shares.
+REFERRAL_OUTCOMES: dict[str, float] = {"nfa": 0.27, "cin": 0.52, "cp": 0.13, "lac": 0.08}
+EARLY_HELP_RATE = 0.05
+YOUTH_JUSTICE_RATE = 0.003
+GP_REGISTERED = 0.98
+#: Share of pupils whose attendance runs low; most of them miss 10% of sessions or more.
+LOW_ATTENDANCE_SHARE = 0.15
 
-SOCIAL_CARE_OPEN_RATE = 0.03
-SOCIAL_CARE_CLOSED_RATE = 0.01
-CHILD_PROTECTION_SHARE = 1 / 6
-LOOKED_AFTER_SHARE = 1 / 6
-EARLY_HELP_RATE = 0.04
-EARLY_HELP_OPEN_SHARE = 0.55
-HEALTH_COVERAGE = 0.97
+SOCIAL_CARE = "Eastbridge Council Children's Social Care"
+EARLY_HELP = "Eastbridge Council Early Help"
+HEALTH = "Eastbridge Community Health NHS Trust"
+YOUTH_JUSTICE = "Eastbridge Youth Justice Service"
+POLICE = "Eastshire Police"
+HOUSING = "Eastbridge Council Housing"
 
-#: Which relationship kinds each system records between people it knows.
-RECORDED_KINDS: dict[str, frozenset[str]] = {
-    "social_care": frozenset(
-        {
-            "mother",
-            "father",
-            "step_parent",
-            "foster_carer",
-            "partner",
-            "spouse",
-            "ex_partner",
-            "grandparent",
-        }
-    ),
-    "early_help": frozenset(
-        {
-            "mother",
-            "father",
-            "step_parent",
-            "partner",
-            "spouse",
-            "ex_partner",
-            "grandparent",
-        }
-    ),
+#: CIN census primary need codes with rough national shares.
+NEED_CODES: dict[str, float] = {
+    "N1": 57,
+    "N2": 10,
+    "N3": 3,
+    "N4": 8,
+    "N5": 13,
+    "N6": 2,
+    "N7": 1,
+    "N8": 6,
 }
-_CONTACT_PREFERENCE = ("mother", "father", "foster_carer", "step_parent", "grandparent")
-
-SOCIAL_CARE_ORGANISATION = "Eastbridge Council Children's Social Care"
-EARLY_HELP_ORGANISATION = "Eastbridge Council Early Help"
-HEALTH_ORGANISATION = "Eastbridge Community Health NHS Trust"
-
-#: CIN census primary need codes (2026 schema wording) with rough national shares.
-_NEEDS: dict[str, float] = {
-    "Abuse, neglect and exploitation": 57,
-    "Child's disability": 10,
-    "Parental disability or illness": 3,
-    "Family in acute stress": 8,
-    "Family dysfunction": 13,
-    "Socially unacceptable behaviour": 2,
-    "Low income": 1,
-    "Absent parenting": 6,
+NEED_NAMES = {
+    "N1": "Abuse, neglect and exploitation",
+    "N2": "Child's disability",
+    "N3": "Parental disability or illness",
+    "N4": "Family in acute stress",
+    "N5": "Family dysfunction",
+    "N6": "Socially unacceptable behaviour",
+    "N7": "Low income",
+    "N8": "Absent parenting",
 }
-#: Child protection categories of abuse (CIN census wording) with rough national shares.
-_CATEGORIES: dict[str, float] = {
-    "Neglect": 50,
-    "Emotional abuse": 35,
-    "Physical abuse": 7,
-    "Sexual abuse": 4,
-    "Multiple/not recommended": 4,
+ABUSE_CATEGORIES: dict[str, float] = {"NEG": 50, "EMO": 35, "PHY": 7, "SAB": 4, "MUL": 4}
+REFERRAL_SOURCES: dict[str, float] = {
+    "5A": 28,
+    "2A": 18,
+    "3A": 8,
+    "3B": 4,
+    "1A": 6,
+    "1B": 3,
+    "6": 5,
+    "4": 4,
+    "8": 4,
+    "7": 3,
+    "9": 1,
+    "10": 1,
 }
-_REFERRERS = ("school", "health visitor", "police", "GP", "family member", "neighbour")
-_EARLY_HELP_REASONS: dict[str, float] = {
+EARLY_HELP_REASONS: dict[str, float] = {
     "Parenting support": 30,
     "School attendance": 20,
     "Child's behaviour": 18,
@@ -88,36 +88,15 @@ _EARLY_HELP_REASONS: dict[str, float] = {
     "Parental mental health": 10,
     "Domestic abuse": 8,
 }
-_SENSITIVE_REASONS = frozenset({"Sexual abuse", "Domestic abuse"})
-
-#: Each service: the system recording it, its level, and who delivers it (empty: named per case).
-_SERVICES: dict[str, tuple[str, str, str]] = {
-    "Child in need": ("social_care", "statutory", SOCIAL_CARE_ORGANISATION),
-    "Child protection plan": ("social_care", "statutory", SOCIAL_CARE_ORGANISATION),
-    "Looked after child": ("social_care", "statutory", SOCIAL_CARE_ORGANISATION),
-    "Early help family support": ("early_help", "targeted", EARLY_HELP_ORGANISATION),
-    "School": ("education", "universal", ""),
-    "Health visiting": ("health", "universal", HEALTH_ORGANISATION),
-}
-#: What each system writes for each type of event: generic lines, never case notes.
-_SUMMARIES: dict[tuple[str, str], str] = {
-    ("social_care", "assessment"): "Child and family assessment completed",
-    ("social_care", "plan_start"): "Child in need plan started",
-    ("social_care", "s47"): "Section 47 enquiry started",
-    ("social_care", "conference"): "Initial child protection conference held",
-    ("social_care", "placement_start"): "Became looked after; placed with foster carers",
-    ("social_care", "closure"): "Case closed",
-    ("early_help", "referral"): "Request for early help received",
-    ("early_help", "assessment"): "Early help assessment completed",
-    ("early_help", "closure"): "Early help support ended",
-    ("education", "exclusion"): "Suspension for a fixed period",
-    ("education", "attendance_concern"): "Attendance below 90% this term",
-    ("health", "new_birth_visit"): "New birth visit",
-    ("health", "development_review"): "Development review",
+YOUTH_JUSTICE_ORDERS: dict[str, float] = {
+    "Triage": 30,
+    "Youth Conditional Caution": 20,
+    "Referral Order": 35,
+    "Youth Rehabilitation Order": 15,
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Episode:
     """A service involvement with one person; open while ``end`` is None."""
 
@@ -131,9 +110,11 @@ class Episode:
     organisation: str
     lead: Practitioner | None
     sensitivity: str = "normal"
+    code: str = ""
+    ref: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Happening:
     """A dated entry in one system's chronology about one person."""
 
@@ -143,303 +124,873 @@ class Happening:
     type: str
     summary: str
     sensitivity: str = "normal"
+    ref: str = ""
+
+
+@dataclass
+class CinCase:
+    """One child's referral to social care, as the CIN census records it."""
+
+    child: str
+    referral: date
+    source: str
+    need: str
+    closure: date | None
+    closure_reason: str
+    assessment: date | None
+    assessment_end: date | None
+    factors: list[str]
+    plan: tuple[date, date | None] | None
+    s47: date | None
+    cp: tuple[date, date | None, str] | None
+    cp_reviews: list[date]
+
+
+@dataclass
+class Placement:
+    """One period of a looked-after child's care in one placement."""
+
+    start: date
+    end: date | None
+    place: str
+    legal_status: str
+    provider: str
+    postcode: str
+    urn: str
+    reason_ended: str
+    change_reason: str
+
+
+@dataclass
+class CarePeriod:
+    """One period of being looked after, for the SSDA903 return."""
+
+    child: str
+    need: str
+    home_postcode: str
+    placements: list[Placement]
+    reviews: list[date]
+    missing: list[tuple[str, date, date | None]]
+    worker: Practitioner
+
+
+@dataclass
+class Attendance:
+    """A pupil's sessions in one academic year."""
+
+    person: str
+    school: School
+    academic_year: int
+    possible: int
+    authorised: int
+    unauthorised: int
+
+    @property
+    def missed(self) -> int:
+        return self.authorised + self.unauthorised
+
+
+@dataclass
+class Tenancy:
+    ref: str
+    address: Address
+    start: date
+    end: date | None
+    lead: str
+    members: list[tuple[str, date, date | None]]
+    officer: Practitioner
+
+
+@dataclass
+class Notification:
+    ref: str
+    day: date
+    risk: str
+    roles: list[tuple[str, str]]
+    address: Address
 
 
 @dataclass
 class ServiceRecords:
-    """Everything the four systems know, in terms of simulated people."""
+    """Everything the services did, in terms of simulated people."""
 
-    known: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in SYSTEMS})
     episodes: list[Episode] = field(default_factory=list)
     happenings: list[Happening] = field(default_factory=list)
-    bonds: dict[str, list[Bond]] = field(default_factory=lambda: {s: [] for s in SYSTEMS})
+    #: Per system, each person it knows and the date of its last contact (its view's date).
+    known: dict[str, dict[str, date]] = field(default_factory=dict)
+    cin_cases: list[CinCase] = field(default_factory=list)
+    care: list[CarePeriod] = field(default_factory=list)
+    attendance: list[Attendance] = field(default_factory=list)
+    tenancies: list[Tenancy] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    schools: dict[str, School] = field(default_factory=dict)
+
+    def know(self, system: str, person: str, day: date) -> None:
+        seen = self.known.setdefault(system, {})
+        if person not in seen or seen[person] < day:
+            seen[person] = day
 
 
 def record_services(
     population: Population, workforce: Workforce, rng: random.Random
 ) -> ServiceRecords:
-    """Decide which families each service works with, and what each system records.
+    """Decide which families each service worked with, and when.
 
     Social care may place a child with foster carers, which moves them in ``population``.
     """
     return _Recorder(population, workforce, rng).record()
 
 
+def weighted(rng: random.Random, shares: dict[str, float]) -> str:
+    return rng.choices(list(shares), list(shares.values()))[0]
+
+
 class _Recorder:
     def __init__(self, population: Population, workforce: Workforce, rng: random.Random) -> None:
         self.pop = population
         self.today = population.today
+        self.start = population.start
         self.workforce = workforce
         self.rng = rng
-        self.records = ServiceRecords()
-        self._seen: dict[str, set[str]] = {system: set() for system in SYSTEMS}
-        self._open_to_social_care: set[str] = set()
-        self._households = {household.key: household for household in population.households}
-        self._bonds_to: dict[str, list[Bond]] = {}
-        self._foster_homes = [
-            household
-            for household in population.households
-            if household.kind == "couple"
-            and all(
-                35 <= age_on(population.humans[key].birth_date, self.today) <= 64
-                for key in household.members
-            )
-        ]
+        self.out = ServiceRecords()
+        self.humans = population.humans
+        #: Per household, every stay of its members.
+        self.stays: dict[str, list[tuple[Human, Residence]]] = {}
+        for human in self.humans.values():
+            for stay in human.residences:
+                if stay.household:
+                    self.stays.setdefault(stay.household, []).append((human, stay))
+        self.incidents_by_household: dict[str, list[date]] = {}
+        for day, kind, household, _people in population.incidents:
+            if kind == "da_incident":
+                self.incidents_by_household.setdefault(household, []).append(day)
+        self.known_to_social_care: set[str] = set()
+        self._counter = 0
 
     def record(self) -> ServiceRecords:
-        families = [household for household in self.pop.households if self.children(household)]
-        for household in families:
-            self.social_care(household)
-        for household in families:
-            self.early_help(household)
+        for key in sorted(self.stays):
+            self.social_care(key)
+        for key in sorted(self.stays):
+            self.early_help(key)
+        self.police()
+        self.youth_justice()
         self.education()
+        self.housing()
         self.health()
-        for system in ("social_care", "early_help"):
-            known = self._seen[system]
-            self.records.bonds[system] = [
-                bond
-                for bond in self.pop.bonds
-                if bond.kind in RECORDED_KINDS[system]
-                and bond.source in known
-                and bond.target in known
-            ]
-        return self.records
+        return self.out
 
-    # -- social care -------------------------------------------------------------------------
+    # -- who was where ---------------------------------------------------------------------------
 
-    def social_care(self, household: Household) -> None:
-        demo = household.key == self.pop.demo_household
-        draw = self.rng.random()
-        if demo:
-            self.open_case(household, "cin", demo=True)
-        elif draw < SOCIAL_CARE_OPEN_RATE:
-            shares = {
-                "cin": 1 - CHILD_PROTECTION_SHARE - LOOKED_AFTER_SHARE,
-                "cp": CHILD_PROTECTION_SHARE,
-                "lac": LOOKED_AFTER_SHARE,
-            }
-            self.open_case(household, self.weighted(shares), demo=False)
-        elif draw < SOCIAL_CARE_OPEN_RATE + SOCIAL_CARE_CLOSED_RATE:
-            self.closed_case(household)
+    def present(self, household: str, day: date) -> list[Human]:
+        return [
+            human
+            for human, stay in self.stays.get(household, [])
+            if stay.start <= day and (stay.end is None or stay.end > day) and human.alive_on(day)
+        ]
 
-    def open_case(self, household: Household, route: str, demo: bool) -> None:
-        children = self.children(household)
-        referred = self.days_ago(60 if route == "cin" else 90, 300 if demo else 540)
-        assessed = referred + timedelta(days=self.rng.randint(10, 35))
-        planned = assessed + timedelta(days=self.rng.randint(3, 20))
-        district = household.address.district
-        worker = self.workforce.lead(f"Assessment Team {district}", "Social Worker", COUNCIL_DOMAIN)
-        need = self.weighted(_NEEDS)
-        referral = f"Referral received from {self.rng.choice(_REFERRERS)}"
-        placed: Human | None = None
-        if route == "lac" and self._foster_homes:
-            placed = self.rng.choice(children)
-        elif route == "lac":
-            route = "cp"
-        for child in children:
-            self.episode(child, "Child in need", referred, None, need, worker)
-            self.event("social_care", child, referred, "referral", summary=referral)
-            self.event("social_care", child, assessed, "assessment")
-            self.event("social_care", child, planned, "plan_start")
-            if route == "cp":
-                self.protection_plan(child, referred, district)
-        self.know_family("social_care", household, children)
-        if placed is not None:
-            self.looked_after(placed, planned)
-        self._open_to_social_care.add(household.key)
+    def family_window(self, household: str) -> tuple[date, date] | None:
+        """The span in which the household had children, clipped to the simulated years."""
+        spans = [
+            (
+                max(stay.start, self.start),
+                min(stay.end or self.today, self.today, add_years(human.birth_date, 18)),
+            )
+            for human, stay in self.stays.get(household, [])
+            if age_on(human.birth_date, self.today) < 25
+            and stay.address.district
+            and not stay.restricted
+        ]
+        spans = [(a, b) for a, b in spans if a < b]
+        if not spans:
+            return None
+        return min(a for a, _ in spans), max(b for _, b in spans)
 
-    def protection_plan(self, child: Human, referred: date, district: str) -> None:
-        enquiry = referred + timedelta(days=self.rng.randint(1, 7))
-        conference = enquiry + timedelta(days=self.rng.randint(10, 15))
-        category = self.weighted(_CATEGORIES)
-        sensitivity = "sensitive" if category in _SENSITIVE_REASONS else "normal"
-        team = f"Child Protection Team {district}"
-        worker = self.workforce.lead(team, "Social Worker", COUNCIL_DOMAIN)
-        plan = "Child protection plan"
-        self.episode(child, plan, conference, None, category, worker, sensitivity=sensitivity)
-        self.event("social_care", child, enquiry, "s47", sensitivity=sensitivity)
-        self.event("social_care", child, conference, "conference", sensitivity=sensitivity)
-        started = f"{plan} started"
-        self.event("social_care", child, conference, "plan_start", started, sensitivity=sensitivity)
+    def ref(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}{self.pop.neighbourhood:04d}{self._counter:05d}"
 
-    def looked_after(self, child: Human, after: date) -> None:
-        carers = self._foster_homes.pop(self.rng.randrange(len(self._foster_homes)))
-        placed = self.between(after + timedelta(days=20), self.today - timedelta(days=7))
-        self.pop.place_in_care(child.key, carers, placed)
-        worker = self.workforce.lead("Children in Care Team", "Social Worker", COUNCIL_DOMAIN)
-        reason = "Abuse, neglect and exploitation"
-        self.episode(child, "Looked after child", placed, None, reason, worker)
-        self.event("social_care", child, placed, "placement_start")
-        for key in carers.members:
-            self.know("social_care", key)
+    # -- social care -----------------------------------------------------------------------------
 
-    def closed_case(self, household: Household) -> None:
-        children = self.children(household)
-        referred = self.days_ago(270, 1460)
-        closed = min(
-            referred + timedelta(days=self.rng.randint(45, 300)), self.today - timedelta(days=30)
-        )
-        team = f"Assessment Team {household.address.district}"
-        worker = self.workforce.lead(team, "Social Worker", COUNCIL_DOMAIN)
-        need = self.weighted(_NEEDS)
-        referral = f"Referral received from {self.rng.choice(_REFERRERS)}"
-        for child in children:
-            self.episode(child, "Child in need", referred, closed, need, worker)
-            self.event("social_care", child, referred, "referral", summary=referral)
-            self.event("social_care", child, closed, "closure")
-        self.know_family("social_care", household, children)
-
-    # -- early help --------------------------------------------------------------------------
-
-    def early_help(self, household: Household) -> None:
-        demo = household.key == self.pop.demo_household
-        if not demo and self.rng.random() >= EARLY_HELP_RATE:
+    def social_care(self, household: str) -> None:
+        demo = household == self.pop.demo_household
+        window = self.family_window(household)
+        if window is None:
             return
-        children = self.children(household)
-        stepped_up = household.key in self._open_to_social_care
-        ended: date | None = None
-        if demo or stepped_up or self.rng.random() >= EARLY_HELP_OPEN_SHARE:
-            started = self.days_ago(420, 1400)
-            worked = timedelta(days=self.rng.randint(90, 300))
-            ended = min(started + worked, self.today - timedelta(days=200))
-        else:
-            started = self.days_ago(20, 360)
-        reason = self.weighted(_EARLY_HELP_REASONS)
-        sensitivity = "sensitive" if reason in _SENSITIVE_REASONS else "normal"
-        team = f"Early Help Team {household.address.district}"
-        worker = self.workforce.lead(team, "Family Support Worker", COUNCIL_DOMAIN)
-        assessed = started + timedelta(days=self.rng.randint(7, 28))
-        service = "Early help family support"
-        for child in children:
-            self.episode(child, service, started, ended, reason, worker, sensitivity=sensitivity)
-            self.event("early_help", child, started, "referral")
-            self.event("early_help", child, assessed, "assessment")
-            if ended is not None:
-                self.event("early_help", child, ended, "closure")
-        for key in household.members:
-            self.know("early_help", key)
+        first, last = window
+        years = (last - first).days / 365.25
+        people = self.present(household, first)
+        adults = [h for h in people if age_on(h.birth_date, first) >= 18]
+        weight = 1.0
+        if len(adults) == 1:
+            weight = 1.9
+        kind = self.pop.households[household].kind
+        if kind == "stepfamily":
+            weight *= 1.4
+        referrals: list[tuple[date, str]] = []
+        if demo:
+            referrals.append((self.today - timedelta(days=self.rng.randint(300, 560)), "cin"))
+        elif self.rng.random() < min(0.95, REFERRAL_RATE * weight * years):
+            referrals.append((between(self.rng, first, last), ""))
+        for day in self.incidents_by_household.get(household, []):
+            if self.rng.random() < 0.25:
+                referrals.append((day + timedelta(days=self.rng.randint(1, 10)), "police"))
+        taken_until = date.min
+        for day, route in sorted(referrals):
+            if day <= taken_until or day > self.today - timedelta(days=5):
+                continue
+            children = [h for h in self.present(household, day) if age_on(h.birth_date, day) < 18]
+            if not children:
+                continue
+            taken_until = self.referral(household, day, children, route, demo)
 
-    # -- education ---------------------------------------------------------------------------
+    def referral(
+        self, household: str, day: date, children: list[Human], route: str, demo: bool
+    ) -> date:
+        rng = self.rng
+        outcome = "cin" if route == "cin" else weighted(rng, REFERRAL_OUTCOMES)
+        source = "5A" if route == "police" else weighted(rng, REFERRAL_SOURCES)
+        need = "N1" if outcome in ("cp", "lac") else weighted(rng, NEED_CODES)
+        district = self.pop.households[household].address.district or "Central"
+        worker = self.workforce.lead(f"Assessment Team {district}", "Social Worker", COUNCIL_DOMAIN)
+        assessed = day + timedelta(days=rng.randint(2, 8))
+        assessment_end = assessed + timedelta(days=rng.randint(10, 44))
+        if outcome in ("cp", "lac") and assessment_end > self.today - timedelta(days=21):
+            outcome = "cin"
+        factors = rng.sample(
+            ["1B", "2B", "3A", "3B", "4B", "4A", "16A", "17A", "21"], rng.randint(1, 3)
+        )
+        if route == "police" and "3B" not in factors:
+            factors[0] = "3B"
+        s47: date | None = None
+        cp: tuple[date, date | None, str] | None = None
+        cp_reviews: list[date] = []
+        plan: tuple[date, date | None] | None = None
+        if outcome == "nfa":
+            closure: date | None = assessment_end
+            reason = "RC8" if rng.random() < 0.6 else "RC9"
+        else:
+            plan_start = assessment_end + timedelta(days=rng.randint(1, 10))
+            length = months(rng.uniform(3, 15) if outcome == "cin" else rng.uniform(6, 20))
+            closure = plan_start + length
+            if outcome == "cp":
+                s47 = assessed + timedelta(days=rng.randint(0, 3))
+                conference = s47 + timedelta(days=rng.randint(8, 15))
+                cp_end = conference + months(rng.uniform(3, 18))
+                category = weighted(rng, ABUSE_CATEGORIES)
+                cp = (conference, cp_end if cp_end <= self.today else None, category)
+                cp_reviews = [conference + months(3)]
+                while cp_reviews[-1] + months(6) < min(cp_end, self.today):
+                    cp_reviews.append(cp_reviews[-1] + months(6))
+                cp_reviews = [r for r in cp_reviews if r <= min(cp_end, self.today)]
+                closure = max(closure, cp_end + months(rng.uniform(1, 4)))
+                plan_start = conference
+            plan = (plan_start, None)
+            reason = "RC7"
+        if demo:
+            closure = None
+        placed: list[Human] = []
+        if outcome == "lac":
+            foster = self.foster_home(household, day)
+            if foster is not None:
+                placed = [c for c in children if rng.random() < 0.8] or children[:1]
+                ends = [
+                    self.look_after(child, household, foster, assessment_end, need, worker)
+                    for child in placed
+                ]
+                open_ends = [end for end in ends if end is None]
+                closure = None if open_ends else max(e for e in ends if e is not None)
+        if closure is not None and closure > self.today:
+            closure = None
+        if plan is not None:
+            plan = (plan[0], closure)
+        for child in children:
+            child_closure = closure
+            if child_closure is not None and add_years(child.birth_date, 18) < child_closure:
+                child_closure = add_years(child.birth_date, 18)
+            self.out.cin_cases.append(
+                CinCase(
+                    child.key,
+                    day,
+                    source,
+                    need,
+                    child_closure,
+                    reason if child_closure else "",
+                    assessed,
+                    assessment_end if assessment_end <= self.today else None,
+                    factors,
+                    plan,
+                    s47,
+                    cp,
+                    cp_reviews,
+                )
+            )
+            self.episode(
+                "social_care",
+                child,
+                "Child in need",
+                "statutory",
+                day,
+                child_closure,
+                NEED_NAMES[need],
+                SOCIAL_CARE,
+                worker,
+                code="CIN",
+            )
+            self.event("social_care", child, day, "referral", "Referral received")
+            self.event("social_care", child, assessed, "assessment", "Assessment started")
+            if s47 is not None and cp is not None:
+                self.event("social_care", child, s47, "s47", "Section 47 enquiry started")
+                cp_worker = self.workforce.lead(
+                    f"Child Protection Team {district}", "Social Worker", COUNCIL_DOMAIN
+                )
+                self.episode(
+                    "social_care",
+                    child,
+                    "Child protection plan",
+                    "statutory",
+                    cp[0],
+                    cp[1],
+                    cp[2],
+                    SOCIAL_CARE,
+                    cp_worker,
+                    code="CP",
+                    sensitivity="sensitive" if cp[2] == "SAB" else "normal",
+                )
+                self.event(
+                    "social_care", child, cp[0], "conference", "Initial child protection conference"
+                )
+            if child_closure is not None:
+                self.event("social_care", child, child_closure, "closure", "Case closed")
+        self.know_family("social_care", household, day, closure or self.today, children)
+        return closure or self.today
+
+    def foster_home(self, household: str, day: date) -> str | None:
+        for _ in range(30):
+            key = self.rng.choice(list(self.stays))
+            if key == household:
+                continue
+            people = self.present(key, day)
+            if len(people) == 2 and all(35 <= age_on(p.birth_date, day) <= 64 for p in people):
+                home = self.pop.households[key]
+                if home.address.district and home.kind in ("couple", "older_couple"):
+                    return key
+        return None
+
+    def look_after(
+        self, child: Human, household: str, foster: str, day: date, need: str, worker: Practitioner
+    ) -> date | None:
+        """Place ``child`` with foster carers from ``day``; return the day care ended, if it has."""
+        rng = self.rng
+        home = child.residence_on(day)
+        home_postcode = home.address.postcode if home else ""
+        carers = self.pop.households[foster]
+        eighteen = add_years(child.birth_date, 18)
+        if rng.random() < 0.35:
+            ended: date | None = day + months(rng.uniform(1, 12))
+            ended_reason = "E4A"
+        else:
+            ended = eighteen
+            ended_reason = "E8"
+        if ended is not None and ended > self.today:
+            ended = None
+        placements: list[Placement] = []
+        start = day
+        legal = rng.choice(("C2", "V2", "C1", "J2")) if rng.random() < 0.6 else "C2"
+        while True:
+            end = start + months(rng.uniform(4, 30))
+            final = ended is None or end >= ended
+            end_here = ended if final else end
+            place = (
+                rng.choice(("U1", "U3", "U4", "U6", "K2", "R1"))
+                if placements
+                else (rng.choice(("U1", "U3", "U4", "U6")))
+            )
+            urn = f"SC{rng.randint(100000, 999999)}" if place in ("K2", "R1") else "XXXXXXX"
+            placements.append(
+                Placement(
+                    start,
+                    end_here,
+                    place,
+                    legal,
+                    "PR1" if place.startswith("U") else "PR4",
+                    carers.address.postcode,
+                    urn,
+                    (ended_reason if end_here is not None else "") if final else "X1",
+                    "" if final else rng.choice(("CARPL", "CHILD", "LAREQ", "PLACE", "OTHER")),
+                )
+            )
+            if final or end_here is None or end_here >= self.today:
+                if end_here is not None and end_here >= self.today:
+                    placements[-1].end = None
+                    placements[-1].reason_ended = ""
+                break
+            start = end_here
+        reviews = [day + timedelta(days=20)]
+        while reviews[-1] + months(6) < (ended or self.today):
+            reviews.append(reviews[-1] + months(6))
+        missing: list[tuple[str, date, date | None]] = []
+        if age_on(child.birth_date, day) >= 12 and rng.random() < 0.15:
+            gone = between(rng, day, ended or self.today)
+            missing.append((rng.choice(("M", "A")), gone, gone + timedelta(days=rng.randint(0, 3))))
+        self.out.care.append(
+            CarePeriod(child.key, need, home_postcode, placements, reviews, missing, worker)
+        )
+        lac_worker = self.workforce.lead("Children in Care Team", "Social Worker", COUNCIL_DOMAIN)
+        self.episode(
+            "social_care",
+            child,
+            "Looked after child",
+            "statutory",
+            day,
+            ended,
+            "Looked after",
+            SOCIAL_CARE,
+            lac_worker,
+            code="LAC",
+        )
+        self.event(
+            "social_care",
+            child,
+            day,
+            "placement_start",
+            "Became looked after; placed with foster carers",
+        )
+        for _kind, gone, _back in missing:
+            self.event("social_care", child, gone, "missing", "Missing from placement")
+        carers_then = [carer for carer in self.present(foster, day) if carer is not child]
+        self.move_into_care(child, household, foster, day, ended, eighteen)
+        for carer in carers_then:
+            self.out.know("social_care", carer.key, ended or self.today)
+            self.pop.bonds.append(Bond(carer.key, child.key, "foster_carer", day, ended))
+        return ended
+
+    def move_into_care(
+        self,
+        child: Human,
+        household: str,
+        foster: str,
+        day: date,
+        ended: date | None,
+        eighteen: date,
+    ) -> None:
+        """Rewrite the child's stays: with the carers from ``day``, then back with their mother
+        (or, at 18, a flat of their own)."""
+        carers = self.pop.households[foster]
+        for stay in child.residences:
+            if stay.household in self.stays:
+                self.stays[stay.household] = [
+                    (h, s) for h, s in self.stays[stay.household] if h is not child
+                ]
+        kept = [stay for stay in child.residences if stay.start < day]
+        if kept and (kept[-1].end is None or kept[-1].end > day):
+            kept[-1].end = day
+        child.residences = kept
+        child.residences.append(Residence(carers.address, day, ended, foster, True))
+        for stay in child.residences:
+            if stay.household:
+                self.stays.setdefault(stay.household, []).append((child, stay))
+        old = self.pop.households.get(child.household)
+        if old is not None and child.key in old.members:
+            old.members.remove(child.key)
+        if ended is None:
+            carers.members.append(child.key)
+            child.household = foster
+            return
+        mother = self.humans.get(child.mother or "")
+        later = [s for s in (mother.residences if mother else []) if s.end is None or s.end > ended]
+        if ended >= eighteen or not later or ended < later[0].start:
+            flat = Residence(carers.address, ended, None, "")
+            child.residences.append(flat)
+            child.household = ""
+            return
+        for stay in later:
+            copy = Residence(
+                stay.address, max(stay.start, ended), stay.end, stay.household, stay.restricted
+            )
+            child.residences.append(copy)
+            self.stays.setdefault(stay.household, []).append((child, copy))
+        current = self.pop.households.get(child.residences[-1].household)
+        if child.residences[-1].end is None and current is not None and current.members:
+            current.members.append(child.key)
+            child.household = current.key
+        else:
+            child.household = ""
+
+    def know_family(
+        self, system: str, household: str, start: date, end: date, children: list[Human]
+    ) -> None:
+        for human in self.present(household, start):
+            self.out.know(system, human.key, min(end, self.today))
+        for child in children:
+            if system == "social_care":
+                self.known_to_social_care.add(child.key)
+            for parent in (child.mother, child.father):
+                if parent and self.humans[parent].birth_date < start:
+                    self.out.know(system, parent, start)
+
+    # -- early help ------------------------------------------------------------------------------
+
+    def early_help(self, household: str) -> None:
+        window = self.family_window(household)
+        if window is None:
+            return
+        first, last = window
+        years = (last - first).days / 365.25
+        demo = household == self.pop.demo_household
+        if not demo and self.rng.random() >= min(0.9, EARLY_HELP_RATE * years):
+            return
+        start = between(self.rng, first, last) if not demo else self.today - timedelta(days=900)
+        if start > self.today - timedelta(days=5):
+            return
+        children = [h for h in self.present(household, start) if age_on(h.birth_date, start) < 18]
+        if not children:
+            return
+        end: date | None = start + months(self.rng.uniform(3, 12))
+        if end is not None and end > self.today:
+            end = None
+        reason = weighted(self.rng, EARLY_HELP_REASONS)
+        district = self.pop.households[household].address.district or "Central"
+        worker = self.workforce.lead(
+            f"Early Help Team {district}", "Family Support Worker", COUNCIL_DOMAIN
+        )
+        sensitivity = "sensitive" if reason == "Domestic abuse" else "normal"
+        for child in children:
+            self.episode(
+                "early_help",
+                child,
+                "Early help family support",
+                "targeted",
+                start,
+                end,
+                reason,
+                EARLY_HELP,
+                worker,
+                sensitivity=sensitivity,
+            )
+            self.event("early_help", child, start, "referral", "Request for early help received")
+            if end is not None:
+                self.event("early_help", child, end, "closure", "Early help support ended")
+        self.know_family("early_help", household, start, end or self.today, children)
+
+    # -- police ----------------------------------------------------------------------------------
+
+    def police(self) -> None:
+        seen: dict[str, int] = {}
+        for day, kind, household, people in sorted(self.pop.incidents):
+            if kind != "da_incident":
+                continue
+            seen[household] = seen.get(household, 0) + 1
+            risk = self.rng.choices(
+                ("standard", "medium", "high"), (60, 30, 10 + 10 * seen[household])
+            )[0]
+            victim, suspect, *children = people
+            address = self.humans[victim].residence_on(day)
+            if address is None:
+                continue
+            roles = [(victim, "VICTIM"), (suspect, "SUSPECT")] + [(c, "CHILD") for c in children]
+            ref = self.ref("DA")
+            self.out.notifications.append(Notification(ref, day, risk, roles, address.address))
+            for key, role in roles:
+                self.out.know("police", key, day)
+                summary = f"Domestic abuse notification ({role.lower()}, {risk} risk)"
+                self.event(
+                    "police",
+                    self.humans[key],
+                    day,
+                    "da_notification",
+                    summary,
+                    sensitivity="sensitive",
+                    ref=ref,
+                )
+            if risk == "high":
+                officer = self.workforce.lead(
+                    "Public Protection Unit", "DA Safeguarding Officer", POLICE_DOMAIN
+                )
+                end = day + months(self.rng.uniform(2, 6))
+                self.episode(
+                    "police",
+                    self.humans[victim],
+                    "MARAC domestic abuse case",
+                    "specialist",
+                    day,
+                    end if end <= self.today else None,
+                    "High risk domestic abuse",
+                    POLICE,
+                    officer,
+                    sensitivity="sensitive",
+                    ref=ref,
+                )
+
+    # -- youth justice ---------------------------------------------------------------------------
+
+    def youth_justice(self) -> None:
+        for human in self.humans.values():
+            ten = add_years(human.birth_date, 10)
+            eighteen = add_years(human.birth_date, 18)
+            first, last = max(ten, self.start), min(eighteen, self.today)
+            if first >= last or human.residence_on(first) is None:
+                continue
+            rate = YOUTH_JUSTICE_RATE * (1.6 if human.sex == "male" else 0.4)
+            if human.key in self.known_to_social_care:
+                rate *= 4
+            years = (last - first).days / 365.25
+            if self.rng.random() >= rate * years:
+                continue
+            start = between(self.rng, first, last)
+            stay = human.residence_on(start)
+            if stay is None or not stay.address.district:
+                continue
+            order = weighted(self.rng, YOUTH_JUSTICE_ORDERS)
+            end: date | None = start + months(self.rng.uniform(3, 12))
+            if end is not None and end > self.today:
+                end = None
+            worker = self.workforce.lead("Youth Justice Team", "YJS Case Manager", COUNCIL_DOMAIN)
+            self.episode(
+                "youth_justice",
+                human,
+                order,
+                "specialist",
+                start,
+                end,
+                "Offending behaviour",
+                YOUTH_JUSTICE,
+                worker,
+                sensitivity="sensitive",
+            )
+            self.out.know("youth_justice", human.key, end or self.today)
+            for parent in (human.mother, human.father):
+                if parent and self.humans[parent].alive_on(start):
+                    self.out.know("youth_justice", parent, start)
+
+    # -- education -------------------------------------------------------------------------------
 
     def education(self) -> None:
-        # Indexed after social care has placed any looked-after children with foster carers.
-        for bond in self.pop.bonds:
-            self._bonds_to.setdefault(bond.target, []).append(bond)
-        schools: dict[tuple[str, str], School] = {}
-        for household in self.pop.households:
-            for key in household.members:
-                pupil = self.pop.humans[key]
-                group = year_group(pupil.birth_date, self.today)
-                if not (0 <= group <= 11 and pupil.upn):
+        year_now = academic_year_of(self.today)
+        primaries = {s.district: s for s in self.pop.schools if s.phase == "primary"}
+        secondary = next(s for s in self.pop.schools if s.phase == "secondary")
+        for human in self.humans.values():
+            if not human.upn:
+                continue
+            for academic_year in (year_now - 1, year_now):
+                term = date(academic_year, 9, 15)
+                group = year_group(human.birth_date, term)
+                if not 0 <= group <= 11:
                     continue
-                phase = "primary" if group <= 6 else "secondary"
-                if (household.key, phase) not in schools:
-                    choices = schools_in(household.address.district, phase)
-                    schools[household.key, phase] = self.rng.choice(choices)
-                self.enrol(pupil, group, schools[household.key, phase])
+                stay = human.residence_on(term) if term <= self.today else None
+                if stay is None or not stay.address.district:
+                    continue
+                school = (
+                    secondary if group >= 7 else primaries.get(stay.address.district, secondary)
+                )
+                self.out.schools[school.urn] = school
+                self.attend(human, school, academic_year)
+                if academic_year == year_now or human.residence_on(self.today) is None:
+                    self.enrolment(human, school, group, academic_year)
 
-    def enrol(self, pupil: Human, group: int, school: School) -> None:
-        self.know("education", pupil.key)
-        academic_year = self.today.year if self.today.month >= 9 else self.today.year - 1
+    def attend(self, human: Human, school: School, academic_year: int) -> None:
+        rng = self.rng
+        year_end = date(academic_year + 1, 7, 20)
+        until = min(self.today, year_end)
+        weeks = max(
+            1,
+            (until - date(academic_year, 9, 1)).days // 7
+            - 2 * max(0, ((until - date(academic_year, 9, 1)).days // 7) // 7),
+        )
+        possible = min(380, weeks * 10)
+        weight = 2.0 if human.key in self.known_to_social_care else 1.0
+        if rng.random() < LOW_ATTENDANCE_SHARE * weight:
+            rate = rng.uniform(0.085, 0.4)
+        else:
+            rate = rng.betavariate(1.6, 40)
+        missed = min(possible, round(possible * rate))
+        unauthorised = round(missed * rng.uniform(0.1, 0.6))
+        self.out.know("education", human.key, min(until, self.today))
+        self.out.attendance.append(
+            Attendance(
+                human.key, school, academic_year, possible, missed - unauthorised, unauthorised
+            )
+        )
+        if possible and missed / possible >= 0.1:
+            self.event(
+                "education",
+                human,
+                until,
+                "persistent_absence",
+                f"Persistently absent in {academic_year}/{(academic_year + 1) % 100:02d}",
+            )
+
+    def enrolment(self, human: Human, school: School, group: int, academic_year: int) -> None:
         entry_group = 0 if school.phase == "primary" else 7
-        started = date(academic_year - group + entry_group, 9, 1)
-        stay = pupil.residence
-        came_from_elsewhere = len(pupil.residences) < 2 or not pupil.residences[-2].address.district
-        if stay.start > started and (came_from_elsewhere or stay.restricted):
-            started = stay.start
+        start = date(academic_year - group + entry_group, 9, 1)
+        arrived = human.residences[0].start
+        for stay in human.residences:
+            if not stay.address.district:
+                arrived = stay.end or arrived
+        start = max(start, arrived)
+        here = human.residence_on(self.today)
+        end = None
+        if here is None or not here.address.district:
+            left = max(
+                (s.end for s in human.residences if s.address.district and s.end),
+                default=self.today,
+            )
+            end = min(left, self.today)
+        if end is not None and end <= start:
+            return
         grade = "Reception" if group == 0 else f"Year {group}"
         lead = self.workforce.safeguarding_lead(school)
-        self.episode(pupil, "School", started, None, grade, lead, organisation=school.name)
+        self.episode(
+            "education",
+            human,
+            "School",
+            "universal",
+            start,
+            end,
+            grade,
+            school.name,
+            lead,
+            ref=school.urn,
+        )
+        self.out.know("education", human.key, end or self.today)
         if school.phase == "secondary" and self.rng.random() < 0.03:
-            self.event("education", pupil, self.between(started, self.today), "exclusion")
-        if self.rng.random() < 0.05:
-            term_start = max(started, date(academic_year, 9, 1))
             self.event(
-                "education", pupil, self.between(term_start, self.today), "attendance_concern"
+                "education",
+                human,
+                between(self.rng, start, end or self.today),
+                "exclusion",
+                "Suspension for a fixed period",
             )
-        contact = self.contact_of(pupil)
-        if contact is not None:
-            self.know("education", contact.source)
-            self.records.bonds["education"].append(contact)
+        for parent in (human.mother, human.father):
+            if parent and self.humans[parent].household == human.household and human.household:
+                self.out.know("education", parent, end or self.today)
+                break
 
-    def contact_of(self, pupil: Human) -> Bond | None:
-        """The bond of the adult a school would list first as the pupil's contact."""
-        household = set(self._households[pupil.household].members)
-        bonds = [
-            bond
-            for bond in self._bonds_to.get(pupil.key, [])
-            if bond.source in household and bond.end is None and bond.kind in _CONTACT_PREFERENCE
-        ]
-        bonds.sort(key=lambda bond: _CONTACT_PREFERENCE.index(bond.kind))
-        return bonds[0] if bonds else None
+    # -- housing ---------------------------------------------------------------------------------
 
-    # -- health ------------------------------------------------------------------------------
+    def housing(self) -> None:
+        for key in sorted(self.stays):
+            spells: dict[str, list[tuple[Human, Residence]]] = {}
+            for human, stay in self.stays[key]:
+                if stay.address.social:
+                    spells.setdefault(stay.address.uprn, []).append((human, stay))
+            for stays in spells.values():
+                start = min(stay.start for _, stay in stays)
+                ends = [stay.end for _, stay in stays]
+                end = None if any(e is None for e in ends) else max(e for e in ends if e)
+                if end is not None and end < self.start:
+                    continue
+                adults = [h for h, s in stays if age_on(h.birth_date, max(start, s.start)) >= 18]
+                if not adults:
+                    continue
+                lead = min(adults, key=lambda h: h.birth_date)
+                address = stays[0][1].address
+                officer = self.workforce.lead(
+                    f"Housing Team {address.district}", "Housing Officer", COUNCIL_DOMAIN
+                )
+                tenancy = Tenancy(
+                    self.ref("T"),
+                    address,
+                    start,
+                    end,
+                    lead.key,
+                    [(h.key, s.start, s.end) for h, s in stays],
+                    officer,
+                )
+                self.out.tenancies.append(tenancy)
+                for human, stay in stays:
+                    self.out.know("housing", human.key, min(stay.end or self.today, self.today))
+                    self.episode(
+                        "housing",
+                        human,
+                        "Council tenancy",
+                        "universal",
+                        max(stay.start, self.start - timedelta(days=3650)),
+                        stay.end,
+                        "Lead tenant" if human is lead else "Household member",
+                        HOUSING,
+                        officer,
+                        ref=tenancy.ref,
+                    )
+
+    # -- health ----------------------------------------------------------------------------------
 
     def health(self) -> None:
-        for household in self.pop.households:
-            for key in household.members:
-                if key == self.pop.demo_child or self.rng.random() < HEALTH_COVERAGE:
-                    self.know("health", key)
-        known = self._seen["health"]
-        for household in self.pop.households:
-            for key in household.members:
-                child = self.pop.humans[key]
-                if key in known and age_on(child.birth_date, self.today) < 5:
-                    self.health_visiting(child, household)
-                    if child.mother in known:
-                        bond = Bond(child.mother, key, "mother", child.birth_date)
-                        self.records.bonds["health"].append(bond)
+        for human in self.humans.values():
+            here = human.residence_on(self.today)
+            died_here = (
+                human.death_date is not None
+                and human.residences
+                and (human.residences[-1].address.district != "")
+            )
+            if (here is None or not here.address.district) and not died_here:
+                continue
+            if key_is_demo(self.pop, human) or self.rng.random() < GP_REGISTERED:
+                self.out.know("health", human.key, human.death_date or self.today)
+        known = self.out.known.get("health", {})
+        for key in known:
+            child = self.humans[key]
+            five = add_years(child.birth_date, 5)
+            first = max(child.birth_date + timedelta(days=12), child.residences[0].start)
+            if five <= self.start or first >= self.today:
+                continue
+            district = child.residence.address.district or "Central"
+            visitor = self.workforce.lead(
+                f"Health Visiting Team {district}", "Health Visitor", NHS_DOMAIN
+            )
+            end = five if five <= self.today else None
+            self.episode(
+                "health",
+                child,
+                "Health visiting",
+                "universal",
+                first,
+                end,
+                "Healthy Child Programme",
+                HEALTH,
+                visitor,
+            )
 
-    def health_visiting(self, child: Human, household: Household) -> None:
-        visited = child.birth_date + timedelta(days=self.rng.randint(10, 14))
-        if visited > self.today:
-            return
-        team = f"Health Visiting Team {household.address.district}"
-        visitor = self.workforce.lead(team, "Health Visitor", NHS_DOMAIN)
-        programme = "Healthy Child Programme"
-        self.episode(child, "Health visiting", visited, None, programme, visitor)
-        self.event("health", child, visited, "new_birth_visit")
-        for months, age in ((12, "One-year"), (27, "Two-year")):
-            review = child.birth_date + timedelta(days=round(months * 30.44))
-            self.event("health", child, review, "development_review", f"{age} development review")
-
-    # -- helpers -----------------------------------------------------------------------------
-
-    def children(self, household: Household) -> list[Human]:
-        people = [self.pop.humans[key] for key in household.members]
-        return [person for person in people if age_on(person.birth_date, self.today) < 18]
-
-    def know_family(self, system: str, household: Household, children: list[Human]) -> None:
-        """Know a household, and each child's parents wherever they live."""
-        for key in household.members:
-            self.know(system, key)
-        for child in children:
-            for parent in (child.mother, child.father):
-                if parent is not None:
-                    self.know(system, parent)
-
-    def know(self, system: str, key: str) -> None:
-        if key not in self._seen[system]:
-            self._seen[system].add(key)
-            self.records.known[system].append(key)
+    # -- helpers ---------------------------------------------------------------------------------
 
     def episode(
         self,
+        system: str,
         person: Human,
         service: str,
+        level: str,
         start: date,
         end: date | None,
         reason: str,
-        lead: Practitioner,
+        organisation: str,
+        lead: Practitioner | None,
         *,
-        organisation: str = "",
         sensitivity: str = "normal",
+        code: str = "",
+        ref: str = "",
     ) -> None:
-        system, level, delivered_by = _SERVICES[service]
-        by = organisation or delivered_by
-        self.records.episodes.append(
-            Episode(system, person.key, service, level, start, end, reason, by, lead, sensitivity)
+        if end is not None and end <= start:
+            end = start + timedelta(days=1)
+        if end is not None and end > self.today:
+            end = None
+        if person.death_date is not None and (end is None or end > person.death_date):
+            end = max(person.death_date, start)
+        self.out.episodes.append(
+            Episode(
+                system,
+                person.key,
+                service,
+                level,
+                start,
+                end,
+                reason,
+                organisation,
+                lead,
+                sensitivity,
+                code,
+                ref,
+            )
         )
+        self.out.know(system, person.key, min(end or self.today, self.today))
 
     def event(
         self,
@@ -447,24 +998,17 @@ class _Recorder:
         person: Human,
         day: date,
         kind: str,
-        summary: str = "",
+        summary: str,
         *,
         sensitivity: str = "normal",
+        ref: str = "",
     ) -> None:
         """Note a dated event, unless it falls after the extract date."""
         if day <= self.today:
-            text = summary or _SUMMARIES[system, kind]
-            self.records.happenings.append(
-                Happening(system, person.key, day, kind, text, sensitivity)
+            self.out.happenings.append(
+                Happening(system, person.key, day, kind, summary, sensitivity, ref)
             )
 
-    def days_ago(self, low: int, high: int) -> date:
-        return self.today - timedelta(days=self.rng.randint(low, high))
 
-    def between(self, start: date, end: date) -> date:
-        if end <= start:
-            return start
-        return start + timedelta(days=self.rng.randint(0, (end - start).days))
-
-    def weighted(self, shares: dict[str, float]) -> str:
-        return self.rng.choices(list(shares), list(shares.values()))[0]
+def key_is_demo(population: Population, human: Human) -> bool:
+    return human.key == population.demo_child

@@ -1,9 +1,11 @@
 """Practitioners of the synthetic borough: who leads each service episode, and how to reach them.
 
 Phone numbers come from Ofcom's range reserved for drama (020 7946 0000 to 0999), so none rings
-a real line.
+a real line. Each team's staff are drawn from the seed and the team's name alone, so every
+neighbourhood of the borough (simulated separately) sees the same people in the same team.
 """
 
+import hashlib
 import random
 from dataclasses import dataclass
 
@@ -12,12 +14,14 @@ from .places import School
 
 COUNCIL_DOMAIN = "eastbridge.gov.uk"
 NHS_DOMAIN = "nhs.net"
+POLICE_DOMAIN = "eastshire.police.uk"
 
 
 @dataclass(frozen=True)
 class Practitioner:
-    """A named lead for service episodes."""
+    """A named lead for service episodes; ``key`` is stable across the borough."""
 
+    key: str
     name: str
     role: str
     team: str
@@ -28,35 +32,36 @@ class Practitioner:
 class Workforce:
     """Keeps a small staff for each team and hands one out for each new piece of work."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, seed: int, rng: random.Random) -> None:
+        self._seed = seed
         self._rng = rng
-        self._extensions = iter(rng.sample(range(1000), 1000))
         self._teams: dict[str, list[Practitioner]] = {}
-        self._emails: set[str] = set()
 
-    def lead(self, team: str, role: str, domain: str, staff: int = 4) -> Practitioner:
+    def lead(self, team: str, role: str, domain: str, staff: int = 5) -> Practitioner:
         """Return one practitioner of ``team``, hiring its ``staff`` the first time it is asked."""
         if team not in self._teams:
-            self._teams[team] = [self._hire(role, team, domain) for _ in range(staff)]
+            hiring = random.Random(f"famgraph-synthetic:{self._seed}:team:{team}")
+            self._teams[team] = [
+                self._hire(hiring, role, team, domain, index) for index in range(staff)
+            ]
         return self._rng.choice(self._teams[team])
 
     def safeguarding_lead(self, school: School) -> Practitioner:
         """Return the designated safeguarding lead of ``school``."""
         return self.lead(school.name, "Designated Safeguarding Lead", school.email_domain, staff=1)
 
-    def _hire(self, role: str, team: str, domain: str) -> Practitioner:
-        while True:
-            heritage = draw_heritage(self._rng)
-            sex = self._rng.choice(("female", "male"))
-            first = self._rng.choice(heritage.first_names(sex, self._rng.randint(1965, 2000)))
-            last = heritage.family_name(self._rng)
-            local = ".".join(_mailbox(part) for part in (first, last))
-            email = f"{local}@{domain}"
-            if email not in self._emails:
-                break
-        self._emails.add(email)
-        phone = f"020 7946 0{next(self._extensions):03d}"
-        return Practitioner(f"{first} {last}", role, team, phone, email)
+    def _hire(
+        self, rng: random.Random, role: str, team: str, domain: str, index: int
+    ) -> Practitioner:
+        heritage = draw_heritage(rng)
+        sex = rng.choice(("female", "male"))
+        first = rng.choice(heritage.first_names(sex, rng.randint(1965, 2000)))
+        last = heritage.family_name(rng)
+        digest = hashlib.sha256(f"{self._seed}:{team}:{index}".encode()).hexdigest()
+        local = ".".join(_mailbox(part) for part in (first, last))
+        email = f"{local}{int(digest[:4], 16) % 90 + 10}@{domain}"
+        phone = f"020 7946 0{int(digest[4:10], 16) % 1000:03d}"
+        return Practitioner(f"W{digest[:10]}", f"{first} {last}", role, team, phone, email)
 
 
 def _mailbox(name: str) -> str:

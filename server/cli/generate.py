@@ -16,11 +16,14 @@ def generate(
     people: Annotated[int, typer.Option(help="How many people to simulate.")] = 3000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
 ) -> None:
-    """Generate a synthetic borough: one folder of canonical CSV per source system."""
+    """Generate a synthetic borough: one folder per source system, in that system's format."""
     with one_line_errors():
         summary = generate_borough(people=people, seed=seed, out=out_dir)
-    out.print(f"{summary.people} people in {summary.households} households")
+    out.print(
+        f"{summary.residents} residents in {summary.households} households "
+        f"({summary.people} people simulated since 2019)"
+    )
     for system, count in sorted(summary.records_by_system.items()):
-        out.print(f"  {system}: {count} person records")
+        out.print(f"  {system} ({summary.formats[system]}): {count} person records")
     child = summary.demo_child
     out.print(f"demo child: {child.system}/{child.record_id}")

@@ -7,6 +7,7 @@ import typer
 from server.cli.audit import audit
 from server.cli.demo import demo_links
 from server.cli.generate import generate
+from server.cli.identity import eval_linkage, export_index, link, unlink
 from server.cli.load import load, quarantine
 from server.cli.schema import schema
 from server.cli.serve import serve
@@ -25,6 +26,10 @@ app.command()(serve)
 app.command()(schema)
 app.command("demo-person")(demo_links)
 app.command()(token)
+app.command()(link)
+app.command()(unlink)
+app.command("export-index")(export_index)
+app.command("eval-linkage")(eval_linkage)
 app.add_typer(audit, name="audit")
 app.add_typer(users, name="users")
 

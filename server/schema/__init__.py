@@ -20,17 +20,18 @@ from server.errors import ErrorTranslation
 from server.limits import TimeLimit, query_cost_limiter
 from server.schema.access import AccessMutation
 from server.schema.audit import AuditQuery
+from server.schema.identity import IdentityMutation, IdentityQuery
 from server.schema.people import PeopleQuery
 from server.settings import Mode, Settings
 
 
 @strawberry.type
-class Query(PeopleQuery, AuditQuery):
+class Query(PeopleQuery, AuditQuery, IdentityQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AccessMutation):
+class Mutation(AccessMutation, IdentityMutation):
     pass
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from graph import model
 from graph.errors import PersonNotFound
-from graph.questions.family import genogram_of
-from graph.questions.household import household_of
+from graph.questions.chronology import chronology_of
+from graph.questions.discrepancies import discrepancies_of
+from graph.questions.family import family_of, genogram_of
+from graph.questions.household import household_history, household_of
 from graph.questions.search import search_people
 from graph.questions.services import Scope as ScopeValue
 from graph.questions.services import services_engaged
@@ -20,6 +23,8 @@ from graph.store import InvolvementView, SearchCriteria
 from server.context import RequestContext
 from server.errors import BadArgument, FieldNotPermitted, NotPermitted
 from server.policy import Category, Release, Sources, Topic
+from server.schema.linkage import LinkExplanation, explanation_of
+from server.schema.relay import Node, PageInfo, offset_of, page
 
 Ctx = Info[RequestContext, None]
 
@@ -46,13 +51,20 @@ def _sources(refs: tuple[model.SourceRef, ...]) -> list[Source]:
     return [Source(system=r.system, record_id=r.record_id) for r in refs]
 
 
+_DISCREPANCY_CATEGORY = {
+    "nhs_number": Category.NHS_NUMBER,
+    "upn": Category.UPN,
+    "postcode": Category.ADDRESS,
+}
+
+
 def _withhold_unless(allowed: bool, category: Category) -> None:
     if not allowed:
         raise FieldNotPermitted(category.value)
 
 
 @strawberry.type(description="One resolved human, as the viewer may see them.")
-class Person:
+class Person(Node):
     person: strawberry.Private[model.Person]
     withheld: strawberry.Private[frozenset[Category]] = frozenset()
 
@@ -66,7 +78,7 @@ class Person:
     def _field(self, category: Category) -> None:
         _withhold_unless(category not in self.withheld, category)
 
-    @strawberry.field(description="Stable person id; survives reloads.")
+    @strawberry.field(description="Stable person id; survives reloads; a Relay node id.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.person.id)
 
@@ -125,6 +137,12 @@ class Person:
         topic = ctx.disclosure.release(self.person.id, Topic(self.person, category))
         _withhold_unless(topic is not None, category)
 
+    @strawberry.field(
+        description="Which source records were joined into this person and why, field by field."
+    )
+    def link_explanation(self, info: Ctx) -> LinkExplanation | None:
+        return explanation_of(info.context, self.person)
+
     @strawberry.field(description="Who lives with this person on `asOf` (default today).")
     def household(self, info: Ctx, as_of: date | None = None) -> Household | None:
         ctx = info.context
@@ -151,10 +169,11 @@ class Person:
         )
 
     def _services(
-        self, ctx: RequestContext, scope: Scope, as_of: date | None
+        self, ctx: RequestContext, scope: Scope, as_of: date | None, include_closed: bool = False
     ) -> tuple[list[ServiceEngaged], int]:
         self._topic(ctx, Category.SERVICES)
-        found = services_engaged(ctx.store, self.person.id, ScopeValue(scope.value), as_of)
+        found = services_engaged(ctx.store, self.person.id, ScopeValue(scope.value), as_of,
+                                 include_closed)
         people = ctx.store.people({s.person_id for s in found})
         released, withheld = [], 0
         for item in found:
@@ -170,18 +189,20 @@ class Person:
 
     @strawberry.field(description="Services open on `asOf`, for the child, household or family.")
     def services_engaged(
-        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None
+        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
+        include_closed: bool = False,
     ) -> list[ServiceEngaged] | None:
-        return self._services(info.context, scope, as_of)[0]
+        return self._services(info.context, scope, as_of, include_closed)[0]
 
     @strawberry.field(
         description="How many open services in this scope are withheld from you: an empty"
         " servicesEngaged with a count here means withheld, not absent."
     )
     def services_withheld(
-        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None
+        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
+        include_closed: bool = False,
     ) -> int | None:
-        return self._services(info.context, scope, as_of)[1]
+        return self._services(info.context, scope, as_of, include_closed)[1]
 
     @strawberry.field(description="The family as typed nodes and edges, for drawing.")
     def genogram(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> Genogram | None:
@@ -231,6 +252,185 @@ class Person:
             edges=edges,
             nodes_withheld=withheld,
         )
+
+
+
+    @strawberry.field(description="Every household this person has lived in, latest first.")
+    def household_history(self, info: Ctx) -> list[HouseholdPeriod] | None:
+        ctx = info.context
+        self._topic(ctx, Category.HOUSEHOLD)
+        periods = []
+        for period in household_history(ctx.store, self.person.id):
+            address = (ctx.disclosure.release(self.person.id, period.address)
+                       if period.address else None)
+            members, withheld = [], 0
+            for member in period.members:
+                person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
+                if person is None:
+                    withheld += 1
+                    continue
+                members.append(HouseholdMember(person=person,
+                                               relationship_to_subject=member.relationship,
+                                               since=member.since))
+            periods.append(HouseholdPeriod(
+                valid_from=period.valid_from, valid_to=period.valid_to,
+                address=Address.of(address) if address else None,
+                address_withheld=period.address is not None and address is None,
+                members=members, members_withheld=withheld))
+        return periods
+
+    @strawberry.field(description="The wider family within `depth` steps, nearest first.")
+    def family(
+        self, info: Ctx, depth: int = 2, as_of: date | None = None
+    ) -> list[FamilyMember] | None:
+        return self._family(info.context, depth, as_of)[0]
+
+    @strawberry.field(
+        description="How many of the wider family within `depth` steps are withheld from you."
+    )
+    def family_withheld(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> int | None:
+        return self._family(info.context, depth, as_of)[1]
+
+    def _family(
+        self, ctx: RequestContext, depth: int, as_of: date | None
+    ) -> tuple[list[FamilyMember], int]:
+        limit = ctx.settings.max_genogram_depth
+        if not 1 <= depth <= limit:
+            raise BadArgument("depth", f"must be between 1 and {limit}")
+        self._topic(ctx, Category.FAMILY)
+        members, withheld = [], 0
+        for member in family_of(ctx.store, self.person.id, depth, as_of):
+            person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
+            if person is None:
+                withheld += 1
+                continue
+            members.append(FamilyMember(person=person,
+                                        relationship_to_subject=member.relationship,
+                                        generation=member.generation))
+        return members, withheld
+
+    @strawberry.field(description="Where the source systems disagree about this person.")
+    def discrepancies(self, info: Ctx) -> list[Discrepancy] | None:
+        ctx = info.context
+        # What sources assert about a person is their demographics, by source record.
+        self._field(Category.DEMOGRAPHICS)
+        self._field(Category.SOURCES)
+        shown = []
+        for d in discrepancies_of(ctx.store, self.person.id):
+            category = _DISCREPANCY_CATEGORY.get(d.field, Category.DEMOGRAPHICS)
+            if category is Category.ADDRESS:
+                topic = ctx.disclosure.release(self.person.id, Topic(self.person, category))
+                if topic is None:
+                    continue
+            elif category in self.withheld:
+                continue
+            assertions = []
+            for a in d.assertions:
+                refs = ctx.disclosure.release(self.person.id, Sources(a.sources))
+                shared = refs.refs if refs is not None else ()
+                if a.sources and not shared:
+                    continue  # asserted only by systems the agreement does not share
+                assertions.append(Assertion(value=a.value, sources=_sources(shared)))
+            if len(assertions) > 1:
+                shown.append(Discrepancy(field=d.field, assertions=assertions))
+        return shown
+
+    @strawberry.field(description="Events, service starts and ends, and moves, oldest first.")
+    def chronology(
+        self, info: Ctx, scope: Scope = Scope.CHILD,
+        from_: Annotated[date | None, strawberry.argument(name="from")] = None,
+        to: date | None = None, first: int = 20, after: str | None = None,
+    ) -> ChronologyConnection:
+        ctx = info.context
+        entries = chronology_of(ctx.store, self.person.id, ScopeValue(scope.value), from_, to)
+        people = ctx.store.people({e.person_id for e in entries})
+        shown, withheld = [], 0
+        for entry in entries:
+            if not _entry_released(ctx, entry, people[entry.person_id]):
+                withheld += 1
+                continue
+            person = Person.of(ctx.disclosure.decide(entry.person_id, people[entry.person_id]))
+            if person is None:
+                withheld += 1
+                continue
+            refs = ctx.disclosure.release(entry.person_id, Sources(entry.sources))
+            shown.append(ChronologyEntry(
+                date=entry.date, person=person,
+                relationship_to_subject=entry.relationship, kind=entry.kind,
+                summary=entry.summary, sources=_sources(refs.refs if refs else ())))
+        chosen, info_ = page(shown, first, after)
+        return ChronologyConnection(
+            edges=[ChronologyEdge(cursor=c, node=n) for c, n in chosen], page_info=info_,
+            total_count=len(shown), withheld=withheld)
+
+
+@strawberry.type
+class HouseholdPeriod:
+    valid_from: date | None
+    valid_to: date | None
+    address: Address | None
+    address_withheld: bool
+    members: list[HouseholdMember] = strawberry.field(description="Who lived there at the start.")
+    members_withheld: int = strawberry.field(
+        default=0, description="Members at the start withheld from you by your agreement."
+    )
+
+
+@strawberry.type
+class FamilyMember:
+    person: Person
+    relationship_to_subject: str
+    generation: int = strawberry.field(description="0 the subject's, -1 parents', 1 children's.")
+
+
+@strawberry.type(description="One value as some sources assert it.")
+class Assertion:
+    value: str
+    sources: list[Source]
+
+
+@strawberry.type(description="A field on which the source systems disagree.")
+class Discrepancy:
+    field: str
+    assertions: list[Assertion] = strawberry.field(description="Most-asserted value first.")
+
+
+@strawberry.type
+class ChronologyEntry:
+    date: date
+    person: Person
+    relationship_to_subject: str
+    kind: str = strawberry.field(description="An event type, service started or ended, moved in.")
+    summary: str
+    sources: list[Source]
+
+
+@strawberry.type
+class ChronologyEdge:
+    cursor: str
+    node: ChronologyEntry
+
+
+@strawberry.type
+class ChronologyConnection:
+    edges: list[ChronologyEdge]
+    page_info: PageInfo
+    total_count: int
+    withheld: int = strawberry.field(
+        default=0, description="Entries withheld from you by your agreement, in the range."
+    )
+
+
+def _entry_released(ctx: RequestContext, entry: Any, person: model.Person) -> bool:
+    """Whether the policy lets a chronology entry through: a service start or end as its
+    involvement, a move as the person's household, an event at its own sensitivity."""
+    if entry.view is not None:
+        return ctx.disclosure.release(entry.person_id, entry.view) is not None
+    if entry.kind == "moved in":
+        topic = Topic(person, Category.HOUSEHOLD)
+    else:
+        topic = Topic(dataclasses.replace(person, sensitivity=entry.sensitivity), Category.SERVICES)
+    return ctx.disclosure.release(entry.person_id, topic) is not None
 
 
 @strawberry.type
@@ -386,6 +586,21 @@ MAX_SEARCH = 100
 
 
 @strawberry.type
+class SearchEdge:
+    cursor: str
+    node: SearchResult
+
+
+@strawberry.type(description="Search candidates, best first, a page at a time.")
+class SearchConnection:
+    edges: list[SearchEdge]
+    page_info: PageInfo
+    withheld: int = strawberry.field(
+        default=0, description="Candidates on this page withheld from you by your agreement."
+    )
+
+
+@strawberry.type
 class PeopleQuery:
     @strawberry.field(description="One person by id; NOT_FOUND if there is none.")
     def person(self, info: Ctx, id: strawberry.ID) -> Person:
@@ -398,6 +613,11 @@ class PeopleQuery:
             raise NotPermitted("your agency's agreement does not cover people")
         return released
 
+    @strawberry.field(description="A Relay node by id (people today); NOT_FOUND if none.")
+    def node(self, info: Ctx, id: strawberry.ID) -> Node:
+        found: Person = PeopleQuery.person(self, info, id)
+        return found
+
     @strawberry.field(description="People matching any of the criteria, best first.")
     def search_people(
         self,
@@ -406,21 +626,33 @@ class PeopleQuery:
         birth_date: date | None = None,
         postcode: str | None = None,
         nhs_number: str | None = None,
+        upn: str | None = None,
+        birth_year: Annotated[
+            int | None, strawberry.argument(description="When only the year is known.")
+        ] = None,
+        system: Annotated[
+            str | None, strawberry.argument(description="With recordId: a system's own id.")
+        ] = None,
+        record_id: str | None = None,
         first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
-    ) -> list[SearchResult]:
-        if not 1 <= first <= MAX_SEARCH:
-            raise BadArgument("first", f"must be between 1 and {MAX_SEARCH}")
+        after: str | None = None,
+    ) -> SearchConnection:
         ctx = info.context
-        criteria = SearchCriteria(name, birth_date, postcode, nhs_number)
-        results = []
-        for candidate in search_people(ctx.store, criteria, first):
+        if (system is None) != (record_id is None):
+            raise BadArgument("recordId", "and system are given together or not at all")
+        criteria = SearchCriteria(name, birth_date, postcode, nhs_number, upn)
+        start = offset_of(after) + 1 if after else 0
+        candidates = search_people(
+            ctx.store, criteria, min(start + first + 1, MAX_SEARCH), birth_year=birth_year,
+            record=(system, record_id) if system and record_id else None)
+        chosen, info_ = page(candidates, first, after)
+        edges, withheld = [], 0
+        for cursor, candidate in chosen:
             person = Person.of(ctx.disclosure.decide(candidate.person.id, candidate.person))
-            if person is not None:
-                results.append(
-                    SearchResult(
-                        person=person,
-                        score=candidate.score,
-                        matched=list(candidate.matched),
-                    )
-                )
-        return results
+            if person is None:
+                withheld += 1
+                continue
+            result = SearchResult(person=person, score=candidate.score,
+                                  matched=list(candidate.matched))
+            edges.append(SearchEdge(cursor=cursor, node=result))
+        return SearchConnection(edges=edges, page_info=info_, withheld=withheld)

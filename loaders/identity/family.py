@@ -1,0 +1,117 @@
+"""Family context as evidence: a second pass that weighs whether two records' relatives
+resolved to the same people.
+
+After the first clustering, each record's relatives (parents, children, partners, siblings
+its own system recorded) are replaced by the clusters they fell in. A pair whose relatives
+share a cluster gains the weight log2(m/u) of a Fellegi-Sunter comparison, as any other
+field would, with m estimated among pairs the first pass was sure of and u among pairs it
+was sure were apart but that blocking still brought together (siblings, twins), so the
+weight is what family adds beyond the fields that already put the pair side by side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from loaders.identity.scoring import FieldWeight, ScoredPair
+
+SURE_MATCH = 0.99
+SURE_APART = 0.20
+MIN_SAMPLE = 20  # fewer pairs than this on either side: family adds nothing
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyModel:
+    m_shared: float
+    u_shared: float
+    matches_seen: int
+    non_matches_seen: int
+
+    @property
+    def usable(self) -> bool:
+        return self.matches_seen >= MIN_SAMPLE and self.non_matches_seen >= MIN_SAMPLE
+
+    @property
+    def weight_shared(self) -> float:
+        return math.log2(self.m_shared / self.u_shared) if self.usable else 0.0
+
+    @property
+    def weight_none(self) -> float:
+        if not self.usable:
+            return 0.0
+        return math.log2((1 - self.m_shared) / (1 - self.u_shared))
+
+
+def _shared(
+    pair: ScoredPair, relatives: Mapping[str, Sequence[str]], cluster_of: Mapping[str, str]
+) -> bool | None:
+    """Whether the two records' relatives resolved to a common person; None if either has none."""
+    own = {cluster_of.get(pair.a), cluster_of.get(pair.b)}
+    left = {cluster_of[r] for r in relatives.get(pair.a, ()) if r in cluster_of} - own
+    right = {cluster_of[r] for r in relatives.get(pair.b, ()) if r in cluster_of} - own
+    if not left or not right:
+        return None
+    return bool(left & right)
+
+
+def estimate(
+    pairs: Sequence[ScoredPair],
+    relatives: Mapping[str, Sequence[str]],
+    cluster_of: Mapping[str, str],
+) -> FamilyModel:
+    """m and u of 'a relative in common', with one added to each count so neither is 0 or 1."""
+    shared_m = seen_m = shared_u = seen_u = 0
+    for pair in pairs:
+        shared = _shared(pair, relatives, cluster_of)
+        if shared is None:
+            continue
+        if pair.probability >= SURE_MATCH:
+            seen_m += 1
+            shared_m += shared
+        elif pair.probability < SURE_APART:
+            seen_u += 1
+            shared_u += shared
+    return FamilyModel(
+        m_shared=(shared_m + 1) / (seen_m + 2),
+        u_shared=(shared_u + 1) / (seen_u + 2),
+        matches_seen=seen_m,
+        non_matches_seen=seen_u,
+    )
+
+
+def with_family(
+    pairs: Sequence[ScoredPair],
+    relatives: Mapping[str, Sequence[str]],
+    cluster_of: Mapping[str, str],
+    model: FamilyModel,
+) -> list[ScoredPair]:
+    """The pairs rescored with family evidence as one more comparison."""
+    if not model.usable:
+        return list(pairs)
+    found = []
+    for pair in pairs:
+        shared = _shared(pair, relatives, cluster_of)
+        if shared is None:
+            found.append(pair)
+            continue
+        weight = model.weight_shared if shared else model.weight_none
+        level = "a relative in common" if shared else "no relative in common"
+        total = pair.match_weight + weight
+        found.append(
+            replace(
+                pair,
+                match_weight=total,
+                probability=_probability(total),
+                fields=(*pair.fields, FieldWeight("family", level, weight)),
+            )
+        )
+    return found
+
+
+def _probability(match_weight: float) -> float:
+    if match_weight > 60:
+        return 1.0
+    odds = float(2.0**match_weight)
+    return odds / (1 + odds)

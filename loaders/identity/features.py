@@ -1,0 +1,156 @@
+"""What linkage compares: one flat row per source record, from a new record or a stored one.
+
+A stored `SourceRecord` keeps, besides its claims, the linkage-only fields written here
+(`postcode_history`, `address_line1`, `relatives`), so the records of earlier loads are
+compared on the same evidence as today's.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from graph.model import SourceRecord
+from graph.normalise import name_tokens, normalise_name, normalise_postcode
+from loaders.identity.names import canonical_given, phonetic
+from loaders.records import Extract, PersonRecord
+
+SEPARATOR = "|"
+
+# Columns of the table Splink reads, in order; `relatives` is filled by the family pass.
+COLUMNS = (
+    "unique_id",
+    "system",
+    "given",
+    "given_all",
+    "family",
+    "given_canon",
+    "given_ph",
+    "family_ph",
+    "name_tokens",
+    "dob",
+    "dob_year",
+    "sex",
+    "nhs",
+    "upn",
+    "postcode",
+    "postcode_sector",
+    "postcodes",
+    "address",
+    "line1",
+    "town",
+    "relatives",
+)
+
+
+def linkage_fields(extract: Extract) -> dict[str, dict[str, str]]:
+    """For each record key in the extract, the linkage-only fields to keep on its SourceRecord.
+
+    `postcode_history`: every postcode the record gives (current and past), `|`-joined.
+    `address_line1`, `town`: the first line and town of its current address, normalised.
+    `relatives`: the record keys it has a family relationship with in its own system.
+    """
+    history: dict[str, set[str]] = defaultdict(set)
+    for period in extract.addresses:
+        if period.postcode:
+            history[f"{period.system}/{period.record_id}"].add(normalise_postcode(period.postcode))
+    relatives: dict[str, set[str]] = defaultdict(set)
+    for rel in extract.relationships:
+        a, b = f"{rel.system}/{rel.from_record_id}", f"{rel.system}/{rel.to_record_id}"
+        relatives[a].add(b)
+        relatives[b].add(a)
+    found: dict[str, dict[str, str]] = {}
+    for record in extract.people:
+        key = record.key
+        postcodes = set(history.get(key, ()))
+        line1 = ""
+        if record.address is not None:  # the first line and town, normalised
+            if record.address.postcode:
+                postcodes.add(normalise_postcode(record.address.postcode))
+            line1 = normalise_name(record.address.line1)
+        found[key] = {
+            "postcode_history": SEPARATOR.join(sorted(postcodes)),
+            "address_line1": line1,
+            "town": normalise_name(record.address.town) if record.address else "",
+            "relatives": SEPARATOR.join(sorted(relatives.get(key, ()))),
+        }
+    return found
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in text.split(SEPARATOR) if part] if text else []
+
+
+def row(key: str, system: str, fields: dict[str, str]) -> dict[str, Any]:
+    """The comparison row of one record, from its claims and linkage fields."""
+    given_tokens = name_tokens(fields.get("given_names", ""))
+    family_tokens = name_tokens(fields.get("family_name", ""))
+    other_tokens = name_tokens(fields.get("other_names", ""))
+    given = given_tokens[0] if given_tokens else ""
+    family = " ".join(family_tokens)
+    born = fields.get("birth_date", "")
+    postcode = normalise_postcode(fields.get("postcode", ""))
+    postcodes = set(_split(fields.get("postcode_history", "")))
+    if postcode:
+        postcodes.add(postcode)
+    line1 = fields.get("address_line1", "")
+    return {
+        "unique_id": key,
+        "system": system,
+        "given": given or None,
+        "given_all": " ".join(given_tokens) or None,
+        "family": family or None,
+        "given_canon": canonical_given(fields.get("given_names", "")) or None,
+        "given_ph": phonetic(given) or None,
+        "family_ph": phonetic("".join(family_tokens)) or None,
+        "name_tokens": sorted(set(given_tokens + family_tokens + other_tokens)),
+        "dob": born or None,
+        "dob_year": born[:4] or None,
+        "sex": fields.get("sex") or None,
+        "nhs": fields.get("nhs_number") or None,
+        "upn": fields.get("upn") or None,
+        "postcode": postcode or None,
+        "postcode_sector": postcode[:-2] if len(postcode) > 2 else None,
+        "postcodes": sorted(postcodes),
+        "address": f"{line1} {postcode}" if line1 and postcode else None,
+        "line1": line1 or None,
+        "town": fields.get("town") or None,
+        "relatives": [],
+    }
+
+
+def claim_fields(record: PersonRecord) -> dict[str, str]:
+    """The claim values of a new record, under the names a SourceRecord keeps them."""
+    values = {
+        "given_names": record.given_names,
+        "family_name": record.family_name,
+        "other_names": record.other_names,
+        "sex": record.sex if record.sex != "unknown" else "",
+        "birth_date": record.birth_date.isoformat() if record.birth_date else "",
+        "death_date": record.death_date.isoformat() if record.death_date else "",
+        "nhs_number": record.nhs_number or "",
+        "upn": record.upn or "",
+        "postcode": record.address.postcode if record.address else "",
+    }
+    return {name: value for name, value in values.items() if value}
+
+
+def rows_for(
+    extract: Extract, stored: Iterable[SourceRecord]
+) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """Rows for every stored record and every record of the load (the load's copy wins),
+    and each record's relatives as record keys."""
+    rows: dict[str, dict[str, Any]] = {}
+    relatives: dict[str, list[str]] = {}
+    for held in stored:
+        key = f"{held.system}/{held.local_id}"
+        rows[key] = row(key, held.system, held.fields)
+        relatives[key] = _split(held.fields.get("relatives", ""))
+    extra = linkage_fields(extract)
+    for record in extract.people:
+        fields = claim_fields(record) | extra[record.key]
+        rows[record.key] = row(record.key, record.system, fields)
+        relatives[record.key] = _split(extra[record.key]["relatives"])
+    ordered = [rows[key] for key in sorted(rows)]
+    return ordered, relatives

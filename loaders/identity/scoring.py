@@ -1,0 +1,170 @@
+"""Splink on DuckDB: train on the records unsupervised, then score every candidate pair.
+
+Training estimates how often two random records match (from deterministic rules), u by
+random sampling and m by expectation maximisation, each with a fixed seed. A table too
+small to train on is scored with the parameters given (the last stored model, or priors).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+from splink import DuckDBAPI, Linker
+
+from loaders.identity import settings as linkage
+
+# Splink reports progress and untrainable levels through logging; a load prints its own.
+logging.getLogger("splink").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    """How hard to train. Tests use small numbers; a council's loads the defaults."""
+
+    u_max_pairs: float = 2e6
+    em_iterations: int = 10
+    em_max_pairs: float | None = 5e6
+    seed: int = 42
+    min_records: int = 1_000  # fewer records than this: score with the parameters given
+    threads: int | None = None  # DuckDB threads; None lets DuckDB choose
+
+
+@dataclass(frozen=True, slots=True)
+class FieldWeight:
+    """One comparison of one pair: which level it reached and the match weight that adds."""
+
+    field: str
+    level: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPair:
+    a: str
+    b: str
+    match_weight: float
+    probability: float
+    fields: tuple[FieldWeight, ...]
+
+
+@dataclass(slots=True)
+class Scoring:
+    pairs: list[ScoredPair]
+    parameters: dict[str, Any]  # Splink's model JSON, trained or as given
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _labels(parameters: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """For each comparison, the level label of each comparison-vector value."""
+    found: dict[str, dict[int, str]] = {}
+    for comparison in parameters["comparisons"]:
+        levels = comparison["comparison_levels"]
+        real = [level for level in levels if not level.get("is_null_level")]
+        names = {-1: "missing"}
+        for index, level in enumerate(real):
+            names[len(real) - 1 - index] = level.get("label_for_charts") or level["sql_condition"]
+        found[comparison["output_column_name"]] = names
+    return found
+
+
+def _train(linker: Any, training: Training) -> dict[str, Any]:
+    report: dict[str, Any] = {"trained": True}
+    linker.training.estimate_probability_two_random_records_match(
+        linkage.DETERMINISTIC_RULES, recall=linkage.DETERMINISTIC_RECALL
+    )
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=training.u_max_pairs, seed=training.seed
+    )
+    for rule in linkage.TRAINING_RULES:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=training.em_max_pairs
+        )
+    report["training_rules"] = linkage.TRAINING_RULES
+    return report
+
+
+def data_digest(rows: Sequence[dict[str, Any]]) -> str:
+    """A fingerprint of the comparison rows: the same records give the same digest."""
+    text = json.dumps(list(rows), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def score(
+    rows: Sequence[dict[str, Any]],
+    parameters: dict[str, Any] | None,
+    training: Training,
+    *,
+    threshold: float = linkage.KEEP_THRESHOLD,
+    trained_on: str | None = None,
+) -> Scoring:
+    """Score candidate pairs among `rows`, training first when there are enough of them.
+
+    `parameters` is a stored model to start from (its trained m and u are used when the
+    table is too small to train on); None starts from the priors in `settings`.
+    """
+    if len(rows) < 2:
+        return Scoring([], parameters or linkage.settings_dict(len(rows)), {"trained": False})
+    settings = linkage.settings_dict(len(rows), max_iterations=training.em_iterations)
+    digest = data_digest(rows)
+    trainable = len(rows) >= training.min_records
+    if parameters is not None and trained_on == digest:
+        trainable = False  # the stored model was trained on exactly these records: reuse it
+    if parameters is not None and not trainable:
+        settings = dict(parameters)
+    table = pa.Table.from_pylist(list(rows))
+    db_api = DuckDBAPI()
+    if training.threads is not None:
+        db_api.duckdb_con.execute(f"SET threads TO {int(training.threads)}").fetchall()
+    # Reproducible random sampling for u needs DuckDB's sampling seeded too.
+    db_api.duckdb_con.execute(f"SELECT setseed({(training.seed % 1000) / 1000})").fetchall()
+    frame = db_api.register(table, dataset_display_name="records")
+    linker = Linker(frame, settings, log_level=None, validate_settings=False)
+    summary: dict[str, Any] = {"trained": False, "records": len(rows), "data": digest}
+    if parameters is not None and not trainable:
+        summary["trained_on"] = trained_on
+    if trainable:
+        summary |= _train(linker, training)
+        summary["trained_on"] = digest
+        floored = linkage.with_floors(linker.misc.save_model_to_json())
+        linker = Linker(frame, floored, log_level=None, validate_settings=False)
+    predictions = linker.inference.predict(
+        threshold_match_probability=threshold, warning_mode="never"
+    )
+    model = linker.misc.save_model_to_json()
+    names = [c["output_column_name"] for c in model["comparisons"]]
+    columns = ", ".join(f'"gamma_{n}", "mw_{n}"' for n in names)
+    # Column names come from our own settings, never from input data.
+    query = (
+        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {columns}"  # noqa: S608
+        " FROM {this} ORDER BY unique_id_l, unique_id_r"
+    )
+    result: Any = predictions.query_sql(query).as_pyarrow_table()  # type: ignore[no-untyped-call]
+    labels = _labels(model)
+    pairs = []
+    for item in result.to_pylist():
+        fields = tuple(
+            FieldWeight(n, labels[n].get(int(item[f"gamma_{n}"]), "?"), float(item[f"mw_{n}"]))
+            for n in names
+        )
+        a, b = sorted((item["unique_id_l"], item["unique_id_r"]))
+        pairs.append(
+            ScoredPair(
+                a, b, float(item["match_weight"]), float(item["match_probability"]), fields
+            )
+        )
+    summary["probability_two_random_records_match"] = model[
+        "probability_two_random_records_match"
+    ]
+    summary["pairs_scored"] = len(pairs)
+    db_api.duckdb_con.close()
+    return Scoring(pairs, model, summary)
+
+
+def model_json(parameters: dict[str, Any]) -> str:
+    return json.dumps(parameters, sort_keys=True)

@@ -1,0 +1,245 @@
+"""Splink settings as data: comparisons with prior m and u, blocking rules, training rules.
+
+Every comparison level carries a prior m (how often true matches agree so) and u (how often
+non-matches do). Training on the loaded data replaces them; a load too small to train on
+uses the latest stored model, or these priors. Columns are those of `features.COLUMNS`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Match probability at or above which the model links two records by itself.
+LINK_THRESHOLD = 0.95
+# Pairs from here up to LINK_THRESHOLD go to the review queue.
+REVIEW_THRESHOLD = 0.30
+# Pairs scored below this are not kept at all (the family pass can lift pairs above it).
+KEEP_THRESHOLD = 0.001
+
+
+def grade(probability: float) -> str:
+    """FHIR $match grade of a pair: certain, probable or possible."""
+    if probability >= 0.99:
+        return "certain"
+    if probability >= 0.80:
+        return "probable"
+    return "possible"
+
+
+def _null(*columns: str) -> dict[str, Any]:
+    either = " OR ".join(f'"{c}_l" IS NULL OR "{c}_r" IS NULL' for c in columns)
+    return {"sql_condition": either, "label_for_charts": "missing", "is_null_level": True}
+
+
+def _level(sql: str, label: str, m: float, u: float) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
+
+
+def _else(m: float, u: float) -> dict[str, Any]:
+    return _level("ELSE", "different", m, u)
+
+
+NAME = {
+    "output_column_name": "name",
+    "comparison_description": "given and family names, with nicknames, sound-alikes and swaps",
+    "comparison_levels": [
+        {
+            "sql_condition": '("given_l" IS NULL AND "family_l" IS NULL)'
+            ' OR ("given_r" IS NULL AND "family_r" IS NULL)',
+            "label_for_charts": "missing",
+            "is_null_level": True,
+        },
+        _level(
+            '"given_all_l" = "given_all_r" AND "family_l" = "family_r"', "exact", 0.55, 0.0004
+        ),
+        _level('"given_l" = "given_r" AND "family_l" = "family_r"', "first name and family", 0.15,
+               0.0008),
+        _level('"given_l" = "family_r" AND "family_l" = "given_r"', "given and family swapped",
+               0.01, 0.00001),
+        _level('"given_canon_l" = "given_canon_r" AND "family_l" = "family_r"',
+               "nickname of the same name", 0.05, 0.0002),
+        _level(
+            'jaro_winkler_similarity("given_l", "given_r") >= 0.88'
+            ' AND jaro_winkler_similarity("family_l", "family_r") >= 0.88',
+            "similar spelling",
+            0.08,
+            0.002,
+        ),
+        _level('"given_ph_l" = "given_ph_r" AND "family_ph_l" = "family_ph_r"', "sounds alike",
+               0.03, 0.002),
+        _level('len(list_intersect("name_tokens_l", "name_tokens_r")) >= 2',
+               "two name words shared, other names included", 0.03, 0.002),
+        _level('"given_canon_l" = "given_canon_r"', "same given name, family name differs", 0.04,
+               0.01),
+        _level(
+            '("given_l" IS NULL OR "given_r" IS NULL) AND "family_l" = "family_r"'
+            ' OR ("family_l" IS NULL OR "family_r" IS NULL) AND "given_l" = "given_r"',
+            "one name missing, the other the same",
+            0.02,
+            0.002,
+        ),
+        _level(
+            '"family_l" = "family_r" AND jaro_winkler_similarity("given_l", "given_r") >= 0.7'
+            ' OR "given_l" = "given_r" AND jaro_winkler_similarity("family_l", "family_r") >= 0.7',
+            "one name the same, the other alike",
+            0.03,
+            0.003,
+        ),
+        _else(0.002, 0.985),
+    ],
+}
+
+BIRTH_DATE = {
+    "output_column_name": "birth_date",
+    "comparison_description": "birth date, with day and month swapped, typing slips, near dates",
+    "comparison_levels": [
+        _null("dob"),
+        _level('"dob_l" = "dob_r"', "exact", 0.90, 0.0003),
+        _level(
+            'substr("dob_l", 1, 4) = substr("dob_r", 1, 4)'
+            ' AND substr("dob_l", 6, 2) = substr("dob_r", 9, 2)'
+            ' AND substr("dob_l", 9, 2) = substr("dob_r", 6, 2)',
+            "day and month swapped",
+            0.01,
+            0.00003,
+        ),
+        _level('levenshtein("dob_l", "dob_r") <= 1', "one digit differs", 0.04, 0.003),
+        _level(
+            'abs(date_diff(\'day\', CAST("dob_l" AS DATE), CAST("dob_r" AS DATE))) <= 31',
+            "within a month",
+            0.02,
+            0.004,
+        ),
+        _level('"dob_year_l" = "dob_year_r"', "same year", 0.01, 0.03),
+        _else(0.02, 0.96),
+    ],
+}
+
+SEX = {
+    "output_column_name": "sex",
+    "comparison_description": "recorded sex",
+    "comparison_levels": [
+        _null("sex"),
+        _level('"sex_l" = "sex_r"', "same", 0.97, 0.5),
+        _else(0.03, 0.5),
+    ],
+}
+
+NHS_NUMBER = {
+    "output_column_name": "nhs_number",
+    "comparison_description": "NHS number (different valid numbers are never one person)",
+    "comparison_levels": [
+        _null("nhs"),
+        _level('"nhs_l" = "nhs_r"', "same", 0.99, 0.000001),
+        _else(0.01, 0.999999),
+    ],
+}
+
+UPN = {
+    "output_column_name": "upn",
+    "comparison_description": "unique pupil number",
+    "comparison_levels": [
+        _null("upn"),
+        _level('"upn_l" = "upn_r"', "same", 0.98, 0.000001),
+        _else(0.02, 0.999999),
+    ],
+}
+
+ADDRESS = {
+    "output_column_name": "address",
+    "comparison_description": "current address, postcode and postcode history",
+    "comparison_levels": [
+        {
+            "sql_condition": '"postcode_l" IS NULL AND len("postcodes_l") = 0 AND "line1_l" IS NULL'
+            ' OR "postcode_r" IS NULL AND len("postcodes_r") = 0 AND "line1_r" IS NULL',
+            "label_for_charts": "missing",
+            "is_null_level": True,
+        },
+        _level('"address_l" = "address_r"', "same address", 0.60, 0.0005),
+        _level('"line1_l" = "line1_r" AND "town_l" = "town_r"', "same first line and town",
+               0.10, 0.0005),
+        _level('"postcode_l" = "postcode_r"', "same postcode", 0.10, 0.001),
+        _level('len(list_intersect("postcodes_l", "postcodes_r")) >= 1',
+               "a postcode shared in address history", 0.10, 0.003),
+        _level(
+            'jaro_winkler_similarity("line1_l", "line1_r") >= 0.9',
+            "similar first line",
+            0.03,
+            0.002,
+        ),
+        _level('"postcode_sector_l" = "postcode_sector_r" OR "town_l" = "town_r"',
+               "same postcode sector or town", 0.05, 0.05),
+        _else(0.10, 0.945),
+    ],
+}
+
+COMPARISONS = [NAME, BIRTH_DATE, SEX, NHS_NUMBER, UPN, ADDRESS]
+
+# Each rule names columns that are equal on both sides, so candidate pairs stay few at a
+# million records: a block holds the records sharing one NHS number, one UPN, one birth date
+# (about 27 records a day at a million), one name sound and birth year, one postcode and
+# canonical given name, one family name and birth year, or one full name.
+BLOCKING_RULES = [
+    'l."nhs" = r."nhs"',
+    'l."upn" = r."upn"',
+    'l."dob" = r."dob"',
+    'l."given_ph" = r."given_ph" AND l."family_ph" = r."family_ph"'
+    ' AND l."dob_year" = r."dob_year"',
+    'l."postcode" = r."postcode" AND l."given_canon" = r."given_canon"',
+    'l."family" = r."family" AND l."dob_year" = r."dob_year"',
+    'l."given_canon" = r."given_canon" AND l."family" = r."family"',
+]
+
+# Rules that admit almost no false matches, to estimate how often two records match.
+DETERMINISTIC_RULES = [
+    'l."nhs" = r."nhs"',
+    'l."given_all" = r."given_all" AND l."family" = r."family" AND l."dob" = r."dob"',
+]
+DETERMINISTIC_RECALL = 0.8
+
+# Expectation maximisation runs once per rule; each rule leaves the comparisons it does not
+# name to be estimated.
+TRAINING_RULES = [
+    'l."dob" = r."dob"',
+    'l."given_canon" = r."given_canon" AND l."family" = r."family"',
+]
+
+
+# Trained m and u are kept at least this far from 0, so a level no match showed in training
+# (a typing slip in clean data) still counts as possible when it turns up.
+M_FLOOR = 0.002
+U_FLOOR = 0.000001
+
+
+def with_floors(model: dict[str, Any]) -> dict[str, Any]:
+    """A trained model with every m and u at least its floor, each comparison's m summing to 1."""
+    adjusted: dict[str, Any] = json.loads(json.dumps(model))
+    for comparison in adjusted["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for key, floor in (("m_probability", M_FLOOR), ("u_probability", U_FLOOR)):
+            values = [max(float(lv.get(key) or 0.0), floor) for lv in levels]
+            total = sum(values)
+            for level, value in zip(levels, values, strict=True):
+                level[key] = value / total
+    return adjusted
+
+
+def settings_dict(records: int, max_iterations: int = 10) -> dict[str, Any]:
+    """Splink settings for deduplicating `records` records as one table."""
+    # A prior for how often two random records match, until training estimates it: about
+    # one duplicate per two records, and never above one in ten thousand pairs (a small
+    # load is a sample of a borough, not a borough of a few people).
+    prior = min(0.0001, 0.5 / max(records, 2))
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "comparisons": COMPARISONS,
+        "blocking_rules_to_generate_predictions": BLOCKING_RULES,
+        "probability_two_random_records_match": prior,
+        "max_iterations": max_iterations,
+        "em_convergence": 0.001,
+        "retain_matching_columns": True,  # keeps the gamma columns an explanation needs
+        "retain_intermediate_calculation_columns": True,
+        "additional_columns_to_retain": [],
+    }

@@ -1,0 +1,1 @@
+"""How each source system writes what it knows, one module per kind of extract."""

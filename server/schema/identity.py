@@ -1,0 +1,160 @@
+"""GraphQL for people's identity decisions: the review queue, and link and unlink mutations."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from loaders.identity.decisions import DecisionRefused, decide
+from server.context import RequestContext
+from server.errors import BadArgument, NotPermitted
+from server.policy import RESOLVE_IDENTITY
+from server.schema.linkage import FieldEvidence, MatchGrade, parse_fields
+from server.schema.people import Person
+from server.schema.relay import PageInfo
+
+Ctx = Info[RequestContext, None]
+MAX_PAGE = 100
+
+
+def _cursor(pair_id: str) -> str:
+    return base64.urlsafe_b64encode(f"review:{pair_id}".encode()).decode()
+
+
+def _after(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise BadArgument("after", "is not a cursor this API gave") from None
+    if not text.startswith("review:"):
+        raise BadArgument("after", "is not a cursor this API gave")
+    return text.removeprefix("review:")
+
+
+def _require(ctx: RequestContext) -> None:
+    if RESOLVE_IDENTITY not in ctx.disclosure.viewer.permissions:
+        raise NotPermitted("resolving identities needs the resolve_identity permission")
+
+
+def _released(ctx: RequestContext, person_id: str) -> Person | None:
+    found = ctx.store.people([person_id]).get(person_id)
+    if found is None:
+        return None
+    return Person.of(ctx.disclosure.decide(found.id, found))
+
+
+@strawberry.type(description="Two records the model could not decide on, with its evidence.")
+class ReviewItem:
+    id: strawberry.ID
+    record_a: str
+    record_b: str
+    person_a: Person | None
+    person_b: Person | None
+    probability: float
+    match_weight: float
+    grade: MatchGrade
+    evidence: list[FieldEvidence]
+    raised_on: date | None
+
+
+@strawberry.type
+class ReviewEdge:
+    cursor: str
+    node: ReviewItem
+
+
+@strawberry.type(description="Open review pairs, ordered, a page at a time.")
+class ReviewConnection:
+    edges: list[ReviewEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="What a link or unlink decided, and the persons it left.")
+class DecisionResult:
+    decision_id: strawberry.ID
+    action: str
+    changed: bool = strawberry.field(description="False when the records already stood so.")
+    persons: list[Person]
+    persons_withheld: int = strawberry.field(
+        description="How many persons the decision left are withheld from you."
+    )
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="Pairs waiting for a person to link or unlink them.")
+    def review_queue(
+        self,
+        info: Ctx,
+        first: Annotated[int, strawberry.argument(description="1 to 100.")] = 20,
+        after: str | None = None,
+    ) -> ReviewConnection | None:
+        ctx = info.context
+        _require(ctx)
+        if not 1 <= first <= MAX_PAGE:
+            raise BadArgument("first", f"must be between 1 and {MAX_PAGE}")
+        pairs = ctx.store.review_queue(_after(after), first + 1)
+        edges = [
+            ReviewEdge(
+                cursor=_cursor(pair.id),
+                node=ReviewItem(
+                    id=strawberry.ID(pair.id),
+                    record_a=pair.record_a,
+                    record_b=pair.record_b,
+                    person_a=_released(ctx, pair.person_a),
+                    person_b=_released(ctx, pair.person_b),
+                    probability=pair.probability,
+                    match_weight=pair.match_weight,
+                    grade=MatchGrade(pair.grade),
+                    evidence=parse_fields(pair.evidence),
+                    raised_on=pair.raised_on,
+                ),
+            )
+            for pair in pairs[:first]
+        ]
+        return ReviewConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(pairs) > first,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+
+def _decide(ctx: RequestContext, a: str, b: str, action: str, reason: str) -> DecisionResult:
+    _require(ctx)
+    try:
+        outcome = decide(ctx.store, a, b, action, reason, ctx.disclosure.viewer.user)
+    except DecisionRefused as exc:
+        raise BadArgument(exc.field, exc.reason) from None
+    released = [_released(ctx, pid) for pid in outcome.person_ids]
+    persons = [p for p in released if p is not None]
+    return DecisionResult(
+        decision_id=strawberry.ID(outcome.decision.id),
+        action=action,
+        changed=outcome.changed,
+        persons=persons,
+        persons_withheld=len(released) - len(persons),
+    )
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(description="Say two records are one human; later loads keep it so.")
+    def link_records(self, info: Ctx, record_a: str, record_b: str, reason: str) -> DecisionResult:
+        return _decide(info.context, record_a, record_b, "link", reason)
+
+    @strawberry.mutation(description="Say two records are two humans; later loads keep it so.")
+    def unlink_records(
+        self, info: Ctx, record_a: str, record_b: str, reason: str
+    ) -> DecisionResult:
+        return _decide(info.context, record_a, record_b, "unlink", reason)
+
