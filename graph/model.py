@@ -15,6 +15,7 @@ class Sensitivity(enum.StrEnum):
     NORMAL = "normal"
     SENSITIVE = "sensitive"
     RESTRICTED = "restricted"
+    SEALED = "sealed"  # adoption, protected identities: narrower than restricted
 
 
 class Sex(enum.StrEnum):

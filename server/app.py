@@ -13,34 +13,49 @@ from starlette.staticfiles import StaticFiles
 
 from graph.store import Store
 from server.audit import AuditLog
-from server.auth import DEMO_USERS, Authenticator, load_secret
+from server.auth import DEMO_USERS, Authenticator, OidcVerifier, load_secret
+from server.budget import Budget, PeopleWatch
 from server.graphql_view import graphql_app
 from server.pages import Pages
 from server.schema import build_schema
 from server.settings import Mode, Settings
+from server.sharing import load_rules
 from server.stores import open_store
+from server.users import UserDirectory
 
 STATIC = Path(__file__).resolve().parent.parent / "viz" / "static"
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     """The famgraph web app over `store` (default: the embedded store in settings.store_dir)."""
+    rules = load_rules(Path(settings.sharing_file) if settings.sharing_file else None)
     store = store or open_store(settings)
-    audit = AuditLog(settings.store_dir / "audit.sqlite")
+    audit = AuditLog(settings.store_dir / "audit.sqlite", settings.audit_checkpoint_rows)
+    directory = UserDirectory(settings.store_dir)
     users = DEMO_USERS if settings.mode is Mode.DEMO else {}
+    oidc = (
+        OidcVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
+        if settings.oidc_issuer else None
+    )
     auth = Authenticator(
         load_secret(settings.store_dir),
         users,
         settings.token_hours,
         demo=settings.mode is Mode.DEMO,
+        rules=rules,
+        directory=directory,
+        oidc=oidc,
     )
-    pages = Pages(settings, build_schema(settings), store, audit, auth)
+    budget = Budget(settings.budget_per_minute)
+    people = PeopleWatch(settings.alert_distinct_people, settings.alert_window_minutes)
+    pages = Pages(settings, build_schema(settings), store, audit, auth, rules, budget, people)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         store.close()
         audit.close()
+        directory.close()
 
     app = Starlette(
         routes=[
@@ -50,8 +65,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             Route("/signout", pages.signout, methods=["POST"]),
             Route("/people/{person_id}", pages.person),
             Route("/people/{person_id}/genogram", pages.genogram),
+            Route("/people/{person_id}/export.json", pages.export),
             Route("/healthz", lambda request: PlainTextResponse("ok")),
-            Mount("/graphql", graphql_app(settings, store, audit, auth)),
+            Mount("/graphql", graphql_app(settings, store, audit, auth, rules, budget, people)),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
@@ -59,4 +75,6 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     app.state.auth = auth
     app.state.audit = audit
     app.state.store = store
+    app.state.users = directory
+    app.state.rules = rules
     return app

@@ -1,7 +1,11 @@
 """The append-only, hash-chained audit log: one row per person whose data left famgraph.
 
-Each row holds the hash of the row before it, so an edit, deletion, reordering or
-truncation breaks the chain at the first bad row, and `verify` names it.
+Each row holds the hash of the row before it, so an edit, deletion or reordering
+breaks the chain at the first bad row, and `verify` names it. Losing the newest rows
+leaves a shorter chain that is still whole, so the log also signs checkpoints with
+an Ed25519 key kept beside it: one every `checkpoint_every` rows, inside the log, and
+a signed head after every write, in its own file. A checkpoint or head that names
+rows the log no longer has is truncation.
 """
 
 from __future__ import annotations
@@ -9,15 +13,25 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
 from graph.errors import FamgraphError
 
 GENESIS = "0" * 64
+HEAD_FILE = "audit.head"
+PRIVATE_KEY_FILE = "audit.key"
+PUBLIC_KEY_FILE = "audit.pub"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -28,6 +42,19 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE INDEX IF NOT EXISTS audit_person ON audit(json_extract(row, '$.person_id'));
 CREATE INDEX IF NOT EXISTS audit_user ON audit(json_extract(row, '$.user'));
+CREATE TABLE IF NOT EXISTS checkpoint (
+    seq INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    time TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS review (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    user TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
 """
 
 
@@ -52,6 +79,18 @@ class AuditRow:
     withheld: tuple[str, ...]
     outcome: str
     correlation_id: str
+    break_glass: bool = False
+    grant: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """Something a person should look at: a break-glass, an unusual number of people."""
+
+    time: str
+    kind: str
+    user: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +107,30 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def _signed_text(seq: int, digest: str, time: str) -> bytes:
+    return f"famgraph-audit\n{seq}\n{digest}\n{time}".encode()
+
+
+def audit_keys(directory: Path) -> Ed25519PrivateKey:
+    """The key that signs checkpoints, made on first use; its public half sits beside it."""
+    private = directory / PRIVATE_KEY_FILE
+    if not private.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        private.write_bytes(key.private_bytes_raw())
+        private.chmod(0o600)
+        (directory / PUBLIC_KEY_FILE).write_bytes(key.public_key().public_bytes_raw())
+    return Ed25519PrivateKey.from_private_bytes(private.read_bytes())
+
+
 class AuditLog:
     """Appends rows in one durable transaction per request, chaining each to the last."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, checkpoint_every: int = 1000) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.checkpoint_every = max(1, checkpoint_every)
+        self._key = audit_keys(path.parent)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -96,6 +153,7 @@ class AuditLog:
                     "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
                 ).fetchone()
                 seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+                stamp = now_utc()
                 for row in rows:
                     seq += 1
                     text = json.dumps(asdict(row), sort_keys=True)
@@ -104,25 +162,73 @@ class AuditLog:
                         "INSERT INTO audit(seq, row, prev_hash, hash) VALUES (?, ?, ?, ?)",
                         (seq, text, prev, digest),
                     )
+                    if seq % self.checkpoint_every == 0:
+                        self._db.execute(
+                            "INSERT INTO checkpoint(seq, hash, time, signature) VALUES (?,?,?,?)",
+                            (seq, digest, stamp, self._sign(seq, digest, stamp)),
+                        )
                     prev = digest
                 self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
+                self._write_head(seq, prev, stamp)
+            except (sqlite3.Error, OSError) as exc:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
                 raise AuditUnavailable(f"audit log {self.path} cannot be written: {exc}") from exc
 
-    def rows_about(self, person_id: str) -> list[AuditRow]:
-        """Who looked at this person, oldest first."""
-        return self._select("json_extract(row, '$.person_id') = ?", person_id)
+    def _sign(self, seq: int, digest: str, stamp: str) -> str:
+        return self._key.sign(_signed_text(seq, digest, stamp)).hex()
 
-    def rows_by(self, user: str) -> list[AuditRow]:
-        """Everything this user looked at, oldest first."""
-        return self._select("json_extract(row, '$.user') = ?", user)
+    def _write_head(self, seq: int, digest: str, stamp: str) -> None:
+        """The signed newest row, replaced atomically and durably after every write."""
+        head = {"seq": seq, "hash": digest, "time": stamp,
+                "signature": self._sign(seq, digest, stamp)}
+        path = self.path.parent / HEAD_FILE
+        temporary = path.with_suffix(".tmp")
+        with temporary.open("w") as file:
+            json.dump(head, file)
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(path)
 
-    def _select(self, where: str, value: str) -> list[AuditRow]:
-        query = f"SELECT row FROM audit WHERE {where} ORDER BY seq"  # noqa: S608 - fixed text
+    def raise_review(self, kind: str, user: str, detail: str) -> None:
+        """Queue something for a person to review; identifiers and the user's own words only."""
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO review(time, kind, user, detail) VALUES (?, ?, ?, ?)",
+                    (now_utc(), kind, user, detail),
+                )
+            except sqlite3.Error as exc:
+                raise AuditUnavailable(f"review queue {self.path} cannot be written") from exc
+
+    def reviews(self, limit: int = 100) -> list[Review]:
+        """The newest reviews first."""
+        return [
+            Review(*r) for r in self._db.execute(
+                "SELECT time, kind, user, detail FROM review ORDER BY id DESC LIMIT ?", (limit,)
+            )
+        ]
+
+    def rows_about(
+        self, person_id: str, limit: int | None = None, newest_first: bool = False
+    ) -> list[AuditRow]:
+        """Who looked at this person, oldest first (or the newest `limit`)."""
+        return self._select("person_id", person_id, limit, newest_first)
+
+    def rows_by(
+        self, user: str, limit: int | None = None, newest_first: bool = False
+    ) -> list[AuditRow]:
+        """Everything this user looked at, oldest first (or the newest `limit`)."""
+        return self._select("user", user, limit, newest_first)
+
+    def _select(
+        self, key: str, value: str, limit: int | None, newest_first: bool
+    ) -> list[AuditRow]:
+        where = {"person_id": _BY_PERSON, "user": _BY_USER}[key]
+        order = "DESC" if newest_first else "ASC"
+        query = f"SELECT row FROM audit WHERE {where} ORDER BY seq {order} LIMIT ?"  # noqa: S608
         rows = []
-        for (text,) in self._db.execute(query, (value,)):
+        for (text,) in self._db.execute(query, (value, -1 if limit is None else limit)):
             data = json.loads(text)
             data["returned"], data["withheld"] = tuple(data["returned"]), tuple(data["withheld"])
             rows.append(AuditRow(**data))
@@ -135,14 +241,37 @@ class AuditLog:
         self._db.close()
 
 
-def verify(path: Path) -> Tampering | None:
-    """The first row that breaks the chain, or None if every row is as written.
+_BY_PERSON = "json_extract(row, '$.person_id') = ?"
+_BY_USER = "json_extract(row, '$.user') = ?"
 
-    Losing the newest rows leaves a valid shorter chain; catching that needs the
-    signed checkpoints of SECURITY.md 20, not yet written.
+
+def _signature_ok(public: Ed25519PublicKey, seq: int, digest: str, stamp: str, sig: str) -> bool:
+    try:
+        public.verify(bytes.fromhex(sig), _signed_text(seq, digest, stamp))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def verify(path: Path) -> Tampering | None:
+    """The first row that breaks the chain or a signed checkpoint, or None if all is as written.
+
+    Checks, in order: each row follows the one before and hashes as written; each
+    checkpoint is signed and matches its row; the signed head names the newest row.
     """
+    public_path = path.parent / PUBLIC_KEY_FILE
+    public = (
+        Ed25519PublicKey.from_public_bytes(public_path.read_bytes())
+        if public_path.exists() else None
+    )
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        checkpoints = {
+            seq: (digest, stamp, sig)
+            for seq, digest, stamp, sig in db.execute(
+                "SELECT seq, hash, time, signature FROM checkpoint ORDER BY seq"
+            )
+        }
         prev, expected_seq = GENESIS, 1
         for seq, text, prev_hash, digest in db.execute(
             "SELECT seq, row, prev_hash, hash FROM audit ORDER BY seq"
@@ -153,7 +282,36 @@ def verify(path: Path) -> Tampering | None:
                 return Tampering(seq, "does not follow the row before it")
             if _hash(prev_hash, text) != digest:
                 return Tampering(seq, "was changed after it was written")
+            if seq in checkpoints:
+                signed_hash, stamp, sig = checkpoints[seq]
+                if signed_hash != digest or public is None or not _signature_ok(
+                    public, seq, signed_hash, stamp, sig
+                ):
+                    return Tampering(seq, "does not match its signed checkpoint")
             prev, expected_seq = digest, seq + 1
-        return None
+        last = expected_seq - 1
+        beyond = [seq for seq in checkpoints if seq > last]
+        if beyond:
+            return Tampering(last + 1, f"and later rows are missing: a signed checkpoint "
+                                       f"covers row {max(beyond)}")
+        return _check_head(path.parent / HEAD_FILE, public, last, prev)
     finally:
         db.close()
+
+
+def _check_head(
+    head_path: Path, public: Ed25519PublicKey | None, last: int, last_hash: str
+) -> Tampering | None:
+    if not head_path.exists():
+        return None if last == 0 else Tampering(last, "is not covered: the signed head is gone")
+    head = json.loads(head_path.read_text())
+    seq, digest = int(head["seq"]), str(head["hash"])
+    if public is None or not _signature_ok(public, seq, digest, head["time"], head["signature"]):
+        return Tampering(min(seq, last) or 1, "signed head has a bad signature")
+    if seq > last:
+        return Tampering(last + 1, f"and later rows are missing: the signed head covers row {seq}")
+    if seq < last:
+        return Tampering(seq + 1, "was added after the newest signed head")
+    if digest != last_hash:
+        return Tampering(last, "does not match the signed head")
+    return None

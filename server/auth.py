@@ -1,4 +1,4 @@
-"""Who is asking: users, sign-in, and signed expiring tokens for the API and the pages."""
+"""Who is asking: sign-in, signed expiring tokens for the API and pages, and OIDC tokens."""
 
 from __future__ import annotations
 
@@ -8,11 +8,18 @@ import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import jwt
 
 from graph.errors import FamgraphError
-from server.policy import RESOLVE_IDENTITY, VIEW_RESTRICTED, Purpose, Viewer
+from server.policy import BreakGlass, Purpose, Viewer
+from server.sharing import SharingRules, default_rules
+from server.users import User, UserDirectory
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "SESSION_COOKIE", "Authenticator", "NotAuthenticated",
+           "OidcVerifier", "User", "load_secret"]
 
 SESSION_COOKIE = "famgraph_session"
 
@@ -21,28 +28,14 @@ class NotAuthenticated(FamgraphError):
     """Raised when a request carries no valid token or session."""
 
 
-@dataclass(frozen=True, slots=True)
-class User:
-    name: str
-    display_name: str
-    agency: str
-    role: str
-    permissions: frozenset[str] = frozenset()
-
-
 # Demo mode only: these users exist, with the demo password, so a visitor can sign in.
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo mode's published credential, refused elsewhere
 DEMO_USERS = {
     user.name: user
     for user in (
-        User(
-            "sam",
-            "Sam Okafor",
-            "childrens_social_care",
-            "social_worker",
-            frozenset({VIEW_RESTRICTED, RESOLVE_IDENTITY}),
-        ),
-        User("jo", "Jo Price", "school", "designated_safeguarding_lead"),
+        User("sam", "Sam Okafor", "childrens_social_care", "social_worker", "MASH"),
+        User("jo", "Jo Price", "school", "designated_safeguarding_lead", "Eastbridge Primary"),
+        User("ida", "Ida Grey", "information_governance", "information_governance", "IG"),
     )
 }
 
@@ -65,26 +58,82 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+class OidcVerifier:
+    """Checks an identity provider's signed JWTs against its published keys (JWKS)."""
+
+    def __init__(self, issuer: str, audience: str, jwks_url: str) -> None:
+        self.issuer, self.audience = issuer, audience
+        self._keys = jwt.PyJWKClient(jwks_url, cache_keys=True, timeout=2)
+
+    def claims(self, token: str) -> dict[str, Any]:
+        """The token's claims if its signature, issuer, audience and expiry hold.
+
+        Raises
+        ------
+        NotAuthenticated : anything about the token is wrong, or the keys cannot be fetched
+        """
+        try:
+            key = self._keys.get_signing_key_from_jwt(token)
+            return dict(jwt.decode(
+                token, key.key, algorithms=["RS256", "ES256", "PS256"],
+                audience=self.audience, issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            ))
+        except jwt.PyJWTError as exc:
+            reason = type(exc).__name__
+            raise NotAuthenticated(f"identity provider token refused: {reason}") from None
+
+
 class Authenticator:
-    """Checks passwords and issues and verifies tokens signed with the store's key."""
+    """Checks passwords and one-time codes, and issues and verifies signed tokens."""
 
     def __init__(
-        self, secret: bytes, users: dict[str, User], token_hours: float, demo: bool
+        self,
+        secret: bytes,
+        users: dict[str, User],
+        token_hours: float,
+        demo: bool,
+        rules: SharingRules | None = None,
+        directory: UserDirectory | None = None,
+        oidc: OidcVerifier | None = None,
     ) -> None:
-        self._secret, self._users, self._ttl, self._demo = secret, users, token_hours, demo
+        self._secret, self._demo_users, self._ttl, self._demo = secret, users, token_hours, demo
+        self._rules = rules or default_rules()
+        self._directory, self._oidc = directory, oidc
 
-    def check_password(self, name: str, password: str) -> User | None:
-        user = self._users.get(name)
-        if user is None or not self._demo:
+    def user(self, name: str) -> User | None:
+        """A user by name: the demo users in demo mode, then the store's users."""
+        if self._demo and name in self._demo_users:
+            return self._demo_users[name]
+        return self._directory.get(name) if self._directory else None
+
+    def check_password(self, name: str, password: str, code: str = "") -> User | None:
+        """The user if the credentials are right. Demo users need no one-time code."""
+        if self._demo and name in self._demo_users:
+            return self._demo_users[name] if hmac.compare_digest(password, DEMO_PASSWORD) else None
+        if self._directory is None:
             return None
-        return user if hmac.compare_digest(password, DEMO_PASSWORD) else None
+        return self._directory.check(name, password, code)
 
-    def issue(self, user: User, purpose: Purpose, now: float | None = None) -> str:
-        claims = {
+    def issue(
+        self,
+        user: User,
+        purpose: Purpose | None,
+        now: float | None = None,
+        break_glass_until: float | None = None,
+        hours: float | None = None,
+    ) -> str:
+        """A token for `user` acting for `purpose`, valid for the token lifetime."""
+        moment = time.time() if now is None else now
+        claims: dict[str, Any] = {
             "sub": user.name,
-            "pur": purpose.value,
-            "exp": int((now or time.time()) + self._ttl * 3600),
+            "iat": int(moment),
+            "exp": int(moment + (self._ttl if hours is None else hours) * 3600),
         }
+        if purpose is not None:
+            claims["pur"] = purpose.value
+        if break_glass_until is not None:
+            claims["bg"] = int(break_glass_until)
         body = _b64(json.dumps(claims, sort_keys=True).encode())
         return f"{body}.{self._sign(body)}"
 
@@ -98,16 +147,44 @@ class Authenticator:
         ------
         NotAuthenticated : bad signature, expired, unknown user or purpose
         """
+        moment = time.time() if now is None else now
+        if token.count(".") == 2:
+            return self._oidc_viewer(token)
         body, _, signature = token.partition(".")
-        if not hmac.compare_digest(signature, self._sign(body)):
+        if not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
             raise NotAuthenticated("token signature is not valid")
         try:
             claims = json.loads(_unb64(body))
-            purpose = Purpose(claims["pur"])
+            purpose = Purpose(claims["pur"]) if "pur" in claims else None
             expires = int(claims["exp"])
-            user = self._users[claims["sub"]]
-        except (ValueError, KeyError, TypeError):
-            raise NotAuthenticated("token is malformed or names an unknown user") from None
-        if expires < (now or time.time()):
+            glass = int(claims["bg"]) if "bg" in claims else None
+            name = str(claims["sub"])
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise NotAuthenticated("token is malformed") from None
+        if expires < moment:
             raise NotAuthenticated("token has expired")
-        return Viewer(user.name, user.agency, user.role, purpose, user.permissions)
+        user = self.user(name)
+        if user is None:
+            raise NotAuthenticated("token names an unknown user")
+        grants = self._directory.grants_of(name, moment) if self._directory else frozenset()
+        return Viewer(
+            user.name,
+            user.agency,
+            user.role,
+            purpose,
+            self._rules.permissions(user.role) | user.permissions,
+            grants,
+            BreakGlass("", glass) if glass else None,
+        )
+
+    def _oidc_viewer(self, token: str) -> Viewer:
+        if self._oidc is None:
+            raise NotAuthenticated("no identity provider is configured")
+        claims = self._oidc.claims(token)
+        try:
+            purpose = Purpose(claims["famgraph_purpose"]) if "famgraph_purpose" in claims else None
+            agency, role = str(claims["famgraph_agency"]), str(claims["famgraph_role"])
+        except (KeyError, ValueError):
+            raise NotAuthenticated("identity provider token lacks famgraph claims") from None
+        name = str(claims.get("preferred_username") or claims["sub"])
+        return Viewer(name, agency, role, purpose, self._rules.permissions(role))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from graph.store import Store
 from server.audit import AuditLog, AuditRow, now_utc
-from server.policy import LAWFUL_BASIS, Fact, Viewer, release
+from server.errors import NotPermitted, OperationTimedOut
+from server.policy import Fact, Release, Viewer, release
 from server.settings import Settings
+from server.sharing import SharingRules, default_rules
 
 
 @dataclass(slots=True)
@@ -19,37 +23,60 @@ class Disclosure:
     viewer: Viewer
     operation: str
     document_hash: str
+    rules: SharingRules = field(default_factory=default_rules)
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    deadline: float | None = None  # time.monotonic() after which no more facts are released
     _seen: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+
+    def decide(self, about: str, fact: Fact) -> Release[Fact]:
+        """The policy's whole decision on `fact` about person `about`, recorded for the audit.
+
+        Raises
+        ------
+        NotPermitted : the viewer has chosen no purpose (no purpose, no read)
+        OperationTimedOut : the request's time is up; nothing more is released
+        """
+        if self.viewer.purpose is None:
+            raise NotPermitted("choose a purpose of access before reading about anyone")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OperationTimedOut()
+        decision = release(self.viewer, self.rules, about, fact)
+        returned, withheld = self._seen.setdefault(about, (set(), set()))
+        returned.update(c.value for c in decision.returned)
+        withheld.update(c.value for c in decision.withheld)
+        return decision
 
     def release(self, about: str, fact: Fact) -> Fact | None:
         """`fact` as the viewer may see it (None if withheld), recorded against person `about`."""
-        decision = release(self.viewer, fact)
-        returned, withheld = self._seen.setdefault(about, (set(), set()))
-        (withheld if decision.redacted else returned).add(decision.category.value)
-        return decision.value
+        return self.decide(about, fact).value
 
     def people(self) -> list[str]:
         return sorted(self._seen)
 
     def audit_rows(self, outcome: str) -> list[AuditRow]:
         """One row per person disclosed (or withheld) in this request."""
-        time = now_utc()
+        stamp = now_utc()
+        glass = self.viewer.breaking_glass()
+        basis = self.rules.basis(self.viewer.purpose)
+        if glass:
+            basis = "break-glass"  # the written reason goes to the review queue, not the log
         return [
             AuditRow(
-                time=time,
+                time=stamp,
                 user=self.viewer.user,
                 role=self.viewer.role,
                 agency=self.viewer.agency,
-                purpose=self.viewer.purpose.value,
-                basis=LAWFUL_BASIS[self.viewer.purpose],
+                purpose=self.viewer.purpose.value if self.viewer.purpose else "",
+                basis=basis,
                 operation=self.operation,
                 document_hash=self.document_hash,
                 person_id=person_id,
                 returned=tuple(sorted(returned)),
-                withheld=tuple(sorted(withheld)),
+                withheld=tuple(sorted(withheld - returned)),
                 outcome=outcome,
                 correlation_id=self.correlation_id,
+                break_glass=glass,
+                grant=person_id in self.viewer.grants,
             )
             for person_id, (returned, withheld) in sorted(self._seen.items())
         ]
@@ -70,3 +97,5 @@ class RequestContext:
     settings: Settings
     store: Store
     disclosure: Disclosure
+    audit: AuditLog | None = None  # for the auditor's questions; None outside the app
+    auth: Any = None  # the Authenticator, for break-glass; None outside the app

@@ -26,10 +26,27 @@ class NotPermitted(FamgraphError):
     """Raised when the viewer may not ask this question at all."""
 
 
+class FieldNotPermitted(FamgraphError):
+    """Raised by a field the viewer's agreement does not cover; the field comes back null."""
+
+    def __init__(self, category: str) -> None:
+        self.category = category
+        super().__init__(f"not permitted: your agency's agreement withholds {category}")
+
+
+class OperationTimedOut(FamgraphError):
+    """Raised when a request runs past the whole-operation timeout (SECURITY.md 6)."""
+
+    def __init__(self) -> None:
+        super().__init__("the operation took too long and was stopped")
+
+
 DOMAIN_CODES: dict[type[FamgraphError], str] = {
     PersonNotFound: "NOT_FOUND",
     BadArgument: "BAD_USER_INPUT",
     NotPermitted: "FORBIDDEN",
+    FieldNotPermitted: "FIELD_NOT_PERMITTED",
+    OperationTimedOut: "TIMEOUT",
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
+from graphql import GraphQLError, GraphQLSyntaxError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -13,14 +15,19 @@ from strawberry.asgi import GraphQL
 from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from graph.store import Store
 from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator, NotAuthenticated
+from server.budget import Budget, PeopleWatch
 from server.context import Disclosure, RequestContext, document_hash
 from server.policy import Viewer
 from server.settings import Mode, Settings
+from server.sharing import SharingRules
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 VENDOR = Path(__file__).resolve().parent.parent / "viz" / "static" / "vendor"
 
@@ -38,11 +45,20 @@ def viewer_of(request: Request | WebSocket, auth: Authenticator) -> Viewer | Non
         return None
 
 
-class SignedInOnly:
-    """Lets a request reach the GraphQL app only with a valid token or session."""
+def over_budget(retry_after: float) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": "Too many requests: slow down and retry.",
+                     "extensions": {"code": "RATE_LIMITED"}}]},
+        status_code=429,
+        headers={"Retry-After": str(int(retry_after))},
+    )
 
-    def __init__(self, app: ASGIApp, auth: Authenticator) -> None:
-        self.app, self.auth = app, auth
+
+class SignedInOnly:
+    """Lets a request reach the GraphQL app only with a valid token or session, within budget."""
+
+    def __init__(self, app: ASGIApp, auth: Authenticator, budget: Budget) -> None:
+        self.app, self.auth, self.budget = app, auth, budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -69,6 +85,10 @@ class SignedInOnly:
                 )
             await response(scope, receive, send)
             return
+        wait = self.budget.take(viewer.user) if scope["type"] == "http" else 0.0
+        if wait:
+            await over_budget(wait)(scope, receive, send)
+            return
         scope.setdefault("state", {})["viewer"] = viewer
         await self.app(scope, receive, send)
 
@@ -88,8 +108,18 @@ class DocumentForAudit(SchemaExtension):
 class FamgraphGraphQL(GraphQL[RequestContext, None]):
     """Strawberry's ASGI view with famgraph's context, audit and offline GraphiQL."""
 
-    def __init__(self, settings: Settings, store: Store, audit: AuditLog, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        audit: AuditLog,
+        auth: Authenticator,
+        rules: SharingRules,
+        watch: PeopleWatch,
+        **kwargs: Any,
+    ) -> None:
         self.settings, self.store, self.audit = settings, store, audit
+        self.auth, self.rules, self.watch = auth, rules, watch
         super().__init__(**kwargs)
 
     async def get_context(
@@ -99,11 +129,38 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
         context = RequestContext(
             settings=self.settings,
             store=self.store,
-            disclosure=Disclosure(viewer=viewer, operation="anonymous", document_hash=""),
+            disclosure=Disclosure(
+                viewer=viewer, operation="anonymous", document_hash="", rules=self.rules
+            ),
+            audit=self.audit,
+            auth=self.auth,
         )
         request.state.context = context
         request.state.sub_response = response
+        if response is not None and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+            response.headers["x-famgraph-media"] = GRAPHQL_RESPONSE
         return context
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """Strawberry's, with 405 (not 400) for an operation the HTTP method may not carry."""
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(
+                    405, "Only POST may carry this operation; queries over GET are off in"
+                    " production and mutations never go over GET."
+                ) from exc
+            raise
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        media = sub_response.headers.get("x-famgraph-media")
+        if media:
+            del sub_response.headers["x-famgraph-media"]
+        response = super().create_response(response_data, sub_response)
+        if media:
+            response.headers["content-type"] = media
+        return response
 
     async def process_result(
         self,
@@ -111,6 +168,9 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
         result: ExecutionResult,
     ) -> GraphQLHTTPResponse:
         context: RequestContext = request.state.context
+        status = http_status(result)
+        if status == 504:
+            result = ExecutionResult(data=None, errors=result.errors)
         outcome = (
             "error"
             if result.errors and result.data is None
@@ -118,6 +178,7 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
         )
         try:
             context.disclosure.commit(self.audit, outcome)
+            watch(self.watch, self.audit, context.disclosure)
         except AuditUnavailable:
             # Fail closed (SECURITY.md 19): nothing leaves unless its audit row is durable.
             request.state.sub_response.status_code = 503
@@ -133,10 +194,40 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
                     }
                 ],
             }
+        if status != 200:
+            request.state.sub_response.status_code = status
         return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_page())
+
+
+def http_status(result: ExecutionResult) -> int:
+    """The status GraphQL over HTTP and SECURITY.md 7 give this result."""
+    errors: list[GraphQLError] = list(result.errors or [])
+    if not errors:
+        return 200
+    if any(isinstance(e, GraphQLSyntaxError) for e in errors):
+        return 400
+    if result.data is None and all(e.path is None for e in errors):
+        return 422  # rejected before execution: validation, cost, depth, variables
+    codes = {(e.extensions or {}).get("code") for e in errors}
+    if "TIMEOUT" in codes:
+        return 504
+    if result.data is None and "FORBIDDEN" in codes:
+        return 403
+    return 200
+
+
+def watch(people: PeopleWatch, audit: AuditLog, disclosure: Disclosure) -> None:
+    """Raise a review when a user opens unusually many people; the request goes ahead."""
+    count = people.saw(disclosure.viewer.user, disclosure.people())
+    if count is not None:
+        audit.raise_review(
+            "many_people",
+            disclosure.viewer.user,
+            f"{count} distinct people within {people.window / 60:g} minutes",
+        )
 
 
 def graphiql_page() -> str:
@@ -163,7 +254,15 @@ LOCAL_ASSETS = {
 }
 
 
-def graphql_app(settings: Settings, store: Store, audit: AuditLog, auth: Authenticator) -> ASGIApp:
+def graphql_app(
+    settings: Settings,
+    store: Store,
+    audit: AuditLog,
+    auth: Authenticator,
+    rules: SharingRules,
+    budget: Budget,
+    people: PeopleWatch,
+) -> ASGIApp:
     from server.schema import build_schema
 
     schema = build_schema(settings, DocumentForAudit)
@@ -171,8 +270,11 @@ def graphql_app(settings: Settings, store: Store, audit: AuditLog, auth: Authent
         settings,
         store,
         audit,
+        auth,
+        rules,
+        people,
         schema=schema,
         graphql_ide=None if settings.mode is Mode.PRODUCTION else "graphiql",
         allow_queries_via_get=settings.mode is not Mode.PRODUCTION,
     )
-    return SignedInOnly(view, auth)
+    return SignedInOnly(view, auth, budget)

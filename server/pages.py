@@ -10,15 +10,17 @@ from urllib.parse import quote
 import strawberry
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from graph.store import Store
 from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator
+from server.budget import Budget, PeopleWatch
 from server.context import Disclosure, RequestContext, document_hash
-from server.graphql_view import viewer_of
+from server.graphql_view import viewer_of, watch
 from server.policy import Purpose, Viewer
 from server.settings import Mode, Settings
+from server.sharing import SharingRules
 from viz.genogram import vis_data
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "viz" / "templates"
@@ -37,9 +39,9 @@ PERSON_PAGE = (
     + """
 query PersonPage($id: ID!, $depth: Int!) {
   person(id: $id) {
-    id displayName sex birthDate nhsNumber upn sources { system recordId }
+    id displayName nameOnly sex birthDate nhsNumber upn sources { system recordId }
     household {
-      asOf addressWithheld address { line1 line2 town postcode }
+      asOf addressWithheld membersWithheld address { line1 line2 town postcode }
       members { relationshipToSubject since person { id displayName birthDate } }
     }
     servicesEngaged(scope: HOUSEHOLD) {
@@ -48,6 +50,7 @@ query PersonPage($id: ID!, $depth: Int!) {
       organisation { name }
       lead { name role team phone email }
     }
+    servicesWithheld(scope: HOUSEHOLD)
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
       records modelId
@@ -59,6 +62,31 @@ query PersonPage($id: ID!, $depth: Int!) {
 }
 """
 )
+EXPORT = (
+    GENOGRAM_FIELDS
+    + """
+query Export($id: ID!) {
+  person(id: $id) {
+    id givenNames familyName sex birthDate deathDate nhsNumber upn nameOnly
+    sources { system recordId }
+    household {
+      asOf addressWithheld membersWithheld address { line1 line2 town postcode uprn }
+      members { relationshipToSubject since person { id displayName birthDate } }
+    }
+    servicesEngaged(scope: FAMILY) {
+      relationshipToSubject service level start end status reason
+      person { id displayName }
+      organisation { name }
+      lead { name role team phone email }
+    }
+    servicesWithheld(scope: FAMILY)
+    genogram(depth: 3) { ...GenogramFields }
+  }
+}
+"""
+)
+# Codes that withhold one field and leave the rest of the answer standing.
+PARTIAL_CODES = {"FIELD_NOT_PERMITTED"}
 GENOGRAM_PAGE = (
     GENOGRAM_FIELDS
     + """
@@ -87,9 +115,13 @@ class Pages:
         store: Store,
         audit: AuditLog,
         auth: Authenticator,
+        rules: SharingRules,
+        budget: Budget,
+        people: PeopleWatch,
     ) -> None:
         self.settings, self.schema, self.store = settings, schema, store
-        self.audit, self.auth = audit, auth
+        self.audit, self.auth, self.rules = audit, auth, rules
+        self.budget, self.people = budget, people
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
         )
@@ -107,21 +139,29 @@ class Pages:
     async def ask(
         self, viewer: Viewer, document: str, variables: dict[str, Any]
     ) -> tuple[dict[str, Any] | None, str | None, str]:
-        """Run a page's query as the viewer: (data, error code, correlation id)."""
+        """Run a page's query as the viewer: (data, error code, correlation id).
+
+        Fields withheld with FIELD_NOT_PERMITTED come back null and the page stands;
+        any other error fails the page, and a page that timed out shows nothing.
+        """
+        disclosure = Disclosure(viewer, "page", document_hash(document), rules=self.rules)
         context = RequestContext(
-            self.settings, self.store, Disclosure(viewer, "page", document_hash(document))
+            self.settings, self.store, disclosure, audit=self.audit, auth=self.auth
         )
         result = await self.schema.execute(
             document, variable_values=variables, context_value=context
         )
-        correlation = context.disclosure.correlation_id
+        correlation = disclosure.correlation_id
+        codes = [str((e.extensions or {}).get("code", "INTERNAL")) for e in result.errors or []]
+        failing = [code for code in codes if code not in PARTIAL_CODES]
+        outcome = "error" if failing else ("partial" if codes else "ok")
         try:
-            context.disclosure.commit(self.audit, "error" if result.errors else "ok")
+            disclosure.commit(self.audit, outcome)
+            watch(self.people, self.audit, disclosure)
         except AuditUnavailable:
             return None, "AUDIT_UNAVAILABLE", correlation
-        if result.errors:
-            code = (result.errors[0].extensions or {}).get("code", "INTERNAL")
-            return None, str(code), correlation
+        if failing or result.data is None:
+            return None, (failing or ["INTERNAL"])[0], correlation
         return result.data, None, correlation
 
     def failure(self, request: Request, code: str, correlation: str) -> HTMLResponse:
@@ -141,6 +181,24 @@ class Pages:
                 503,
                 title="Service unavailable",
                 message="Nothing can be shown while the audit log cannot be written.",
+                correlation_id=correlation,
+            )
+        if code == "FORBIDDEN":
+            return self.render(
+                "error.html",
+                request,
+                403,
+                title="Not permitted",
+                message="Your agency's agreement, role or purpose does not cover this.",
+                correlation_id=correlation,
+            )
+        if code == "TIMEOUT":
+            return self.render(
+                "error.html",
+                request,
+                504,
+                title="Took too long",
+                message="The question took too long and was stopped; nothing is shown.",
                 correlation_id=correlation,
             )
         if code == "BAD_USER_INPUT":
@@ -165,7 +223,35 @@ class Pages:
         viewer = viewer_of(request, self.auth)
         if viewer is None:
             return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
+        wait = self.budget.take(viewer.user)
+        if wait:
+            response = self.render(
+                "error.html", request, 429, title="Too many requests",
+                message="You have asked a lot in a short time; wait a moment and retry.",
+                correlation_id=None,
+            )
+            response.headers["Retry-After"] = str(int(wait))
+            return response
         return viewer
+
+    async def export(self, request: Request) -> Response:
+        """Everything the viewer may see about one person, as a JSON file."""
+        viewer = self._viewer_or_signin(request)
+        if not isinstance(viewer, Viewer):
+            return viewer
+        data, code, correlation = await self.ask(
+            viewer, EXPORT, {"id": request.path_params["person_id"]}
+        )
+        if data is None:
+            return self.failure(request, code or "INTERNAL", correlation)
+        person_id = quote(str(data["person"]["id"]), safe="")
+        return JSONResponse(
+            data["person"],
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="famgraph-{person_id}.json"',
+            },
+        )
 
     async def search(self, request: Request) -> Response:
         viewer = self._viewer_or_signin(request)
@@ -214,8 +300,8 @@ class Pages:
             request,
             person=person,
             services=person["servicesEngaged"],
-            explanation=person["linkExplanation"],
-            genogram=vis_data(person["genogram"]),
+            explanation=person.get("linkExplanation"),
+            genogram=vis_data(person["genogram"]) if person["genogram"] else None,
         )
 
     async def genogram(self, request: Request) -> Response:
@@ -236,7 +322,7 @@ class Pages:
             request,
             subject_name=person["displayName"],
             subject_id=person["id"],
-            genogram=vis_data(person["genogram"]),
+            genogram=vis_data(person["genogram"]) if person["genogram"] else None,
         )
 
     async def signin_form(self, request: Request) -> Response:
@@ -251,7 +337,9 @@ class Pages:
     async def signin(self, request: Request) -> Response:
         form = await request.form()
         next_path = _safe_next(str(form.get("next") or "/"))
-        user = self.auth.check_password(str(form.get("user", "")), str(form.get("password", "")))
+        user = self.auth.check_password(
+            str(form.get("user", "")), str(form.get("password", "")), str(form.get("code", ""))
+        )
         try:
             purpose = Purpose(str(form.get("purpose", "")))
         except ValueError:
@@ -263,7 +351,7 @@ class Pages:
                 401,
                 next=next_path,
                 purposes=list(Purpose),
-                error="That user name, password or purpose was not accepted.",
+                error="That user name, password, one-time code or purpose was not accepted.",
             )
         response = RedirectResponse(next_path, status_code=303)
         response.set_cookie(

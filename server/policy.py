@@ -1,97 +1,234 @@
 """The one access policy: what a viewer may see of each fact, decided in one function.
 
 Every output path (GraphQL, pages, genogram, exports) hands each fact to `release`
-before it leaves, and records what was returned and withheld for the audit log.
+through `Disclosure.release`, and records what was returned and withheld for the
+audit log. The rules themselves are data: the sharing file read by `server.sharing`.
 """
 
 from __future__ import annotations
 
-import enum
+import dataclasses
+import time
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from graph.model import Address, Person, Sensitivity
+from graph.model import Address, Involvement, Person, Sensitivity, SourceRef
 from graph.store import InvolvementView
+from server.sharing import (
+    RESOLVE_IDENTITY,
+    VIEW_RESTRICTED,
+    VIEW_SEALED,
+    Agreement,
+    Category,
+    Purpose,
+    SharingRules,
+    at_most,
+)
+
+__all__ = [
+    "RESOLVE_IDENTITY",
+    "VIEW_RESTRICTED",
+    "BreakGlass",
+    "Category",
+    "Purpose",
+    "Release",
+    "Sources",
+    "Topic",
+    "Viewer",
+    "release",
+]
+
+BREAK_GLASS_MIN_REASON = 20
+BREAK_GLASS_MAX_HOURS = 4.0
 
 
-class Purpose(enum.StrEnum):
-    """Why a viewer is looking; each maps to a lawful basis (SECURITY.md 13)."""
+@dataclass(frozen=True, slots=True)
+class BreakGlass:
+    """An emergency reason to see restricted facts, until `until` (epoch seconds)."""
 
-    MASH_SCREENING = "mash_screening"
-    S47_ENQUIRY = "s47_enquiry"
-    S17_ASSESSMENT = "s17_assessment"
-    EARLY_HELP = "early_help"
-    CP_CONFERENCE = "cp_conference"
-
-
-LAWFUL_BASIS = {
-    Purpose.MASH_SCREENING: "Children Act 2004 s11; Working Together 2023",
-    Purpose.S47_ENQUIRY: "Children Act 1989 s47",
-    Purpose.S17_ASSESSMENT: "Children Act 1989 s17",
-    Purpose.EARLY_HELP: "Children Act 2004 s10 with consent",
-    Purpose.CP_CONFERENCE: "Working Together 2023, chapter 4",
-}
-
-
-class Category(enum.StrEnum):
-    """Kinds of fact, as information-sharing agreements name them and audit rows list them."""
-
-    IDENTITY = "identity"
-    ADDRESS = "address"
-    HOUSEHOLD = "household"
-    FAMILY = "family"
-    SERVICES = "services"
-
-
-VIEW_RESTRICTED = "view_restricted"
-# May see the review queue and link or unlink records (identity resolution).
-RESOLVE_IDENTITY = "resolve_identity"
+    reason: str
+    until: float
 
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
+    """Who is asking, in which agency and role, for what purpose, with which grants."""
+
     user: str
     agency: str
     role: str
-    purpose: Purpose
+    purpose: Purpose | None
     permissions: frozenset[str] = frozenset()
+    grants: frozenset[str] = frozenset()  # person ids with a live time-boxed grant
+    break_glass: BreakGlass | None = None
+
+    def breaking_glass(self, now: float | None = None) -> bool:
+        return self.break_glass is not None and self.break_glass.until > (now or time.time())
 
 
-Fact = TypeVar("Fact", Person, Address, InvolvementView)
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A kind of fact about a subject as a whole: their household, family or services."""
+
+    subject: Person
+    category: Category
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Source records named alongside a fact (a genogram edge, a person)."""
+
+    refs: tuple[SourceRef, ...]
+
+
+Fact = TypeVar("Fact", Person, Address, InvolvementView, Topic, Sources)
 
 
 @dataclass(frozen=True, slots=True)
 class Release(Generic[Fact]):
-    """What the policy let through (`value`, None if withheld) and under which category."""
+    """What the policy let through (`value`, None if withheld whole), and which categories.
+
+    `withheld` lists categories withheld from an otherwise released fact: the fields
+    that come back null with FIELD_NOT_PERMITTED.
+    """
 
     value: Fact | None
     category: Category
-    redacted: bool
+    returned: frozenset[Category]
+    withheld: frozenset[Category]
+
+    @property
+    def redacted(self) -> bool:
+        return self.value is None or bool(self.withheld)
 
 
-def release(viewer: Viewer, fact: Fact) -> Release[Fact]:
-    """Decide what `viewer` may see of `fact`.
+def _may_see(
+    viewer: Viewer, agreement: Agreement, level: Sensitivity, about: str, now: float | None
+) -> bool:
+    if at_most(level, agreement.sensitivity) or about in viewer.grants:
+        return True
+    if level is Sensitivity.SENSITIVE:
+        return VIEW_RESTRICTED in viewer.permissions or VIEW_SEALED in viewer.permissions
+    if level is Sensitivity.RESTRICTED:
+        return (
+            VIEW_RESTRICTED in viewer.permissions
+            or VIEW_SEALED in viewer.permissions
+            or (agreement.break_glass and viewer.breaking_glass(now))
+        )
+    return VIEW_SEALED in viewer.permissions
 
-    Today's rules: restricted facts are withheld, and restricted people are shown by
-    name only, unless the viewer holds `view_restricted`. Information-sharing
-    agreements per agency and source system are filled in here, not at call sites.
+
+def _shared(agreement: Agreement, refs: tuple[SourceRef, ...]) -> tuple[SourceRef, ...]:
+    return tuple(ref for ref in refs if ref.system in agreement.systems)
+
+
+def _from_shared_system(agreement: Agreement, refs: tuple[SourceRef, ...]) -> bool:
+    """Facts with no named source are the graph's own; otherwise one source must be shared."""
+    return not refs or bool(_shared(agreement, refs))
+
+
+_PERSON_FIELDS = (Category.DEMOGRAPHICS, Category.NHS_NUMBER, Category.UPN, Category.SOURCES)
+
+
+def release(
+    viewer: Viewer,
+    rules: SharingRules,
+    about: str,
+    fact: Fact,
+    now: float | None = None,
+) -> Release[Fact]:
+    """Decide what `viewer` may see of `fact`, a fact about person `about`.
+
+    Deny by default: no purpose, or an agency without an agreement, sees nothing. A
+    fact is released when its category is in the agency's agreement, it comes from a
+    source system the agreement shares, and its sensitivity is within the agency's
+    ceiling or lifted by the role's permission, a grant on the person or break-glass.
+    A restricted or sealed person the viewer may not see is released by name only.
     """
-    may_see_restricted = VIEW_RESTRICTED in viewer.permissions
+    agreement = rules.agreement(viewer.agency) if viewer.purpose else rules.agreement("")
+    allowed = agreement.categories
+
+    def withhold(category: Category) -> Release[Fact]:
+        return Release(None, category, frozenset(), frozenset({category}))
+
     if isinstance(fact, Person):
-        if fact.sensitivity is Sensitivity.RESTRICTED and not may_see_restricted:
+        if Category.IDENTITY not in allowed:
+            return withhold(Category.IDENTITY)
+        if not _may_see(viewer, agreement, fact.sensitivity, fact.id, now):
             name_only = Person(
                 id=fact.id,
                 given_names=fact.given_names,
                 family_name=fact.family_name,
-                sensitivity=Sensitivity.RESTRICTED,
+                sensitivity=fact.sensitivity,
             )
-            return Release(name_only, Category.IDENTITY, True)
-        return Release(fact, Category.IDENTITY, False)
+            return Release(
+                name_only,
+                Category.IDENTITY,
+                frozenset({Category.IDENTITY}),
+                frozenset(_PERSON_FIELDS),
+            )
+        withheld = frozenset(c for c in _PERSON_FIELDS if c not in allowed)
+        shown = dataclasses.replace(
+            fact,
+            sex=fact.sex if Category.DEMOGRAPHICS in allowed else type(fact.sex).UNKNOWN,
+            birth_date=fact.birth_date if Category.DEMOGRAPHICS in allowed else None,
+            death_date=fact.death_date if Category.DEMOGRAPHICS in allowed else None,
+            nhs_number=fact.nhs_number if Category.NHS_NUMBER in allowed else None,
+            upn=fact.upn if Category.UPN in allowed else None,
+            sources=_shared(agreement, fact.sources) if Category.SOURCES in allowed else (),
+            claims=tuple(
+                c for c in fact.claims
+                if c.source.system in agreement.systems and Category.DEMOGRAPHICS in allowed
+            ),
+        )
+        returned = frozenset({Category.IDENTITY} | (set(_PERSON_FIELDS) - withheld))
+        return Release(shown, Category.IDENTITY, returned, withheld)
+
     if isinstance(fact, Address):
-        if fact.sensitivity is Sensitivity.RESTRICTED and not may_see_restricted:
-            return Release(None, Category.ADDRESS, True)
-        return Release(fact, Category.ADDRESS, False)
-    involvement = fact.involvement
-    if involvement.sensitivity is Sensitivity.RESTRICTED and not may_see_restricted:
-        return Release(None, Category.SERVICES, True)
-    return Release(fact, Category.SERVICES, False)
+        if (
+            Category.ADDRESS not in allowed
+            or not _from_shared_system(agreement, fact.sources)
+            or not _may_see(viewer, agreement, fact.sensitivity, about, now)
+        ):
+            return withhold(Category.ADDRESS)
+        return Release(fact, Category.ADDRESS, frozenset({Category.ADDRESS}), frozenset())
+
+    if isinstance(fact, InvolvementView):
+        involvement = fact.involvement
+        if (
+            Category.SERVICES not in allowed
+            or not _from_shared_system(agreement, involvement.sources)
+            or not _may_see(viewer, agreement, involvement.sensitivity, about, now)
+        ):
+            return withhold(Category.SERVICES)
+        detail = Category.SERVICE_DETAIL in allowed
+        sources = Category.SOURCES in allowed
+        bare: Involvement = dataclasses.replace(
+            involvement,
+            reason=involvement.reason if detail else "",
+            status=involvement.status if detail else "",
+            sources=_shared(agreement, involvement.sources) if sources else (),
+        )
+        withheld = frozenset(
+            c for c, ok in ((Category.SERVICE_DETAIL, detail), (Category.SOURCES, sources))
+            if not ok
+        )
+        return Release(
+            dataclasses.replace(fact, involvement=bare),
+            Category.SERVICES,
+            frozenset({Category.SERVICES}) | ({Category.SERVICE_DETAIL} if detail else set()),
+            withheld,
+        )
+
+    if isinstance(fact, Topic):
+        subject = fact.subject
+        if fact.category not in allowed or not _may_see(
+            viewer, agreement, subject.sensitivity, subject.id, now
+        ):
+            return withhold(fact.category)
+        return Release(fact, fact.category, frozenset({fact.category}), frozenset())
+
+    if Category.SOURCES not in allowed:
+        return withhold(Category.SOURCES)
+    shared = Sources(_shared(agreement, fact.refs))
+    return Release(shared, Category.SOURCES, frozenset({Category.SOURCES}), frozenset())

@@ -37,6 +37,28 @@ class Settings:
     max_aliases: int = _setting(15, "Most aliases in one GraphQL document (SECURITY.md 1).")
     max_tokens: int = _setting(2000, "Most tokens in one GraphQL document (SECURITY.md 1).")
     max_genogram_depth: int = _setting(4, "Deepest genogram a page or query may ask for.")
+    max_query_nodes: int = _setting(
+        5000, "Most nodes a GraphQL document may ask for, counted statically (SECURITY.md 3)."
+    )
+    operation_timeout: float = _setting(
+        5.0, "Seconds one GraphQL operation or page may run before it is stopped (SECURITY.md 6)."
+    )
+    budget_per_minute: int = _setting(
+        120, "Requests one user may make per minute before 429 and Retry-After (SECURITY.md 4)."
+    )
+    alert_distinct_people: int = _setting(
+        50, "Distinct people one user may open within the alert window before a review is raised."
+    )
+    alert_window_minutes: float = _setting(10.0, "The window for alert_distinct_people, minutes.")
+    sharing_file: str = _setting(
+        "", "Information-sharing agreements (TOML); empty means server/sharing.toml."
+    )
+    audit_checkpoint_rows: int = _setting(
+        1000, "Audit rows between signed checkpoints kept inside the log (SECURITY.md 20)."
+    )
+    oidc_issuer: str = _setting("", "Issuer (iss) of OIDC bearer tokens; empty turns OIDC off.")
+    oidc_audience: str = _setting("famgraph", "Audience (aud) OIDC bearer tokens must name.")
+    oidc_jwks_url: str = _setting("", "URL of the OIDC issuer's JSON Web Key Set.")
     neo4j_uri: str = _setting("", "Bolt URI of a Neo4j 5 server; empty means the embedded store.")
     neo4j_user: str = _setting("neo4j", "Neo4j user name.")
     neo4j_password: str = _setting("", "Neo4j password.")

@@ -186,3 +186,69 @@ FAMILIES = {
     "twins": twins,
     "new_adult_in_household": new_adult_in_household,
 }
+
+
+def family_known_to_many_agencies() -> GraphBatch:
+    """Cal (10) lives with his mother Dee, her partner Eli, his grandfather Hal and his
+    sister Fay, whose identity is sealed; his father Gus has a protected (restricted)
+    identity and lives elsewhere. Education, health, police and social care each hold
+    something. Birth years are unique in the fixture, so they mark what leaked.
+
+    Not in FAMILIES: it is the access-policy fixture, not part of the store contract.
+    """
+    batch = GraphBatch()
+
+    def someone(pid: str, given: str, sex: Sex, born: date, systems: tuple[str, ...],
+                sensitivity: Sensitivity = Sensitivity.NORMAL, **ids: str) -> Person:
+        return Person(id=pid, given_names=given, family_name="Moss", sex=sex, birth_date=born,
+                      sources=tuple(SourceRef(s, f"{s[:2].upper()}-{pid}") for s in systems),
+                      sensitivity=sensitivity, **ids)
+
+    batch.nodes += [
+        someone("cal", "Cal", Sex.MALE, date(2016, 4, 4),
+                ("social_care", "education", "health"),
+                nhs_number="9434765919", upn="A123456789012"),
+        someone("dee", "Dee", Sex.FEMALE, date(1983, 3, 3), ("health", "social_care"),
+                nhs_number="4010232137"),
+        someone("eli", "Eli", Sex.MALE, date(1986, 6, 6), ("police",)),
+        someone("hal", "Hal", Sex.MALE, date(1957, 7, 7), ("health",), Sensitivity.SENSITIVE),
+        someone("fay", "Fay", Sex.FEMALE, date(2009, 9, 9), ("social_care",),
+                Sensitivity.SEALED),
+        someone("gus", "Gus", Sex.MALE, date(1961, 1, 1), ("social_care",),
+                Sensitivity.RESTRICTED),
+    ]
+    house, away = home(batch, "8", "EB8 1AA"), home(batch, "9", "EB6 6HH")
+    for pid in ("cal", "dee", "hal", "fay"):
+        lives(batch, pid, house, date(2016, 4, 4))
+    lives(batch, "eli", house, date(2025, 2, 1))
+    lives(batch, "gus", away, date(2019, 1, 1))
+    parent(batch, "dee", "cal")
+    parent(batch, "gus", "cal")
+    parent(batch, "dee", "fay")
+    parent(batch, "hal", "dee")
+    partners(batch, "dee", "eli", date(2024, 12, 1))
+    school = Organisation(id="O:school", name="Eastbridge Primary")
+    worker = Practitioner(id="W:2", name="Nia Obi", role="Social Worker", team="Assessment",
+                          phone="020 7946 0456", email="nia.obi@eastbridge.gov.uk")
+
+    def involvement(iid: str, pid: str, service: str, system: str, level: ServiceLevel,
+                    reason: str, sensitivity: Sensitivity = Sensitivity.NORMAL,
+                    **links: str) -> Involvement:
+        return Involvement(id=iid, person_id=pid, service=service, level=level,
+                           start=date(2025, 9, 1), reason=reason, sensitivity=sensitivity,
+                           sources=(SourceRef(system, iid),), **links)
+
+    batch.nodes += [
+        school, worker,
+        involvement("I:cin", "cal", "Child in need", "social_care", ServiceLevel.STATUTORY,
+                    "Neglect concerns", lead_id=worker.id),
+        involvement("I:att", "cal", "Attendance support", "education", ServiceLevel.TARGETED,
+                    "Persistent absence", organisation_id=school.id),
+        involvement("I:pmh", "dee", "Perinatal mental health", "health",
+                    ServiceLevel.SPECIALIST, "Postnatal depression", Sensitivity.SENSITIVE),
+        involvement("I:dan", "eli", "Domestic abuse notification", "police",
+                    ServiceLevel.SPECIALIST, "Incident at home", Sensitivity.SENSITIVE),
+        involvement("I:cse", "cal", "Exploitation team", "social_care",
+                    ServiceLevel.SPECIALIST, "Exploitation risk", Sensitivity.RESTRICTED),
+    ]
+    return batch

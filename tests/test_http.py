@@ -65,10 +65,11 @@ def token(client: TestClient, user: str = "sam") -> str:
     return str(auth.issue(DEMO_USERS[user], Purpose.MASH_SCREENING))
 
 
-def ask(client: TestClient, query: str, user: str = "sam", **variables: Any) -> dict[str, Any]:
+def ask(client: TestClient, query: str, user: str = "sam", status: int = 200,
+        **variables: Any) -> dict[str, Any]:
     response = client.post("/graphql", json={"query": query, "variables": variables},
                            headers={"Authorization": f"Bearer {token(client, user)}"})
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     return dict(response.json())
 
 
@@ -150,7 +151,7 @@ def test_query_deeper_than_limit_is_rejected(client: TestClient) -> None:
     nested = "person { id }"
     for _ in range(11):
         nested = f"household {{ members {{ {nested} }} }}"
-    result = ask(client, f"{{ person(id: \"kim\") {{ {nested} }} }}")
+    result = ask(client, f"{{ person(id: \"kim\") {{ {nested} }} }}", status=422)
     assert result.get("data") is None
     assert "exceeds maximum operation depth" in result["errors"][0]["message"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from graph.model import SourceRef
+from graph.model import Sensitivity, SourceRef
 from graph.questions import resolve_as_of
 from graph.questions.services import Scope, people_in_scope
-from graph.store import Store
+from graph.store import InvolvementView, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,8 @@ class ChronologyEntry:
     kind: str  # an event type, "service started", "service ended" or "moved in"
     summary: str
     sources: tuple[SourceRef, ...]
+    view: InvolvementView | None = None  # a service start or end: the involvement, for policy
+    sensitivity: Sensitivity = Sensitivity.NORMAL
 
 
 def chronology_of(
@@ -35,7 +37,8 @@ def chronology_of(
     first = start or date.min
     words = people_in_scope(store, person_id, scope, last)
     entries = [
-        ChronologyEntry(e.date, e.person_id, words[e.person_id], e.type, e.summary, e.sources)
+        ChronologyEntry(e.date, e.person_id, words[e.person_id], e.type, e.summary, e.sources,
+                        sensitivity=e.sensitivity)
         for e in store.events(list(words), first, last)
     ]
     for view in store.involvements(list(words), last, include_closed=True):
@@ -43,10 +46,10 @@ def chronology_of(
         who = words[inv.person_id]
         if first <= inv.start <= last:
             entries.append(ChronologyEntry(inv.start, inv.person_id, who, "service started",
-                                           inv.service, inv.sources))
+                                           inv.service, inv.sources, view, inv.sensitivity))
         if inv.end and first <= inv.end <= last:
             entries.append(ChronologyEntry(inv.end, inv.person_id, who, "service ended",
-                                           inv.service, inv.sources))
+                                           inv.service, inv.sources, view, inv.sensitivity))
     for membership in store.memberships(list(words)):
         if membership.valid_from and first <= membership.valid_from <= last:
             entries.append(ChronologyEntry(membership.valid_from, membership.src,

@@ -11,6 +11,7 @@ from server.cli.identity import eval_linkage, export_index, link, unlink
 from server.cli.load import load, quarantine
 from server.cli.schema import schema
 from server.cli.serve import serve
+from server.cli.users import token, users
 
 app = typer.Typer(
     name="famgraph",
@@ -24,11 +25,13 @@ app.command()(quarantine)
 app.command()(serve)
 app.command()(schema)
 app.command("demo-person")(demo_links)
+app.command()(token)
 app.command()(link)
 app.command()(unlink)
 app.command("export-index")(export_index)
 app.command("eval-linkage")(eval_linkage)
 app.add_typer(audit, name="audit")
+app.add_typer(users, name="users")
 
 if __name__ == "__main__":
     app()

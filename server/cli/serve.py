@@ -38,5 +38,6 @@ def serve(
         out.print(f"  demo child page: {base}/people/{demo_person}")
         out.print(f"  genogram:        {base}/people/{demo_person}/genogram")
     if settings.mode is Mode.DEMO:
-        out.print("  sign in as sam (children's social care) or jo (school), password: demo")
+        out.print("  sign in as sam (children's social care), jo (school) or ida (audit),"
+                  " password: demo")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -17,19 +17,31 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from server.errors import ErrorTranslation
+from server.limits import TimeLimit, query_cost_limiter
+from server.schema.access import AccessMutation
+from server.schema.audit import AuditQuery
 from server.schema.identity import IdentityMutation, IdentityQuery
 from server.schema.people import PeopleQuery
 from server.settings import Mode, Settings
 
 
 @strawberry.type
-class Query(PeopleQuery, IdentityQuery):
+class Query(PeopleQuery, AuditQuery, IdentityQuery):
     pass
 
 
 @strawberry.type
-class Mutation(IdentityMutation):
+class Mutation(AccessMutation, IdentityMutation):
     pass
+
+
+class FamgraphSchema(strawberry.Schema):
+    """Strawberry's schema without its error log: that log quotes the document, and a
+    document can carry names and dates. `ErrorTranslation` logs unexpected errors by
+    place and correlation id instead (SECURITY.md 10)."""
+
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        return None
 
 
 def build_schema(settings: Settings, *more: type[SchemaExtension]) -> strawberry.Schema:
@@ -40,6 +52,8 @@ def build_schema(settings: Settings, *more: type[SchemaExtension]) -> strawberry
         lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        query_cost_limiter(settings.max_query_nodes),
+        TimeLimit,
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         ErrorTranslation,
@@ -47,7 +61,7 @@ def build_schema(settings: Settings, *more: type[SchemaExtension]) -> strawberry
     ]
     if settings.mode is Mode.PRODUCTION:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return FamgraphSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

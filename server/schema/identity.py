@@ -46,8 +46,7 @@ def _released(ctx: RequestContext, person_id: str) -> Person | None:
     found = ctx.store.people([person_id]).get(person_id)
     if found is None:
         return None
-    released = ctx.disclosure.release(found.id, found)
-    return Person(person=released) if released is not None else None
+    return Person.of(ctx.disclosure.decide(found.id, found))
 
 
 @strawberry.type(description="Two records the model could not decide on, with its evidence.")
@@ -82,6 +81,9 @@ class DecisionResult:
     action: str
     changed: bool = strawberry.field(description="False when the records already stood so.")
     persons: list[Person]
+    persons_withheld: int = strawberry.field(
+        description="How many persons the decision left are withheld from you."
+    )
 
 
 @strawberry.type
@@ -92,7 +94,7 @@ class IdentityQuery:
         info: Ctx,
         first: Annotated[int, strawberry.argument(description="1 to 100.")] = 20,
         after: str | None = None,
-    ) -> ReviewConnection:
+    ) -> ReviewConnection | None:
         ctx = info.context
         _require(ctx)
         if not 1 <= first <= MAX_PAGE:
@@ -133,12 +135,14 @@ def _decide(ctx: RequestContext, a: str, b: str, action: str, reason: str) -> De
         outcome = decide(ctx.store, a, b, action, reason, ctx.disclosure.viewer.user)
     except DecisionRefused as exc:
         raise BadArgument(exc.field, exc.reason) from None
-    persons = [p for p in (_released(ctx, pid) for pid in outcome.person_ids) if p is not None]
+    released = [_released(ctx, pid) for pid in outcome.person_ids]
+    persons = [p for p in released if p is not None]
     return DecisionResult(
         decision_id=strawberry.ID(outcome.decision.id),
         action=action,
         changed=outcome.changed,
         persons=persons,
+        persons_withheld=len(released) - len(persons),
     )
 
 

@@ -11,6 +11,8 @@ import strawberry
 
 from graph import model
 from server.context import RequestContext
+from server.errors import FieldNotPermitted
+from server.policy import Category
 
 
 @strawberry.enum(description="FHIR $match grades: how sure the link is.")
@@ -70,9 +72,9 @@ def explanation_of(ctx: RequestContext, person: model.Person) -> LinkExplanation
     stored = ctx.store.people([person.id]).get(person.id)
     if stored is None:
         return None
-    released = ctx.disclosure.release(stored.id, stored)
-    if released is not stored:  # redacted: the viewer sees a name only, not its records
-        return None
+    decision = ctx.disclosure.decide(stored.id, stored)
+    if decision.redacted:  # name only, or fields withheld: the records would tell them
+        raise FieldNotPermitted(Category.SOURCES.value)
     found = ctx.store.link_explanation(stored.id)
     records = [r.id.removeprefix("R:") for r in ctx.store.records_of(stored.id)]
     links = []

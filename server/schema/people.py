@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -20,7 +21,8 @@ from graph.questions.services import Scope as ScopeValue
 from graph.questions.services import services_engaged
 from graph.store import InvolvementView, SearchCriteria
 from server.context import RequestContext
-from server.errors import BadArgument
+from server.errors import BadArgument, FieldNotPermitted, NotPermitted
+from server.policy import Category, Release, Sources, Topic
 from server.schema.linkage import LinkExplanation, explanation_of
 from server.schema.relay import Node, PageInfo, offset_of, page
 
@@ -49,9 +51,32 @@ def _sources(refs: tuple[model.SourceRef, ...]) -> list[Source]:
     return [Source(system=r.system, record_id=r.record_id) for r in refs]
 
 
+_DISCREPANCY_CATEGORY = {
+    "nhs_number": Category.NHS_NUMBER,
+    "upn": Category.UPN,
+    "postcode": Category.ADDRESS,
+}
+
+
+def _withhold_unless(allowed: bool, category: Category) -> None:
+    if not allowed:
+        raise FieldNotPermitted(category.value)
+
+
 @strawberry.type(description="One resolved human, as the viewer may see them.")
 class Person(Node):
     person: strawberry.Private[model.Person]
+    withheld: strawberry.Private[frozenset[Category]] = frozenset()
+
+    @classmethod
+    def of(cls, decision: Release[model.Person]) -> Person | None:
+        """The GraphQL person for a policy decision; None when the person is withheld whole."""
+        if decision.value is None:
+            return None
+        return cls(person=decision.value, withheld=decision.withheld)
+
+    def _field(self, category: Category) -> None:
+        _withhold_unless(category not in self.withheld, category)
 
     @strawberry.field(description="Stable person id; survives reloads; a Relay node id.")
     def id(self) -> strawberry.ID:
@@ -69,29 +94,48 @@ class Person(Node):
     def display_name(self) -> str:
         return self.person.display_name
 
-    @strawberry.field
-    def sex(self) -> Sex:  # type: ignore[valid-type]
+    @strawberry.field(description="Null with FIELD_NOT_PERMITTED when demographics are withheld.")
+    def sex(self) -> Sex | None:  # type: ignore[valid-type]
+        self._field(Category.DEMOGRAPHICS)
         return self.person.sex
 
     @strawberry.field
     def birth_date(self) -> date | None:
+        self._field(Category.DEMOGRAPHICS)
         return self.person.birth_date
 
     @strawberry.field
     def death_date(self) -> date | None:
+        self._field(Category.DEMOGRAPHICS)
         return self.person.death_date
 
     @strawberry.field
     def nhs_number(self) -> str | None:
+        self._field(Category.NHS_NUMBER)
         return self.person.nhs_number
 
     @strawberry.field
     def upn(self) -> str | None:
+        self._field(Category.UPN)
         return self.person.upn
 
-    @strawberry.field(description="Every source record joined into this person.")
-    def sources(self) -> list[Source]:
+    @strawberry.field(description="Source records joined into this person, from shared systems.")
+    def sources(self) -> list[Source] | None:
+        self._field(Category.SOURCES)
         return _sources(self.person.sources)
+
+    @strawberry.field(
+        description="True when this person is restricted or sealed and shown by name only."
+    )
+    def name_only(self) -> bool:
+        return Category.DEMOGRAPHICS in self.withheld and self.person.sensitivity in (
+            model.Sensitivity.RESTRICTED,
+            model.Sensitivity.SEALED,
+        )
+
+    def _topic(self, ctx: RequestContext, category: Category) -> None:
+        topic = ctx.disclosure.release(self.person.id, Topic(self.person, category))
+        _withhold_unless(topic is not None, category)
 
     @strawberry.field(
         description="Which source records were joined into this person and why, field by field."
@@ -100,135 +144,196 @@ class Person(Node):
         return explanation_of(info.context, self.person)
 
     @strawberry.field(description="Who lives with this person on `asOf` (default today).")
-    def household(self, info: Ctx, as_of: date | None = None) -> Household:
+    def household(self, info: Ctx, as_of: date | None = None) -> Household | None:
         ctx = info.context
+        self._topic(ctx, Category.HOUSEHOLD)
         answer = household_of(ctx.store, self.person.id, as_of)
         address = ctx.disclosure.release(self.person.id, answer.address) if answer.address else None
-        members = []
+        members, withheld = [], 0
         for member in answer.members:
-            person = ctx.disclosure.release(member.person.id, member.person)
-            if person is not None:
-                members.append(
-                    HouseholdMember(
-                        person=Person(person=person),
-                        relationship_to_subject=member.relationship,
-                        since=member.since,
-                    )
+            person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
+            if person is None:
+                withheld += 1
+                continue
+            members.append(
+                HouseholdMember(
+                    person=person, relationship_to_subject=member.relationship, since=member.since
                 )
+            )
         return Household(
             as_of=answer.as_of,
             address=Address.of(address) if address else None,
             address_withheld=answer.address is not None and address is None,
             members=members,
+            members_withheld=withheld,
         )
+
+    def _services(
+        self, ctx: RequestContext, scope: Scope, as_of: date | None, include_closed: bool = False
+    ) -> tuple[list[ServiceEngaged], int]:
+        self._topic(ctx, Category.SERVICES)
+        found = services_engaged(ctx.store, self.person.id, ScopeValue(scope.value), as_of,
+                                 include_closed)
+        people = ctx.store.people({s.person_id for s in found})
+        released, withheld = [], 0
+        for item in found:
+            view = ctx.disclosure.decide(item.person_id, item.view)
+            person = Person.of(ctx.disclosure.decide(item.person_id, people[item.person_id]))
+            if view.value is None or person is None:
+                withheld += 1
+                continue
+            released.append(
+                ServiceEngaged.of(person, item.relationship, view.value, view.withheld)
+            )
+        return released, withheld
 
     @strawberry.field(description="Services open on `asOf`, for the child, household or family.")
     def services_engaged(
         self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
         include_closed: bool = False,
-    ) -> list[ServiceEngaged]:
-        ctx = info.context
-        found = services_engaged(ctx.store, self.person.id, ScopeValue(scope.value), as_of,
-                                 include_closed)
-        people = ctx.store.people({s.person_id for s in found})
-        released = []
-        for item in found:
-            view = ctx.disclosure.release(item.person_id, item.view)
-            person = ctx.disclosure.release(item.person_id, people[item.person_id])
-            if view is not None and person is not None:
-                released.append(ServiceEngaged.of(Person(person=person), item.relationship, view))
-        return released
+    ) -> list[ServiceEngaged] | None:
+        return self._services(info.context, scope, as_of, include_closed)[0]
+
+    @strawberry.field(
+        description="How many open services in this scope are withheld from you: an empty"
+        " servicesEngaged with a count here means withheld, not absent."
+    )
+    def services_withheld(
+        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
+        include_closed: bool = False,
+    ) -> int | None:
+        return self._services(info.context, scope, as_of, include_closed)[1]
 
     @strawberry.field(description="The family as typed nodes and edges, for drawing.")
-    def genogram(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> Genogram:
+    def genogram(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> Genogram | None:
         ctx = info.context
         limit = ctx.settings.max_genogram_depth
         if not 1 <= depth <= limit:
             raise BadArgument("depth", f"must be between 1 and {limit}")
+        self._topic(ctx, Category.FAMILY)
         answer = genogram_of(ctx.store, self.person.id, depth, as_of)
-        nodes = []
+        nodes, withheld = [], 0
         for item in answer.people:
-            person = ctx.disclosure.release(item.person.id, item.person)
-            if person is not None:
-                nodes.append(
-                    GenogramNode(
-                        person=Person(person=person),
-                        generation=item.generation,
-                        relationship_to_subject=item.relationship,
-                        is_subject=item.is_subject,
-                    )
+            person = Person.of(ctx.disclosure.decide(item.person.id, item.person))
+            if person is None:
+                withheld += 1
+                continue
+            nodes.append(
+                GenogramNode(
+                    person=person,
+                    generation=item.generation,
+                    relationship_to_subject=item.relationship,
+                    is_subject=item.is_subject,
                 )
-        shown = {node.person.person.id for node in nodes}
-        edges = [
-            GenogramEdge(
-                kind=edge.kind,
-                source_id=strawberry.ID(edge.src),
-                target_id=strawberry.ID(edge.dst),
-                subtype=edge.subtype,
-                status=edge.status,
-                valid_from=edge.valid_from,
-                valid_to=edge.valid_to,
-                provenance=edge.provenance,
-                sources=_sources(edge.sources),
             )
-            for edge in answer.edges
-            if edge.src in shown and edge.dst in shown
-        ]
+        shown = {node.person.person.id for node in nodes}
+        edges = []
+        for edge in answer.edges:
+            if edge.src not in shown or edge.dst not in shown:
+                continue
+            sources = ctx.disclosure.release(edge.dst, Sources(edge.sources))
+            edges.append(
+                GenogramEdge(
+                    kind=edge.kind,
+                    source_id=strawberry.ID(edge.src),
+                    target_id=strawberry.ID(edge.dst),
+                    subtype=edge.subtype,
+                    status=edge.status,
+                    valid_from=edge.valid_from,
+                    valid_to=edge.valid_to,
+                    provenance=edge.provenance,
+                    sources=_sources(sources.refs) if sources else [],
+                )
+            )
         return Genogram(
             subject_id=strawberry.ID(answer.subject_id),
             as_of=answer.as_of,
             nodes=nodes,
             edges=edges,
+            nodes_withheld=withheld,
         )
 
 
 
     @strawberry.field(description="Every household this person has lived in, latest first.")
-    def household_history(self, info: Ctx) -> list[HouseholdPeriod]:
+    def household_history(self, info: Ctx) -> list[HouseholdPeriod] | None:
         ctx = info.context
+        self._topic(ctx, Category.HOUSEHOLD)
         periods = []
         for period in household_history(ctx.store, self.person.id):
             address = (ctx.disclosure.release(self.person.id, period.address)
                        if period.address else None)
-            members = []
+            members, withheld = [], 0
             for member in period.members:
-                person = ctx.disclosure.release(member.person.id, member.person)
-                if person is not None:
-                    members.append(HouseholdMember(person=Person(person=person),
-                                                   relationship_to_subject=member.relationship,
-                                                   since=member.since))
+                person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
+                if person is None:
+                    withheld += 1
+                    continue
+                members.append(HouseholdMember(person=person,
+                                               relationship_to_subject=member.relationship,
+                                               since=member.since))
             periods.append(HouseholdPeriod(
                 valid_from=period.valid_from, valid_to=period.valid_to,
                 address=Address.of(address) if address else None,
                 address_withheld=period.address is not None and address is None,
-                members=members))
+                members=members, members_withheld=withheld))
         return periods
 
     @strawberry.field(description="The wider family within `depth` steps, nearest first.")
-    def family(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> list[FamilyMember]:
-        ctx = info.context
+    def family(
+        self, info: Ctx, depth: int = 2, as_of: date | None = None
+    ) -> list[FamilyMember] | None:
+        return self._family(info.context, depth, as_of)[0]
+
+    @strawberry.field(
+        description="How many of the wider family within `depth` steps are withheld from you."
+    )
+    def family_withheld(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> int | None:
+        return self._family(info.context, depth, as_of)[1]
+
+    def _family(
+        self, ctx: RequestContext, depth: int, as_of: date | None
+    ) -> tuple[list[FamilyMember], int]:
         limit = ctx.settings.max_genogram_depth
         if not 1 <= depth <= limit:
             raise BadArgument("depth", f"must be between 1 and {limit}")
-        members = []
+        self._topic(ctx, Category.FAMILY)
+        members, withheld = [], 0
         for member in family_of(ctx.store, self.person.id, depth, as_of):
-            person = ctx.disclosure.release(member.person.id, member.person)
-            if person is not None:
-                members.append(FamilyMember(person=Person(person=person),
-                                            relationship_to_subject=member.relationship,
-                                            generation=member.generation))
-        return members
+            person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
+            if person is None:
+                withheld += 1
+                continue
+            members.append(FamilyMember(person=person,
+                                        relationship_to_subject=member.relationship,
+                                        generation=member.generation))
+        return members, withheld
 
     @strawberry.field(description="Where the source systems disagree about this person.")
-    def discrepancies(self, info: Ctx) -> list[Discrepancy]:
+    def discrepancies(self, info: Ctx) -> list[Discrepancy] | None:
         ctx = info.context
-        if ctx.disclosure.release(self.person.id, self.person) is None:
-            return []
-        return [
-            Discrepancy(field=d.field, assertions=[
-                Assertion(value=a.value, sources=_sources(a.sources)) for a in d.assertions])
-            for d in discrepancies_of(ctx.store, self.person.id)
-        ]
+        # What sources assert about a person is their demographics, by source record.
+        self._field(Category.DEMOGRAPHICS)
+        self._field(Category.SOURCES)
+        shown = []
+        for d in discrepancies_of(ctx.store, self.person.id):
+            category = _DISCREPANCY_CATEGORY.get(d.field, Category.DEMOGRAPHICS)
+            if category is Category.ADDRESS:
+                topic = ctx.disclosure.release(self.person.id, Topic(self.person, category))
+                if topic is None:
+                    continue
+            elif category in self.withheld:
+                continue
+            assertions = []
+            for a in d.assertions:
+                refs = ctx.disclosure.release(self.person.id, Sources(a.sources))
+                shared = refs.refs if refs is not None else ()
+                if a.sources and not shared:
+                    continue  # asserted only by systems the agreement does not share
+                assertions.append(Assertion(value=a.value, sources=_sources(shared)))
+            if len(assertions) > 1:
+                shown.append(Discrepancy(field=d.field, assertions=assertions))
+        return shown
 
     @strawberry.field(description="Events, service starts and ends, and moves, oldest first.")
     def chronology(
@@ -239,18 +344,24 @@ class Person(Node):
         ctx = info.context
         entries = chronology_of(ctx.store, self.person.id, ScopeValue(scope.value), from_, to)
         people = ctx.store.people({e.person_id for e in entries})
-        shown = []
+        shown, withheld = [], 0
         for entry in entries:
-            person = ctx.disclosure.release(entry.person_id, people[entry.person_id])
-            if person is not None:
-                shown.append(ChronologyEntry(
-                    date=entry.date, person=Person(person=person),
-                    relationship_to_subject=entry.relationship, kind=entry.kind,
-                    summary=entry.summary, sources=_sources(entry.sources)))
+            if not _entry_released(ctx, entry, people[entry.person_id]):
+                withheld += 1
+                continue
+            person = Person.of(ctx.disclosure.decide(entry.person_id, people[entry.person_id]))
+            if person is None:
+                withheld += 1
+                continue
+            refs = ctx.disclosure.release(entry.person_id, Sources(entry.sources))
+            shown.append(ChronologyEntry(
+                date=entry.date, person=person,
+                relationship_to_subject=entry.relationship, kind=entry.kind,
+                summary=entry.summary, sources=_sources(refs.refs if refs else ())))
         chosen, info_ = page(shown, first, after)
         return ChronologyConnection(
             edges=[ChronologyEdge(cursor=c, node=n) for c, n in chosen], page_info=info_,
-            total_count=len(shown))
+            total_count=len(shown), withheld=withheld)
 
 
 @strawberry.type
@@ -260,6 +371,9 @@ class HouseholdPeriod:
     address: Address | None
     address_withheld: bool
     members: list[HouseholdMember] = strawberry.field(description="Who lived there at the start.")
+    members_withheld: int = strawberry.field(
+        default=0, description="Members at the start withheld from you by your agreement."
+    )
 
 
 @strawberry.type
@@ -302,6 +416,21 @@ class ChronologyConnection:
     edges: list[ChronologyEdge]
     page_info: PageInfo
     total_count: int
+    withheld: int = strawberry.field(
+        default=0, description="Entries withheld from you by your agreement, in the range."
+    )
+
+
+def _entry_released(ctx: RequestContext, entry: Any, person: model.Person) -> bool:
+    """Whether the policy lets a chronology entry through: a service start or end as its
+    involvement, a move as the person's household, an event at its own sensitivity."""
+    if entry.view is not None:
+        return ctx.disclosure.release(entry.person_id, entry.view) is not None
+    if entry.kind == "moved in":
+        topic = Topic(person, Category.HOUSEHOLD)
+    else:
+        topic = Topic(dataclasses.replace(person, sensitivity=entry.sensitivity), Category.SERVICES)
+    return ctx.disclosure.release(entry.person_id, topic) is not None
 
 
 @strawberry.type
@@ -342,6 +471,9 @@ class Household:
         description="True when an address exists but this viewer may not see it."
     )
     members: list[HouseholdMember] = strawberry.field(description="Everyone but the subject.")
+    members_withheld: int = strawberry.field(
+        description="How many other residents are withheld from you (not: nobody else lives there)."
+    )
 
 
 @strawberry.type
@@ -366,14 +498,34 @@ class ServiceEngaged:
     level: ServiceLevel  # type: ignore[valid-type]
     start: date
     end: date | None
-    status: str
-    reason: str
     organisation: Organisation | None
     lead: Practitioner | None
-    sources: list[Source]
+    involvement: strawberry.Private[model.Involvement]
+    withheld: strawberry.Private[frozenset[Category]]
+
+    @strawberry.field(description="Null with FIELD_NOT_PERMITTED when service detail is withheld.")
+    def status(self) -> str | None:
+        _withhold_unless(Category.SERVICE_DETAIL not in self.withheld, Category.SERVICE_DETAIL)
+        return self.involvement.status
+
+    @strawberry.field(description="Null with FIELD_NOT_PERMITTED when service detail is withheld.")
+    def reason(self) -> str | None:
+        _withhold_unless(Category.SERVICE_DETAIL not in self.withheld, Category.SERVICE_DETAIL)
+        return self.involvement.reason
+
+    @strawberry.field(description="Null with FIELD_NOT_PERMITTED when sources are withheld.")
+    def sources(self) -> list[Source] | None:
+        _withhold_unless(Category.SOURCES not in self.withheld, Category.SOURCES)
+        return _sources(self.involvement.sources)
 
     @classmethod
-    def of(cls, person: Person, relationship: str, view: InvolvementView) -> ServiceEngaged:
+    def of(
+        cls,
+        person: Person,
+        relationship: str,
+        view: InvolvementView,
+        withheld: frozenset[Category] = frozenset(),
+    ) -> ServiceEngaged:
         inv, lead = view.involvement, view.lead
         return cls(
             person=person,
@@ -382,15 +534,14 @@ class ServiceEngaged:
             level=inv.level,
             start=inv.start,
             end=inv.end,
-            status=inv.status,
-            reason=inv.reason,
             organisation=Organisation(name=view.organisation.name) if view.organisation else None,
             lead=Practitioner(
                 name=lead.name, role=lead.role, team=lead.team, phone=lead.phone, email=lead.email
             )
             if lead
             else None,
-            sources=_sources(inv.sources),
+            involvement=inv,
+            withheld=withheld,
         )
 
 
@@ -421,6 +572,7 @@ class Genogram:
     as_of: date
     nodes: list[GenogramNode]
     edges: list[GenogramEdge]
+    nodes_withheld: int = strawberry.field(description="Family members withheld from you.")
 
 
 @strawberry.type(description="A search candidate, with its score and which fields matched.")
@@ -443,6 +595,9 @@ class SearchEdge:
 class SearchConnection:
     edges: list[SearchEdge]
     page_info: PageInfo
+    withheld: int = strawberry.field(
+        default=0, description="Candidates on this page withheld from you by your agreement."
+    )
 
 
 @strawberry.type
@@ -453,9 +608,10 @@ class PeopleQuery:
         found = ctx.store.people([str(id)]).get(str(id))
         if found is None:
             raise PersonNotFound(str(id))
-        released = ctx.disclosure.release(found.id, found)
-        assert released is not None  # people are redacted, never withheld whole
-        return Person(person=released)
+        released = Person.of(ctx.disclosure.decide(found.id, found))
+        if released is None:
+            raise NotPermitted("your agency's agreement does not cover people")
+        return released
 
     @strawberry.field(description="A Relay node by id (people today); NOT_FOUND if none.")
     def node(self, info: Ctx, id: strawberry.ID) -> Node:
@@ -490,11 +646,13 @@ class PeopleQuery:
             ctx.store, criteria, min(start + first + 1, MAX_SEARCH), birth_year=birth_year,
             record=(system, record_id) if system and record_id else None)
         chosen, info_ = page(candidates, first, after)
-        edges = []
+        edges, withheld = [], 0
         for cursor, candidate in chosen:
-            person = ctx.disclosure.release(candidate.person.id, candidate.person)
-            if person is not None:
-                result = SearchResult(person=Person(person=person), score=candidate.score,
-                                      matched=list(candidate.matched))
-                edges.append(SearchEdge(cursor=cursor, node=result))
-        return SearchConnection(edges=edges, page_info=info_)
+            person = Person.of(ctx.disclosure.decide(candidate.person.id, candidate.person))
+            if person is None:
+                withheld += 1
+                continue
+            result = SearchResult(person=person, score=candidate.score,
+                                  matched=list(candidate.matched))
+            edges.append(SearchEdge(cursor=cursor, node=result))
+        return SearchConnection(edges=edges, page_info=info_, withheld=withheld)

@@ -1,0 +1,100 @@
+"""`famgraph users` and `famgraph token`: people who may sign in, their grants, API tokens."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from server.auth import Authenticator, load_secret
+from server.cli.output import err, one_line_errors, out
+from server.sharing import Purpose, default_rules
+from server.users import UserDirectory
+
+users = typer.Typer(help="Users who may sign in, and time-boxed grants.", no_args_is_help=True)
+StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the store.")]
+
+
+def _known(agency: str, role: str) -> None:
+    rules = default_rules()
+    if agency not in rules.agreements:
+        err.print(f"famgraph: no sharing agreement for agency {agency}; "
+                  f"known: {', '.join(sorted(rules.agreements))}")
+        raise typer.Exit(1)
+    if role not in rules.roles:
+        err.print(f"famgraph: unknown role {role}; known: {', '.join(sorted(rules.roles))}")
+        raise typer.Exit(1)
+
+
+@users.command("add")
+def add(
+    store: StoreDir,
+    name: Annotated[str, typer.Option(help="Sign-in name: lower-case letters, digits, . _ -")],
+    agency: Annotated[str, typer.Option(help="Agency, as named in the sharing file.")],
+    role: Annotated[str, typer.Option(help="Acting role, as named in the sharing file.")],
+    team: Annotated[str, typer.Option(help="Team the user works in.")] = "",
+    display_name: Annotated[str, typer.Option(help="Name shown on pages.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Add a user; print their TOTP secret and provisioning URI once."""
+    _known(agency, role)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with one_line_errors():
+        directory = UserDirectory(store)
+        try:
+            created = directory.add(name, display_name, agency, role, team, password)
+        finally:
+            directory.close()
+    out.print(f"added {name} ({agency}, {role})")
+    out.print(f"TOTP secret (shown once): {created.totp_secret}", markup=False)
+    out.print(f"provisioning URI: {created.provisioning_uri}", markup=False)
+
+
+@users.command("grant")
+def grant(
+    store: StoreDir,
+    user: Annotated[str, typer.Option(help="Who may see the person.")],
+    person: Annotated[str, typer.Option(help="The restricted or sealed person's id.")],
+    hours: Annotated[float, typer.Option(help="How long the grant lasts.")],
+    by: Annotated[str, typer.Option(help="Who authorised it.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+) -> None:
+    """Let one user see one restricted or sealed person for a time."""
+    with one_line_errors():
+        directory = UserDirectory(store)
+        try:
+            directory.grant(user, person, hours, by, reason)
+        finally:
+            directory.close()
+    out.print(f"{user} may see {person} for {hours:g} hours")
+
+
+def token(
+    store: StoreDir,
+    user: Annotated[str, typer.Option(help="The user the token speaks for.")],
+    purpose: Annotated[
+        Purpose | None, typer.Option(help="Purpose of access; without one, no person is read.")
+    ] = None,
+    hours: Annotated[float, typer.Option(help="Hours until the token expires.")] = 8.0,
+) -> None:
+    """Print a signed bearer token for the API."""
+    directory = UserDirectory(store)
+    try:
+        found = directory.get(user)
+        if found is None:
+            err.print(f"famgraph: no user {user} in {store}; add one with famgraph users add")
+            raise typer.Exit(1)
+        if not 0 < hours <= 24:
+            err.print("famgraph: --hours must be more than 0 and at most 24")
+            raise typer.Exit(1)
+        auth = Authenticator(load_secret(store), {}, hours, demo=False, directory=directory)
+        out.print(auth.issue(found, purpose), markup=False)
+    finally:
+        directory.close()

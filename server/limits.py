@@ -1,0 +1,153 @@
+"""Query-shape limits beyond Strawberry's: a static cost rule and a whole-operation deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+)
+from strawberry.extensions import AddValidationRules, SchemaExtension
+
+MAX_PAGE = 100  # `first`/`last` given as a variable count as the most a page may hold
+LIST_ESTIMATE = 25  # a list without `first`/`last` (household members, genogram nodes)
+# Lists bounded by what they describe, not by the data: a person's compared fields, one
+# value's asserting sources, a link's field evidence, a search result's matched fields.
+SMALL_LISTS = {"discrepancies": 10, "assertions": 5, "sources": 5, "fields": 10,
+               "matched": 10, "records": 10}
+
+
+def _page_size(node: FieldNode) -> int:
+    for argument in node.arguments or ():
+        if argument.name.value in ("first", "last"):
+            if isinstance(argument.value, IntValueNode):
+                return max(1, min(int(argument.value.value), MAX_PAGE))
+            return MAX_PAGE
+    return SMALL_LISTS.get(node.name.value, LIST_ESTIMATE)
+
+
+def _paged(node: FieldNode) -> bool:
+    return any(a.name.value in ("first", "last") for a in node.arguments or ())
+
+
+def _unwrap(kind: Any) -> tuple[Any, bool]:
+    is_list = False
+    while isinstance(kind, GraphQLNonNull | GraphQLList):
+        is_list = is_list or isinstance(kind, GraphQLList)
+        kind = kind.of_type
+    return kind, is_list
+
+
+def selection_cost(
+    selections: SelectionSetNode | None,
+    parent: Any,
+    multiplier: int,
+    fragments: dict[str, FragmentDefinitionNode],
+    context: ValidationContext,
+    depth: int = 0,
+    page: int | None = None,
+) -> int:
+    """Nodes a selection could return: each list multiplies what is nested in it (as GitHub)."""
+    if selections is None or depth > 64 or not isinstance(parent, GraphQLObjectType):
+        return 0
+    total = 0
+    for selection in selections.selections:
+        if isinstance(selection, FieldNode):
+            definition = parent.fields.get(selection.name.value)
+            if definition is None:
+                continue
+            inner, is_list = _unwrap(definition.type)
+            size = page if page is not None and selection.name.value == "edges" else None
+            nodes = multiplier * (size or _page_size(selection)) if is_list else multiplier
+            # A Relay connection: its `first`/`last` bounds the `edges` list inside it.
+            paged = None if is_list or not _paged(selection) else _page_size(selection)
+            if isinstance(inner, GraphQLObjectType):
+                total += nodes
+            total += selection_cost(
+                selection.selection_set, inner, nodes, fragments, context, depth + 1, paged
+            )
+        elif isinstance(selection, InlineFragmentNode):
+            kind = (
+                context.schema.get_type(selection.type_condition.name.value)
+                if selection.type_condition else parent
+            )
+            total += selection_cost(
+                selection.selection_set, kind, multiplier, fragments, context, depth + 1, page
+            )
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None:
+                kind = context.schema.get_type(fragment.type_condition.name.value)
+                total += selection_cost(
+                    fragment.selection_set, kind, multiplier, fragments, context, depth + 1, page
+                )
+    return total
+
+
+def cost_rule(max_nodes: int) -> type[ValidationRule]:
+    """A validation rule refusing operations that could return more than `max_nodes` nodes."""
+
+    class QueryCost(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            root = self.context.schema.get_root_type(node.operation)
+            fragments = {
+                d.name.value: d
+                for d in self.context.document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            cost = selection_cost(node.selection_set, root, 1, fragments, self.context)
+            if cost > max_nodes:
+                self.report_error(
+                    GraphQLError(
+                        f"This operation could return {cost} nodes; the most is {max_nodes}."
+                        " Ask for smaller pages (first/last) or fewer nested lists.",
+                        node,
+                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost},
+                    )
+                )
+
+    return QueryCost
+
+
+def query_cost_limiter(max_nodes: int) -> Callable[[], SchemaExtension]:
+    return lambda: AddValidationRules([cost_rule(max_nodes)])
+
+
+class TimeLimit(SchemaExtension):
+    """Sets the request's deadline; facts and fields past it raise `OperationTimedOut`.
+
+    Resolvers here are synchronous, so the deadline is checked cooperatively: before
+    each field resolves and before each fact is released.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        disclosure = getattr(context, "disclosure", None)
+        settings = getattr(context, "settings", None)
+        if disclosure is not None and settings is not None:
+            disclosure.deadline = time.monotonic() + settings.operation_timeout
+        yield
+
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        from server.errors import OperationTimedOut
+
+        deadline = getattr(getattr(info.context, "disclosure", None), "deadline", None)
+        if deadline is not None and time.monotonic() > deadline:
+            raise OperationTimedOut()
+        return _next(root, info, *args, **kwargs)

@@ -1,0 +1,158 @@
+"""Information-sharing agreements, read from TOML: who sees which systems and categories."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graph.errors import FamgraphError
+from graph.model import Sensitivity
+
+DEFAULT_FILE = Path(__file__).resolve().parent / "sharing.toml"
+
+# Lowest first: an agency's ceiling lets through its own level and everything below.
+SENSITIVITY_ORDER = (
+    Sensitivity.NORMAL,
+    Sensitivity.SENSITIVE,
+    Sensitivity.RESTRICTED,
+    Sensitivity.SEALED,
+)
+
+
+class Category(enum.StrEnum):
+    """Kinds of fact, as agreements name them and audit rows list them."""
+
+    IDENTITY = "identity"
+    DEMOGRAPHICS = "demographics"
+    NHS_NUMBER = "nhs_number"
+    UPN = "upn"
+    ADDRESS = "address"
+    HOUSEHOLD = "household"
+    FAMILY = "family"
+    SERVICES = "services"
+    SERVICE_DETAIL = "service_detail"
+    SOURCES = "sources"
+
+
+class Purpose(enum.StrEnum):
+    """Why a viewer is looking (SECURITY.md 13); each maps to a lawful basis in the file."""
+
+    MASH_SCREENING = "mash_screening"
+    S47_ENQUIRY = "s47_enquiry"
+    S17_ASSESSMENT = "s17_assessment"
+    EARLY_HELP = "early_help"
+    CP_CONFERENCE = "cp_conference"
+
+
+VIEW_RESTRICTED = "view_restricted"
+VIEW_SEALED = "view_sealed"
+AUDIT_READ = "audit_read"
+# May see the review queue and link or unlink records (identity resolution).
+RESOLVE_IDENTITY = "resolve_identity"
+PERMISSIONS = frozenset({VIEW_RESTRICTED, VIEW_SEALED, AUDIT_READ, RESOLVE_IDENTITY})
+
+
+class SharingConfigError(FamgraphError):
+    """Raised when the sharing file is missing, unreadable or names something unknown."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path, self.reason = path, reason
+        super().__init__(f"sharing file {path}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """What one agency may see."""
+
+    agency: str
+    systems: frozenset[str]
+    categories: frozenset[Category]
+    sensitivity: Sensitivity
+    break_glass: bool
+
+
+NO_AGREEMENT = Agreement("", frozenset(), frozenset(), Sensitivity.NORMAL, False)
+
+
+@dataclass(frozen=True, slots=True)
+class SharingRules:
+    """Every agreement, role and purpose in one sharing file."""
+
+    agreements: dict[str, Agreement]
+    roles: dict[str, frozenset[str]]
+    lawful_basis: dict[Purpose, str]
+
+    def agreement(self, agency: str) -> Agreement:
+        """The agency's agreement; an agency without one sees nothing (deny by default)."""
+        return self.agreements.get(agency, NO_AGREEMENT)
+
+    def permissions(self, role: str) -> frozenset[str]:
+        return self.roles.get(role, frozenset())
+
+    def basis(self, purpose: Purpose | None) -> str:
+        return self.lawful_basis.get(purpose, "") if purpose else ""
+
+
+def at_most(level: Sensitivity, ceiling: Sensitivity) -> bool:
+    return SENSITIVITY_ORDER.index(level) <= SENSITIVITY_ORDER.index(ceiling)
+
+
+def load_rules(path: Path | None = None) -> SharingRules:
+    """Read and check a sharing file (default: the one shipped beside this module).
+
+    Raises
+    ------
+    SharingConfigError : unreadable, or it names an unknown category, level, purpose or permission
+    """
+    path = path or DEFAULT_FILE
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SharingConfigError(path, f"cannot be read: {exc}") from None
+    return parse_rules(data, path)
+
+
+def parse_rules(data: dict[str, Any], path: Path = DEFAULT_FILE) -> SharingRules:
+    """Rules from a parsed sharing file; every name checked against the closed lists."""
+
+    def fail(reason: str) -> SharingConfigError:
+        return SharingConfigError(path, reason)
+
+    try:
+        basis = {Purpose(name): str(text) for name, text in data.get("purposes", {}).items()}
+    except ValueError as exc:
+        raise fail(f"unknown purpose ({exc})") from None
+    missing = set(Purpose) - set(basis)
+    if missing:
+        raise fail(f"purposes without a lawful basis: {', '.join(sorted(missing))}")
+    roles: dict[str, frozenset[str]] = {}
+    for role, permissions in data.get("roles", {}).items():
+        unknown = set(permissions) - PERMISSIONS
+        if unknown:
+            raise fail(f"role {role} has unknown permissions {sorted(unknown)}")
+        roles[role] = frozenset(permissions)
+    agreements = {}
+    for agency, spec in data.get("agencies", {}).items():
+        try:
+            agreements[agency] = Agreement(
+                agency=agency,
+                systems=frozenset(str(s) for s in spec.get("systems", [])),
+                categories=frozenset(Category(c) for c in spec.get("categories", [])),
+                sensitivity=Sensitivity(spec.get("sensitivity", "normal")),
+                break_glass=bool(spec.get("break_glass", False)),
+            )
+        except (ValueError, AttributeError) as exc:
+            raise fail(f"agency {agency}: {exc}") from None
+        if agreements[agency].sensitivity not in (Sensitivity.NORMAL, Sensitivity.SENSITIVE):
+            raise fail(f"agency {agency}: restricted and sealed come from roles and grants")
+    return SharingRules(agreements, roles, basis)
+
+
+@functools.cache
+def default_rules() -> SharingRules:
+    """The shipped sharing file, read once; the app passes the configured one explicitly."""
+    return load_rules()

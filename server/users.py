@@ -1,0 +1,174 @@
+"""Who may sign in: users with agency, role and team, stored in users.sqlite in the store.
+
+Passwords are Argon2id hashes; each user also has a TOTP secret for the second factor.
+Time-boxed grants let one user see one restricted or sealed person until a set time.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from graph.errors import FamgraphError
+from server import totp
+
+USERS_FILE = "users.sqlite"
+NAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 12
+MAX_GRANT_HOURS = 24 * 28
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    role TEXT NOT NULL,
+    team TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    totp_secret TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS grants (
+    id INTEGER PRIMARY KEY,
+    user TEXT NOT NULL,
+    person_id TEXT NOT NULL,
+    until REAL NOT NULL,
+    granted_by TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS grants_user ON grants(user, until);
+"""
+
+
+class UserError(FamgraphError):
+    """Raised when a user cannot be added or granted as asked; says which field and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    display_name: str
+    agency: str
+    role: str
+    team: str = ""
+    permissions: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    user: User
+    totp_secret: str
+
+    @property
+    def provisioning_uri(self) -> str:
+        return totp.provisioning_uri(self.totp_secret, self.user.name)
+
+
+class UserDirectory:
+    """The users and grants of one store, durable in SQLite."""
+
+    def __init__(self, store_dir: Path) -> None:
+        store_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(
+            store_dir / USERS_FILE, isolation_level=None, check_same_thread=False
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._hasher = PasswordHasher()
+
+    def add(
+        self, name: str, display_name: str, agency: str, role: str, team: str, password: str
+    ) -> NewUser:
+        """Store a new user with a hashed password and a fresh TOTP secret.
+
+        Raises
+        ------
+        UserError : bad name, short password, or the name is taken
+        """
+        if not NAME.match(name):
+            raise UserError(f"user name {name!r} must be lower-case letters, digits, . _ -")
+        if len(password) < MIN_PASSWORD:
+            raise UserError(f"password must be at least {MIN_PASSWORD} characters")
+        secret = totp.new_secret()
+        user = User(name, display_name or name, agency, role, team)
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (name, user.display_name, agency, role, team,
+                     self._hasher.hash(password), secret, time.time()),
+                )
+            except sqlite3.IntegrityError:
+                raise UserError(f"user {name} already exists") from None
+        return NewUser(user, secret)
+
+    def get(self, name: str) -> User | None:
+        row = self._db.execute(
+            "SELECT name, display_name, agency, role, team FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        return User(*row) if row else None
+
+    def check(self, name: str, password: str, code: str, now: float | None = None) -> User | None:
+        """The user if the password and the one-time code are both right, else None."""
+        row = self._db.execute(
+            "SELECT password_hash, totp_secret FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            # Hash anyway so a missing user takes as long as a wrong password.
+            self._hasher.hash(password)
+            return None
+        stored, secret = row
+        try:
+            self._hasher.verify(stored, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if not totp.check(secret, code, now):
+            return None
+        if self._hasher.check_needs_rehash(stored):
+            with self._lock:
+                self._db.execute("UPDATE users SET password_hash = ? WHERE name = ?",
+                                 (self._hasher.hash(password), name))
+        return self.get(name)
+
+    def grant(
+        self, user: str, person_id: str, hours: float, granted_by: str, reason: str,
+        now: float | None = None,
+    ) -> float:
+        """Let `user` see restricted facts about one person for `hours`; returns the end time.
+
+        Raises
+        ------
+        UserError : unknown user, or hours outside (0, four weeks]
+        """
+        if self.get(user) is None:
+            raise UserError(f"no user {user}")
+        if not 0 < hours <= MAX_GRANT_HOURS:
+            raise UserError(f"a grant lasts more than 0 and at most {MAX_GRANT_HOURS} hours")
+        until = (time.time() if now is None else now) + hours * 3600
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO grants(user, person_id, until, granted_by, reason) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (user, person_id, until, granted_by, reason),
+            )
+        return until
+
+    def grants_of(self, user: str, now: float | None = None) -> frozenset[str]:
+        """Person ids `user` holds a live grant on."""
+        moment = time.time() if now is None else now
+        return frozenset(
+            pid for (pid,) in self._db.execute(
+                "SELECT person_id FROM grants WHERE user = ? AND until > ?", (user, moment)
+            )
+        )
+
+    def close(self) -> None:
+        self._db.close()

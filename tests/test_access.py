@@ -1,0 +1,228 @@
+"""Who may see what: agreements, restricted and sealed people, grants, break-glass, auditors."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from graph.model import Address, Person, Sensitivity
+from server.app import create_app
+from server.auth import DEMO_USERS
+from server.policy import Category, Purpose, Topic, Viewer, release
+from server.settings import Mode, Settings
+from server.sharing import SharingConfigError, load_rules, parse_rules
+from server.users import UserDirectory
+from tests.viewers import access_store, bearer
+
+RULES = load_rules()
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    access_store(tmp_path, all_families=True)
+    return tmp_path
+
+
+@pytest.fixture
+def client(store_dir: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(store_dir=store_dir, mode=Mode.DEMO))) as test_client:
+        yield test_client
+
+
+def ask(client: TestClient, query: str, user: str, status: int = 200,
+        purpose: Purpose | None = Purpose.MASH_SCREENING, token: str | None = None,
+        **variables: Any) -> dict[str, Any]:
+    headers = ({"Authorization": f"Bearer {token}"} if token
+               else bearer(client.app.state.auth, user, purpose))  # type: ignore[attr-defined]
+    response = client.post("/graphql", json={"query": query, "variables": variables},
+                           headers=headers)
+    assert response.status_code == status, response.text
+    return dict(response.json())
+
+
+def codes(result: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in result.get("errors", [])]
+
+
+def test_demo_users_of_two_agencies_see_different_things_of_one_child(client: TestClient) -> None:
+    query = """query { person(id: "cal") { nhsNumber upn
+        servicesEngaged(scope: HOUSEHOLD) { service } servicesWithheld(scope: HOUSEHOLD) } }"""
+    sam = ask(client, query, "sam")
+    jo = ask(client, query, "jo")
+    sam_services = {s["service"] for s in sam["data"]["person"]["servicesEngaged"]}
+    jo_services = {s["service"] for s in jo["data"]["person"]["servicesEngaged"]}
+    assert "Perinatal mental health" in sam_services
+    assert "Domestic abuse notification" in sam_services
+    assert jo_services == {"Attendance support", "Child in need"}
+    assert jo["data"]["person"]["servicesWithheld"] == len(sam_services) - len(jo_services)
+    assert sam["data"]["person"]["nhsNumber"] == "9434765919"
+    assert jo["data"]["person"]["nhsNumber"] is None
+
+
+def test_forbidden_field_is_null_with_field_not_permitted(client: TestClient) -> None:
+    result = ask(client, '{ person(id: "cal") { displayName nhsNumber } }', "jo")
+    assert result["data"]["person"] == {"displayName": "Cal Moss", "nhsNumber": None}
+    assert result["errors"][0]["path"] == ["person", "nhsNumber"]
+    assert codes(result) == ["FIELD_NOT_PERMITTED"]
+
+
+def test_withheld_is_told_apart_from_no_record(client: TestClient) -> None:
+    query = """query($id: ID!) { person(id: $id) { servicesEngaged(scope: FAMILY) { service }
+        servicesWithheld(scope: FAMILY) household { membersWithheld }
+        genogram { nodesWithheld } } }"""
+    nothing = ask(client, query, "jo", id="zak")["data"]["person"]
+    assert nothing["servicesEngaged"] == [] and nothing["servicesWithheld"] == 0
+    withheld = ask(client, query, "pc", id="cal")["data"]["person"]
+    assert withheld["servicesWithheld"] > 0
+    assert withheld["household"]["membersWithheld"] == 0
+    assert withheld["genogram"]["nodesWithheld"] == 0
+
+
+def test_sealed_sister_is_name_only_to_a_social_worker(client: TestClient) -> None:
+    query = '{ person(id: "fay") { displayName nameOnly birthDate sex household { asOf } } }'
+    result = ask(client, query, "sam")
+    person = result["data"]["person"]
+    assert person["displayName"] == "Fay Moss" and person["nameOnly"] is True
+    assert person["birthDate"] is None and person["sex"] is None and person["household"] is None
+    assert set(codes(result)) == {"FIELD_NOT_PERMITTED"}
+
+
+def test_time_boxed_grant_lifts_sealed_for_that_person_only(client: TestClient,
+                                                           store_dir: Path) -> None:
+    users = UserDirectory(store_dir)
+    users.grant("hv", "fay", 2, "mgr", "Health assessment for adoption review")
+    users.close()
+    query = '{ fay: person(id: "fay") { birthDate } gus: person(id: "gus") { birthDate } }'
+    result = ask(client, query, "hv")
+    assert result["data"]["fay"]["birthDate"] == "2009-09-09"
+    assert result["data"]["gus"]["birthDate"] is None
+    rows = sqlite3.connect(store_dir / "audit.sqlite").execute(
+        "SELECT json_extract(row, '$.person_id'), json_extract(row, '$.grant') FROM audit"
+        " WHERE json_extract(row, '$.user') = 'hv'").fetchall()
+    assert dict(rows) == {"fay": 1, "gus": 0}
+
+
+def test_expired_grant_does_not_lift(store_dir: Path) -> None:
+    users = UserDirectory(store_dir)
+    users.grant("hv", "fay", 1, "mgr", "Health assessment", now=0)
+    assert "fay" not in users.grants_of("hv")
+    users.close()
+
+
+def test_break_glass_lifts_restricted_flags_audit_and_raises_review(
+    client: TestClient, store_dir: Path
+) -> None:
+    query = '{ person(id: "gus") { birthDate } }'
+    assert ask(client, query, "hv")["data"]["person"]["birthDate"] is None
+    short = ask(client, 'mutation { breakGlass(reason: "urgent", hours: 1) { token } }', "hv")
+    assert codes(short) == ["BAD_USER_INPUT"]
+    long = ask(client, 'mutation { breakGlass(reason: "x", hours: 5) { token } }', "hv")
+    assert codes(long) == ["BAD_USER_INPUT"]
+    granted = ask(client, """mutation { breakGlass(
+        reason: "Child admitted to A&E with injuries, father's details needed", hours: 2) {
+        token expiresAt } }""", "hv")["data"]["breakGlass"]
+    assert granted["expiresAt"]
+    opened = ask(client, query, "hv", token=granted["token"])
+    assert opened["data"]["person"]["birthDate"] == "1961-01-01"
+    row = sqlite3.connect(store_dir / "audit.sqlite").execute(
+        "SELECT json_extract(row, '$.break_glass'), json_extract(row, '$.basis') FROM audit"
+        " ORDER BY seq DESC LIMIT 1").fetchone()
+    assert row == (1, "break-glass")
+    reviews = ask(client, "{ auditReviews { kind user detail } }", "ida")["data"]["auditReviews"]
+    assert reviews[0]["kind"] == "break_glass" and reviews[0]["user"] == "hv"
+    assert "A&E" in reviews[0]["detail"]
+
+
+def test_break_glass_refused_where_agreement_does_not_allow_it(client: TestClient) -> None:
+    result = ask(client, """mutation { breakGlass(
+        reason: "I would like to see this record please", hours: 1) { token } }""", "jo",
+        status=403)
+    assert codes(result) == ["FORBIDDEN"]
+
+
+def test_no_purpose_no_read(client: TestClient) -> None:
+    result = ask(client, '{ person(id: "cal") { displayName } }', "sam", status=403,
+                 purpose=None)
+    assert codes(result) == ["FORBIDDEN"] and result["data"] is None
+
+
+def test_agency_without_agreement_sees_no_one(client: TestClient) -> None:
+    result = ask(client, '{ person(id: "cal") { displayName } }', "ida", status=403)
+    assert codes(result) == ["FORBIDDEN"] and "Moss" not in str(result)
+
+
+def test_auditor_asks_who_looked_at_a_child_and_what_a_user_looked_at(
+    client: TestClient,
+) -> None:
+    ask(client, '{ person(id: "cal") { displayName nhsNumber } }', "jo")
+    trail = ask(client, """{ auditOfPerson(personId: "cal") { user agency role purpose basis
+        operation personId returned withheld outcome correlationId breakGlass time } }""",
+                "ida")["data"]["auditOfPerson"]
+    assert trail[0]["user"] == "jo" and trail[0]["agency"] == "school"
+    assert "nhs_number" in trail[0]["withheld"] and "identity" in trail[0]["returned"]
+    assert trail[0]["outcome"] == "partial" and trail[0]["breakGlass"] is False
+    assert trail[0]["basis"] == RULES.basis(Purpose.MASH_SCREENING)
+    looked = ask(client, '{ auditOfUser(user: "jo") { personId } }', "ida")["data"]
+    assert [e["personId"] for e in looked["auditOfUser"]] == ["cal"]
+
+
+def test_only_auditors_read_the_audit_log(client: TestClient) -> None:
+    result = ask(client, '{ auditOfUser(user: "jo") { personId } }', "sam", status=403)
+    assert codes(result) == ["FORBIDDEN"]
+
+
+def test_policy_is_deny_by_default_for_unknown_agency() -> None:
+    viewer = Viewer("x", "unheard_of", "social_worker", Purpose.MASH_SCREENING)
+    person = Person(id="p", given_names="A", family_name="B")
+    assert release(viewer, RULES, "p", person).value is None
+    assert release(viewer, RULES, "p", Address(id="a", line1="1 Road")).value is None
+    topic = Topic(person, Category.HOUSEHOLD)
+    assert release(viewer, RULES, "p", topic).value is None
+
+
+def test_refuge_address_withheld_even_when_other_address_facts_are_shared() -> None:
+    refuge = Address(id="r", line1="Refuge", postcode="EB9 9ZZ",
+                     sensitivity=Sensitivity.RESTRICTED)
+    school = Viewer("jo", "school", "designated_safeguarding_lead", Purpose.MASH_SCREENING)
+    social = Viewer("sam", "childrens_social_care", "social_worker", Purpose.MASH_SCREENING,
+                    RULES.permissions("social_worker"))
+    assert release(school, RULES, "una", refuge).value is None
+    assert release(social, RULES, "una", refuge).value == refuge
+
+
+def test_every_purpose_has_a_lawful_basis_in_the_sharing_file() -> None:
+    assert all(RULES.basis(purpose) for purpose in Purpose)
+
+
+def test_sharing_file_naming_an_unknown_category_is_refused() -> None:
+    bad = {"purposes": {p.value: "basis" for p in Purpose},
+           "agencies": {"school": {"categories": ["identity", "x_rays"]}}}
+    with pytest.raises(SharingConfigError, match="x_rays"):
+        parse_rules(bad)
+
+
+def test_sharing_file_setting_replaces_the_agreements(tmp_path: Path) -> None:
+    access_store(tmp_path)
+    shipped = (Path(__file__).resolve().parent.parent / "server" / "sharing.toml").read_text()
+    narrowed = shipped.replace(
+        'categories = ["identity", "demographics", "upn", "address", "household", "family",'
+        ' "services"]',
+        'categories = ["identity"]')
+    assert narrowed != shipped
+    (tmp_path / "sharing.toml").write_text(narrowed)
+    app = create_app(Settings(store_dir=tmp_path, mode=Mode.DEMO,
+                              sharing_file=str(tmp_path / "sharing.toml")))
+    with TestClient(app) as client:
+        result = ask(client, '{ person(id: "cal") { displayName household { asOf } } }', "jo")
+    assert result["data"]["person"] == {"displayName": "Cal Moss", "household": None}
+    assert codes(result) == ["FIELD_NOT_PERMITTED"]
+
+
+def test_demo_users_are_a_social_worker_and_a_school_lead() -> None:
+    assert DEMO_USERS["sam"].agency == "childrens_social_care"
+    assert DEMO_USERS["jo"].agency == "school"

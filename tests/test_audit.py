@@ -1,0 +1,133 @@
+"""The audit log's tamper evidence: hash chain, signed checkpoints, signed head."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from server.audit import HEAD_FILE, AuditLog, AuditRow, verify
+from server.cli.main import app as cli
+
+
+def row(n: int) -> AuditRow:
+    return AuditRow(time="2026-11-23T10:00:00+00:00", user=f"u{n % 3}", role="r", agency="a",
+                    purpose="mash_screening", basis="b", operation="op", document_hash="d",
+                    person_id=f"p{n}", returned=("identity",), withheld=(), outcome="ok",
+                    correlation_id=f"c{n}")
+
+
+@pytest.fixture
+def log_path(tmp_path: Path) -> Path:
+    """Twelve rows in four writes, a signed checkpoint every five rows."""
+    log = AuditLog(tmp_path / "audit.sqlite", checkpoint_every=5)
+    for start in (1, 4, 7, 10):
+        log.append([row(n) for n in range(start, start + 3)])
+    log.close()
+    return tmp_path / "audit.sqlite"
+
+
+def tamper(path: Path, *statements: str) -> None:
+    db = sqlite3.connect(path)
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+    db.close()
+
+
+def test_untouched_log_verifies(log_path: Path) -> None:
+    assert verify(log_path) is None
+    checkpoints = sqlite3.connect(log_path).execute("SELECT seq FROM checkpoint").fetchall()
+    assert checkpoints == [(5,), (10,)]
+
+
+def test_edited_row_is_named(log_path: Path) -> None:
+    tamper(log_path, "UPDATE audit SET row = replace(row, 'p6', 'p9') WHERE seq = 6")
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 6 and "changed" in problem.reason
+
+
+def test_edited_row_with_recomputed_chain_is_caught_by_checkpoint(log_path: Path) -> None:
+    """An editor who rehashes every later row still cannot re-sign the checkpoint."""
+    import hashlib
+
+    db = sqlite3.connect(log_path)
+    rows = db.execute("SELECT seq, row FROM audit ORDER BY seq").fetchall()
+    prev = "0" * 64
+    for seq, text in rows:
+        if seq == 3:
+            text = text.replace("p3", "p8")
+        digest = hashlib.sha256(f"{prev}\n{text}".encode()).hexdigest()
+        db.execute("UPDATE audit SET row = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                   (text, prev, digest, seq))
+        prev = digest
+    db.commit()
+    db.close()
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 5 and "checkpoint" in problem.reason
+
+
+def test_deleted_row_is_named(log_path: Path) -> None:
+    tamper(log_path, "DELETE FROM audit WHERE seq = 4")
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 4 and "missing" in problem.reason
+
+
+def test_reordered_rows_are_named(log_path: Path) -> None:
+    tamper(log_path, "UPDATE audit SET seq = -1 WHERE seq = 7",
+           "UPDATE audit SET seq = 7 WHERE seq = 8", "UPDATE audit SET seq = 8 WHERE seq = -1")
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 7
+
+
+def test_truncated_newest_rows_are_caught_by_the_signed_head(log_path: Path) -> None:
+    tamper(log_path, "DELETE FROM audit WHERE seq > 11")
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 12 and "missing" in problem.reason
+
+
+def test_truncation_past_a_checkpoint_is_caught_even_without_the_head(log_path: Path) -> None:
+    tamper(log_path, "DELETE FROM audit WHERE seq > 6")
+    (log_path.parent / HEAD_FILE).unlink()
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 7
+
+
+def test_forged_head_is_refused(log_path: Path) -> None:
+    head_path = log_path.parent / HEAD_FILE
+    head = json.loads(head_path.read_text())
+    tamper(log_path, "DELETE FROM audit WHERE seq > 11")
+    head_path.write_text(json.dumps({**head, "seq": 11}))
+    problem = verify(log_path)
+    assert problem is not None and "signature" in problem.reason
+
+
+def test_rows_appended_without_the_key_are_caught(log_path: Path) -> None:
+    tamper(log_path, "INSERT INTO audit(seq, row, prev_hash, hash) SELECT 13, row, hash, hash"
+                     " FROM audit WHERE seq = 12")
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 13
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit SET row = replace(row, 'u1', 'u2') WHERE seq = 4",
+    "DELETE FROM audit WHERE seq = 9",
+    "DELETE FROM audit WHERE seq = 12",
+])
+def test_audit_verify_command_exits_non_zero_naming_the_row(log_path: Path,
+                                                             statement: str) -> None:
+    result = CliRunner().invoke(cli, ["audit", "verify", "--store", str(log_path.parent)])
+    assert result.exit_code == 0 and "12 rows" in result.output
+    tamper(log_path, statement)
+    result = CliRunner().invoke(cli, ["audit", "verify", "--store", str(log_path.parent)])
+    assert result.exit_code == 1 and "row " in result.output
+
+
+def test_newest_first_queries_are_limited(log_path: Path) -> None:
+    log = AuditLog(log_path)
+    assert [r.person_id for r in log.rows_by("u1", limit=2, newest_first=True)] == ["p10", "p7"]
+    assert [r.person_id for r in log.rows_about("p4")] == ["p4"]
+    log.close()

@@ -1,0 +1,63 @@
+"""Viewers of different agencies and roles, stored as real users, for the access tests."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from graph.embedded import EmbeddedStore
+from server.auth import Authenticator
+from server.policy import Purpose
+from server.users import USERS_FILE, UserDirectory
+from tests.families import FAMILIES, family_known_to_many_agencies
+
+PASSWORD = "correct horse battery"  # noqa: S105 - a test user's password
+# name: (agency, role); sam and jo are also the demo users, with the same agency and role.
+VIEWERS = {
+    "sam": ("childrens_social_care", "social_worker"),
+    "mgr": ("childrens_social_care", "team_manager"),
+    "jo": ("school", "designated_safeguarding_lead"),
+    "eh": ("early_help", "early_help_worker"),
+    "hv": ("health", "health_visitor"),
+    "pc": ("police", "police_officer"),
+    "ida": ("information_governance", "information_governance"),
+}
+
+
+_TEMPLATE: dict[str, object] = {}
+
+
+def _users_template() -> tuple[Path, dict[str, str]]:
+    """users.sqlite with every viewer, made once per test run: Argon2 is slow on purpose."""
+    if not _TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="famgraph-users-"))
+        users = UserDirectory(folder)
+        secrets = {
+            name: users.add(name, name.upper(), agency, role, "", PASSWORD).totp_secret
+            for name, (agency, role) in VIEWERS.items()
+        }
+        users.close()
+        _TEMPLATE.update(folder=folder, secrets=secrets)
+    return _TEMPLATE["folder"], _TEMPLATE["secrets"]  # type: ignore[return-value]
+
+
+def access_store(directory: Path, *, all_families: bool = False) -> dict[str, str]:
+    """Write the access fixture (and optionally every family) and the viewers; return
+    each viewer's TOTP secret."""
+    store = EmbeddedStore(directory)
+    store.write(family_known_to_many_agencies())
+    if all_families:
+        for make in FAMILIES.values():
+            store.write(make())
+    store.close()
+    folder, secrets = _users_template()
+    shutil.copyfile(folder / USERS_FILE, directory / USERS_FILE)
+    return dict(secrets)
+
+
+def bearer(auth: Authenticator, user: str,
+           purpose: Purpose | None = Purpose.MASH_SCREENING) -> dict[str, str]:
+    found = auth.user(user)
+    assert found is not None, user
+    return {"Authorization": f"Bearer {auth.issue(found, purpose)}"}
