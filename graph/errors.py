@@ -34,10 +34,3 @@ class StoreTimeout(StoreError):
 class StoreLocked(StoreError):
     """Raised when another process holds the store's write lock."""
 
-
-class QuestionNotSupported(FamgraphError):
-    """Raised by a store that cannot answer a question, instead of a silent empty answer."""
-
-    def __init__(self, store: str, question: str) -> None:
-        self.store, self.question = store, question
-        super().__init__(f"the {store} store cannot answer {question!r}")

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from graph.errors import StoreError, StoreLocked
 from graph.model import EDGE_TYPES, NODE_TYPES, Edge, Node, decode, encode
@@ -184,7 +182,3 @@ class Durable:
     def close(self) -> None:
         self._db.close()
 
-
-def log_as_dict(log: LoadLog) -> dict[str, Any]:
-    """A load log as plain data, for the CLI's JSON output."""
-    return asdict(log)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction, Query, RoutingControl
+from neo4j import Driver, ManagedTransaction, Query, RoutingControl, unit_of_work
 from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 
 from graph.errors import PersonNotFound, StoreError, StoreTimeout
@@ -159,7 +159,8 @@ class Neo4jStore:
     def write(self, batch: GraphBatch) -> int:
         try:
             with self._driver.session(database=self._database) as session:
-                return int(session.execute_write(self._write_batch, batch))
+                write = unit_of_work(timeout=WRITE_TIMEOUT)(self._write_batch)
+                return int(session.execute_write(write, batch))
         except StoreError:
             raise
         except (ServiceUnavailable, OSError) as exc:

@@ -165,6 +165,3 @@ def score(
     db_api.duckdb_con.close()
     return Scoring(pairs, model, summary)
 
-
-def model_json(parameters: dict[str, Any]) -> str:
-    return json.dumps(parameters, sort_keys=True)

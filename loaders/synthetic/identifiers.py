@@ -39,24 +39,10 @@ def nhs_check_digit(first_nine: str) -> int | None:
     return check
 
 
-def is_valid_nhs_number(value: str) -> bool:
-    """Say whether ``value`` is ten digits whose last is the Modulus 11 check digit."""
-    if len(value) != 10 or not value.isdigit():
-        return False
-    return nhs_check_digit(value[:9]) == int(value[9])
-
-
 def upn_check_letter(last_twelve: str) -> str:
     """Return the check letter for a UPN's characters 2..13 (all digits)."""
     total = sum(int(char) * weight for weight, char in enumerate(last_twelve, start=2))
     return UPN_CHECK_LETTERS[total % 23]
-
-
-def is_valid_upn(value: str) -> bool:
-    """Say whether ``value`` is a permanent UPN (letter + 12 digits) with the right check letter."""
-    if len(value) != 13 or not value[1:].isdigit():
-        return False
-    return value[0] == upn_check_letter(value[1:])
 
 
 class IdentifierIssuer:

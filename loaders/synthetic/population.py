@@ -155,9 +155,6 @@ class Population:
     #: People the history leaves alone: the demonstration family.
     protected: set[str] = field(default_factory=set)
 
-    def living_members(self, household: Household) -> list[Human]:
-        return [self.humans[key] for key in household.members]
-
 
 def build_population(
     people: int,
