@@ -8,7 +8,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from graph.store import Store
@@ -48,6 +48,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     )
     budget = Budget(settings.budget_per_minute)
     people = PeopleWatch(settings.alert_distinct_people, settings.alert_window_minutes)
+    graphql = graphql_app(settings, store, audit, auth, rules, budget, people)
     pages = Pages(settings, build_schema(settings), store, audit, auth, rules, budget, people)
 
     @contextlib.asynccontextmanager
@@ -67,7 +68,11 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             Route("/people/{person_id}/genogram", pages.genogram),
             Route("/people/{person_id}/export.json", pages.export),
             Route("/healthz", lambda request: PlainTextResponse("ok")),
-            Mount("/graphql", graphql_app(settings, store, audit, auth, rules, budget, people)),
+            # The endpoint itself, not only a mount: a mount answers POST /graphql with a
+            # redirect to /graphql/, which many clients do not follow with the body.
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Mount("/graphql", graphql),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,

@@ -10,10 +10,12 @@ rows the log no longer has is truncation.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
 import os
+import queue
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass
@@ -99,6 +101,10 @@ class Tampering:
     reason: str
 
 
+# Rows waiting for the writer thread, with the loop and future of the request they belong to.
+_Queued = tuple[list["AuditRow"], asyncio.AbstractEventLoop, asyncio.Future[None]]
+
+
 def _hash(prev_hash: str, row_json: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{row_json}".encode()).hexdigest()
 
@@ -132,6 +138,9 @@ class AuditLog:
         self.checkpoint_every = max(1, checkpoint_every)
         self._key = audit_keys(path.parent)
         self._lock = threading.Lock()
+        self._pending: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._starting = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -144,8 +153,53 @@ class AuditLog:
         ------
         AuditUnavailable : the rows could not be written; the caller must not return data
         """
+        if rows:
+            self._write(rows)
+
+    async def append_async(self, rows: list[AuditRow]) -> None:
+        """`append` for the event loop: it waits for the durable commit without blocking
+        other requests, and the rows of requests finishing together share one commit
+        (one fsync of the log and one signed head), which is what lets audit keep up
+        under concurrent load.
+
+        Raises
+        ------
+        AuditUnavailable : the rows could not be written; the caller must not return data
+        """
         if not rows:
             return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        with self._starting:  # not `_lock`: the writer holds that through each fsync
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._drain, name="audit-writer",
+                                                daemon=True)
+                self._writer.start()
+        self._pending.put((rows, loop, done))
+        await done
+
+    def _drain(self) -> None:
+        """The writer thread: each pass commits everything queued since the last one."""
+        while True:
+            first = self._pending.get()
+            if first is None:
+                return
+            waiting = [first]
+            while not self._pending.empty():
+                more = self._pending.get_nowait()
+                if more is None:
+                    self._pending.put(None)  # stop after this pass
+                    break
+                waiting.append(more)
+            outcome: BaseException | None = None
+            try:
+                self._write([row for rows, _, _ in waiting for row in rows])
+            except AuditUnavailable as exc:
+                outcome = exc
+            for _, loop, done in waiting:
+                loop.call_soon_threadsafe(_settle, done, outcome)
+
+    def _write(self, rows: list[AuditRow]) -> None:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -238,7 +292,20 @@ class AuditLog:
         return int(self._db.execute("SELECT count(*) FROM audit").fetchone()[0])
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._pending.put(None)
+            self._writer.join()
+            self._writer = None
         self._db.close()
+
+
+def _settle(done: asyncio.Future[None], outcome: BaseException | None) -> None:
+    if done.cancelled():
+        return
+    if outcome is None:
+        done.set_result(None)
+    else:
+        done.set_exception(outcome)
 
 
 _BY_PERSON = "json_extract(row, '$.person_id') = ?"

@@ -10,6 +10,7 @@ from typing import Any
 
 from graph.store import Store
 from server.audit import AuditLog, AuditRow, now_utc
+from server.batching import Loaders
 from server.errors import NotPermitted, OperationTimedOut
 from server.policy import Fact, Release, Viewer, release
 from server.settings import Settings
@@ -85,6 +86,10 @@ class Disclosure:
         """Write the audit rows; raises `AuditUnavailable` so the caller returns no data."""
         log.append(self.audit_rows(outcome))
 
+    async def commit_async(self, log: AuditLog, outcome: str = "ok") -> None:
+        """`commit` without holding up the event loop while the rows are made durable."""
+        await log.append_async(self.audit_rows(outcome))
+
 
 def document_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -99,3 +104,7 @@ class RequestContext:
     disclosure: Disclosure
     audit: AuditLog | None = None  # for the auditor's questions; None outside the app
     auth: Any = None  # the Authenticator, for break-glass; None outside the app
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.store)

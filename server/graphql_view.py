@@ -177,7 +177,7 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
             else ("partial" if result.errors else "ok")
         )
         try:
-            context.disclosure.commit(self.audit, outcome)
+            await context.disclosure.commit_async(self.audit, outcome)
             watch(self.watch, self.audit, context.disclosure)
         except AuditUnavailable:
             # Fail closed (SECURITY.md 19): nothing leaves unless its audit row is durable.

@@ -156,7 +156,7 @@ class Pages:
         failing = [code for code in codes if code not in PARTIAL_CODES]
         outcome = "error" if failing else ("partial" if codes else "ok")
         try:
-            disclosure.commit(self.audit, outcome)
+            await disclosure.commit_async(self.audit, outcome)
             watch(self.people, self.audit, disclosure)
         except AuditUnavailable:
             return None, "AUDIT_UNAVAILABLE", correlation

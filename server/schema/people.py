@@ -11,15 +11,15 @@ import strawberry
 from strawberry.types import Info
 
 from graph import model
-from graph.errors import PersonNotFound
+from graph.questions import resolve_as_of
 from graph.questions.chronology import chronology_of
-from graph.questions.discrepancies import discrepancies_of
+from graph.questions.discrepancies import discrepancies_in
 from graph.questions.family import family_of, genogram_of
-from graph.questions.household import household_history, household_of
+from graph.questions.household import household_history
 from graph.questions.search import search_people
 from graph.questions.services import Scope as ScopeValue
-from graph.questions.services import services_engaged
 from graph.store import InvolvementView, SearchCriteria
+from server.batching import ServicesKey
 from server.context import RequestContext
 from server.errors import BadArgument, FieldNotPermitted, NotPermitted
 from server.policy import Category, Release, Sources, Topic
@@ -144,10 +144,10 @@ class Person(Node):
         return explanation_of(info.context, self.person)
 
     @strawberry.field(description="Who lives with this person on `asOf` (default today).")
-    def household(self, info: Ctx, as_of: date | None = None) -> Household | None:
+    async def household(self, info: Ctx, as_of: date | None = None) -> Household | None:
         ctx = info.context
         self._topic(ctx, Category.HOUSEHOLD)
-        answer = household_of(ctx.store, self.person.id, as_of)
+        answer = await ctx.loaders.households.load((self.person.id, resolve_as_of(as_of)))
         address = ctx.disclosure.release(self.person.id, answer.address) if answer.address else None
         members, withheld = [], 0
         for member in answer.members:
@@ -168,13 +168,13 @@ class Person(Node):
             members_withheld=withheld,
         )
 
-    def _services(
+    async def _services(
         self, ctx: RequestContext, scope: Scope, as_of: date | None, include_closed: bool = False
     ) -> tuple[list[ServiceEngaged], int]:
         self._topic(ctx, Category.SERVICES)
-        found = services_engaged(ctx.store, self.person.id, ScopeValue(scope.value), as_of,
-                                 include_closed)
-        people = ctx.store.people({s.person_id for s in found})
+        found = await ctx.loaders.services.load(ServicesKey(
+            self.person.id, ScopeValue(scope.value), resolve_as_of(as_of), include_closed))
+        people = {p.id: p for p in await ctx.loaders.people_of({s.person_id for s in found})}
         released, withheld = [], 0
         for item in found:
             view = ctx.disclosure.decide(item.person_id, item.view)
@@ -188,21 +188,21 @@ class Person(Node):
         return released, withheld
 
     @strawberry.field(description="Services open on `asOf`, for the child, household or family.")
-    def services_engaged(
+    async def services_engaged(
         self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
         include_closed: bool = False,
     ) -> list[ServiceEngaged] | None:
-        return self._services(info.context, scope, as_of, include_closed)[0]
+        return (await self._services(info.context, scope, as_of, include_closed))[0]
 
     @strawberry.field(
         description="How many open services in this scope are withheld from you: an empty"
         " servicesEngaged with a count here means withheld, not absent."
     )
-    def services_withheld(
+    async def services_withheld(
         self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
         include_closed: bool = False,
     ) -> int | None:
-        return self._services(info.context, scope, as_of, include_closed)[1]
+        return (await self._services(info.context, scope, as_of, include_closed))[1]
 
     @strawberry.field(description="The family as typed nodes and edges, for drawing.")
     def genogram(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> Genogram | None:
@@ -316,7 +316,7 @@ class Person(Node):
         self._field(Category.DEMOGRAPHICS)
         self._field(Category.SOURCES)
         shown = []
-        for d in discrepancies_of(ctx.store, self.person.id):
+        for d in discrepancies_in(self.person):
             category = _DISCREPANCY_CATEGORY.get(d.field, Category.DEMOGRAPHICS)
             if category is Category.ADDRESS:
                 topic = ctx.disclosure.release(self.person.id, Topic(self.person, category))
@@ -603,19 +603,17 @@ class SearchConnection:
 @strawberry.type
 class PeopleQuery:
     @strawberry.field(description="One person by id; NOT_FOUND if there is none.")
-    def person(self, info: Ctx, id: strawberry.ID) -> Person:
+    async def person(self, info: Ctx, id: strawberry.ID) -> Person:
         ctx = info.context
-        found = ctx.store.people([str(id)]).get(str(id))
-        if found is None:
-            raise PersonNotFound(str(id))
+        found = await ctx.loaders.person(str(id))
         released = Person.of(ctx.disclosure.decide(found.id, found))
         if released is None:
             raise NotPermitted("your agency's agreement does not cover people")
         return released
 
     @strawberry.field(description="A Relay node by id (people today); NOT_FOUND if none.")
-    def node(self, info: Ctx, id: strawberry.ID) -> Node:
-        found: Person = PeopleQuery.person(self, info, id)
+    async def node(self, info: Ctx, id: strawberry.ID) -> Node:
+        found: Person = await PeopleQuery.person(self, info, id)
         return found
 
     @strawberry.field(description="People matching any of the criteria, best first.")

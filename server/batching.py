@@ -1,0 +1,100 @@
+"""Per-request DataLoaders: resolvers say what they need, and the store is asked once.
+
+Sibling resolvers (every search result's household, every member's services, two aliases
+of one person) load through these instead of calling the store, so a request makes one
+store call per kind of question however many items ask, and a question two fields ask
+(the household, for its own field and for the household's services) is answered once.
+Loaders live for one request: nothing cached here outlives the viewer who asked.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from strawberry.dataloader import DataLoader
+
+from graph.errors import PersonNotFound
+from graph.model import Person
+from graph.questions.household import HouseholdAnswer, household_of
+from graph.questions.services import Scope, ServiceEngaged, people_in_scope, services_of_scopes
+from graph.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ServicesKey:
+    person_id: str
+    scope: Scope
+    day: date
+    include_closed: bool = False
+
+
+class Loaders:
+    """The DataLoaders of one request over `store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.people: DataLoader[str, Person | None] = DataLoader(self._people)
+        self.households: DataLoader[tuple[str, date], HouseholdAnswer] = DataLoader(
+            self._households)
+        self.services: DataLoader[ServicesKey, list[ServiceEngaged]] = DataLoader(
+            self._services)
+
+    async def person(self, person_id: str) -> Person:
+        """
+        Raises
+        ------
+        PersonNotFound : the store holds no person with that id
+        """
+        found = await self.people.load(person_id)
+        if found is None:
+            raise PersonNotFound(person_id)
+        return found
+
+    async def people_of(self, ids: set[str] | list[str]) -> list[Person]:
+        """The people with these ids that the store holds."""
+        return [p for p in await self.people.load_many(list(ids)) if p is not None]
+
+    async def _people(self, ids: list[str]) -> list[Person | None]:
+        found = self.store.people(ids)
+        return [found.get(i) for i in ids]
+
+    async def _households(
+        self, keys: list[tuple[str, date]]
+    ) -> list[HouseholdAnswer | BaseException]:
+        # The protocol answers one household per round trip (each is a traversal from
+        # its subject); the loader still shares each answer between the fields asking.
+        answers: list[HouseholdAnswer | BaseException] = []
+        for person_id, day in keys:
+            try:
+                answers.append(household_of(self.store, person_id, day))
+            except PersonNotFound as exc:
+                answers.append(exc)
+        return answers
+
+    async def _services(
+        self, keys: list[ServicesKey]
+    ) -> list[list[ServiceEngaged] | BaseException]:
+        scopes: dict[ServicesKey, dict[str, str]] = {}
+        failed: dict[ServicesKey, BaseException] = {}
+        for key in keys:
+            try:
+                household = (await self.households.load((key.person_id, key.day))
+                             if key.scope is not Scope.CHILD else None)
+                if household is None:
+                    await self.person(key.person_id)
+                scopes[key] = people_in_scope(self.store, key.person_id, key.scope, key.day,
+                                              household)
+            except PersonNotFound as exc:
+                failed[key] = exc
+        # One involvements round trip per (day, include_closed): in practice, one.
+        groups: dict[tuple[date, bool], list[ServicesKey]] = defaultdict(list)
+        for key in scopes:
+            groups[(key.day, key.include_closed)].append(key)
+        answers: dict[ServicesKey, list[ServiceEngaged] | BaseException] = dict(failed)
+        for (day, include_closed), group in groups.items():
+            found = services_of_scopes(self.store, [scopes[k] for k in group], day,
+                                       include_closed)
+            answers.update(zip(group, found, strict=True))
+        return [answers[key] for key in keys]
