@@ -68,6 +68,8 @@ def load_extract(
             "records": len(extract.people),
             "ended": ended,
             "records_moved": len(resolution.moved),
+            # Each system's extract date, for answers to say "as of" per source.
+            "systems": {s: day.isoformat() for s in sorted({r.system for r in extract.people})},
             **resolution.detail,
         },
     )

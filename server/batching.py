@@ -9,17 +9,26 @@ Loaders live for one request: nothing cached here outlives the viewer who asked.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from strawberry.dataloader import DataLoader
 
 from graph.errors import PersonNotFound
 from graph.model import Person
+from graph.questions.coverage import Coverage, latest_extracts, read_coverage
 from graph.questions.household import HouseholdAnswer, household_of
 from graph.questions.services import Scope, ServiceEngaged, people_in_scope, services_of_scopes
 from graph.store import Store
+
+
+@functools.lru_cache(maxsize=4)
+def coverage_declarations(path: str) -> dict[str, Coverage]:
+    """The coverage file a setting names (empty: the shipped one), read once per process."""
+    return read_coverage(Path(path) if path else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +44,7 @@ class Loaders:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._extracts: dict[str, date] | None = None
         self.people: DataLoader[str, Person | None] = DataLoader(self._people)
         self.households: DataLoader[tuple[str, date], HouseholdAnswer] = DataLoader(
             self._households)
@@ -51,6 +61,12 @@ class Loaders:
         if found is None:
             raise PersonNotFound(person_id)
         return found
+
+    def extracts(self) -> dict[str, date]:
+        """Each source system's latest extract date, read once per request."""
+        if self._extracts is None:
+            self._extracts = latest_extracts(self.store)
+        return self._extracts
 
     async def people_of(self, ids: set[str] | list[str]) -> list[Person]:
         """The people with these ids that the store holds."""

@@ -53,6 +53,9 @@ class Settings:
     sharing_file: str = _setting(
         "", "Information-sharing agreements (TOML); empty means server/sharing.toml."
     )
+    coverage_file: str = _setting(
+        "", "What each source system covers (TOML); empty means graph/questions/coverage.toml."
+    )
     audit_checkpoint_rows: int = _setting(
         1000, "Audit rows between signed checkpoints kept inside the log (SECURITY.md 20)."
     )

@@ -35,7 +35,7 @@ ABOUT_PEOPLE = {"Person", "Household", "HouseholdMember", "Address", "ServiceEng
                 "HouseholdPeriod", "FamilyMember", "Discrepancy", "Assertion",
                 "ChronologyConnection", "ChronologyEdge", "ChronologyEntry",
                 "LinkExplanation", "LinkEvidence", "FieldEvidence", "IdentityChange",
-                "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult"}
+                "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult", "SourceStatus"}
 NOT_ABOUT_PEOPLE = {"Query", "Mutation", "AuditEntry", "AuditReview", "BreakGlassPass",
                     "PageInfo"}
 AUDITOR_ONLY = {"auditOfPerson", "auditOfUser", "auditReviews"}

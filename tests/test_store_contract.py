@@ -59,7 +59,7 @@ def test_unknown_person_raises_person_not_found(all_families: Store) -> None:
 
 
 def test_twins_are_brother_and_sister(all_families: Store) -> None:
-    assert members(all_families, "vic") == {"xena": "mother", "wes": "brother"}
+    assert members(all_families, "vic") == {"xena": "mother", "wes": "twin brother"}
 
 
 def test_services_for_child_are_open_on_as_of_only(all_families: Store) -> None:

@@ -14,6 +14,11 @@ from graph.questions.household import HouseholdAnswer, household_of
 from graph.questions.kinship import describe_all
 from graph.store import InvolvementView, Store
 
+# Universal services named on the person: the service names sources give them (the
+# education extract's enrolments are "School"; a GP registration is "GP registration").
+SCHOOL_SERVICES = frozenset({"school", "school enrolment"})
+GP_SERVICES = frozenset({"gp registration", "gp", "general practice"})
+
 # Family scope reaches grandparents, aunts, uncles and half-siblings in other homes.
 FAMILY_SCOPE_DEPTH = 2
 

@@ -13,13 +13,15 @@ from strawberry.types import Info
 from graph import model
 from graph.questions import resolve_as_of
 from graph.questions.chronology import chronology_of
+from graph.questions.coverage import CoverageState, coverage_of
 from graph.questions.discrepancies import discrepancies_in
 from graph.questions.family import family_of, genogram_of
 from graph.questions.household import household_history
 from graph.questions.search import search_people
+from graph.questions.services import GP_SERVICES, SCHOOL_SERVICES
 from graph.questions.services import Scope as ScopeValue
 from graph.store import InvolvementView, SearchCriteria
-from server.batching import ServicesKey
+from server.batching import ServicesKey, coverage_declarations
 from server.context import RequestContext
 from server.errors import BadArgument, FieldNotPermitted, NotPermitted
 from server.policy import Category, Release, Sources, Topic
@@ -45,6 +47,31 @@ class Scope(enum.Enum):
 class Source:
     system: str
     record_id: str
+
+    @strawberry.field(description="The date of this system's latest extract: what it said"
+                      " is as of then.")
+    def as_of(self, info: Ctx) -> date | None:
+        return info.context.loaders.extracts().get(self.system)
+
+
+SourceState = strawberry.enum(
+    CoverageState,
+    description="records: the system holds this person; no_record: it would, and does not;"
+    " outside_coverage: it does not cover people like this; not_loaded: no extract yet.",
+)
+
+
+@strawberry.type(description="What one source system knows of a person, and as of when.")
+class SourceStatus:
+    system: str
+    covers: str = strawberry.field(description="What the system covers, in plain words.")
+    as_of: date | None = strawberry.field(description="The system's latest extract date.")
+    withheld: bool = strawberry.field(
+        description="True when your agreement does not share this system: state and records"
+        " are then null, whatever it holds."
+    )
+    state: SourceState | None  # type: ignore[valid-type]
+    records: int | None
 
 
 def _sources(refs: tuple[model.SourceRef, ...]) -> list[Source]:
@@ -125,6 +152,27 @@ class Person(Node):
         return _sources(self.person.sources)
 
     @strawberry.field(
+        description="Every source system, whether it holds this person, and as of when: an"
+        " empty answer elsewhere means nothing unless the system covers them."
+    )
+    def source_coverage(self, info: Ctx, as_of: date | None = None) -> list[SourceStatus]:
+        ctx = info.context
+        declared = coverage_declarations(ctx.settings.coverage_file)
+        shown = []
+        for status in coverage_of(self.person, resolve_as_of(as_of), ctx.loaders.extracts(),
+                                  declared):
+            # Whether the agreement shares the system at all, asked without this person's
+            # records: otherwise "withheld" would tell that records exist.
+            probe = Sources((model.SourceRef(status.system, "*"),))
+            shared = ctx.disclosure.release(self.person.id, probe)
+            visible = shared is not None and bool(shared.refs)
+            shown.append(SourceStatus(
+                system=status.system, covers=status.covers, as_of=status.as_of,
+                withheld=not visible, state=status.state if visible else None,
+                records=status.records if visible else None))
+        return shown
+
+    @strawberry.field(
         description="True when this person is restricted or sealed and shown by name only."
     )
     def name_only(self) -> bool:
@@ -186,6 +234,23 @@ class Person(Node):
                 ServiceEngaged.of(person, item.relationship, view.value, view.withheld)
             )
         return released, withheld
+
+    @strawberry.field(description="The school this person is on the roll of on `asOf`, with its"
+                      " designated safeguarding lead; null if none is known or shared.")
+    async def school(self, info: Ctx, as_of: date | None = None) -> ServiceEngaged | None:
+        return await self._universal(info.context, SCHOOL_SERVICES, as_of)
+
+    @strawberry.field(description="The GP practice this person is registered with on `asOf`;"
+                      " null if none is known or shared (see sourceCoverage).")
+    async def gp(self, info: Ctx, as_of: date | None = None) -> ServiceEngaged | None:
+        return await self._universal(info.context, GP_SERVICES, as_of)
+
+    async def _universal(
+        self, ctx: RequestContext, names: frozenset[str], as_of: date | None
+    ) -> ServiceEngaged | None:
+        released, _ = await self._services(ctx, Scope.CHILD, as_of)
+        found = [s for s in released if s.service.casefold() in names]
+        return max(found, key=lambda s: s.start) if found else None
 
     @strawberry.field(description="Services open on `asOf`, for the child, household or family.")
     async def services_engaged(
@@ -479,6 +544,8 @@ class Household:
 @strawberry.type
 class Organisation:
     name: str
+    kind: str = strawberry.field(description="team, school, gp_practice, agency...")
+    code: str | None = strawberry.field(description="A school's URN or a GP practice's ODS code.")
 
 
 @strawberry.type(description="Who leads a piece of work, and how to reach them.")
@@ -534,7 +601,9 @@ class ServiceEngaged:
             level=inv.level,
             start=inv.start,
             end=inv.end,
-            organisation=Organisation(name=view.organisation.name) if view.organisation else None,
+            organisation=Organisation(name=view.organisation.name, kind=view.organisation.kind,
+                                      code=view.organisation.code)
+            if view.organisation else None,
             lead=Practitioner(
                 name=lead.name, role=lead.role, team=lead.team, phone=lead.phone, email=lead.email
             )
