@@ -51,6 +51,9 @@ query PersonPage($id: ID!, $depth: Int!) {
       lead { name role team phone email }
     }
     servicesWithheld(scope: HOUSEHOLD)
+    school { organisation { name } lead { name role phone } }
+    gp { organisation { name } }
+    sourceCoverage { system state asOf withheld covers records }
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
       records modelId

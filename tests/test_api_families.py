@@ -4,6 +4,7 @@ in a refuge — as a social worker and as a school sees them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -262,3 +263,24 @@ def test_as_of_dates_are_the_latest_extract_of_each_system(client: TestClient) -
     assert {(s["system"], s["asOf"]) for s in day} == {
         ("education", EXTRACTED["education"]), ("health", EXTRACTED["health"])}
     assert date.fromisoformat(EXTRACTED["health"]) <= date(2026, 11, 23)
+
+
+def test_the_person_page_names_school_gp_and_what_each_system_knows(
+        client: TestClient) -> None:
+    from tests.test_http import sign_in
+
+    sign_in(client)
+    page = client.get("/people/leo").text
+    assert "School: Alder Primary School" in page and "Rosa Mendes" in page
+    assert "GP: Eastbridge Medical Centre" in page
+    rows = dict(re.findall(r"<tr><td>([a-z ]+)</td>\s*<td>([^<]+)</td>", page))
+    assert rows["youth justice"] == "outside what it covers"
+    assert rows["police"] == "no record" and rows["education"] == "1 record(s)"
+    assert rows["early help"] == "not loaded yet"
+    client.post("/signout")
+    sign_in(client, "jo")
+    school = client.get("/people/leo").text
+    assert "GP:" not in school and "Eastbridge Medical Centre" not in school
+    rows = dict(re.findall(r"<tr><td>([a-z ]+)</td>\s*<td>([^<]+)</td>", school))
+    assert set(rows.values()) == {"withheld from you"}
+    client.post("/signout")
