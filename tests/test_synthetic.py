@@ -252,7 +252,7 @@ def test_fhir_bundles_hold_valid_resources_with_resolving_references(
     borough: tuple[BoroughSummary, Path],
 ) -> None:
     summary, out = borough
-    patients = 0
+    patients = registrations = 0
     for path in sorted((out / "health").glob("*.json")):
         bundle = json.loads(path.read_text())
         assert bundle["resourceType"] == "Bundle" and bundle["type"] in ("collection", "searchset")
@@ -278,9 +278,15 @@ def test_fhir_bundles_hold_valid_resources_with_resolving_references(
                 assert coding["code"] in RELATIONSHIP_CODES
             elif resource["resourceType"] == "EpisodeOfCare":
                 assert resource["patient"]["reference"] in ids
-                assert resource["careManager"]["reference"] in ids
                 assert resource["status"] in ("active", "finished")
-    assert patients == summary.records_by_system["health"]
+                if resource["type"][0]["text"] == "GP registration":
+                    registrations += 1
+                    practice = resource["managingOrganization"]["identifier"]
+                    assert practice["system"] == "https://fhir.nhs.uk/Id/ods-organization-code"
+                    assert re.fullmatch(r"[A-Z]\d{5}", practice["value"])
+                else:
+                    assert resource["careManager"]["reference"] in ids
+    assert patients == summary.records_by_system["health"] == registrations
 
 
 def relationship_codes() -> set[str]:
