@@ -11,6 +11,7 @@ from typing import Any
 from graph.store import Store
 from server.audit import AuditLog, AuditRow, now_utc
 from server.errors import NotPermitted, OperationTimedOut
+from server.following import Following
 from server.policy import Fact, Release, Viewer, release
 from server.settings import Settings
 from server.sharing import SharingRules, default_rules
@@ -91,6 +92,14 @@ def document_hash(text: str) -> str:
 
 
 @dataclass(slots=True)
+class Connection:
+    """A graphql-transport-ws connection: the bearer token its `connection_init` carried."""
+
+    token: str = ""
+    expires_at: float = 0.0  # epoch seconds; the socket is closed then (SECURITY.md 11)
+
+
+@dataclass(slots=True)
 class RequestContext:
     """What every GraphQL resolver and page handler gets."""
 
@@ -99,3 +108,13 @@ class RequestContext:
     disclosure: Disclosure
     audit: AuditLog | None = None  # for the auditor's questions; None outside the app
     auth: Any = None  # the Authenticator, for break-glass; None outside the app
+    following: Following | None = None  # who each user follows; None outside the app
+    connection: Connection | None = None  # set on websocket connections only
+    # Strawberry puts the connection_init payload here; it holds the token, so nothing
+    # else reads it and it is never logged.
+    connection_params: dict[str, Any] | None = None
+
+
+def nobody() -> Viewer:
+    """The viewer of a websocket before its connection_init: no purpose, so no read."""
+    return Viewer(user="", agency="", role="", purpose=None)
