@@ -3,8 +3,11 @@ graphql-transport-ws, through sign-in, the one policy and the audit log."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -20,6 +23,9 @@ from graph.embedded import EmbeddedStore
 from graph.model import Event, Involvement, Sensitivity, ServiceLevel, Sex, SourceRef
 from graph.store import GraphBatch
 from loaders.changes import changes_learned
+from loaders.formats.canonical_csv import PEOPLE
+from loaders.identity import record_node_id
+from loaders.pipeline import load_extract
 from server.app import create_app
 from server.policy import Purpose
 from server.settings import Mode, Settings
@@ -392,3 +398,45 @@ def test_follow_is_audited_and_needs_a_person_you_may_see(client: TestClient,
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     refused = ask(client, 'mutation { follow(personId: "zak") { since } }', "ida", status=403)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def _people_csv(folder: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    folder.mkdir(parents=True)
+    with (folder / "people.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, PEOPLE)
+        writer.writeheader()
+        for record_id, given, born, since in rows:
+            writer.writerow({**dict.fromkeys(PEOPLE, ""), "system": "social_care",
+                             "record_id": record_id, "given_names": given,
+                             "family_name": "Cole", "sex": "male", "birth_date": born,
+                             "address_line1": "7 Alder Road", "town": "Eastbridge",
+                             "postcode": "EB4 5GH", "address_from": since})
+    return folder
+
+
+@pytest.mark.slow
+def test_a_load_by_another_process_is_announced(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    access_store(store_dir)
+    store = EmbeddedStore(store_dir)
+    load_extract(store, [_people_csv(tmp_path / "one", [("1", "Zak", "2014-01-20", "2014-01-20"),
+                                                       ("2", "Yva", "1985-03-03", "2010-01-01")])],
+                 today=date(2026, 10, 1))
+    zak = store.record_owners([record_node_id("social_care/1")])[record_node_id("social_care/1")]
+    store.close()
+    newcomer = _people_csv(tmp_path / "two", [("3", "Abe", "1980-04-04", "2026-09-01")])
+    settings = Settings(store_dir=store_dir, mode=Mode.DEVELOPMENT, change_poll_seconds=0.02)
+    with TestClient(create_app(settings)) as client:
+        follow(client, "sam", zak)
+        ws = open_socket(client, "sam")
+        try:
+            loaded = subprocess.run(
+                [str(Path(sys.executable).parent / "famgraph"), "load", "--store",
+                 str(store_dir), "--partial", str(newcomer)],
+                capture_output=True, text=True, timeout=HANG_GUARD, check=False)
+            assert loaded.returncode == 0, loaded.stderr
+            heard = event(ws)
+        finally:
+            ws.__exit__(None, None, None)
+    assert (heard["kind"], heard["person"]["id"]) == ("NEW_ADULT_IN_HOUSEHOLD", zak)
+    assert heard["otherPerson"]["displayName"] == "Abe Cole"
