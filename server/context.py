@@ -10,6 +10,7 @@ from typing import Any
 
 from graph.store import Store
 from server.audit import AuditLog, AuditRow, now_utc
+from server.budget import PeopleWatch
 from server.errors import NotPermitted, OperationTimedOut
 from server.following import Following
 from server.policy import Fact, Release, Viewer, release
@@ -110,6 +111,7 @@ class RequestContext:
     auth: Any = None  # the Authenticator, for break-glass; None outside the app
     following: Following | None = None  # who each user follows; None outside the app
     connection: Connection | None = None  # set on websocket connections only
+    people_watch: PeopleWatch | None = None  # raises a review on many people; None outside
     # Strawberry puts the connection_init payload here; it holds the token, so nothing
     # else reads it and it is never logged.
     connection_params: dict[str, Any] | None = None

@@ -136,7 +136,10 @@ class EventAudit(SchemaExtension):
             outcome = ("error" if result.errors and result.data is None
                        else ("partial" if result.errors else "ok"))
             try:
-                disclosure.commit(context.audit, outcome) if context.audit else None
+                if context.audit is not None:
+                    disclosure.commit(context.audit, outcome)
+                    if context.people_watch is not None:
+                        watch(context.people_watch, context.audit, disclosure)
             except AuditUnavailable:
                 result.data = None
                 result.errors = [GraphQLError(
@@ -249,6 +252,7 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
             auth=self.auth,
             following=self.following,
             connection=Connection() if websocket else None,
+            people_watch=self.watch,
         )
         request.state.context = context
         request.state.sub_response = response

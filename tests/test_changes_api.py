@@ -440,3 +440,21 @@ def test_a_load_by_another_process_is_announced(tmp_path: Path) -> None:
             ws.__exit__(None, None, None)
     assert (heard["kind"], heard["person"]["id"]) == ("NEW_ADULT_IN_HOUSEHOLD", zak)
     assert heard["otherPerson"]["displayName"] == "Abe Cole"
+
+
+def test_people_sent_by_a_subscription_count_towards_the_many_people_review(
+    store_dir: Path,
+) -> None:
+    settings = Settings(store_dir=store_dir, mode=Mode.DEVELOPMENT, change_poll_seconds=0.02,
+                        alert_distinct_people=1)
+    reviews = "SELECT count(*) FROM review WHERE kind = 'many_people' AND user = 'sam'"
+    with TestClient(create_app(settings)) as client:
+        follow(client, "sam", "zak")
+        assert sqlite3.connect(store_dir / "audit.sqlite").execute(reviews).fetchone()[0] == 0
+        ws = open_socket(client, "sam")
+        try:
+            load(store_dir, new_adult())
+            assert event(ws)["otherPerson"]["id"] == "ivo"
+        finally:
+            ws.__exit__(None, None, None)
+    assert sqlite3.connect(store_dir / "audit.sqlite").execute(reviews).fetchone()[0] == 1
