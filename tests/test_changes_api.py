@@ -398,6 +398,11 @@ def test_follow_is_audited_and_needs_a_person_you_may_see(client: TestClient,
     assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     refused = ask(client, 'mutation { follow(personId: "zak") { since } }', "ida", status=403)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    about_zak = "SELECT count(*) FROM audit WHERE json_extract(row, '$.person_id') = 'zak'"
+    before = sqlite3.connect(store_dir / "audit.sqlite").execute(about_zak).fetchone()[0]
+    ask(client, 'mutation { unfollow(personId: "zak") }', "sam")
+    after = sqlite3.connect(store_dir / "audit.sqlite").execute(about_zak).fetchone()[0]
+    assert after == before + 1, "an unfollow is audited like a follow"
 
 
 def _people_csv(folder: Path, rows: list[tuple[str, str, str, str]]) -> Path:

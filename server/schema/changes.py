@@ -274,6 +274,11 @@ class ChangesMutation:
         ctx = info.context
         if ctx.disclosure.viewer.purpose is None or ctx.following is None:
             raise NotPermitted("choose a purpose of access first")
+        found = ctx.store.people([str(person_id)]).get(str(person_id))
+        if found is not None:
+            # Through the policy, so the unfollow leaves an audit row about the person as a
+            # follow does; someone since removed from the store can still be unfollowed.
+            ctx.disclosure.decide(found.id, found)
         return ctx.following.unfollow(ctx.disclosure.viewer.user, str(person_id))
 
 
