@@ -36,7 +36,8 @@ PROTOCOL = ["graphql-transport-ws"]
 # Generous: only here so a broken server fails the test instead of hanging the run.
 HANG_GUARD = 60
 
-SUBSCRIBE = """subscription Watch($personId: ID) { changes(personId: $personId) {
+SUBSCRIBE = """subscription Watch($personId: ID, $after: String) {
+  changes(personId: $personId, after: $after) {
   id kind recordedAt effective
   person { id displayName } otherPerson { id displayName } otherPersonWithheld
   address { postcode } addressWithheld
@@ -463,3 +464,18 @@ def test_people_sent_by_a_subscription_count_towards_the_many_people_review(
         finally:
             ws.__exit__(None, None, None)
     assert sqlite3.connect(store_dir / "audit.sqlite").execute(reviews).fetchone()[0] == 1
+
+
+def test_a_subscription_resumes_after_a_cursor_missing_nothing(client: TestClient,
+                                                            store_dir: Path) -> None:
+    follow(client, "sam", "zak", "cara")
+    load(store_dir, new_adult())
+    load(store_dir, cara_moves())
+    seen = ask(client, CHANGES, "sam", first=1)["data"]["changes"]
+    assert seen["edges"][0]["node"]["kind"] == "NEW_ADULT_IN_HOUSEHOLD"
+    ws = open_socket(client, "sam", after=seen["pageInfo"]["endCursor"])
+    try:
+        missed = event(ws)
+    finally:
+        ws.__exit__(None, None, None)
+    assert (missed["kind"], missed["person"]["id"]) == ("CHILD_MOVED", "cara")

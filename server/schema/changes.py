@@ -286,11 +286,16 @@ class ChangesMutation:
 class ChangesSubscription:
     @strawberry.subscription(
         description="Changes about the people you follow (or the one named) as loads commit"
-        " them, from now on. Over graphql-transport-ws only; each change passes your"
-        " agreement and is audited as it is sent."
+        " them, from now on or after a cursor. Over graphql-transport-ws only; each change"
+        " passes your agreement and is audited as it is sent."
     )
     async def changes(
-        self, info: Ctx, person_id: strawberry.ID | None = None
+        self,
+        info: Ctx,
+        person_id: strawberry.ID | None = None,
+        after: Annotated[str | None, strawberry.argument(
+            description="A cursor from `changes`: start after it, so a client that"
+            " reconnects misses nothing. Without it, start from now.")] = None,
     ) -> AsyncGenerator[Change, None]:
         ctx = info.context
         connection = ctx.connection
@@ -298,7 +303,7 @@ class ChangesSubscription:
             raise NotPermitted("subscriptions go over graphql-transport-ws")
         _wanted(ctx, person_id)
         operation, digest = ctx.disclosure.operation, ctx.disclosure.document_hash
-        after = await asyncio.to_thread(ctx.store.last_change)
+        start = seq_of(after) if after else await asyncio.to_thread(ctx.store.last_change)
         while True:
             # The token is checked again at every look, so a user removed, or a grant
             # ended, takes effect on an open socket too; expiry also closes the socket.
@@ -309,10 +314,10 @@ class ChangesSubscription:
             ctx.disclosure = Disclosure(viewer, operation, digest, ctx.disclosure.rules)
             wanted = _wanted(ctx, person_id) if person_id is None or _follows(ctx, person_id) \
                 else []
-            found = await asyncio.to_thread(ctx.store.changes, after, FEED_BATCH, wanted)
+            found = await asyncio.to_thread(ctx.store.changes, start, FEED_BATCH, wanted)
             people = await asyncio.to_thread(_people_in, ctx, found) if found else {}
             for change in found:
-                after = change.seq
+                start = change.seq
                 # One disclosure per event: what it releases is audited as it is sent.
                 ctx.disclosure = Disclosure(
                     viewer, operation, digest, ctx.disclosure.rules,
