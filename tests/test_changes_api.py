@@ -28,8 +28,9 @@ from loaders.identity import record_node_id
 from loaders.pipeline import load_extract
 from server.app import create_app
 from server.policy import Purpose
+from server.schema.relay import seq_cursor
 from server.settings import Mode, Settings
-from tests.families import TODAY, home, lives, person
+from tests.families import TODAY, home, lives, partners, person
 from tests.viewers import access_store, bearer
 
 PROTOCOL = ["graphql-transport-ws"]
@@ -40,7 +41,7 @@ SUBSCRIBE = """subscription Watch($personId: ID, $after: String) {
   changes(personId: $personId, after: $after) {
   id kind recordedAt effective
   person { id displayName } otherPerson { id displayName } otherPersonWithheld
-  address { postcode } addressWithheld
+  relationshipToPerson address { postcode } addressWithheld
   service { service level lead { name phone } }
   summary sources { system } } }"""
 
@@ -108,7 +109,13 @@ def receive(ws: Any) -> dict[str, Any]:
 
 
 def open_socket(client: TestClient, user: str, **variables: Any) -> Any:
-    """A socket, initialised with the user's token and subscribed to changes."""
+    """A socket, initialised with the user's token and subscribed to changes.
+
+    Subscribed after change 0 (each test's store starts with none), not "from now on":
+    the server reads "now" after this returns, so a load the test makes next could
+    otherwise land before it and be missed.
+    """
+    variables.setdefault("after", seq_cursor(0))
     ws = client.websocket_connect("/graphql", subprotocols=PROTOCOL)
     ws.__enter__()
     ws.send_json({"type": "connection_init",
@@ -244,6 +251,7 @@ def test_each_kind_of_change_is_announced_to_a_follower(client: TestClient,
             "NEW_ADULT_IN_HOUSEHOLD", "zak", "ivo")
         assert joined["address"]["postcode"] == "EB4 5GH" and not joined["addressWithheld"]
         assert joined["effective"] == "2026-11-01" and joined["recordedAt"]
+        assert joined["relationshipToPerson"] == "unrelated adult"
         assert joined["otherPersonWithheld"] is False and joined["sources"] == [
             {"system": "social_care"}]
 
@@ -479,3 +487,16 @@ def test_a_subscription_resumes_after_a_cursor_missing_nothing(client: TestClien
     finally:
         ws.__exit__(None, None, None)
     assert (missed["kind"], missed["person"]["id"]) == ("CHILD_MOVED", "cara")
+
+
+def test_a_new_adult_is_named_by_their_relationship_to_the_child(client: TestClient,
+                                                                store_dir: Path) -> None:
+    follow(client, "sam", "zak")
+    batch = new_adult()
+    partners(batch, "yva", "ivo", date(2026, 6, 1))
+    load(store_dir, batch)
+    page = ask(client, "{ changes(first: 5) { edges { node { kind relationshipToPerson"
+               " otherPerson { id } } } } }", "sam")["data"]["changes"]
+    (node,) = [e["node"] for e in page["edges"]]
+    assert (node["kind"], node["otherPerson"]["id"], node["relationshipToPerson"]) == (
+        "NEW_ADULT_IN_HOUSEHOLD", "ivo", "mother's partner")

@@ -19,6 +19,7 @@ from strawberry.types import Info
 from graph import changes as model
 from graph.errors import PersonNotFound
 from graph.model import Person as PersonValue
+from graph.questions.household import household_of
 from graph.store import InvolvementView
 from server.auth import NotAuthenticated
 from server.context import Disclosure, RequestContext
@@ -62,6 +63,24 @@ class Change:
     )
     summary_value: strawberry.Private[str | None]
     sources_value: strawberry.Private[list[Source] | None]
+    subject_id: strawberry.Private[str]
+
+    @strawberry.field(
+        description="How `otherPerson` is related to `person` on the day it happened, in"
+        " plain words: mother's partner, unrelated adult..."
+    )
+    def relationship_to_person(self, info: Ctx) -> str | None:
+        other = self.other_person
+        if other is None:
+            return None
+        # The household question names every member, from the kin graph on that day; it
+        # is asked only when a client selects this field.
+        try:
+            answer = household_of(info.context.store, self.subject_id, self.effective)
+        except PersonNotFound:
+            return None
+        return next((m.relationship for m in answer.members
+                     if m.person.id == other.person.id), None)
 
     @strawberry.field(
         description="What a notification says; null with FIELD_NOT_PERMITTED when service"
@@ -166,6 +185,7 @@ def release_change(
         service=service,
         summary_value=summary,
         sources_value=None if Category.SOURCES in decision.withheld else _sources(shown.sources),
+        subject_id=shown.person_id,
     )
 
 
