@@ -201,7 +201,9 @@ def _is_subscription(query: Any, operation_name: Any) -> bool:
 
 
 def _is_query_or_mutation(query: Any, operation_name: Any) -> bool:
-    return not _is_subscription(query, operation_name) or _operation(query, operation_name) is None
+    """False only for a subscription; what does not parse is left for Strawberry's 400."""
+    operation = _operation(query, operation_name)
+    return operation is None or operation.operation is not OperationType.SUBSCRIPTION
 
 
 def _operation(query: Any, operation_name: Any) -> OperationDefinitionNode | None:
