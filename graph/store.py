@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from graph.changes import Change
 from graph.model import (
     Address,
     Edge,
@@ -68,11 +69,15 @@ class LoadLog:
 
 @dataclass(slots=True)
 class GraphBatch:
-    """Nodes and edges written all together or not at all; later items replace same-id ones."""
+    """Nodes and edges written all together or not at all; later items replace same-id ones.
+
+    `changes` are what the load learned for followers, kept in the same transaction.
+    """
 
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     log: LoadLog | None = None
+    changes: list[Change] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.nodes) + len(self.edges)
@@ -204,6 +209,25 @@ class Store(Protocol):
 
     def involvements_from(self, system: str) -> list[Involvement]:
         """Every involvement one source system asserted, open or closed."""
+        ...
+
+    def residents(self, household_ids: Iterable[str]) -> list[MemberOf]:
+        """Every membership of these households, past and present."""
+        ...
+
+    def changes(
+        self,
+        after: int,
+        first: int,
+        person_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[Change]:
+        """Up to `first` changes numbered above `after`, oldest first: only those about
+        these people when `person_ids` is given, only those recorded at or after `since`."""
+        ...
+
+    def last_change(self) -> int:
+        """The number of the newest committed change (0 when there is none)."""
         ...
 
     def counts(self) -> dict[str, int]:

@@ -11,7 +11,9 @@ from typing import Any
 from graph.store import Store
 from server.audit import AuditLog, AuditRow, now_utc
 from server.batching import Loaders
+from server.budget import PeopleWatch
 from server.errors import NotPermitted, OperationTimedOut
+from server.following import Following
 from server.policy import Fact, Release, Viewer, release
 from server.settings import Settings
 from server.sharing import SharingRules, default_rules
@@ -96,6 +98,14 @@ def document_hash(text: str) -> str:
 
 
 @dataclass(slots=True)
+class Connection:
+    """A graphql-transport-ws connection: the bearer token its `connection_init` carried."""
+
+    token: str = ""
+    expires_at: float = 0.0  # epoch seconds; the socket is closed then (SECURITY.md 11)
+
+
+@dataclass(slots=True)
 class RequestContext:
     """What every GraphQL resolver and page handler gets."""
 
@@ -104,7 +114,18 @@ class RequestContext:
     disclosure: Disclosure
     audit: AuditLog | None = None  # for the auditor's questions; None outside the app
     auth: Any = None  # the Authenticator, for break-glass; None outside the app
+    following: Following | None = None  # who each user follows; None outside the app
+    connection: Connection | None = None  # set on websocket connections only
+    people_watch: PeopleWatch | None = None  # raises a review on many people; None outside
+    # Strawberry puts the connection_init payload here; it holds the token, so nothing
+    # else reads it and it is never logged.
+    connection_params: dict[str, Any] | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.store)
+
+
+def nobody() -> Viewer:
+    """The viewer of a websocket before its connection_init: no purpose, so no read."""
+    return Viewer(user="", agency="", role="", purpose=None)

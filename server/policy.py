@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from graph.changes import HOUSEHOLD_KINDS, Change
 from graph.model import Address, Involvement, Person, Sensitivity, SourceRef
 from graph.store import InvolvementView
 from server.sharing import (
@@ -81,7 +82,7 @@ class Sources:
     refs: tuple[SourceRef, ...]
 
 
-Fact = TypeVar("Fact", Person, Address, InvolvementView, Topic, Sources)
+Fact = TypeVar("Fact", Person, Address, InvolvementView, Topic, Sources, Change)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +228,22 @@ def release(
         ):
             return withhold(fact.category)
         return Release(fact, fact.category, frozenset({fact.category}), frozenset())
+
+    if isinstance(fact, Change):
+        # A move or a new adult is a household fact; a service or a notification a service
+        # one. Judged whole, at the sensitivity of everything it would reveal.
+        category = Category.HOUSEHOLD if fact.kind in HOUSEHOLD_KINDS else Category.SERVICES
+        if (
+            category not in allowed
+            or not _from_shared_system(agreement, fact.sources)
+            or not _may_see(viewer, agreement, fact.sensitivity, about, now)
+        ):
+            return withhold(category)
+        sources = Category.SOURCES in allowed
+        change = dataclasses.replace(
+            fact, sources=_shared(agreement, fact.sources) if sources else ())
+        return Release(change, category, frozenset({category}),
+                       frozenset() if sources else frozenset({Category.SOURCES}))
 
     if Category.SOURCES not in allowed:
         return withhold(Category.SOURCES)

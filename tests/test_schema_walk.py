@@ -35,9 +35,11 @@ ABOUT_PEOPLE = {"Person", "Household", "HouseholdMember", "Address", "ServiceEng
                 "HouseholdPeriod", "FamilyMember", "Discrepancy", "Assertion",
                 "ChronologyConnection", "ChronologyEdge", "ChronologyEntry",
                 "LinkExplanation", "LinkEvidence", "FieldEvidence", "IdentityChange",
-                "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult", "SourceStatus"}
-NOT_ABOUT_PEOPLE = {"Query", "Mutation", "AuditEntry", "AuditReview", "BreakGlassPass",
-                    "PageInfo"}
+                "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult",
+                "Change", "ChangeEdge", "ChangeConnection", "FollowedPerson", "FollowedEdge",
+                "FollowingConnection", "SourceStatus"}
+NOT_ABOUT_PEOPLE = {"Query", "Mutation", "Subscription", "AuditEntry", "AuditReview",
+                    "BreakGlassPass", "PageInfo"}
 AUDITOR_ONLY = {"auditOfPerson", "auditOfUser", "auditReviews"}
 ARGUMENTS = {"id": '"cal"', "name": '"Moss"', "personId": '"cal"', "user": '"jo"'}
 
@@ -50,7 +52,7 @@ def _named(kind: Any) -> Any:
 
 def reachable(schema: GraphQLSchema) -> set[str]:
     seen: set[str] = set()
-    stack = [schema.query_type, schema.mutation_type]
+    stack = [schema.query_type, schema.mutation_type, schema.subscription_type]
     while stack:
         kind = stack.pop()
         if kind is None or kind.name in seen:

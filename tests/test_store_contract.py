@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from graph.changes import Change, ChangeKind
 from graph.errors import PersonNotFound, StoreError
-from graph.model import MemberOf, ParentOf, Person, Sex
+from graph.model import Address, MemberOf, ParentOf, Person, Sex, SourceRef
 from graph.questions.household import household_of
 from graph.questions.services import Scope, services_engaged
 from graph.store import GraphBatch, SearchCriteria, Store
-from tests.families import TODAY, person, two_parent_household
+from tests.families import TODAY, new_adult_in_household, person, two_parent_household
 
 
 def members(store: Store, pid: str, as_of: date = TODAY) -> dict[str, str]:
@@ -227,3 +228,53 @@ def test_one_episode_reported_by_two_systems_is_one_service(all_families: Store)
     (service,) = services_engaged(all_families, "rio", Scope.CHILD, TODAY)
     assert service.view.lead is not None and service.view.lead.name == "Priya Nair"
     assert {s.system for s in service.view.involvement.sources} == {"social_care", "ssda903"}
+
+
+def _change(kind: ChangeKind, pid: str, at: str, other: str | None = None) -> Change:
+    return Change(kind, pid, at, date(2026, 9, 1), other_id=other,
+                  address=Address(id="A:7", line1="7 Alder Road", postcode="EB4 5GH"),
+                  sources=(SourceRef("social_care", "SC1"),))
+
+
+def test_changes_are_kept_with_their_batch_and_read_after_a_number(store: Store) -> None:
+    batch = new_adult_in_household()
+    batch.changes = [
+        _change(ChangeKind.NEW_ADULT_IN_HOUSEHOLD, "zak", "2026-11-01T09:00:00.000000+00:00",
+                "abe"),
+        _change(ChangeKind.CHILD_MOVED, "zak", "2026-11-02T09:00:00.000000+00:00")]
+    store.write(batch)
+    later = GraphBatch(nodes=[person("solo", "Sol", "Oak", Sex.MALE, date(2000, 1, 1))],
+                       changes=[_change(ChangeKind.SERVICE_STARTED, "solo",
+                                        "2026-11-03T09:00:00.000000+00:00")])
+    store.write(later)
+    every = store.changes(0, 10)
+    assert [c.kind for c in every] == [ChangeKind.NEW_ADULT_IN_HOUSEHOLD, ChangeKind.CHILD_MOVED,
+                                       ChangeKind.SERVICE_STARTED]
+    assert [c.seq for c in every] == sorted({c.seq for c in every})
+    assert store.last_change() == every[-1].seq
+    first = every[0]
+    assert (first.other_id, first.effective) == ("abe", date(2026, 9, 1))
+    assert first.address is not None and first.address.postcode == "EB4 5GH"
+    assert first.sources == (SourceRef("social_care", "SC1"),)
+    assert store.changes(every[0].seq, 10) == every[1:]
+    assert store.changes(0, 1) == every[:1]
+    assert [c.kind for c in store.changes(0, 10, ["abe"])] == [ChangeKind.NEW_ADULT_IN_HOUSEHOLD]
+    assert [c.person_id for c in store.changes(0, 10, ["solo", "nobody"])] == ["solo"]
+    assert store.changes(0, 10, []) == []
+    since = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert [c.seq for c in store.changes(0, 10, since=since)] == [c.seq for c in every[1:]]
+
+
+def test_a_failed_batch_keeps_none_of_its_changes(store: Store) -> None:
+    bad = GraphBatch(edges=[MemberOf("ghost", "H:none")],
+                     changes=[_change(ChangeKind.CHILD_MOVED, "ghost",
+                                      "2026-11-01T09:00:00.000000+00:00")])
+    with pytest.raises(StoreError):
+        store.write(bad)
+    assert store.changes(0, 10) == [] and store.last_change() == 0
+
+
+def test_residents_are_every_membership_of_a_household(all_families: Store) -> None:
+    found = {(m.src, m.valid_to) for m in all_families.residents(["H:5"])}
+    assert found == {("rio", date(2024, 5, 31)), ("una", None)}
+    assert all_families.residents(["H:none"]) == []

@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from graph.changes import Change, stamp
 from graph.embedded.durability import Durable
 from graph.errors import PersonNotFound, StoreError
 from graph.model import (
@@ -436,6 +437,34 @@ class EmbeddedStore:
                     found += [e for e in self._edges_of(person_id)
                               if isinstance(e, MemberOf) and e.src == person_id]
             return found
+
+    def residents(self, household_ids: Iterable[str]) -> list[MemberOf]:
+        with self._lock:
+            self._catch_up()
+            found = []
+            for household_id in household_ids:
+                if household_id in self._graph:
+                    found += [data["obj"] for _, _, data in
+                              self._graph.in_edges(household_id, data=True)
+                              if isinstance(data["obj"], MemberOf)]
+            return found
+
+    def changes(
+        self,
+        after: int,
+        first: int,
+        person_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[Change]:
+        # Read from SQLite, not memory: a load committed by another process is there at once.
+        with self._lock:
+            wanted = sorted(set(person_ids)) if person_ids is not None else None
+            return self._durable.changes(after, first, wanted,
+                                         stamp(since) if since else None)
+
+    def last_change(self) -> int:
+        with self._lock:
+            return self._durable.last_change()
 
     def involvements_from(self, system: str) -> list[Involvement]:
         with self._lock:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction, Query, RoutingControl, unit_of_work
 from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 
+from graph.changes import Change, decode_change, encode_change, stamp
 from graph.errors import PersonNotFound, StoreError, StoreTimeout
 from graph.model import (
     EDGE_TYPES,
@@ -191,6 +192,13 @@ class Neo4jStore:
         seq = int(tx.run(cypher.NEXT_BATCH).single(strict=True)["seq"])
         if batch.log is not None:
             tx.run(cypher.SAVE_LOAD_LOG, seq=seq, data=json.dumps(_log_as_json(batch.log)))
+        if batch.changes:
+            count = len(batch.changes)
+            last = int(tx.run(cypher.RESERVE_CHANGES, count=count).single(strict=True)["last"])
+            saved = [{"seq": last - count + 1 + n, "recorded_at": change.recorded_at,
+                     "people": list(change.people), "data": encode_change(change)}
+                    for n, change in enumerate(batch.changes)]
+            tx.run(cypher.SAVE_CHANGES, rows=saved, batch=seq).consume()
         return seq
 
     # --- reading -------------------------------------------------------------
@@ -273,6 +281,28 @@ class Neo4jStore:
     def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
         return [_edge("MEMBER_OF", r["data"])
                 for r in self._read(cypher.MEMBERSHIPS, ids=list(person_ids))]
+
+    def residents(self, household_ids: Iterable[str]) -> list[MemberOf]:
+        return [_edge("MEMBER_OF", r["data"])
+                for r in self._read(cypher.RESIDENTS, ids=list(household_ids))]
+
+    def changes(
+        self,
+        after: int,
+        first: int,
+        person_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[Change]:
+        rows = self._read(
+            cypher.CHANGES, after=after, first=max(first, 0),
+            ids=sorted(set(person_ids)) if person_ids is not None else None,
+            since=stamp(since) if since else None,
+        )
+        return [decode_change(r["data"], int(r["seq"])) for r in rows]
+
+    def last_change(self) -> int:
+        rows = self._read(cypher.LAST_CHANGE)
+        return int(rows[0]["last"]) if rows else 0
 
     def involvements_from(self, system: str) -> list[Involvement]:
         return [_node("Involvement", r["data"])

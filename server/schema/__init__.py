@@ -21,18 +21,24 @@ from server.errors import ErrorTranslation
 from server.limits import TimeLimit, cost_rule
 from server.schema.access import AccessMutation
 from server.schema.audit import AuditQuery
+from server.schema.changes import ChangesMutation, ChangesQuery, ChangesSubscription
 from server.schema.identity import IdentityMutation, IdentityQuery
 from server.schema.people import PeopleQuery
 from server.settings import Mode, Settings
 
 
 @strawberry.type
-class Query(PeopleQuery, AuditQuery, IdentityQuery):
+class Query(PeopleQuery, AuditQuery, IdentityQuery, ChangesQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AccessMutation, IdentityMutation):
+class Mutation(AccessMutation, IdentityMutation, ChangesMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(ChangesSubscription):
     pass
 
 
@@ -70,6 +76,7 @@ def build_schema(settings: Settings, *more: type[SchemaExtension]) -> strawberry
     return FamgraphSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.mode is Mode.PRODUCTION),
     )
