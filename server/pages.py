@@ -51,6 +51,11 @@ query PersonPage($id: ID!, $depth: Int!) {
       lead { name role team phone email }
     }
     servicesWithheld(scope: HOUSEHOLD)
+    riskIndicators(scope: HOUSEHOLD) {
+      relationshipToSubject kind from to summary
+      person { id displayName }
+    }
+    riskIndicatorsWithheld(scope: HOUSEHOLD)
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
       records modelId
@@ -80,6 +85,12 @@ query Export($id: ID!) {
       lead { name role team phone email }
     }
     servicesWithheld(scope: FAMILY)
+    riskIndicators(scope: FAMILY) {
+      relationshipToSubject kind from to summary
+      person { id displayName }
+      sources { system recordId }
+    }
+    riskIndicatorsWithheld(scope: FAMILY)
     genogram(depth: 3) { ...GenogramFields }
   }
 }
@@ -300,6 +311,7 @@ class Pages:
             request,
             person=person,
             services=person["servicesEngaged"],
+            risks=person["riskIndicators"],
             explanation=person.get("linkExplanation"),
             genogram=vis_data(person["genogram"]) if person["genogram"] else None,
         )

@@ -24,6 +24,8 @@ QUERY = """query($id: ID!) { person(id: $id) {
   household { members { person { displayName birthDate } } membersWithheld }
   servicesEngaged(scope: FAMILY) { service reason person { displayName } }
   servicesWithheld(scope: FAMILY)
+  riskIndicators(scope: FAMILY) { kind summary person { displayName } }
+  riskIndicatorsWithheld(scope: FAMILY)
   genogram(depth: 2) { nodes { person { displayName birthDate } } }
   family(depth: 2) { person { displayName birthDate } } familyWithheld(depth: 2)
   householdHistory { members { person { displayName birthDate } } membersWithheld }
@@ -51,6 +53,15 @@ FACTS = [
     ("service detail", "Persistent absence", ("graphql", "export"), {"sam", "mgr", "eh"}),
     ("NHS number", "9434765919", ("graphql", "page", "export"), {"sam", "mgr", "hv"}),
     ("UPN", "A123456789012", ("graphql", "page", "export"), {"sam", "mgr", "jo", "eh"}),
+    # Risk indicators: the agency must hold the category, the kind and the source system.
+    ("risk, attendance (education)", "Absent 14 percent", ("graphql", "page", "export"),
+     {"sam", "mgr", "jo", "eh"}),
+    ("risk, domestic abuse (CIN factor)", "subject of domestic violence",
+     ("graphql", "page", "export"), {"sam", "mgr", "eh", "hv", "pc"}),
+    ("risk, parent's mental health (health)", "Low mood after the birth",
+     ("graphql", "page", "export"), {"sam", "mgr", "hv"}),
+    ("risk, police intelligence", "Named as suspect", ("graphql", "page", "export"),
+     {"sam", "mgr", "pc"}),
 ]
 
 

@@ -35,7 +35,8 @@ ABOUT_PEOPLE = {"Person", "Household", "HouseholdMember", "Address", "ServiceEng
                 "HouseholdPeriod", "FamilyMember", "Discrepancy", "Assertion",
                 "ChronologyConnection", "ChronologyEdge", "ChronologyEntry",
                 "LinkExplanation", "LinkEvidence", "FieldEvidence", "IdentityChange",
-                "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult"}
+                "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult",
+                "RiskIndicatorFound"}
 NOT_ABOUT_PEOPLE = {"Query", "Mutation", "AuditEntry", "AuditReview", "BreakGlassPass",
                     "PageInfo"}
 AUDITOR_ONLY = {"auditOfPerson", "auditOfUser", "auditReviews"}
@@ -147,5 +148,6 @@ def test_viewer_without_an_agreement_gets_nothing_personal_from_any_field(
     response = client.post("/graphql", json={"query": walk_document()},
                            headers=bearer(client.app.state.auth, "ida"))  # type: ignore[attr-defined]
     text = response.text
-    for personal in ("Moss", "1983", "EB8", "9434765919", "Attendance", "Nia Obi"):
+    for personal in ("Moss", "1983", "EB8", "9434765919", "Attendance", "Nia Obi",
+                     "Low mood", "Absent 14 percent"):
         assert personal not in text
