@@ -35,6 +35,8 @@ QUERY = """query($id: ID!) { person(id: $id) {
 } }"""
 
 PATHS = ("graphql", "page", "genogram", "export")
+# Management information: an aggregate path, behind a role permission, not an agreement.
+MI_QUERY = "{ reReferrals { referrals { value suppressed } } }"
 VIEWERS = ("sam", "mgr", "jo", "eh", "hv", "pc")
 
 # (fact, marker, paths that can carry that kind of fact, viewers who may see it)
@@ -79,6 +81,8 @@ def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str
                                    headers=headers)
             assert response.status_code == 200, response.text
             bodies[viewer, "graphql"] = response.text
+            response = client.post("/graphql", json={"query": MI_QUERY}, headers=headers)
+            bodies[viewer, "mi"] = response.text
             for path, url in (("page", "/people/cal"), ("genogram", "/people/cal/genogram"),
                               ("export", "/people/cal/export.json")):
                 response = client.get(url, headers=headers)
@@ -108,3 +112,13 @@ def test_every_viewer_sees_the_childs_name_on_every_path(
 ) -> None:
     for path in PATHS:
         assert "Cal Moss" in answers[viewer, path] or "Cal" in answers[viewer, path], path
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_only_roles_with_the_permission_read_management_information(
+    answers: dict[tuple[str, str], str], viewer: str
+) -> None:
+    # The shipped sharing file grants read_management_information to team managers only.
+    allowed = viewer == "mgr"
+    assert ('"suppressed"' in answers[viewer, "mi"]) == allowed
+    assert ("FORBIDDEN" in answers[viewer, "mi"]) == (not allowed)

@@ -38,8 +38,11 @@ ABOUT_PEOPLE = {"Person", "Household", "HouseholdMember", "Address", "ServiceEng
                 "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult",
                 "RiskIndicatorFound"}
 NOT_ABOUT_PEOPLE = {"Query", "Mutation", "AuditEntry", "AuditReview", "BreakGlassPass",
-                    "PageInfo"}
-AUDITOR_ONLY = {"auditOfPerson", "auditOfUser", "auditReviews"}
+                    "PageInfo", "CoOccurrence", "MiItem", "MiPair", "SuppressedCount",
+                    "StepTransitions", "ReReferrals"}
+# Fields behind a permission none of the walking viewers hold (tested on their own).
+AUDITOR_ONLY = {"auditOfPerson", "auditOfUser", "auditReviews", "coOccurrence",
+                "stepTransitions", "reReferrals"}
 ARGUMENTS = {"id": '"cal"', "name": '"Moss"', "personId": '"cal"', "user": '"jo"'}
 
 

@@ -21,12 +21,13 @@ from server.limits import TimeLimit, query_cost_limiter
 from server.schema.access import AccessMutation
 from server.schema.audit import AuditQuery
 from server.schema.identity import IdentityMutation, IdentityQuery
+from server.schema.management import ManagementQuery
 from server.schema.people import PeopleQuery
 from server.settings import Mode, Settings
 
 
 @strawberry.type
-class Query(PeopleQuery, AuditQuery, IdentityQuery):
+class Query(PeopleQuery, AuditQuery, IdentityQuery, ManagementQuery):
     pass
 
 
