@@ -211,7 +211,7 @@ def test_sharing_file_setting_replaces_the_agreements(tmp_path: Path) -> None:
     shipped = (Path(__file__).resolve().parent.parent / "server" / "sharing.toml").read_text()
     narrowed = shipped.replace(
         'categories = ["identity", "demographics", "upn", "address", "household", "family",'
-        ' "services"]',
+        ' "services",\n              "risk_indicators"]',
         'categories = ["identity"]')
     assert narrowed != shipped
     (tmp_path / "sharing.toml").write_text(narrowed)
