@@ -974,6 +974,14 @@ def housing(pop: Population, records: ServiceRecords, rng: random.Random) -> Ext
                 "From",
                 "To",
             ],
+            "HSG_Arrears.csv": [
+                "Person Ref",
+                "Tenancy Ref",
+                "Stage",
+                "From",
+                "To",
+                "Description",
+            ],
             "HSG_Tenancies.csv": [
                 "Person Ref",
                 "Tenancy Ref",
@@ -1025,6 +1033,15 @@ def housing(pop: Population, records: ServiceRecords, rng: random.Random) -> Ext
                     iso(end),
                 ],
             )
+    for tenancy in records.tenancies:
+        for spell in tenancy.arrears:
+            words = (f"Rent arrears, {spell.weeks} weeks" if spell.stage == "ARR"
+                     else "Notice seeking possession served")
+            extract.add(
+                "HSG_Arrears.csv",
+                [ids.of(tenancy.lead), tenancy.ref, spell.stage, iso(spell.start),
+                 iso(spell.end), words],
+            )
     for episode in records.episodes:
         if episode.system == "housing" and episode.lead is not None:
             lead = episode.lead
@@ -1047,8 +1064,25 @@ def housing(pop: Population, records: ServiceRecords, rng: random.Random) -> Ext
 
 
 HOUSING_MAPPING = """# Eastbridge Council housing (tenancy-system export) onto the canonical CSV.
+# HSG_Arrears.csv becomes risk indicators on the lead tenant: arrears (ARR) a finances risk,
+# a notice seeking possession (NSP) a housing one, told apart by a value map on Stage.
 system = "housing"
 date_format = "%Y-%m-%d"
+
+[[files]]
+name = "HSG_Arrears.csv"
+kind = "risk_indicators"
+[files.columns]
+record_id = "Person Ref"
+kind = "Stage"
+from = "From"
+to = "To"
+summary = "Description"
+[files.values.kind]
+ARR = "finances"
+NSP = "housing"
+[files.constants]
+sensitivity = "normal"
 
 [[files]]
 name = "HSG_Persons.csv"
