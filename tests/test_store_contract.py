@@ -305,3 +305,18 @@ def test_risk_question_for_unknown_person_raises(all_families: Store) -> None:
 
     with pytest.raises(PersonNotFound):
         risk_indicators(all_families, "nobody", Scope.CHILD, TODAY)
+
+
+def test_merged_risk_keeps_the_higher_sensitivity(all_families: Store) -> None:
+    from graph.model import RiskIndicator, RiskKind, Sensitivity, SourceRef
+    from graph.questions.risk import risk_indicators
+
+    all_families.write(GraphBatch(nodes=[
+        RiskIndicator(id=f"K:{n}", person_id="rio", kind=RiskKind.DEVELOPMENT,
+                      valid_from=date(2025, 1, 1), summary="Speech delay",
+                      sources=(SourceRef(system, "R1"),), sensitivity=level)
+        for n, (system, level) in enumerate([("education", Sensitivity.NORMAL),
+                                             ("health", Sensitivity.SENSITIVE)])]))
+    (found,) = risk_indicators(all_families, "rio", Scope.CHILD, TODAY)
+    assert found.indicator.sensitivity is Sensitivity.SENSITIVE
+    assert {s.system for s in found.indicator.sources} == {"education", "health"}

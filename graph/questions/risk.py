@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from graph.model import RiskIndicator
+from graph.model import RiskIndicator, Sensitivity
 from graph.questions import resolve_as_of
 from graph.questions.services import Scope, people_in_scope
 from graph.store import Store
+
+# Lowest first, as the sharing rules order them (graph/ cannot import server.sharing).
+_LEVELS = (Sensitivity.NORMAL, Sensitivity.SENSITIVE, Sensitivity.RESTRICTED, Sensitivity.SEALED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,9 @@ def risk_indicators(
 
 def _one_per_indicator(risks: list[RiskIndicator]) -> list[RiskIndicator]:
     """Two systems recording the same concern from the same day (a DA notification in police
-    and in social care) are one indicator with both sources; order is kept."""
+    and in social care) are one indicator with both sources; order is kept. The merged one
+    keeps the higher sensitivity of the two, so merging never lets a copy out at a level
+    lower than a source gave it."""
     kept: dict[tuple[str, str, date | None, str], RiskIndicator] = {}
     for risk in risks:
         key = (risk.person_id, risk.kind.value, risk.valid_from, risk.summary.casefold())
@@ -77,5 +82,6 @@ def _one_per_indicator(risks: list[RiskIndicator]) -> list[RiskIndicator]:
             kept[key] = risk
             continue
         sources = tuple(dict.fromkeys(earlier.sources + risk.sources))
-        kept[key] = replace(earlier, sources=sources)
+        level = max(earlier.sensitivity, risk.sensitivity, key=_LEVELS.index)
+        kept[key] = replace(earlier, sources=sources, sensitivity=level)
     return list(kept.values())
