@@ -32,6 +32,7 @@ from graph.model import (
     Practitioner,
     RelatedTo,
     ReviewPair,
+    RiskIndicator,
     SourceRecord,
 )
 
@@ -165,6 +166,19 @@ class Store(Protocol):
 
     def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
         """Dated events about these people from `start` to `end` inclusive, by date then id."""
+        ...
+
+    def risk_indicators(self, person_ids: Sequence[str], as_of: date) -> list[RiskIndicator]:
+        """Risk indicators about these people current on `as_of` (begun by then and not yet
+        ended), ordered by the order of `person_ids`, then by indicator id."""
+        ...
+
+    def all_involvements(self) -> list[Involvement]:
+        """Every involvement the store holds, open or closed, ordered by id (for aggregates)."""
+        ...
+
+    def all_risk_indicators(self) -> list[RiskIndicator]:
+        """Every risk indicator the store holds, ended ones too, ordered by id (for aggregates)."""
         ...
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:

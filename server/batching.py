@@ -21,6 +21,7 @@ from graph.errors import PersonNotFound
 from graph.model import Person
 from graph.questions.coverage import Coverage, latest_extracts, read_coverage
 from graph.questions.household import HouseholdAnswer, household_of
+from graph.questions.risk import RiskFound, risks_of_scopes
 from graph.questions.services import Scope, ServiceEngaged, people_in_scope, services_of_scopes
 from graph.store import Store
 
@@ -50,6 +51,7 @@ class Loaders:
             self._households)
         self.services: DataLoader[ServicesKey, list[ServiceEngaged]] = DataLoader(
             self._services)
+        self.risks: DataLoader[ServicesKey, list[RiskFound]] = DataLoader(self._risks)
 
     async def person(self, person_id: str) -> Person:
         """
@@ -89,9 +91,10 @@ class Loaders:
                 answers.append(exc)
         return answers
 
-    async def _services(
+    async def _scopes(
         self, keys: list[ServicesKey]
-    ) -> list[list[ServiceEngaged] | BaseException]:
+    ) -> tuple[dict[ServicesKey, dict[str, str]], dict[ServicesKey, BaseException]]:
+        """The people in each key's scope (with their words), or why there are none."""
         scopes: dict[ServicesKey, dict[str, str]] = {}
         failed: dict[ServicesKey, BaseException] = {}
         for key in keys:
@@ -104,6 +107,12 @@ class Loaders:
                                               household)
             except PersonNotFound as exc:
                 failed[key] = exc
+        return scopes, failed
+
+    async def _services(
+        self, keys: list[ServicesKey]
+    ) -> list[list[ServiceEngaged] | BaseException]:
+        scopes, failed = await self._scopes(keys)
         # One involvements round trip per (day, include_closed): in practice, one.
         groups: dict[tuple[date, bool], list[ServicesKey]] = defaultdict(list)
         for key in scopes:
@@ -113,4 +122,15 @@ class Loaders:
             found = services_of_scopes(self.store, [scopes[k] for k in group], day,
                                        include_closed)
             answers.update(zip(group, found, strict=True))
+        return [answers[key] for key in keys]
+
+    async def _risks(self, keys: list[ServicesKey]) -> list[list[RiskFound] | BaseException]:
+        scopes, failed = await self._scopes(keys)
+        groups: dict[date, list[ServicesKey]] = defaultdict(list)
+        for key in scopes:
+            groups[key.day].append(key)
+        answers: dict[ServicesKey, list[RiskFound] | BaseException] = dict(failed)
+        for day, group in groups.items():
+            answers.update(zip(group, risks_of_scopes(self.store, [scopes[k] for k in group],
+                                                      day), strict=True))
         return [answers[key] for key in keys]

@@ -30,6 +30,7 @@ class Disclosure:
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     deadline: float | None = None  # time.monotonic() after which no more facts are released
     _seen: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+    _aggregates: set[str] = field(default_factory=set)
 
     def decide(self, about: str, fact: Fact) -> Release[Fact]:
         """The policy's whole decision on `fact` about person `about`, recorded for the audit.
@@ -52,6 +53,11 @@ class Disclosure:
     def release(self, about: str, fact: Fact) -> Fact | None:
         """`fact` as the viewer may see it (None if withheld), recorded against person `about`."""
         return self.decide(about, fact).value
+
+    def aggregate(self, what: str) -> None:
+        """Record an aggregate read (management information): audited as one row naming no
+        person, so a leader's questions are on the log without personal data on it."""
+        self._aggregates.add(what)
 
     def people(self) -> list[str]:
         return sorted(self._seen)
@@ -82,7 +88,24 @@ class Disclosure:
                 grant=person_id in self.viewer.grants,
             )
             for person_id, (returned, withheld) in sorted(self._seen.items())
-        ]
+        ] + ([
+            AuditRow(
+                time=stamp,
+                user=self.viewer.user,
+                role=self.viewer.role,
+                agency=self.viewer.agency,
+                purpose=self.viewer.purpose.value if self.viewer.purpose else "",
+                basis="aggregate, small numbers suppressed",
+                operation=self.operation,
+                document_hash=self.document_hash,
+                person_id="",
+                returned=tuple(sorted(self._aggregates)),
+                withheld=(),
+                outcome=outcome,
+                correlation_id=self.correlation_id,
+                break_glass=glass,
+            )
+        ] if self._aggregates else [])
 
     def commit(self, log: AuditLog, outcome: str = "ok") -> None:
         """Write the audit rows; raises `AuditUnavailable` so the caller returns no data."""

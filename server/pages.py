@@ -54,6 +54,11 @@ query PersonPage($id: ID!, $depth: Int!) {
     school { organisation { name } lead { name role phone } }
     gp { organisation { name } }
     sourceCoverage { system state asOf withheld covers records }
+    riskIndicators(scope: HOUSEHOLD) {
+      relationshipToSubject kind from to summary
+      person { id displayName }
+    }
+    riskIndicatorsWithheld(scope: HOUSEHOLD)
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
       records modelId
@@ -83,6 +88,12 @@ query Export($id: ID!) {
       lead { name role team phone email }
     }
     servicesWithheld(scope: FAMILY)
+    riskIndicators(scope: FAMILY) {
+      relationshipToSubject kind from to summary
+      person { id displayName }
+      sources { system recordId }
+    }
+    riskIndicatorsWithheld(scope: FAMILY)
     genogram(depth: 3) { ...GenogramFields }
   }
 }
@@ -303,6 +314,7 @@ class Pages:
             request,
             person=person,
             services=person["servicesEngaged"],
+            risks=person["riskIndicators"],
             explanation=person.get("linkExplanation"),
             genogram=vis_data(person["genogram"]) if person["genogram"] else None,
         )

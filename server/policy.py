@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from graph.changes import HOUSEHOLD_KINDS, Change
-from graph.model import Address, Involvement, Person, Sensitivity, SourceRef
+from graph.model import Address, Involvement, Person, RiskIndicator, Sensitivity, SourceRef
 from graph.store import InvolvementView
 from server.sharing import (
+    READ_MANAGEMENT_INFORMATION,
     RESOLVE_IDENTITY,
     VIEW_RESTRICTED,
     VIEW_SEALED,
@@ -27,6 +28,7 @@ from server.sharing import (
 )
 
 __all__ = [
+    "READ_MANAGEMENT_INFORMATION",
     "RESOLVE_IDENTITY",
     "VIEW_RESTRICTED",
     "BreakGlass",
@@ -82,7 +84,7 @@ class Sources:
     refs: tuple[SourceRef, ...]
 
 
-Fact = TypeVar("Fact", Person, Address, InvolvementView, Topic, Sources, Change)
+Fact = TypeVar("Fact", Person, Address, InvolvementView, RiskIndicator, Topic, Sources, Change)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +221,25 @@ def release(
             Category.SERVICES,
             frozenset({Category.SERVICES}) | ({Category.SERVICE_DETAIL} if detail else set()),
             withheld,
+        )
+
+    if isinstance(fact, RiskIndicator):
+        if (
+            Category.RISK_INDICATORS not in allowed
+            or fact.kind not in agreement.risk_kinds
+            or not _from_shared_system(agreement, fact.sources)
+            or not _may_see(viewer, agreement, fact.sensitivity, about, now)
+        ):
+            return withhold(Category.RISK_INDICATORS)
+        sources = Category.SOURCES in allowed
+        shown_risk = dataclasses.replace(
+            fact, sources=_shared(agreement, fact.sources) if sources else ()
+        )
+        return Release(
+            shown_risk,
+            Category.RISK_INDICATORS,
+            frozenset({Category.RISK_INDICATORS}),
+            frozenset() if sources else frozenset({Category.SOURCES}),
         )
 
     if isinstance(fact, Topic):

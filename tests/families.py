@@ -19,6 +19,8 @@ from graph.model import (
     PartnerStatus,
     Person,
     Practitioner,
+    RiskIndicator,
+    RiskKind,
     Sensitivity,
     ServiceLevel,
     Sex,
@@ -252,6 +254,22 @@ def family_known_to_many_agencies() -> GraphBatch:
                     ServiceLevel.SPECIALIST, "Incident at home", Sensitivity.SENSITIVE),
         involvement("I:cse", "cal", "Exploitation team", "social_care",
                     ServiceLevel.SPECIALIST, "Exploitation risk", Sensitivity.RESTRICTED),
+    ]
+
+    def risk(rid: str, pid: str, kind: RiskKind, system: str, summary: str,
+             sensitivity: Sensitivity = Sensitivity.SENSITIVE) -> RiskIndicator:
+        return RiskIndicator(id=rid, person_id=pid, kind=kind, valid_from=date(2025, 10, 1),
+                             summary=summary, sources=(SourceRef(system, rid),),
+                             sensitivity=sensitivity)
+
+    # Each summary is a marker for the policy matrix: unique, and not a service's words.
+    batch.nodes += [
+        risk("K:att", "cal", RiskKind.ATTENDANCE, "education", "Absent 14 percent of sessions",
+             Sensitivity.NORMAL),
+        risk("K:cin", "cal", RiskKind.DOMESTIC_ABUSE, "social_care",
+             "CIN factor 3B: parent or carer subject of domestic violence"),
+        risk("K:mh", "dee", RiskKind.MENTAL_HEALTH, "health", "Low mood after the birth"),
+        risk("K:da", "eli", RiskKind.DOMESTIC_ABUSE, "police", "Named as suspect, medium risk"),
     ]
     return batch
 

@@ -29,6 +29,8 @@ QUERY = """query($id: ID!) { person(id: $id) {
   household { members { person { displayName birthDate } } membersWithheld }
   servicesEngaged(scope: FAMILY) { service reason person { displayName } }
   servicesWithheld(scope: FAMILY)
+  riskIndicators(scope: FAMILY) { kind summary person { displayName } }
+  riskIndicatorsWithheld(scope: FAMILY)
   genogram(depth: 2) { nodes { person { displayName birthDate } } }
   family(depth: 2) { person { displayName birthDate } } familyWithheld(depth: 2)
   householdHistory { members { person { displayName birthDate } } membersWithheld }
@@ -38,6 +40,8 @@ QUERY = """query($id: ID!) { person(id: $id) {
 } }"""
 
 PATHS = ("graphql", "page", "genogram", "export")
+# Management information: an aggregate path, behind a role permission, not an agreement.
+MI_QUERY = "{ reReferrals { referrals { value suppressed } } }"
 VIEWERS = ("sam", "mgr", "jo", "eh", "hv", "pc")
 
 # (fact, marker, paths that can carry that kind of fact, viewers who may see it)
@@ -56,6 +60,15 @@ FACTS = [
     ("service detail", "Persistent absence", ("graphql", "export"), {"sam", "mgr", "eh"}),
     ("NHS number", "9434765919", ("graphql", "page", "export"), {"sam", "mgr", "hv"}),
     ("UPN", "A123456789012", ("graphql", "page", "export"), {"sam", "mgr", "jo", "eh"}),
+    # Risk indicators: the agency must hold the category, the kind and the source system.
+    ("risk, attendance (education)", "Absent 14 percent", ("graphql", "page", "export"),
+     {"sam", "mgr", "jo", "eh"}),
+    ("risk, domestic abuse (CIN factor)", "subject of domestic violence",
+     ("graphql", "page", "export"), {"sam", "mgr", "eh", "hv", "pc"}),
+    ("risk, parent's mental health (health)", "Low mood after the birth",
+     ("graphql", "page", "export"), {"sam", "mgr", "hv"}),
+    ("risk, police intelligence", "Named as suspect", ("graphql", "page", "export"),
+     {"sam", "mgr", "pc"}),
 ]
 
 
@@ -73,6 +86,8 @@ def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str
                                    headers=headers)
             assert response.status_code == 200, response.text
             bodies[viewer, "graphql"] = response.text
+            response = client.post("/graphql", json={"query": MI_QUERY}, headers=headers)
+            bodies[viewer, "mi"] = response.text
             for path, url in (("page", "/people/cal"), ("genogram", "/people/cal/genogram"),
                               ("export", "/people/cal/export.json")):
                 response = client.get(url, headers=headers)
@@ -158,3 +173,13 @@ def test_changes_release_a_fact_to_exactly_the_viewers_other_paths_do(
     shown = marker in change_answers[viewer]
     assert shown == (viewer in allowed), (
         f"{fact} {'missing for' if viewer in allowed else 'leaked to'} {viewer} on changes")
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_only_roles_with_the_permission_read_management_information(
+    answers: dict[tuple[str, str], str], viewer: str
+) -> None:
+    # The shipped sharing file grants read_management_information to team managers only.
+    allowed = viewer == "mgr"
+    assert ('"suppressed"' in answers[viewer, "mi"]) == allowed
+    assert ("FORBIDDEN" in answers[viewer, "mi"]) == (not allowed)

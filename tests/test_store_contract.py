@@ -278,3 +278,96 @@ def test_residents_are_every_membership_of_a_household(all_families: Store) -> N
     found = {(m.src, m.valid_to) for m in all_families.residents(["H:5"])}
     assert found == {("rio", date(2024, 5, 31)), ("una", None)}
     assert all_families.residents(["H:none"]) == []
+
+
+# --- risk indicators ----------------------------------------------------------------------------
+
+
+def _with_risks(store: Store) -> Store:
+    """Rio in foster care: an attendance flag that ended, one still current, and his birth
+    mother Una's mental-health concern, recorded by two systems alike."""
+    from graph.model import RiskIndicator, RiskKind, SourceRef
+
+    store.write(GraphBatch(nodes=[
+        RiskIndicator(id="K:old", person_id="rio", kind=RiskKind.ATTENDANCE,
+                      valid_from=date(2023, 7, 20), valid_to=date(2024, 7, 19),
+                      summary="Persistently absent in 2022/23",
+                      sources=(SourceRef("education", "E1"),)),
+        RiskIndicator(id="K:now", person_id="rio", kind=RiskKind.ATTENDANCE,
+                      valid_from=date(2026, 7, 20), summary="Persistently absent in 2025/26",
+                      sources=(SourceRef("education", "E1"),)),
+        RiskIndicator(id="K:mh1", person_id="una", kind=RiskKind.MENTAL_HEALTH,
+                      valid_from=date(2025, 1, 1), summary="Depression",
+                      sources=(SourceRef("health", "H-una"),)),
+        RiskIndicator(id="K:mh2", person_id="una", kind=RiskKind.MENTAL_HEALTH,
+                      valid_from=date(2025, 1, 1), summary="depression",
+                      sources=(SourceRef("social_care", "SC9"),)),
+    ]))
+    return store
+
+
+def test_risk_indicators_are_those_current_on_as_of(all_families: Store) -> None:
+    store = _with_risks(all_families)
+    assert [r.id for r in store.risk_indicators(["rio"], TODAY)] == ["K:now"]
+    assert [r.id for r in store.risk_indicators(["rio"], date(2024, 1, 1))] == ["K:old"]
+    assert store.risk_indicators(["rio"], date(2023, 7, 19)) == []
+
+
+def test_risk_indicators_come_in_the_order_of_the_people_asked(all_families: Store) -> None:
+    store = _with_risks(all_families)
+    found = store.risk_indicators(["una", "rio", "una"], TODAY)
+    assert [r.id for r in found] == ["K:mh1", "K:mh2", "K:now"]
+
+
+def test_risk_indicator_round_trips_every_field(all_families: Store) -> None:
+    from graph.model import RiskKind, Sensitivity
+
+    (found,) = _with_risks(all_families).risk_indicators(["rio"], date(2024, 1, 1))
+    assert (found.kind, found.valid_from, found.valid_to, found.summary, found.sensitivity) == (
+        RiskKind.ATTENDANCE, date(2023, 7, 20), date(2024, 7, 19),
+        "Persistently absent in 2022/23", Sensitivity.SENSITIVE)
+    assert [s.key for s in found.sources] == ["education/E1"]
+
+
+def test_all_involvements_and_risks_include_closed_and_ended(all_families: Store) -> None:
+    store = _with_risks(all_families)
+    assert [r.id for r in store.all_risk_indicators()] == ["K:mh1", "K:mh2", "K:now", "K:old"]
+    assert [i.id for i in store.all_involvements()] == ["I:cla", "I:mum", "I:old"]
+
+
+def test_risk_question_names_each_member_by_relationship_and_merges_sources(
+    all_families: Store,
+) -> None:
+    from graph.questions.risk import risk_indicators
+
+    store = _with_risks(all_families)
+    child = risk_indicators(store, "rio", Scope.CHILD, TODAY)
+    household = risk_indicators(store, "rio", Scope.HOUSEHOLD, TODAY)
+    family = risk_indicators(store, "rio", Scope.FAMILY, TODAY)
+    assert [(r.relationship, r.indicator.kind.value) for r in child] == [("self", "attendance")]
+    assert household == child  # foster carers Sue and Tom have no indicator
+    assert [(r.person_id, r.relationship, r.indicator.kind.value) for r in family] == [
+        ("rio", "self", "attendance"), ("una", "mother", "mental_health")]
+    assert {s.system for s in family[1].indicator.sources} == {"health", "social_care"}
+
+
+def test_risk_question_for_unknown_person_raises(all_families: Store) -> None:
+    from graph.questions.risk import risk_indicators
+
+    with pytest.raises(PersonNotFound):
+        risk_indicators(all_families, "nobody", Scope.CHILD, TODAY)
+
+
+def test_merged_risk_keeps_the_higher_sensitivity(all_families: Store) -> None:
+    from graph.model import RiskIndicator, RiskKind, Sensitivity, SourceRef
+    from graph.questions.risk import risk_indicators
+
+    all_families.write(GraphBatch(nodes=[
+        RiskIndicator(id=f"K:{n}", person_id="rio", kind=RiskKind.DEVELOPMENT,
+                      valid_from=date(2025, 1, 1), summary="Speech delay",
+                      sources=(SourceRef(system, "R1"),), sensitivity=level)
+        for n, (system, level) in enumerate([("education", Sensitivity.NORMAL),
+                                             ("health", Sensitivity.SENSITIVE)])]))
+    (found,) = risk_indicators(all_families, "rio", Scope.CHILD, TODAY)
+    assert found.indicator.sensitivity is Sensitivity.SENSITIVE
+    assert {s.system for s in found.indicator.sources} == {"education", "health"}

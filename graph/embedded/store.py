@@ -34,6 +34,7 @@ from graph.model import (
     Practitioner,
     RelatedTo,
     ReviewPair,
+    RiskIndicator,
     SourceRecord,
 )
 from graph.normalise import name_keys, normalise_postcode, query_keys
@@ -81,6 +82,7 @@ class EmbeddedStore:
         self._by_upn: dict[str, set[str]] = defaultdict(set)
         self._involvements_of: dict[str, set[str]] = defaultdict(set)
         self._events_of: dict[str, set[str]] = defaultdict(set)
+        self._risks_of: dict[str, set[str]] = defaultdict(set)
         self._addresses_at_postcode: dict[str, set[str]] = defaultdict(set)
         self._households_at: dict[str, set[str]] = defaultdict(set)
         self._seen_batch = 0
@@ -153,6 +155,8 @@ class EmbeddedStore:
             self._involvements_of[node.person_id].add(node.id)
         elif isinstance(node, Event):
             self._events_of[node.person_id].add(node.id)
+        elif isinstance(node, RiskIndicator):
+            self._risks_of[node.person_id].add(node.id)
         elif isinstance(node, Address):
             self._addresses_at_postcode[normalise_postcode(node.postcode)].add(node.id)
         elif isinstance(node, Household):
@@ -173,6 +177,8 @@ class EmbeddedStore:
             self._involvements_of[node.person_id].discard(node.id)
         elif isinstance(node, Event):
             self._events_of[node.person_id].discard(node.id)
+        elif isinstance(node, RiskIndicator):
+            self._risks_of[node.person_id].discard(node.id)
         elif isinstance(node, Address):
             self._addresses_at_postcode[normalise_postcode(node.postcode)].discard(node.id)
         elif isinstance(node, Household):
@@ -334,6 +340,28 @@ class EmbeddedStore:
                 (e for e in found if isinstance(e, Event) and start <= e.date <= end),
                 key=lambda e: (e.date, e.id),
             )
+
+    def risk_indicators(self, person_ids: Sequence[str], as_of: date) -> list[RiskIndicator]:
+        with self._lock:
+            self._catch_up()
+            found = []
+            for person_id in dict.fromkeys(person_ids):
+                for risk_id in sorted(self._risks_of.get(person_id, ())):
+                    risk = self._node(risk_id)
+                    if isinstance(risk, RiskIndicator) and risk.current_on(as_of):
+                        found.append(risk)
+            return found
+
+    def all_involvements(self) -> list[Involvement]:
+        with self._lock:
+            self._catch_up()
+            return [i for i in self._labelled(Involvement.label) if isinstance(i, Involvement)]
+
+    def all_risk_indicators(self) -> list[RiskIndicator]:
+        with self._lock:
+            self._catch_up()
+            return [r for r in self._labelled(RiskIndicator.label)
+                    if isinstance(r, RiskIndicator)]
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         with self._lock:

@@ -176,6 +176,18 @@ EVENTS = (
     "RETURN e.data AS data ORDER BY e.date, e.id"
 )
 
+# Risk indicators about these people current on $as_of; ordered by person in Python.
+RISK_INDICATORS = (
+    "MATCH (r:RiskIndicator) WHERE r.person_id IN $ids "
+    "  AND (r.valid_from IS NULL OR r.valid_from <= $as_of) "
+    "  AND (r.valid_to IS NULL OR $as_of <= r.valid_to) "
+    "RETURN r.person_id AS person_id, r.data AS data ORDER BY r.id"
+)
+
+# Every involvement and every risk indicator, for management information (aggregates).
+ALL_INVOLVEMENTS = "MATCH (i:Involvement) RETURN i.data AS data ORDER BY i.id"
+ALL_RISK_INDICATORS = "MATCH (r:RiskIndicator) RETURN r.data AS data ORDER BY r.id"
+
 # Search candidates: any of NHS number, a name token, birth date, postcode of residence.
 SEARCH = (
     "CALL () { "
@@ -229,6 +241,7 @@ CONSTRAINTS = [
     "CREATE INDEX household_address IF NOT EXISTS FOR (h:Household) ON (h.address_id)",
     "CREATE INDEX involvement_person IF NOT EXISTS FOR (i:Involvement) ON (i.person_id)",
     "CREATE INDEX event_person IF NOT EXISTS FOR (e:Event) ON (e.person_id)",
+    "CREATE INDEX risk_person IF NOT EXISTS FOR (r:RiskIndicator) ON (r.person_id)",
     "CREATE INDEX identity_event_person IF NOT EXISTS FOR (e:IdentityEvent) ON (e.person_id)",
     "CREATE INDEX explanation_person IF NOT EXISTS FOR (x:LinkExplanation) ON (x.person_id)",
     "CREATE INDEX review_status IF NOT EXISTS FOR (p:ReviewPair) ON (p.status)",

@@ -39,6 +39,7 @@ from graph.model import (
     Practitioner,
     RelatedTo,
     ReviewPair,
+    RiskIndicator,
     SourceRecord,
     decode,
     encode,
@@ -85,6 +86,9 @@ def node_row(node: Node) -> dict[str, Any]:
         row["system"] = node.system
     elif isinstance(node, Event):
         row |= {"person_id": node.person_id, "date": _iso(node.date)}
+    elif isinstance(node, RiskIndicator):
+        row |= {"person_id": node.person_id, "valid_from": _iso(node.valid_from),
+                "valid_to": _iso(node.valid_to)}
     elif isinstance(node, IdentityEvent | LinkExplanation):
         row["person_id"] = node.person_id
     elif isinstance(node, ReviewPair):
@@ -260,6 +264,20 @@ class Neo4jStore:
         rows = self._read(cypher.EVENTS, ids=list(dict.fromkeys(person_ids)),
                           start=start.isoformat(), end=end.isoformat())
         return [_node("Event", r["data"]) for r in rows]
+
+    def risk_indicators(self, person_ids: Sequence[str], as_of: date) -> list[RiskIndicator]:
+        ids = list(dict.fromkeys(person_ids))
+        rows = self._read(cypher.RISK_INDICATORS, ids=ids, as_of=as_of.isoformat())
+        order = {person_id: n for n, person_id in enumerate(ids)}
+        rows.sort(key=lambda r: order[r["person_id"]])  # stable: ids stay in order within
+        return [_node("RiskIndicator", r["data"]) for r in rows]
+
+    def all_involvements(self) -> list[Involvement]:
+        return [_node("Involvement", r["data"]) for r in self._read(cypher.ALL_INVOLVEMENTS)]
+
+    def all_risk_indicators(self) -> list[RiskIndicator]:
+        return [_node("RiskIndicator", r["data"])
+                for r in self._read(cypher.ALL_RISK_INDICATORS)]
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         rows = self._read(

@@ -23,12 +23,13 @@ from server.schema.access import AccessMutation
 from server.schema.audit import AuditQuery
 from server.schema.changes import ChangesMutation, ChangesQuery, ChangesSubscription
 from server.schema.identity import IdentityMutation, IdentityQuery
+from server.schema.management import ManagementQuery
 from server.schema.people import PeopleQuery
 from server.settings import Mode, Settings
 
 
 @strawberry.type
-class Query(PeopleQuery, AuditQuery, IdentityQuery, ChangesQuery):
+class Query(PeopleQuery, AuditQuery, IdentityQuery, ChangesQuery, ManagementQuery):
     pass
 
 

@@ -34,6 +34,11 @@ Sex = strawberry.enum(model.Sex, description="Sex as recorded by the sources.")
 ServiceLevel = strawberry.enum(
     model.ServiceLevel, description="Universal, targeted, specialist or statutory."
 )
+RiskKind = strawberry.enum(
+    model.RiskKind,
+    description="Mental health, substance misuse, domestic abuse, offending, finances,"
+    " housing, attendance or development.",
+)
 
 
 @strawberry.enum(description="Whose services to list: the child, their household, or family.")
@@ -268,6 +273,43 @@ class Person(Node):
         include_closed: bool = False,
     ) -> int | None:
         return (await self._services(info.context, scope, as_of, include_closed))[1]
+
+    async def _risks(
+        self, ctx: RequestContext, scope: Scope, as_of: date | None
+    ) -> tuple[list[RiskIndicatorFound], int]:
+        self._topic(ctx, Category.RISK_INDICATORS)
+        found = await ctx.loaders.risks.load(ServicesKey(
+            self.person.id, ScopeValue(scope.value), resolve_as_of(as_of)))
+        people = {p.id: p for p in await ctx.loaders.people_of({r.person_id for r in found})}
+        released, withheld = [], 0
+        for item in found:
+            risk = ctx.disclosure.decide(item.person_id, item.indicator)
+            person = Person.of(ctx.disclosure.decide(item.person_id, people[item.person_id]))
+            if risk.value is None or person is None:
+                withheld += 1
+                continue
+            released.append(
+                RiskIndicatorFound.of(person, item.relationship, risk.value, risk.withheld)
+            )
+        return released, withheld
+
+    @strawberry.field(
+        description="Risk indicators current on `asOf` (default today) for the child, their"
+        " household or family, each with the member's relationship to this person."
+    )
+    async def risk_indicators(
+        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None
+    ) -> list[RiskIndicatorFound] | None:
+        return (await self._risks(info.context, scope, as_of))[0]
+
+    @strawberry.field(
+        description="How many risk indicators in this scope are withheld from you: an empty"
+        " riskIndicators with a count here means withheld, not absent."
+    )
+    async def risk_indicators_withheld(
+        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None
+    ) -> int | None:
+        return (await self._risks(info.context, scope, as_of))[1]
 
     @strawberry.field(description="The family as typed nodes and edges, for drawing.")
     def genogram(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> Genogram | None:
@@ -610,6 +652,42 @@ class ServiceEngaged:
             if lead
             else None,
             involvement=inv,
+            withheld=withheld,
+        )
+
+
+@strawberry.type(description="One risk indicator about a member of the subject's family.")
+class RiskIndicatorFound:
+    person: Person
+    relationship_to_subject: str
+    kind: RiskKind  # type: ignore[valid-type]
+    from_: date | None = strawberry.field(name="from")
+    to: date | None
+    summary: str
+    indicator: strawberry.Private[model.RiskIndicator]
+    withheld: strawberry.Private[frozenset[Category]]
+
+    @strawberry.field(description="Null with FIELD_NOT_PERMITTED when sources are withheld.")
+    def sources(self) -> list[Source] | None:
+        _withhold_unless(Category.SOURCES not in self.withheld, Category.SOURCES)
+        return _sources(self.indicator.sources)
+
+    @classmethod
+    def of(
+        cls,
+        person: Person,
+        relationship: str,
+        indicator: model.RiskIndicator,
+        withheld: frozenset[Category] = frozenset(),
+    ) -> RiskIndicatorFound:
+        return cls(
+            person=person,
+            relationship_to_subject=relationship,
+            kind=indicator.kind,
+            from_=indicator.valid_from,
+            to=indicator.valid_to,
+            summary=indicator.summary,
+            indicator=indicator,
             withheld=withheld,
         )
 
