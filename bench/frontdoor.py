@@ -80,9 +80,16 @@ def app() -> Starlette:
     from server.app import create_app
     from server.context import Disclosure
     from server.graphql_view import viewer_of
+    from server.policy import Category
     from server.settings import Settings
 
-    famgraph = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    # The plain endpoint answers with no policy and no audit: only ever over a synthetic
+    # borough this benchmark built (its ground truth lies beside the store).
+    if os.environ.get("FAMGRAPH_BENCH_SYNTHETIC") != "1" or not (
+            settings.store_dir.parent / "borough" / "truth").is_dir():
+        raise SystemExit("bench.frontdoor serves only a synthetic borough it built itself")
+    famgraph = create_app(settings)
     store = famgraph.state.store
 
     def plain(request: Request) -> JSONResponse:
@@ -116,6 +123,10 @@ def app() -> Starlette:
                                                 "birthDate": _plain(shown.birth_date)}
 
         subject = store.people([person_id])[person_id]
+        decision = disclosure.decide(person_id, subject)
+        # Discrepancies are what each source asserts: demographics with their sources.
+        asserted = decision.value is not None and not (
+            decision.withheld & {Category.DEMOGRAPHICS, Category.SOURCES})
         household = household_of(store, person_id)
         address = disclosure.release(person_id, household.address) if household.address else None
         services = []
@@ -129,7 +140,7 @@ def app() -> Starlette:
                           "members": [{"relationship": m.relationship, "since": _plain(m.since),
                                        "person": person(m.person)} for m in household.members]},
             "services": services,
-            "discrepancies": _plain(discrepancies_of(store, person_id)),
+            "discrepancies": _plain(discrepancies_of(store, person_id)) if asserted else None,
         }
         await disclosure.commit_async(famgraph.state.audit)
         return JSONResponse(body)
@@ -188,6 +199,7 @@ def _free_port() -> int:
 
 def _serve(store_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, FAMGRAPH_STORE_DIR=str(store_dir), FAMGRAPH_MODE="production",
+               FAMGRAPH_BENCH_SYNTHETIC="1",
                FAMGRAPH_BUDGET_PER_MINUTE=str(10**9), FAMGRAPH_ALERT_DISTINCT_PEOPLE=str(10**9))
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "bench.frontdoor:app", "--host",

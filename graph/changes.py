@@ -100,12 +100,11 @@ class Change:
     def judged_with(self, people: dict[str, Person]) -> Change:
         """This change at the sensitivity the policy must judge it by, given the people now.
 
-        A move or a new adult says where someone lives, so a restricted or sealed person
-        in it makes the whole change so: a protected person's new household must not
-        leak through a change about someone else.
+        A restricted or sealed person in it makes the whole change so, whatever its kind:
+        a protected person's new household must not leak through a change about someone
+        else, nor their services or a notification about them through the event's own,
+        lower, level.
         """
-        if self.kind not in HOUSEHOLD_KINDS:
-            return self
         levels = [people[p].sensitivity for p in self.people if p in people]
         return replace(self, sensitivity=highest(self.sensitivity, *levels))
 

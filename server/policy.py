@@ -12,8 +12,16 @@ import time
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from graph.changes import HOUSEHOLD_KINDS, Change
-from graph.model import Address, Involvement, Person, RiskIndicator, Sensitivity, SourceRef
+from graph.changes import HOUSEHOLD_KINDS, Change, ChangeKind
+from graph.model import (
+    Address,
+    Involvement,
+    Person,
+    RiskIndicator,
+    RiskKind,
+    Sensitivity,
+    SourceRef,
+)
 from graph.store import InvolvementView
 from server.sharing import (
     READ_MANAGEMENT_INFORMATION,
@@ -251,11 +259,15 @@ def release(
         return Release(fact, fact.category, frozenset({fact.category}), frozenset())
 
     if isinstance(fact, Change):
-        # A move or a new adult is a household fact; a service or a notification a service
-        # one. Judged whole, at the sensitivity of everything it would reveal.
-        category = Category.HOUSEHOLD if fact.kind in HOUSEHOLD_KINDS else Category.SERVICES
+        # A move or a new adult is a household fact; a service a service one; a domestic-
+        # abuse notification a domestic-abuse risk indicator, as `riskIndicators` shows it.
+        # Judged whole, at the sensitivity of everything it would reveal.
+        notification = fact.kind is ChangeKind.DOMESTIC_ABUSE_NOTIFICATION
+        category = (Category.HOUSEHOLD if fact.kind in HOUSEHOLD_KINDS
+                    else Category.RISK_INDICATORS if notification else Category.SERVICES)
         if (
             category not in allowed
+            or (notification and RiskKind.DOMESTIC_ABUSE not in agreement.risk_kinds)
             or not _from_shared_system(agreement, fact.sources)
             or not _may_see(viewer, agreement, fact.sensitivity, about, now)
         ):

@@ -265,3 +265,27 @@ def test_risks_and_their_withheld_count_are_audited_per_person(
     by_person = {person: (returned, withheld) for person, returned, withheld in rows}
     assert "risk_indicators" in by_person["cal"][0]
     assert "risk_indicators" in by_person["dee"][1]
+
+
+def test_coverage_of_a_restricted_person_is_withheld_not_no_record(tmp_path: Path) -> None:
+    """Gus's identity is protected: an early-help worker, whose agreement shares sources
+    but who may not see restricted people, must not read his systems as "no record"."""
+    from starlette.testclient import TestClient
+
+    from server.app import create_app
+    from server.settings import Mode, Settings
+    from tests.viewers import access_store, bearer
+
+    access_store(tmp_path)
+    query = '{ person(id: "gus") { nameOnly sourceCoverage { system state withheld } } }'
+    with TestClient(create_app(Settings(store_dir=tmp_path, mode=Mode.DEVELOPMENT))) as client:
+        def coverage(user: str) -> dict[str, Any]:
+            response = client.post("/graphql", json={"query": query},
+                                   headers=bearer(client.app.state.auth, user))  # type: ignore[attr-defined]
+            return dict(response.json()["data"]["person"])
+
+        early_help, social_worker = coverage("eh"), coverage("sam")
+    assert early_help["nameOnly"] is True
+    assert all(s["withheld"] and s["state"] is None for s in early_help["sourceCoverage"])
+    states = {s["system"]: s["state"] for s in social_worker["sourceCoverage"]}
+    assert states["social_care"] == "RECORDS"

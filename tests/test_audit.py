@@ -166,3 +166,39 @@ def test_every_waiting_request_fails_when_the_log_cannot_be_written(tmp_path: Pa
 
     outcomes = asyncio.run(requests())
     assert all(isinstance(o, AuditUnavailable) for o in outcomes)
+
+
+def test_an_unexpected_failure_answers_its_requests_and_the_writer_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from server.audit import AuditUnavailable
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+    real = log._write
+    calls = {"n": 0}
+
+    def flaky(rows: list[AuditRow]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("disk controller reset")
+        real(rows)
+
+    monkeypatch.setattr(log, "_write", flaky)
+
+    async def requests() -> list[BaseException | None]:
+        first = await asyncio.gather(log.append_async([row(1)]), return_exceptions=True)
+        second = await asyncio.gather(log.append_async([row(2)]), return_exceptions=True)
+        return first + second
+
+    first, second = asyncio.run(requests())
+    assert isinstance(first, AuditUnavailable) and second is None
+    assert log.count() == 1
+    log.close()
+
+    async def after_close() -> None:
+        await log.append_async([row(3)])
+
+    with pytest.raises(AuditUnavailable):
+        asyncio.run(after_close())

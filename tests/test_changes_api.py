@@ -500,3 +500,37 @@ def test_a_new_adult_is_named_by_their_relationship_to_the_child(client: TestCli
     (node,) = [e["node"] for e in page["edges"]]
     assert (node["kind"], node["otherPerson"]["id"], node["relationshipToPerson"]) == (
         "NEW_ADULT_IN_HOUSEHOLD", "ivo", "mother's partner")
+
+
+def _heard(client: TestClient, user: str, pid: str) -> list[dict[str, Any]]:
+    found = ask(client, CHANGES, user, personId=pid, first=50)["data"]["changes"]
+    return [e["node"] for e in found["edges"]]
+
+
+def test_a_notification_about_a_restricted_person_stays_restricted(client: TestClient,
+                                                                   store_dir: Path) -> None:
+    # Gus's identity is protected (restricted); the notification itself is only sensitive.
+    for user in ("sam", "pc", "eh"):
+        follow(client, user, "gus")
+    load(store_dir, notification("gus"))
+    assert [c["kind"] for c in _heard(client, "sam", "gus")] == ["DOMESTIC_ABUSE_NOTIFICATION"]
+    for user in ("pc", "eh"):  # both see domestic abuse and sensitive facts, not restricted
+        assert _heard(client, user, "gus") == [], user
+        body = ask(client, CHANGES, user, personId="gus", first=50)
+        assert body["data"]["changes"]["withheld"] == 1
+
+
+def test_a_notification_is_a_domestic_abuse_indicator_for_the_policy(client: TestClient,
+                                                                     store_dir: Path) -> None:
+    # Recorded by social care, which schools share, about a person a school may see: still
+    # withheld from a school, whose agreement leaves out domestic-abuse indicators.
+    follow(client, "jo", "zak")
+    follow(client, "sam", "zak")
+    batch = notification("zak")
+    event = batch.nodes[0]
+    assert isinstance(event, Event)
+    batch.nodes[0] = replace(event, sources=(SourceRef("social_care", "SC-da"),),
+                             sensitivity=Sensitivity.NORMAL)
+    load(store_dir, batch)
+    assert [c["kind"] for c in _heard(client, "sam", "zak")] == ["DOMESTIC_ABUSE_NOTIFICATION"]
+    assert _heard(client, "jo", "zak") == []

@@ -308,6 +308,17 @@ def test_management_information_needs_its_permission(
         assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}, user
 
 
+def test_management_information_needs_a_purpose_even_with_the_permission(
+    mi_client: tuple[TestClient, Path],
+) -> None:
+    client, _ = mi_client
+    response = client.post("/graphql", json={"query": MI},
+                           headers=bearer(client.app.state.auth, "mgr", None))  # type: ignore[attr-defined]
+    body = response.json()
+    assert body.get("data") is None
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
+
+
 def test_management_information_is_audited_as_an_aggregate_naming_nobody(
     mi_client: tuple[TestClient, Path],
 ) -> None:
@@ -329,3 +340,27 @@ def test_bad_management_information_arguments_are_refused(
     body = _ask(client, "mgr", f"{{ coOccurrence({arguments}) {{ end }} }}").json()
     assert body.get("data") is None
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_lift_comes_from_the_published_counts_so_it_cannot_undo_the_rounding(
+    store: Store,
+) -> None:
+    """True counts: both 7, early help 14, DA 16, families 41. Published: 5, 15, 15, 40.
+    Lift from the published counts is 5*40/(15*15) = 0.89; from the true ones it would be
+    7*41/(14*16) = 1.28, and with it a reader could solve for the hidden 7."""
+    borough = Borough()
+    for _ in range(7):
+        borough.family(child_services=("Early help",), parent_risks=(RiskKind.DOMESTIC_ABUSE,))
+    for _ in range(7):
+        borough.family(child_services=("Early help",))
+    for _ in range(9):
+        borough.family(parent_risks=(RiskKind.DOMESTIC_ABUSE,))
+    for _ in range(18):
+        borough.family(child_services=("School",))
+    answer = co_occurrence(borough.write(store), START, END)
+    assert answer.families == Count(40)
+    pair = next(p for p in answer.pairs
+                if {p.first.item.name, p.second.item.name} == {"domestic_abuse", "Early help"})
+    assert (pair.first.families, pair.second.families, pair.families) == (
+        Count(15), Count(15), Count(5))
+    assert pair.lift == pytest.approx(0.89)

@@ -228,15 +228,22 @@ def co_occurrence(
     item_counts = {item: ItemCount(item, publish(n)) for item, n in counts.items()}
     shown = sorted((i for i, n in counts.items() if n >= SUPPRESS_BELOW), key=_order)
     pairs = []
+    published_total = publish(total)
     for a, b in combinations(shown, 2):
-        both = together.get((a, b), 0)
-        lift = (round(both * total / (counts[a] * counts[b]), 2)
-                if both >= SUPPRESS_BELOW else None)
-        pairs.append(Pair(item_counts[a], item_counts[b], publish(both), lift))
+        both = publish(together.get((a, b), 0))
+        # From the published (rounded) counts only: lift from the true ones, to two
+        # places, would let a reader work back to the exact count the rounding hides.
+        lift = None
+        shown_counts = (both.value, published_total.value, item_counts[a].families.value,
+                        item_counts[b].families.value)
+        match shown_counts:
+            case (int(n), int(all_), int(with_a), int(with_b)) if with_a and with_b:
+                lift = round(n * all_ / (with_a * with_b), 2)
+        pairs.append(Pair(item_counts[a], item_counts[b], both, lift))
     pairs.sort(key=lambda p: (p.lift is None, -(p.lift or 0.0), _order(p.first.item),
                               _order(p.second.item)))
     return CoOccurrence(
-        first, last, publish(total),
+        first, last, published_total,
         tuple(item_counts[i] for i in sorted(counts, key=_order)),
         tuple(pairs[: max(top, 0)]),
     )

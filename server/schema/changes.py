@@ -170,7 +170,9 @@ def release_change(
     summary: str | None = ""
     if shown.event is not None:
         # What the notification says is service detail, judged at the event's sensitivity.
-        topic = Topic(dataclasses.replace(subject_value, sensitivity=shown.event.sensitivity),
+        # Never below the subject's own level: a restricted person's notification stays so.
+        level = model.highest(subject_value.sensitivity, shown.event.sensitivity)
+        topic = Topic(dataclasses.replace(subject_value, sensitivity=level),
                       Category.SERVICE_DETAIL)
         summary = shown.event.summary if disclosure.release(change.person_id, topic) else None
     return Change(

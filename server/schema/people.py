@@ -11,6 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from graph import model
+from graph.changes import highest
 from graph.questions import resolve_as_of
 from graph.questions.chronology import chronology_of
 from graph.questions.coverage import CoverageState, coverage_of
@@ -163,6 +164,10 @@ class Person(Node):
     def source_coverage(self, info: Ctx, as_of: date | None = None) -> list[SourceStatus]:
         ctx = info.context
         declared = coverage_declarations(ctx.settings.coverage_file)
+        # A person whose source list is withheld (their agreement, or a restricted person
+        # shown by name only) has every system withheld: the released copy carries no
+        # sources, and computing states from it would say "no record".
+        sources_withheld = Category.SOURCES in self.withheld
         shown = []
         for status in coverage_of(self.person, resolve_as_of(as_of), ctx.loaders.extracts(),
                                   declared):
@@ -170,7 +175,7 @@ class Person(Node):
             # records: otherwise "withheld" would tell that records exist.
             probe = Sources((model.SourceRef(status.system, "*"),))
             shared = ctx.disclosure.release(self.person.id, probe)
-            visible = shared is not None and bool(shared.refs)
+            visible = not sources_withheld and shared is not None and bool(shared.refs)
             shown.append(SourceStatus(
                 system=status.system, covers=status.covers, as_of=status.as_of,
                 withheld=not visible, state=status.state if visible else None,
@@ -283,8 +288,12 @@ class Person(Node):
         people = {p.id: p for p in await ctx.loaders.people_of({r.person_id for r in found})}
         released, withheld = [], 0
         for item in found:
+            holder = people.get(item.person_id)
+            if holder is None:  # an indicator about nobody the store holds: nothing to show
+                withheld += 1
+                continue
             risk = ctx.disclosure.decide(item.person_id, item.indicator)
-            person = Person.of(ctx.disclosure.decide(item.person_id, people[item.person_id]))
+            person = Person.of(ctx.disclosure.decide(item.person_id, holder))
             if risk.value is None or person is None:
                 withheld += 1
                 continue
@@ -530,13 +539,19 @@ class ChronologyConnection:
 
 def _entry_released(ctx: RequestContext, entry: Any, person: model.Person) -> bool:
     """Whether the policy lets a chronology entry through: a service start or end as its
-    involvement, a move as the person's household, an event at its own sensitivity."""
+    involvement, a move as the person's household, an event at its own sensitivity (never
+    below the person's) and only from a system the agreement shares."""
     if entry.view is not None:
         return ctx.disclosure.release(entry.person_id, entry.view) is not None
     if entry.kind == "moved in":
         topic = Topic(person, Category.HOUSEHOLD)
     else:
-        topic = Topic(dataclasses.replace(person, sensitivity=entry.sensitivity), Category.SERVICES)
+        if entry.sources:
+            shared = ctx.disclosure.release(entry.person_id, Sources(entry.sources))
+            if shared is None or not shared.refs:
+                return False
+        level = highest(person.sensitivity, entry.sensitivity)
+        topic = Topic(dataclasses.replace(person, sensitivity=level), Category.SERVICES)
     return ctx.disclosure.release(entry.person_id, topic) is not None
 
 
