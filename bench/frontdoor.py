@@ -77,7 +77,7 @@ def app() -> Starlette:
     from graph.questions.discrepancies import discrepancies_of
     from graph.questions.household import household_of
     from graph.questions.services import Scope, services_engaged
-    from server.app import create_app
+    from server.app import create_app, freeze_loaded_heap
     from server.context import Disclosure
     from server.graphql_view import viewer_of
     from server.policy import Category
@@ -147,6 +147,7 @@ def app() -> Starlette:
 
     famgraph.router.routes.insert(0, Route("/plain/{person_id}", plain))
     famgraph.router.routes.insert(0, Route("/audited/{person_id}", audited))
+    freeze_loaded_heap()  # as `famgraph serve` does
     return famgraph
 
 

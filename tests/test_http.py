@@ -478,3 +478,15 @@ def test_sibling_fields_share_one_store_round_trip_per_question(
     # one involvements call for all three scopes, one household traversal per subject
     # asked about its household, however many fields asked.
     assert calls == {"people": 2, "involvements": 1, "household": 2}
+
+
+def test_a_serving_process_freezes_the_loaded_store_out_of_garbage_collection() -> None:
+    import gc
+
+    from server.app import freeze_loaded_heap
+
+    try:
+        freeze_loaded_heap()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from server.app import create_app
+from server.app import create_app, freeze_loaded_heap
 from server.cli.output import one_line_errors, out
 from server.settings import Mode, Settings
 
@@ -30,6 +30,7 @@ def serve(
                                  neo4j_uri=neo4j)
     with one_line_errors():
         app = create_app(settings)
+    freeze_loaded_heap()
     base = f"http://{settings.host}:{settings.port}"
     out.print(f"famgraph ({settings.mode.value} mode) on {base}")
     if settings.mode is not Mode.PRODUCTION:
