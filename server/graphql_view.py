@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +129,7 @@ class EventAudit(SchemaExtension):
     11, 18, 19): one row per person it released; if the rows cannot be written, the
     event goes out without its data."""
 
-    def on_stream_result(self, result: Any) -> Iterator[None]:
+    async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
         context = self.execution_context.context
         if isinstance(context, RequestContext) and context.connection is not None:
             disclosure = context.disclosure
@@ -137,7 +137,8 @@ class EventAudit(SchemaExtension):
                        else ("partial" if result.errors else "ok"))
             try:
                 if context.audit is not None:
-                    disclosure.commit(context.audit, outcome)
+                    # Awaited, not blocking: other sockets and requests go on meanwhile.
+                    await disclosure.commit_async(context.audit, outcome)
                     if context.people_watch is not None:
                         watch(context.people_watch, context.audit, disclosure)
             except AuditUnavailable:
