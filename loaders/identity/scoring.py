@@ -33,6 +33,7 @@ class Training:
     seed: int = 42
     min_records: int = 1_000  # fewer records than this: score with the parameters given
     threads: int | None = None  # DuckDB threads; None lets DuckDB choose
+    memory_limit: str | None = "3GB"  # DuckDB's own memory (spills beyond); None: its default
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +92,11 @@ def _train(linker: Any, training: Training) -> dict[str, Any]:
 
 def data_digest(rows: Sequence[dict[str, Any]]) -> str:
     """A fingerprint of the comparison rows: the same records give the same digest."""
-    text = json.dumps(list(rows), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    digest = hashlib.sha256()
+    for row in rows:  # a row at a time: one JSON text of a million rows is gigabytes
+        digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:24]
 
 
 def score(
@@ -121,6 +125,9 @@ def score(
     db_api = DuckDBAPI()
     if training.threads is not None:
         db_api.duckdb_con.execute(f"SET threads TO {int(training.threads)}").fetchall()
+    if training.memory_limit is not None:
+        # DuckDB takes up to 80% of memory by default; capped, it spills to disk instead.
+        db_api.duckdb_con.execute(f"SET memory_limit = '{training.memory_limit}'").fetchall()
     # Reproducible random sampling for u needs DuckDB's sampling seeded too.
     db_api.duckdb_con.execute(f"SELECT setseed({(training.seed % 1000) / 1000})").fetchall()
     frame = db_api.register(table, dataset_display_name="records")
@@ -146,18 +153,40 @@ def score(
     )
     result: Any = predictions.query_sql(query).as_pyarrow_table()  # type: ignore[no-untyped-call]
     labels = _labels(model)
+    # Without term frequencies a level's weight is the same for every pair, so each
+    # (field, level, weight) is made once and shared: at a million records the pairs hold
+    # millions of these, and one object per pair and field would dominate memory.
+    shared: dict[tuple[str, int, float], FieldWeight] = {}
+
+    def weight_of(name: str, gamma: int, weight: float) -> FieldWeight:
+        key = (name, gamma, weight)
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = FieldWeight(name, labels[name].get(gamma, "?"), weight)
+        return found
+
     pairs = []
-    for item in result.to_pylist():
-        fields = tuple(
-            FieldWeight(n, labels[n].get(int(item[f"gamma_{n}"]), "?"), float(item[f"mw_{n}"]))
-            for n in names
-        )
-        a, b = sorted((item["unique_id_l"], item["unique_id_r"]))
-        pairs.append(
-            ScoredPair(
-                a, b, float(item["match_weight"]), float(item["match_probability"]), fields
+    # A batch at a time, so the pairs never exist as one list of Python dicts as well.
+    for batch in result.to_batches(max_chunksize=100_000):
+        columns_of = batch.to_pydict()
+        gammas = [columns_of[f"gamma_{n}"] for n in names]
+        weights = [columns_of[f"mw_{n}"] for n in names]
+        for i, (left, right, weight, probability) in enumerate(
+            zip(
+                columns_of["unique_id_l"],
+                columns_of["unique_id_r"],
+                columns_of["match_weight"],
+                columns_of["match_probability"],
+                strict=True,
             )
-        )
+        ):
+            fields = tuple(
+                weight_of(n, int(gammas[j][i]), float(weights[j][i]))
+                for j, n in enumerate(names)
+            )
+            a, b = (left, right) if left <= right else (right, left)
+            pairs.append(ScoredPair(a, b, float(weight), float(probability), fields))
+    del result
     summary["probability_two_random_records_match"] = model[
         "probability_two_random_records_match"
     ]
