@@ -74,7 +74,8 @@ def _labels(parameters: dict[str, Any]) -> dict[str, dict[int, str]]:
     return found
 
 
-def _train(linker: Any, training: Training) -> dict[str, Any]:
+def _train(linker: Any, frame: Any, training: Training) -> tuple[dict[str, Any], Any]:
+    """Train `linker` in place where it can: (report, the linker to score with)."""
     report: dict[str, Any] = {"trained": True}
     linker.training.estimate_probability_two_random_records_match(
         linkage.DETERMINISTIC_RULES, recall=linkage.DETERMINISTIC_RECALL
@@ -82,12 +83,22 @@ def _train(linker: Any, training: Training) -> dict[str, Any]:
     linker.training.estimate_u_using_random_sampling(
         max_pairs=training.u_max_pairs, seed=training.seed
     )
+    skipped = []
     for rule in linkage.TRAINING_RULES:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=training.em_max_pairs
-        )
+        before = linker.misc.save_model_to_json()
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=training.em_max_pairs
+            )
+        except ValueError:
+            # Splink refuses an m that came out exactly 0 (a level no match reached in a
+            # small borough's blocked sample) and leaves the linker half updated, so the
+            # model from before this pass is restored and the pass is named as skipped.
+            skipped.append(rule)
+            linker = Linker(frame, before, log_level=None, validate_settings=False)
     report["training_rules"] = linkage.TRAINING_RULES
-    return report
+    report["training_rules_skipped"] = skipped
+    return report, linker
 
 
 def data_digest(rows: Sequence[dict[str, Any]]) -> str:
@@ -136,7 +147,8 @@ def score(
     if parameters is not None and not trainable:
         summary["trained_on"] = trained_on
     if trainable:
-        summary |= _train(linker, training)
+        report, linker = _train(linker, frame, training)
+        summary |= report
         summary["trained_on"] = digest
         floored = linkage.with_floors(linker.misc.save_model_to_json())
         linker = Linker(frame, floored, log_level=None, validate_settings=False)
