@@ -22,6 +22,7 @@ import argparse
 import json
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -156,6 +157,11 @@ def _peak_gb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2)
 
 
+def _stage(name: str, seconds: float) -> None:
+    """A long run says where it is: a stopped run still tells which stage cost what."""
+    print(f"{name}: {seconds:.1f} s, peak {_peak_gb()} GB", file=sys.stderr, flush=True)
+
+
 def scale(
     records: int | None, threads: int | None, folder: Path | None, family: bool = True
 ) -> dict[str, Any]:
@@ -175,6 +181,7 @@ def scale(
         extract = _read_extract(folder)
         read = time.perf_counter() - started
         read_peak = _peak_gb()
+        _stage("read extract", read)
         truth = read_truth(folder / "truth" / "persons.csv")
     from loaders.identity.features import rows_for
     from loaders.identity.scoring import score
@@ -185,10 +192,12 @@ def scale(
     if records is not None:
         rows = rows[:records]
     featured = time.perf_counter() - started
+    _stage(f"rows ({len(rows)})", featured)
     resolver = SplinkResolver(Training(threads=threads), family=family)
     started = time.perf_counter()
     scoring = score(rows, None, resolver.training)
     scored = time.perf_counter() - started
+    _stage(f"train and score ({len(scoring.pairs)} pairs kept)", scored)
     started = time.perf_counter()
     keys = [r["unique_id"] for r in rows]
     nhs = {r["unique_id"]: r["nhs"] for r in rows}
