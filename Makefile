@@ -10,7 +10,7 @@ DEMO_SEED ?= 7
 # Every system folder the generator writes; the loaders detect each format (truth/ is never read).
 SYSTEMS := social_care early_help education police housing youth_justice health dfe_returns
 
-.PHONY: demo test lint typecheck unit assets browser neo4j-build neo4j bench clean
+.PHONY: demo test lint typecheck unit assets browser neo4j-build neo4j bench bench-frontdoor clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
@@ -64,6 +64,16 @@ demo: $(STAMP) assets
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The load generator for the front-door benchmark (Debian's wrk).
+/usr/bin/wrk:
+	$(SUDO) apt-get install -y -q wrk || ($(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk)
+
+# The front-door query at 8 connections beside a plain JSON endpoint (100,000 people by
+# default; BENCH_STORE=DIR keeps the built store for later runs).
+bench-frontdoor: $(STAMP) /usr/bin/wrk
+	$(BIN)/python -m bench.frontdoor --people $(or $(BENCH_PEOPLE),100000) \
+		$(if $(BENCH_STORE),--store $(BENCH_STORE))
 
 clean:
 	rm -rf $(VENV) var viz/static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -237,16 +237,43 @@ class Event:
     sensitivity: Sensitivity = Sensitivity.NORMAL
 
 
+class RiskKind(enum.StrEnum):
+    """The closed list of risk-indicator kinds (DESIGN.md, "The graph")."""
+
+    MENTAL_HEALTH = "mental_health"
+    SUBSTANCE_MISUSE = "substance_misuse"
+    DOMESTIC_ABUSE = "domestic_abuse"
+    OFFENDING = "offending"
+    FINANCES = "finances"
+    HOUSING = "housing"
+    ATTENDANCE = "attendance"
+    DEVELOPMENT = "development"
+
+
 @dataclass(frozen=True, slots=True)
 class RiskIndicator:
+    """A risk factor one source recorded about one person, from `valid_from` until `valid_to`
+    (null: still current as far as the source said). `summary` says what the source said,
+    such as whose the concern is when a child's record names a parent's factor."""
+
     label: ClassVar[str] = "RiskIndicator"
     id: str
     person_id: str
-    kind: str
+    kind: RiskKind
     valid_from: date | None = None
     valid_to: date | None = None
+    summary: str = ""
     sources: tuple[SourceRef, ...] = ()
     sensitivity: Sensitivity = Sensitivity.SENSITIVE
+
+    def __post_init__(self) -> None:
+        _require(isinstance(self.kind, RiskKind), "RiskIndicator", "kind", "not a risk kind")
+        _check_period("RiskIndicator", self.valid_from, self.valid_to)
+
+    def current_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
 
 
 # --- identity resolution: decisions, events, trained models, review, explanations ---
@@ -545,6 +572,7 @@ def _decode_field(cls: type[Any], name: str, raw: Any) -> Any:
         PartnerStatus,
         ServiceLevel,
         EmotionalKind,
+        RiskKind,
     ):
         if text == enum_type.__name__:
             return enum_type(raw)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from graph.changes import Change
 from graph.model import (
     Address,
     Edge,
@@ -31,6 +32,7 @@ from graph.model import (
     Practitioner,
     RelatedTo,
     ReviewPair,
+    RiskIndicator,
     SourceRecord,
 )
 
@@ -68,11 +70,15 @@ class LoadLog:
 
 @dataclass(slots=True)
 class GraphBatch:
-    """Nodes and edges written all together or not at all; later items replace same-id ones."""
+    """Nodes and edges written all together or not at all; later items replace same-id ones.
+
+    `changes` are what the load learned for followers, kept in the same transaction.
+    """
 
     nodes: list[Node] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     log: LoadLog | None = None
+    changes: list[Change] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.nodes) + len(self.edges)
@@ -162,6 +168,19 @@ class Store(Protocol):
         """Dated events about these people from `start` to `end` inclusive, by date then id."""
         ...
 
+    def risk_indicators(self, person_ids: Sequence[str], as_of: date) -> list[RiskIndicator]:
+        """Risk indicators about these people current on `as_of` (begun by then and not yet
+        ended), ordered by the order of `person_ids`, then by indicator id."""
+        ...
+
+    def all_involvements(self) -> list[Involvement]:
+        """Every involvement the store holds, open or closed, ordered by id (for aggregates)."""
+        ...
+
+    def all_risk_indicators(self) -> list[RiskIndicator]:
+        """Every risk indicator the store holds, ended ones too, ordered by id (for aggregates)."""
+        ...
+
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         """People who might match; ranking is the caller's job."""
         ...
@@ -204,6 +223,25 @@ class Store(Protocol):
 
     def involvements_from(self, system: str) -> list[Involvement]:
         """Every involvement one source system asserted, open or closed."""
+        ...
+
+    def residents(self, household_ids: Iterable[str]) -> list[MemberOf]:
+        """Every membership of these households, past and present."""
+        ...
+
+    def changes(
+        self,
+        after: int,
+        first: int,
+        person_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[Change]:
+        """Up to `first` changes numbered above `after`, oldest first: only those about
+        these people when `person_ids` is given, only those recorded at or after `since`."""
+        ...
+
+    def last_change(self) -> int:
+        """The number of the newest committed change (0 when there is none)."""
         ...
 
     def counts(self) -> dict[str, int]:

@@ -28,6 +28,8 @@ from graph.model import (
     Person,
     Practitioner,
     RelatedTo,
+    RiskIndicator,
+    RiskKind,
     Sensitivity,
     ServiceLevel,
     Sex,
@@ -172,6 +174,27 @@ def assemble(
             )
         )
         out.loaded += 1
+    for risk in extract.risks:
+        person_id = owners.get(f"{risk.system}/{risk.record_id}")
+        if person_id is None:
+            _orphan(quarantine, risk.where, "record_id")
+            continue
+        # The id is the indicator's content, so reloading the same extract replaces it.
+        risk_id = _digest(risk.system, risk.record_id, risk.kind,
+                          risk.valid_from.isoformat() if risk.valid_from else "", risk.summary)
+        out.node(
+            RiskIndicator(
+                id=f"K:{risk_id}",
+                person_id=person_id,
+                kind=RiskKind(risk.kind),
+                valid_from=risk.valid_from,
+                valid_to=risk.valid_to,
+                summary=risk.summary,
+                sources=(SourceRef(risk.system, risk.record_id),),
+                sensitivity=Sensitivity(risk.sensitivity),
+            )
+        )
+        out.loaded += 1
     batch = GraphBatch(nodes=list(out.nodes.values()), edges=list(out.edges.values()))
     return batch, out.loaded
 
@@ -190,6 +213,7 @@ def _owners(extract: Extract, resolution: Resolution, store: Store) -> dict[str,
     referenced |= {f"{r.system}/{r.to_record_id}" for r in extract.relationships}
     referenced |= {f"{i.system}/{i.record_id}" for i in extract.involvements}
     referenced |= {f"{e.system}/{e.record_id}" for e in extract.events}
+    referenced |= {f"{r.system}/{r.record_id}" for r in extract.risks}
     missing = referenced - owners.keys()
     found = store.record_owners(record_node_id(key) for key in missing)
     owners.update({node_id.removeprefix("R:"): person for node_id, person in found.items()})

@@ -198,6 +198,8 @@ def _read_file(path: Path, spec: FileMapping, mapping: Mapping_, extract: Extrac
 
 
 REQUIRED_DATES = frozenset({"start", "date"})
+# Columns that are optional in one kind and required in another.
+REQUIRED_DATES_OF = {"risk_indicators": frozenset({"from"})}
 
 
 def _canonical_fields(source: dict[str, str], spec: FileMapping, mapping: Mapping_,
@@ -221,7 +223,7 @@ def _canonical_fields(source: dict[str, str], spec: FileMapping, mapping: Mappin
             try:
                 value = _iso_date(column, value, spec.date_format)
             except RowProblem as problem:
-                if column in REQUIRED_DATES:
+                if column in REQUIRED_DATES | REQUIRED_DATES_OF.get(spec.kind, frozenset()):
                     raise
                 # As in canonical CSV: a bad optional value is dropped, the row kept.
                 quarantine.warn(where.file, where.row, spec.source_of(column),

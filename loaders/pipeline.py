@@ -8,6 +8,7 @@ from pathlib import Path
 
 from graph.store import LoadLog, Store
 from loaders.assemble import assemble
+from loaders.changes import changes_learned
 from loaders.errors import LoadError
 from loaders.identity import Resolver
 from loaders.identity.splink_resolver import SplinkResolver
@@ -68,6 +69,8 @@ def load_extract(
             "records": len(extract.people),
             "ended": ended,
             "records_moved": len(resolution.moved),
+            # Each system's extract date, for answers to say "as of" per source.
+            "systems": {s: day.isoformat() for s in sorted({r.system for r in extract.people})},
             **resolution.detail,
         },
     )
@@ -79,5 +82,8 @@ def load_extract(
             f"{log.loaded}, quarantined {log.quarantined}",
         )
     batch.log = log
+    # Compared with the store as it is before this batch, and kept in the batch's own
+    # transaction, so a load and what it taught followers commit together or not at all.
+    batch.changes = changes_learned(batch, store, day)
     store.write(batch)
     return log

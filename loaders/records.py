@@ -86,6 +86,21 @@ class EventRecord:
     where: Where
 
 
+@dataclass(frozen=True, slots=True)
+class RiskRecord:
+    """A risk indicator one source recorded about one of its records (canonical kind
+    `risk_indicators`); `kind` is one of `graph.model.RiskKind`'s values."""
+
+    system: str
+    record_id: str
+    kind: str
+    valid_from: date | None
+    valid_to: date | None
+    summary: str
+    sensitivity: str
+    where: Where
+
+
 @dataclass(slots=True)
 class Extract:
     """Everything read from one or more canonical files, plus how many rows were read."""
@@ -95,6 +110,7 @@ class Extract:
     relationships: list[RelationshipRecord] = field(default_factory=list)
     involvements: list[InvolvementRecord] = field(default_factory=list)
     events: list[EventRecord] = field(default_factory=list)
+    risks: list[RiskRecord] = field(default_factory=list)
     read: int = 0
     files: list[str] = field(default_factory=list)
 
@@ -105,4 +121,5 @@ class Extract:
             + len(self.relationships)
             + len(self.involvements)
             + len(self.events)
+            + len(self.risks)
         )

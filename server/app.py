@@ -8,13 +8,14 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from graph.store import Store
 from server.audit import AuditLog
 from server.auth import DEMO_USERS, Authenticator, OidcVerifier, load_secret
 from server.budget import Budget, PeopleWatch
+from server.following import Following
 from server.graphql_view import graphql_app
 from server.pages import Pages
 from server.schema import build_schema
@@ -32,6 +33,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     store = store or open_store(settings)
     audit = AuditLog(settings.store_dir / "audit.sqlite", settings.audit_checkpoint_rows)
     directory = UserDirectory(settings.store_dir)
+    following = Following(settings.store_dir)
     users = DEMO_USERS if settings.mode is Mode.DEMO else {}
     oidc = (
         OidcVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
@@ -48,6 +50,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     )
     budget = Budget(settings.budget_per_minute)
     people = PeopleWatch(settings.alert_distinct_people, settings.alert_window_minutes)
+    graphql = graphql_app(settings, store, audit, auth, rules, budget, people, following)
     pages = Pages(settings, build_schema(settings), store, audit, auth, rules, budget, people)
 
     @contextlib.asynccontextmanager
@@ -56,6 +59,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         store.close()
         audit.close()
         directory.close()
+        following.close()
 
     app = Starlette(
         routes=[
@@ -67,7 +71,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             Route("/people/{person_id}/genogram", pages.genogram),
             Route("/people/{person_id}/export.json", pages.export),
             Route("/healthz", lambda request: PlainTextResponse("ok")),
-            Mount("/graphql", graphql_app(settings, store, audit, auth, rules, budget, people)),
+            # The endpoint itself, not only a mount: a mount answers POST /graphql with a
+            # redirect to /graphql/, which many clients do not follow with the body; and
+            # websockets get no redirect at all.
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Mount("/graphql", graphql),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
@@ -76,5 +85,6 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     app.state.audit = audit
     app.state.store = store
     app.state.users = directory
+    app.state.following = following
     app.state.rules = rules
     return app

@@ -10,10 +10,12 @@ rows the log no longer has is truncation.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
 import os
+import queue
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass
@@ -99,6 +101,13 @@ class Tampering:
     reason: str
 
 
+# How long a request waits for its audit rows to be durable before it fails closed.
+AUDIT_WAIT_SECONDS = 30.0
+
+# Rows waiting for the writer thread, with the loop and future of the request they belong to.
+_Queued = tuple[list["AuditRow"], asyncio.AbstractEventLoop, asyncio.Future[None]]
+
+
 def _hash(prev_hash: str, row_json: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{row_json}".encode()).hexdigest()
 
@@ -132,6 +141,10 @@ class AuditLog:
         self.checkpoint_every = max(1, checkpoint_every)
         self._key = audit_keys(path.parent)
         self._lock = threading.Lock()
+        self._pending: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._starting = threading.Lock()
+        self._closed = False
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -144,8 +157,68 @@ class AuditLog:
         ------
         AuditUnavailable : the rows could not be written; the caller must not return data
         """
+        if rows:
+            self._write(rows)
+
+    async def append_async(self, rows: list[AuditRow]) -> None:
+        """`append` for the event loop: it waits for the durable commit without blocking
+        other requests, and the rows of requests finishing together share one commit
+        (one fsync of the log and one signed head), which is what lets audit keep up
+        under concurrent load.
+
+        Raises
+        ------
+        AuditUnavailable : the rows could not be written; the caller must not return data
+        """
         if not rows:
             return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        with self._starting:  # not `_lock`: the writer holds that through each fsync
+            if self._closed:
+                raise AuditUnavailable(f"audit log {self.path} is closed")
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._drain, name="audit-writer",
+                                                daemon=True)
+                self._writer.start()
+            self._pending.put((rows, loop, done))
+        try:
+            # Fail closed rather than hang: a request whose rows are not durable in time
+            # gets a 503, never its data.
+            await asyncio.wait_for(asyncio.shield(done), AUDIT_WAIT_SECONDS)
+        except TimeoutError:
+            raise AuditUnavailable(f"audit log {self.path} did not commit in time") from None
+
+    def _drain(self) -> None:
+        """The writer thread: each pass commits everything queued since the last one, and
+        answers every request in it, whatever goes wrong."""
+        while True:
+            first = self._pending.get()
+            if first is None:
+                return
+            waiting = [first]
+            stop = False
+            while not self._pending.empty():
+                more = self._pending.get_nowait()
+                if more is None:
+                    stop = True
+                    break
+                waiting.append(more)
+            outcome: BaseException | None = None
+            try:
+                self._write([row for rows, _, _ in waiting for row in rows])
+            except AuditUnavailable as exc:
+                outcome = exc
+            except BaseException as exc:  # anything at all: a waiting request must hear of it
+                outcome = AuditUnavailable(
+                    f"audit log {self.path} cannot be written: {type(exc).__name__}")
+            for _, loop, done in waiting:
+                with contextlib.suppress(RuntimeError):  # that request's loop has closed
+                    loop.call_soon_threadsafe(_settle, done, outcome)
+            if stop:
+                return
+
+    def _write(self, rows: list[AuditRow]) -> None:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -203,11 +276,13 @@ class AuditLog:
 
     def reviews(self, limit: int = 100) -> list[Review]:
         """The newest reviews first."""
-        return [
-            Review(*r) for r in self._db.execute(
-                "SELECT time, kind, user, detail FROM review ORDER BY id DESC LIMIT ?", (limit,)
-            )
-        ]
+        with self._lock:  # the writer's connection: never read mid-transaction
+            return [
+                Review(*r) for r in self._db.execute(
+                    "SELECT time, kind, user, detail FROM review ORDER BY id DESC LIMIT ?",
+                    (limit,),
+                )
+            ]
 
     def rows_about(
         self, person_id: str, limit: int | None = None, newest_first: bool = False
@@ -228,17 +303,43 @@ class AuditLog:
         order = "DESC" if newest_first else "ASC"
         query = f"SELECT row FROM audit WHERE {where} ORDER BY seq {order} LIMIT ?"  # noqa: S608
         rows = []
-        for (text,) in self._db.execute(query, (value, -1 if limit is None else limit)):
+        with self._lock:
+            found = self._db.execute(query, (value, -1 if limit is None else limit)).fetchall()
+        for (text,) in found:
             data = json.loads(text)
             data["returned"], data["withheld"] = tuple(data["returned"]), tuple(data["withheld"])
             rows.append(AuditRow(**data))
         return rows
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM audit").fetchone()[0])
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM audit").fetchone()[0])
 
     def close(self) -> None:
-        self._db.close()
+        with self._starting:
+            self._closed = True
+        if self._writer is not None:
+            self._pending.put(None)
+            self._writer.join()
+            self._writer = None
+        # Anything queued after the stop is answered, not left waiting.
+        while not self._pending.empty():
+            left = self._pending.get_nowait()
+            if left is not None:
+                with contextlib.suppress(RuntimeError):
+                    left[1].call_soon_threadsafe(
+                        _settle, left[2], AuditUnavailable(f"audit log {self.path} is closed"))
+        with self._lock:
+            self._db.close()
+
+
+def _settle(done: asyncio.Future[None], outcome: BaseException | None) -> None:
+    if done.cancelled():
+        return
+    if outcome is None:
+        done.set_result(None)
+    else:
+        done.set_exception(outcome)
 
 
 _BY_PERSON = "json_extract(row, '$.person_id') = ?"

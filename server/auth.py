@@ -177,6 +177,23 @@ class Authenticator:
             BreakGlass("", glass) if glass else None,
         )
 
+    def expires_at(self, token: str) -> float:
+        """When a token `viewer` accepts stops being accepted (epoch seconds).
+
+        Raises
+        ------
+        NotAuthenticated : the token is malformed or no longer valid
+        """
+        if token.count(".") == 2:
+            if self._oidc is None:
+                raise NotAuthenticated("no identity provider is configured")
+            return float(self._oidc.claims(token)["exp"])
+        self.viewer(token)
+        try:
+            return float(json.loads(_unb64(token.partition(".")[0]))["exp"])
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            raise NotAuthenticated("token is malformed") from None
+
     def _oidc_viewer(self, token: str) -> Viewer:
         if self._oidc is None:
             raise NotAuthenticated("no identity provider is configured")

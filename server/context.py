@@ -10,7 +10,10 @@ from typing import Any
 
 from graph.store import Store
 from server.audit import AuditLog, AuditRow, now_utc
+from server.batching import Loaders
+from server.budget import PeopleWatch
 from server.errors import NotPermitted, OperationTimedOut
+from server.following import Following
 from server.policy import Fact, Release, Viewer, release
 from server.settings import Settings
 from server.sharing import SharingRules, default_rules
@@ -27,6 +30,7 @@ class Disclosure:
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     deadline: float | None = None  # time.monotonic() after which no more facts are released
     _seen: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+    _aggregates: set[str] = field(default_factory=set)
 
     def decide(self, about: str, fact: Fact) -> Release[Fact]:
         """The policy's whole decision on `fact` about person `about`, recorded for the audit.
@@ -49,6 +53,11 @@ class Disclosure:
     def release(self, about: str, fact: Fact) -> Fact | None:
         """`fact` as the viewer may see it (None if withheld), recorded against person `about`."""
         return self.decide(about, fact).value
+
+    def aggregate(self, what: str) -> None:
+        """Record an aggregate read (management information): audited as one row naming no
+        person, so a leader's questions are on the log without personal data on it."""
+        self._aggregates.add(what)
 
     def people(self) -> list[str]:
         return sorted(self._seen)
@@ -79,15 +88,44 @@ class Disclosure:
                 grant=person_id in self.viewer.grants,
             )
             for person_id, (returned, withheld) in sorted(self._seen.items())
-        ]
+        ] + ([
+            AuditRow(
+                time=stamp,
+                user=self.viewer.user,
+                role=self.viewer.role,
+                agency=self.viewer.agency,
+                purpose=self.viewer.purpose.value if self.viewer.purpose else "",
+                basis="aggregate, small numbers suppressed",
+                operation=self.operation,
+                document_hash=self.document_hash,
+                person_id="",
+                returned=tuple(sorted(self._aggregates)),
+                withheld=(),
+                outcome=outcome,
+                correlation_id=self.correlation_id,
+                break_glass=glass,
+            )
+        ] if self._aggregates else [])
 
     def commit(self, log: AuditLog, outcome: str = "ok") -> None:
         """Write the audit rows; raises `AuditUnavailable` so the caller returns no data."""
         log.append(self.audit_rows(outcome))
 
+    async def commit_async(self, log: AuditLog, outcome: str = "ok") -> None:
+        """`commit` without holding up the event loop while the rows are made durable."""
+        await log.append_async(self.audit_rows(outcome))
+
 
 def document_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(slots=True)
+class Connection:
+    """A graphql-transport-ws connection: the bearer token its `connection_init` carried."""
+
+    token: str = ""
+    expires_at: float = 0.0  # epoch seconds; the socket is closed then (SECURITY.md 11)
 
 
 @dataclass(slots=True)
@@ -99,3 +137,18 @@ class RequestContext:
     disclosure: Disclosure
     audit: AuditLog | None = None  # for the auditor's questions; None outside the app
     auth: Any = None  # the Authenticator, for break-glass; None outside the app
+    following: Following | None = None  # who each user follows; None outside the app
+    connection: Connection | None = None  # set on websocket connections only
+    people_watch: PeopleWatch | None = None  # raises a review on many people; None outside
+    # Strawberry puts the connection_init payload here; it holds the token, so nothing
+    # else reads it and it is never logged.
+    connection_params: dict[str, Any] | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.store)
+
+
+def nobody() -> Viewer:
+    """The viewer of a websocket before its connection_init: no purpose, so no read."""
+    return Viewer(user="", agency="", role="", purpose=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -99,3 +100,11 @@ class ErrorTranslation(SchemaExtension):
         correlation_id = getattr(getattr(context, "disclosure", None), "correlation_id", "-")
         if result is not None and result.errors:
             result.errors = [translate(e, correlation_id) for e in result.errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """Each event a subscription sends is translated before it leaves, not at the end."""
+        context = self.execution_context.context
+        correlation_id = getattr(getattr(context, "disclosure", None), "correlation_id", "-")
+        if getattr(result, "errors", None):
+            result.errors = [translate(e, correlation_id) for e in result.errors]
+        yield

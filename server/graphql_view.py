@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import GraphQLError, GraphQLSyntaxError
+from graphql import (
+    GraphQLError,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+    parse,
+)
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from graph.store import Store
 from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator, NotAuthenticated
 from server.budget import Budget, PeopleWatch
-from server.context import Disclosure, RequestContext, document_hash
+from server.context import Connection, Disclosure, RequestContext, document_hash, nobody
+from server.following import Following
 from server.policy import Viewer
 from server.settings import Mode, Settings
 from server.sharing import SharingRules
@@ -61,14 +78,16 @@ class SignedInOnly:
         self.app, self.auth, self.budget = app, auth, budget
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] != "http":
+            # A websocket authenticates in its connection_init (SECURITY.md 11), never by
+            # cookie: a cookie would let any site a signed-in user visits open one.
             await self.app(scope, receive, send)
             return
-        request = Request(scope) if scope["type"] == "http" else WebSocket(scope, receive, send)
+        request = Request(scope)
         viewer = viewer_of(request, self.auth)
         if viewer is None:
             response: Response
-            if scope["type"] == "http" and "text/html" in request.headers.get("accept", ""):
+            if "text/html" in request.headers.get("accept", ""):
                 response = RedirectResponse("/signin?next=/graphql", status_code=303)
             else:
                 response = JSONResponse(
@@ -85,7 +104,7 @@ class SignedInOnly:
                 )
             await response(scope, receive, send)
             return
-        wait = self.budget.take(viewer.user) if scope["type"] == "http" else 0.0
+        wait = self.budget.take(viewer.user)
         if wait:
             await over_budget(wait)(scope, receive, send)
             return
@@ -105,6 +124,99 @@ class DocumentForAudit(SchemaExtension):
         yield
 
 
+class EventAudit(SchemaExtension):
+    """Writes each subscription event's audit rows before the event is sent (SECURITY.md
+    11, 18, 19): one row per person it released; if the rows cannot be written, the
+    event goes out without its data."""
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, RequestContext) and context.connection is not None:
+            disclosure = context.disclosure
+            outcome = ("error" if result.errors and result.data is None
+                       else ("partial" if result.errors else "ok"))
+            try:
+                if context.audit is not None:
+                    disclosure.commit(context.audit, outcome)
+                    if context.people_watch is not None:
+                        watch(context.people_watch, context.audit, disclosure)
+            except AuditUnavailable:
+                result.data = None
+                result.errors = [GraphQLError(
+                    "Service unavailable: the audit log cannot be written.",
+                    extensions={"code": "AUDIT_UNAVAILABLE",
+                                "correlationId": disclosure.correlation_id})]
+            # Rows are written once: the next event starts with an empty disclosure.
+            context.disclosure = Disclosure(disclosure.viewer, disclosure.operation,
+                                            disclosure.document_hash, disclosure.rules)
+        yield
+
+
+class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    """graphql-transport-ws with famgraph's rules: subscriptions only (queries and
+    mutations go over HTTP, where they are budgeted and audited), and the socket is
+    closed when the connection's token expires."""
+
+    _expiry: asyncio.Task[None] | None = None
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_acknowledged and self._expiry is None:
+            self._expiry = asyncio.create_task(self._close_at_expiry())
+
+    async def _close_at_expiry(self) -> None:
+        connection = self.context.connection
+        if connection is None:
+            return
+        await asyncio.sleep(max(0.0, connection.expires_at - time.time()))
+        await self.websocket.close(code=TOKEN_EXPIRED, reason="Token expired")
+
+    async def handle_subscribe(self, message: Any) -> None:
+        payload = message.get("payload") if isinstance(message, dict) else None
+        if (self.connection_acknowledged and isinstance(payload, dict)
+                and not _is_subscription(payload.get("query"), payload.get("operationName"))):
+            await self.send_message({
+                "id": message["id"], "type": "error",
+                "payload": [{"message": "Only subscriptions go over this socket: send queries"
+                             " and mutations over HTTP.",
+                             "extensions": {"code": "BAD_REQUEST"}}]})
+            return
+        await super().handle_subscribe(message)
+
+    async def shutdown(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        await super().shutdown()
+
+
+# Close code for a socket whose token expired: graphql-transport-ws's "Unauthorized".
+TOKEN_EXPIRED = 4401
+
+
+def _is_subscription(query: Any, operation_name: Any) -> bool:
+    """True unless the document parses to an operation that is not a subscription; a
+    document that does not parse is left for the protocol handler to refuse."""
+    operation = _operation(query, operation_name)
+    return operation is None or operation.operation is OperationType.SUBSCRIPTION
+
+
+def _is_query_or_mutation(query: Any, operation_name: Any) -> bool:
+    """False only for a subscription; what does not parse is left for Strawberry's 400."""
+    operation = _operation(query, operation_name)
+    return operation is None or operation.operation is not OperationType.SUBSCRIPTION
+
+
+def _operation(query: Any, operation_name: Any) -> OperationDefinitionNode | None:
+    """The operation a document names, or None if it does not parse or name one."""
+    if not isinstance(query, str):
+        return None
+    try:
+        return get_operation_ast(
+            parse(query), operation_name if isinstance(operation_name, str) else None)
+    except GraphQLError:
+        return None
+
+
 class FamgraphGraphQL(GraphQL[RequestContext, None]):
     """Strawberry's ASGI view with famgraph's context, audit and offline GraphiQL."""
 
@@ -116,16 +228,22 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
         auth: Authenticator,
         rules: SharingRules,
         watch: PeopleWatch,
+        following: Following,
         **kwargs: Any,
     ) -> None:
         self.settings, self.store, self.audit = settings, store, audit
         self.auth, self.rules, self.watch = auth, rules, watch
+        self.following = following
         super().__init__(**kwargs)
+
+    graphql_transport_ws_handler_class = TransportWS
 
     async def get_context(
         self, request: Request | WebSocket, response: Any = None
     ) -> RequestContext:
-        viewer: Viewer = request.state.viewer
+        websocket = isinstance(request, WebSocket)
+        # A websocket has no viewer until its connection_init (see `on_ws_connect`).
+        viewer: Viewer = nobody() if websocket else request.state.viewer
         context = RequestContext(
             settings=self.settings,
             store=self.store,
@@ -134,6 +252,9 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
             ),
             audit=self.audit,
             auth=self.auth,
+            following=self.following,
+            connection=Connection() if websocket else None,
+            people_watch=self.watch,
         )
         request.state.context = context
         request.state.sub_response = response
@@ -141,8 +262,34 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
             response.headers["x-famgraph-media"] = GRAPHQL_RESPONSE
         return context
 
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        """Authenticate a websocket from its connection_init payload, as the HTTP API does:
+        `{"Authorization": "Bearer <token>"}`. Refused: close 4403 Forbidden."""
+        params = context.connection_params or {}
+        header = params.get("Authorization", params.get("authorization", ""))
+        token = header[7:].strip() if isinstance(header, str) and header.lower().startswith(
+            "bearer ") else ""
+        if not token or context.connection is None:
+            raise ConnectionRejectionError()
+        try:
+            viewer = self.auth.viewer(token)
+            expires = self.auth.expires_at(token)
+        except NotAuthenticated:
+            raise ConnectionRejectionError() from None
+        context.connection.token, context.connection.expires_at = token, expires
+        context.connection_params = None  # the token is kept on the connection only
+        context.disclosure = Disclosure(viewer=viewer, operation="anonymous",
+                                        document_hash="", rules=self.rules)
+        acknowledged: UnsetType = UNSET
+        return acknowledged
+
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Strawberry's, with 405 (not 400) for an operation the HTTP method may not carry."""
+        data = kwargs.get("request_data")
+        if data is not None and not _is_query_or_mutation(data.query, data.operation_name):
+            raise HTTPException(
+                405, "Subscriptions go over graphql-transport-ws (a websocket to /graphql),"
+                " never over HTTP.")
         try:
             return await super().execute_single(*args, **kwargs)
         except HTTPException as exc:
@@ -177,7 +324,7 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
             else ("partial" if result.errors else "ok")
         )
         try:
-            context.disclosure.commit(self.audit, outcome)
+            await context.disclosure.commit_async(self.audit, outcome)
             watch(self.watch, self.audit, context.disclosure)
         except AuditUnavailable:
             # Fail closed (SECURITY.md 19): nothing leaves unless its audit row is durable.
@@ -262,10 +409,11 @@ def graphql_app(
     rules: SharingRules,
     budget: Budget,
     people: PeopleWatch,
+    following: Following,
 ) -> ASGIApp:
     from server.schema import build_schema
 
-    schema = build_schema(settings, DocumentForAudit)
+    schema = build_schema(settings, DocumentForAudit, EventAudit)
     view = FamgraphGraphQL(
         settings,
         store,
@@ -273,8 +421,13 @@ def graphql_app(
         auth,
         rules,
         people,
+        following,
         schema=schema,
         graphql_ide=None if settings.mode is Mode.PRODUCTION else "graphiql",
         allow_queries_via_get=settings.mode is not Mode.PRODUCTION,
+        # SECURITY.md 11: graphql-transport-ws only; no legacy graphql-ws, no SSE or
+        # multipart subscriptions over HTTP.
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
     return SignedInOnly(view, auth, budget)

@@ -51,6 +51,14 @@ query PersonPage($id: ID!, $depth: Int!) {
       lead { name role team phone email }
     }
     servicesWithheld(scope: HOUSEHOLD)
+    school { organisation { name } lead { name role phone } }
+    gp { organisation { name } }
+    sourceCoverage { system state asOf withheld covers records }
+    riskIndicators(scope: HOUSEHOLD) {
+      relationshipToSubject kind from to summary
+      person { id displayName }
+    }
+    riskIndicatorsWithheld(scope: HOUSEHOLD)
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
       records modelId recordsWithheld linksWithheld changesWithheld
@@ -80,6 +88,12 @@ query Export($id: ID!) {
       lead { name role team phone email }
     }
     servicesWithheld(scope: FAMILY)
+    riskIndicators(scope: FAMILY) {
+      relationshipToSubject kind from to summary
+      person { id displayName }
+      sources { system recordId }
+    }
+    riskIndicatorsWithheld(scope: FAMILY)
     genogram(depth: 3) { ...GenogramFields }
   }
 }
@@ -156,7 +170,7 @@ class Pages:
         failing = [code for code in codes if code not in PARTIAL_CODES]
         outcome = "error" if failing else ("partial" if codes else "ok")
         try:
-            disclosure.commit(self.audit, outcome)
+            await disclosure.commit_async(self.audit, outcome)
             watch(self.people, self.audit, disclosure)
         except AuditUnavailable:
             return None, "AUDIT_UNAVAILABLE", correlation
@@ -300,6 +314,7 @@ class Pages:
             request,
             person=person,
             services=person["servicesEngaged"],
+            risks=person["riskIndicators"],
             explanation=person.get("linkExplanation"),
             genogram=vis_data(person["genogram"]) if person["genogram"] else None,
         )

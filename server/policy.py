@@ -12,9 +12,19 @@ import time
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from graph.model import Address, Involvement, Person, Sensitivity, SourceRef
+from graph.changes import HOUSEHOLD_KINDS, Change, ChangeKind
+from graph.model import (
+    Address,
+    Involvement,
+    Person,
+    RiskIndicator,
+    RiskKind,
+    Sensitivity,
+    SourceRef,
+)
 from graph.store import InvolvementView
 from server.sharing import (
+    READ_MANAGEMENT_INFORMATION,
     RESOLVE_IDENTITY,
     VIEW_RESTRICTED,
     VIEW_SEALED,
@@ -26,6 +36,7 @@ from server.sharing import (
 )
 
 __all__ = [
+    "READ_MANAGEMENT_INFORMATION",
     "RESOLVE_IDENTITY",
     "VIEW_RESTRICTED",
     "BreakGlass",
@@ -81,7 +92,7 @@ class Sources:
     refs: tuple[SourceRef, ...]
 
 
-Fact = TypeVar("Fact", Person, Address, InvolvementView, Topic, Sources)
+Fact = TypeVar("Fact", Person, Address, InvolvementView, RiskIndicator, Topic, Sources, Change)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +231,25 @@ def release(
             withheld,
         )
 
+    if isinstance(fact, RiskIndicator):
+        if (
+            Category.RISK_INDICATORS not in allowed
+            or fact.kind not in agreement.risk_kinds
+            or not _from_shared_system(agreement, fact.sources)
+            or not _may_see(viewer, agreement, fact.sensitivity, about, now)
+        ):
+            return withhold(Category.RISK_INDICATORS)
+        sources = Category.SOURCES in allowed
+        shown_risk = dataclasses.replace(
+            fact, sources=_shared(agreement, fact.sources) if sources else ()
+        )
+        return Release(
+            shown_risk,
+            Category.RISK_INDICATORS,
+            frozenset({Category.RISK_INDICATORS}),
+            frozenset() if sources else frozenset({Category.SOURCES}),
+        )
+
     if isinstance(fact, Topic):
         subject = fact.subject
         if fact.category not in allowed or not _may_see(
@@ -227,6 +257,26 @@ def release(
         ):
             return withhold(fact.category)
         return Release(fact, fact.category, frozenset({fact.category}), frozenset())
+
+    if isinstance(fact, Change):
+        # A move or a new adult is a household fact; a service a service one; a domestic-
+        # abuse notification a domestic-abuse risk indicator, as `riskIndicators` shows it.
+        # Judged whole, at the sensitivity of everything it would reveal.
+        notification = fact.kind is ChangeKind.DOMESTIC_ABUSE_NOTIFICATION
+        category = (Category.HOUSEHOLD if fact.kind in HOUSEHOLD_KINDS
+                    else Category.RISK_INDICATORS if notification else Category.SERVICES)
+        if (
+            category not in allowed
+            or (notification and RiskKind.DOMESTIC_ABUSE not in agreement.risk_kinds)
+            or not _from_shared_system(agreement, fact.sources)
+            or not _may_see(viewer, agreement, fact.sensitivity, about, now)
+        ):
+            return withhold(category)
+        sources = Category.SOURCES in allowed
+        change = dataclasses.replace(
+            fact, sources=_shared(agreement, fact.sources) if sources else ())
+        return Release(change, category, frozenset({category}),
+                       frozenset() if sources else frozenset({Category.SOURCES}))
 
     if Category.SOURCES not in allowed:
         return withhold(Category.SOURCES)

@@ -53,12 +53,21 @@ class Settings:
     sharing_file: str = _setting(
         "", "Information-sharing agreements (TOML); empty means server/sharing.toml."
     )
+    coverage_file: str = _setting(
+        "", "What each source system covers (TOML); empty means graph/questions/coverage.toml."
+    )
     audit_checkpoint_rows: int = _setting(
         1000, "Audit rows between signed checkpoints kept inside the log (SECURITY.md 20)."
     )
     oidc_issuer: str = _setting("", "Issuer (iss) of OIDC bearer tokens; empty turns OIDC off.")
     oidc_audience: str = _setting("famgraph", "Audience (aud) OIDC bearer tokens must name.")
     oidc_jwks_url: str = _setting("", "URL of the OIDC issuer's JSON Web Key Set.")
+    change_poll_seconds: float = _setting(
+        2.0, "Seconds between looks at the store for new changes, per open subscription."
+    )
+    max_subscriptions_per_connection: int = _setting(
+        1, "Subscriptions one graphql-transport-ws connection may hold at once."
+    )
     neo4j_uri: str = _setting("", "Bolt URI of a Neo4j 5 server; empty means the embedded store.")
     neo4j_user: str = _setting("neo4j", "Neo4j user name.")
     neo4j_password: str = _setting("", "Neo4j password.")

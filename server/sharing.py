@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.errors import FamgraphError
-from graph.model import Sensitivity
+from graph.model import RiskKind, Sensitivity
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "sharing.toml"
 
@@ -36,6 +36,7 @@ class Category(enum.StrEnum):
     SERVICES = "services"
     SERVICE_DETAIL = "service_detail"
     SOURCES = "sources"
+    RISK_INDICATORS = "risk_indicators"
 
 
 class Purpose(enum.StrEnum):
@@ -53,7 +54,10 @@ VIEW_SEALED = "view_sealed"
 AUDIT_READ = "audit_read"
 # May see the review queue and link or unlink records (identity resolution).
 RESOLVE_IDENTITY = "resolve_identity"
-PERMISSIONS = frozenset({VIEW_RESTRICTED, VIEW_SEALED, AUDIT_READ, RESOLVE_IDENTITY})
+# May read management information: suppressed aggregate counts, never a person.
+READ_MANAGEMENT_INFORMATION = "read_management_information"
+PERMISSIONS = frozenset({VIEW_RESTRICTED, VIEW_SEALED, AUDIT_READ, RESOLVE_IDENTITY,
+                         READ_MANAGEMENT_INFORMATION})
 
 
 class SharingConfigError(FamgraphError):
@@ -73,6 +77,9 @@ class Agreement:
     categories: frozenset[Category]
     sensitivity: Sensitivity
     break_glass: bool
+    # Which risk-indicator kinds the agency sees, on top of the `risk_indicators` category:
+    # a school sees attendance, not a parent's mental health or police intelligence.
+    risk_kinds: frozenset[RiskKind] = frozenset()
 
 
 NO_AGREEMENT = Agreement("", frozenset(), frozenset(), Sensitivity.NORMAL, False)
@@ -106,7 +113,8 @@ def load_rules(path: Path | None = None) -> SharingRules:
 
     Raises
     ------
-    SharingConfigError : unreadable, or it names an unknown category, level, purpose or permission
+    SharingConfigError : unreadable, or it names an unknown category, level, purpose,
+        permission or risk kind
     """
     path = path or DEFAULT_FILE
     try:
@@ -144,6 +152,7 @@ def parse_rules(data: dict[str, Any], path: Path = DEFAULT_FILE) -> SharingRules
                 categories=frozenset(Category(c) for c in spec.get("categories", [])),
                 sensitivity=Sensitivity(spec.get("sensitivity", "normal")),
                 break_glass=bool(spec.get("break_glass", False)),
+                risk_kinds=frozenset(RiskKind(k) for k in spec.get("risk_kinds", [])),
             )
         except (ValueError, AttributeError) as exc:
             raise fail(f"agency {agency}: {exc}") from None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from graph.model import (
     Address,
+    Claim,
     Household,
     Involvement,
     MemberOf,
@@ -17,6 +19,8 @@ from graph.model import (
     PartnerStatus,
     Person,
     Practitioner,
+    RiskIndicator,
+    RiskKind,
     Sensitivity,
     ServiceLevel,
     Sex,
@@ -251,4 +255,90 @@ def family_known_to_many_agencies() -> GraphBatch:
         involvement("I:cse", "cal", "Exploitation team", "social_care",
                     ServiceLevel.SPECIALIST, "Exploitation risk", Sensitivity.RESTRICTED),
     ]
+
+    def risk(rid: str, pid: str, kind: RiskKind, system: str, summary: str,
+             sensitivity: Sensitivity = Sensitivity.SENSITIVE) -> RiskIndicator:
+        return RiskIndicator(id=rid, person_id=pid, kind=kind, valid_from=date(2025, 10, 1),
+                             summary=summary, sources=(SourceRef(system, rid),),
+                             sensitivity=sensitivity)
+
+    # Each summary is a marker for the policy matrix: unique, and not a service's words.
+    batch.nodes += [
+        risk("K:att", "cal", RiskKind.ATTENDANCE, "education", "Absent 14 percent of sessions",
+             Sensitivity.NORMAL),
+        risk("K:cin", "cal", RiskKind.DOMESTIC_ABUSE, "social_care",
+             "CIN factor 3B: parent or carer subject of domestic violence"),
+        risk("K:mh", "dee", RiskKind.MENTAL_HEALTH, "health", "Low mood after the birth"),
+        risk("K:da", "eli", RiskKind.DOMESTIC_ABUSE, "police", "Named as suspect, medium risk"),
+    ]
     return batch
+
+
+def stepfamily() -> GraphBatch:
+    """Leo (8) lives with his mother Mia and her husband Noah, his step-father, married in
+    2022; his father Oli lives elsewhere. Leo is on the roll of Alder Primary, whose
+    safeguarding lead is named, and registered with a GP practice."""
+    batch = GraphBatch()
+    education, health = SourceRef("education", "ED-leo"), SourceRef("health", "H-leo")
+    batch.nodes += [
+        replace(person("leo", "Leo", "Frost", Sex.MALE, date(2018, 5, 5)),
+                sources=(education, health)),
+        person("mia", "Mia", "Grant", Sex.FEMALE, date(1992, 9, 9)),
+        person("noah", "Noah", "Grant", Sex.MALE, date(1987, 12, 1)),
+        person("oli", "Oli", "Frost", Sex.MALE, date(1990, 3, 30)),
+    ]
+    house, dads = home(batch, "10", "EB5 1JK"), home(batch, "11", "EB6 2LM")
+    lives(batch, "leo", house, date(2018, 5, 5))
+    lives(batch, "mia", house, date(2016, 1, 1))
+    lives(batch, "noah", house, date(2021, 6, 1))
+    lives(batch, "oli", dads, date(2019, 1, 1))
+    partners(batch, "mia", "oli", date(2015, 1, 1), date(2018, 12, 31))
+    partners(batch, "mia", "noah", date(2022, 7, 2), kind=PartnerKind.SPOUSE)
+    parent(batch, "mia", "leo")
+    parent(batch, "oli", "leo")
+    school = Organisation(id="O:alder", name="Alder Primary School", kind="school",
+                          code="100001")
+    dsl = Practitioner(id="W:dsl", name="Rosa Mendes", role="Designated Safeguarding Lead",
+                       team="Alder Primary School", phone="020 7946 0456",
+                       email="dsl@alder.sch.uk")
+    practice = Organisation(id="O:gp", name="Eastbridge Medical Centre", kind="gp_practice",
+                            code="Y01234")
+    batch.nodes += [school, dsl, practice,
+                    Involvement(id="I:school", person_id="leo", service="School",
+                                level=ServiceLevel.UNIVERSAL, start=date(2022, 9, 1),
+                                organisation_id=school.id, lead_id=dsl.id, sources=(education,)),
+                    Involvement(id="I:gp", person_id="leo", service="GP registration",
+                                level=ServiceLevel.UNIVERSAL, start=date(2018, 6, 1),
+                                organisation_id=practice.id, sources=(health,))]
+    return batch
+
+
+def child_moved_between_parents() -> GraphBatch:
+    """Ivy (11) lived with her mother Jan until 2025-08-31, then moved to her father Kit's.
+    Health and education disagree on her birth date: one of them swapped day and month."""
+    batch = GraphBatch()
+    health, education = SourceRef("health", "H-ivy"), SourceRef("education", "ED-ivy")
+    batch.nodes += [
+        replace(person("ivy", "Ivy", "Lund", Sex.FEMALE, date(2015, 4, 7)),
+                sources=(health, education),
+                claims=(Claim("birth_date", "2015-04-07", health),
+                        Claim("birth_date", "2015-07-04", education))),
+        person("jan", "Jan", "Lund", Sex.FEMALE, date(1989, 10, 10)),
+        person("kit", "Kit", "Moss", Sex.MALE, date(1986, 7, 7)),
+    ]
+    mums, dads = home(batch, "12", "EB7 3NP"), home(batch, "13", "EB8 4QR")
+    lives(batch, "ivy", mums, date(2015, 4, 7), date(2025, 8, 31))
+    lives(batch, "ivy", dads, date(2025, 9, 1))
+    lives(batch, "jan", mums, date(2012, 1, 1))
+    lives(batch, "kit", dads, date(2017, 1, 1))
+    partners(batch, "jan", "kit", date(2013, 1, 1), date(2016, 12, 31))
+    parent(batch, "jan", "ivy")
+    parent(batch, "kit", "ivy")
+    return batch
+
+
+# Named families the API tests add to FAMILIES (kept out of the store contract's set).
+API_FAMILIES = {
+    "stepfamily": stepfamily,
+    "child_moved_between_parents": child_moved_between_parents,
+}

@@ -211,7 +211,7 @@ def test_sharing_file_setting_replaces_the_agreements(tmp_path: Path) -> None:
     shipped = (Path(__file__).resolve().parent.parent / "server" / "sharing.toml").read_text()
     narrowed = shipped.replace(
         'categories = ["identity", "demographics", "upn", "address", "household", "family",'
-        ' "services"]',
+        ' "services",\n              "risk_indicators"]',
         'categories = ["identity"]')
     assert narrowed != shipped
     (tmp_path / "sharing.toml").write_text(narrowed)
@@ -226,3 +226,66 @@ def test_sharing_file_setting_replaces_the_agreements(tmp_path: Path) -> None:
 def test_demo_users_are_a_social_worker_and_a_school_lead() -> None:
     assert DEMO_USERS["sam"].agency == "childrens_social_care"
     assert DEMO_USERS["jo"].agency == "school"
+
+
+RISKS = """query($scope: Scope!) { person(id: "cal") {
+    riskIndicators(scope: $scope) { kind relationshipToSubject from to summary
+                                    person { displayName } sources { system } }
+    riskIndicatorsWithheld(scope: $scope) } }"""
+
+
+def test_school_sees_attendance_risk_only_and_a_count_of_the_rest(client: TestClient) -> None:
+    sam = ask(client, RISKS, "sam", scope="HOUSEHOLD")["data"]["person"]
+    jo = ask(client, RISKS, "jo", scope="HOUSEHOLD")
+    assert {(r["kind"], r["relationshipToSubject"]) for r in sam["riskIndicators"]} == {
+        ("ATTENDANCE", "self"), ("DOMESTIC_ABUSE", "self"), ("MENTAL_HEALTH", "mother"),
+        ("DOMESTIC_ABUSE", "mother's partner")}
+    assert sam["riskIndicatorsWithheld"] == 0
+    shown = jo["data"]["person"]
+    assert [(r["kind"], r["from"], r["to"]) for r in shown["riskIndicators"]] == [
+        ("ATTENDANCE", "2025-10-01", None)]
+    assert shown["riskIndicatorsWithheld"] == 3
+    # The school's agreement has no `sources` category: the field is null, not the indicator.
+    assert shown["riskIndicators"][0]["sources"] is None
+    assert "FIELD_NOT_PERMITTED" in codes(jo)
+
+
+def test_child_scope_risks_are_the_childs_own(client: TestClient) -> None:
+    sam = ask(client, RISKS, "sam", scope="CHILD")["data"]["person"]
+    assert {r["person"]["displayName"] for r in sam["riskIndicators"]} == {"Cal Moss"}
+
+
+def test_risks_and_their_withheld_count_are_audited_per_person(
+    client: TestClient, store_dir: Path
+) -> None:
+    ask(client, RISKS, "jo", scope="HOUSEHOLD")
+    rows = sqlite3.connect(store_dir / "audit.sqlite").execute(
+        "SELECT json_extract(row, '$.person_id'), json_extract(row, '$.returned'),"
+        " json_extract(row, '$.withheld') FROM audit").fetchall()
+    by_person = {person: (returned, withheld) for person, returned, withheld in rows}
+    assert "risk_indicators" in by_person["cal"][0]
+    assert "risk_indicators" in by_person["dee"][1]
+
+
+def test_coverage_of_a_restricted_person_is_withheld_not_no_record(tmp_path: Path) -> None:
+    """Gus's identity is protected: an early-help worker, whose agreement shares sources
+    but who may not see restricted people, must not read his systems as "no record"."""
+    from starlette.testclient import TestClient
+
+    from server.app import create_app
+    from server.settings import Mode, Settings
+    from tests.viewers import access_store, bearer
+
+    access_store(tmp_path)
+    query = '{ person(id: "gus") { nameOnly sourceCoverage { system state withheld } } }'
+    with TestClient(create_app(Settings(store_dir=tmp_path, mode=Mode.DEVELOPMENT))) as client:
+        def coverage(user: str) -> dict[str, Any]:
+            response = client.post("/graphql", json={"query": query},
+                                   headers=bearer(client.app.state.auth, user))  # type: ignore[attr-defined]
+            return dict(response.json()["data"]["person"])
+
+        early_help, social_worker = coverage("eh"), coverage("sam")
+    assert early_help["nameOnly"] is True
+    assert all(s["withheld"] and s["state"] is None for s in early_help["sourceCoverage"])
+    states = {s["system"]: s["state"] for s in social_worker["sourceCoverage"]}
+    assert states["social_care"] == "RECORDS"

@@ -131,3 +131,74 @@ def test_newest_first_queries_are_limited(log_path: Path) -> None:
     assert [r.person_id for r in log.rows_by("u1", limit=2, newest_first=True)] == ["p10", "p7"]
     assert [r.person_id for r in log.rows_about("p4")] == ["p4"]
     log.close()
+
+
+def test_concurrent_requests_share_commits_and_keep_one_whole_chain(tmp_path: Path) -> None:
+    import asyncio
+
+    log = AuditLog(tmp_path / "audit.sqlite", checkpoint_every=7)
+
+    async def requests() -> None:
+        await asyncio.gather(*(log.append_async([row(n), row(n + 1000)]) for n in range(40)))
+
+    asyncio.run(requests())
+    assert log.count() == 80
+    log.append([row(5000)])  # the synchronous path continues the same chain
+    log.close()
+    assert verify(tmp_path / "audit.sqlite") is None
+    people = {r for (r,) in sqlite3.connect(tmp_path / "audit.sqlite").execute(
+        "SELECT json_extract(row, '$.person_id') FROM audit")}
+    assert people == {f"p{n}" for n in range(40)} | {f"p{n + 1000}" for n in range(40)} | {
+        "p5000"}
+
+
+def test_every_waiting_request_fails_when_the_log_cannot_be_written(tmp_path: Path) -> None:
+    import asyncio
+
+    from server.audit import AuditUnavailable
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+    log._db.close()  # the disk has gone: no commit can succeed
+
+    async def requests() -> list[BaseException | None]:
+        return await asyncio.gather(*(log.append_async([row(n)]) for n in range(5)),
+                                    return_exceptions=True)
+
+    outcomes = asyncio.run(requests())
+    assert all(isinstance(o, AuditUnavailable) for o in outcomes)
+
+
+def test_an_unexpected_failure_answers_its_requests_and_the_writer_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from server.audit import AuditUnavailable
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+    real = log._write
+    calls = {"n": 0}
+
+    def flaky(rows: list[AuditRow]) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("disk controller reset")
+        real(rows)
+
+    monkeypatch.setattr(log, "_write", flaky)
+
+    async def requests() -> list[BaseException | None]:
+        first = await asyncio.gather(log.append_async([row(1)]), return_exceptions=True)
+        second = await asyncio.gather(log.append_async([row(2)]), return_exceptions=True)
+        return first + second
+
+    first, second = asyncio.run(requests())
+    assert isinstance(first, AuditUnavailable) and second is None
+    assert log.count() == 1
+    log.close()
+
+    async def after_close() -> None:
+        await log.append_async([row(3)])
+
+    with pytest.raises(AuditUnavailable):
+        asyncio.run(after_close())

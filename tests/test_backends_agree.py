@@ -21,6 +21,8 @@ from graph.model import (
     PartnerOf,
     PartnerStatus,
     Person,
+    RiskIndicator,
+    RiskKind,
     ServiceLevel,
     Sex,
     couple,
@@ -28,6 +30,8 @@ from graph.model import (
 from graph.neo4j.store import Neo4jStore, delete_everything
 from graph.questions.family import genogram_of
 from graph.questions.household import household_of
+from graph.questions.management_information import co_occurrence, re_referrals, transitions
+from graph.questions.risk import risk_indicators
 from graph.questions.search import search_people
 from graph.questions.services import Scope, services_engaged
 from graph.store import GraphBatch, SearchCriteria, Store
@@ -81,6 +85,12 @@ def families(draw: st.DrawFn) -> GraphBatch:
             batch.nodes.append(Involvement(
                 id=f"i{i}", person_id=pid, service="Early help", level=ServiceLevel.TARGETED,
                 start=start, end=start + timedelta(days=300) if draw(st.booleans()) else None))
+        if draw(st.booleans()):
+            start = BASE + timedelta(days=born[i] + draw(st.integers(0, 20_000)))
+            batch.nodes.append(RiskIndicator(
+                id=f"k{i}", person_id=pid, kind=draw(st.sampled_from(list(RiskKind))),
+                valid_from=start,
+                valid_to=start + timedelta(days=500) if draw(st.booleans()) else None))
     return batch
 
 
@@ -96,10 +106,17 @@ def answers(store: Store, batch: GraphBatch, day: date) -> dict[str, object]:
             result[f"services {pid} {scope}"] = sorted(
                 (s.person_id, s.view.involvement.id, s.relationship)
                 for s in services_engaged(store, pid, scope, day))
+            result[f"risks {pid} {scope}"] = [
+                (r.person_id, r.indicator.id, r.relationship)
+                for r in risk_indicators(store, pid, scope, day)]
         genogram = genogram_of(store, pid, 3, day)
         result[f"genogram {pid}"] = (
             sorted((g.person.id, g.generation, g.relationship) for g in genogram.people),
             sorted((e.kind, e.src, e.dst, e.subtype, e.status) for e in genogram.edges))
+    start = day - timedelta(days=3650)
+    result["co-occurrence"] = co_occurrence(store, start, day)
+    result["transitions"] = transitions(store, start, day)
+    result["re-referrals"] = re_referrals(store, start, day)
     for name in NAMES:
         found = search_people(store, SearchCriteria(name=name), 50)
         result[f"search {name}"] = [(c.person.id, c.score, c.matched) for c in found]

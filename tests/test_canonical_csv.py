@@ -22,6 +22,7 @@ from loaders.formats.canonical_csv import (
     INVOLVEMENTS,
     PEOPLE,
     RELATIONSHIPS,
+    RISK_INDICATORS,
     read_canonical,
 )
 from loaders.pipeline import load_extract
@@ -108,6 +109,20 @@ def event(**values: str) -> dict[str, str]:
     return row
 
 
+def risk(**values: str) -> dict[str, str]:
+    row = {
+        "system": "lcs",
+        "record_id": "C1",
+        "kind": "attendance",
+        "from": "2024-07-20",
+        "to": "",
+        "summary": "Persistently absent in 2023/24",
+        "sensitivity": "",
+    }
+    row.update(values)
+    return row
+
+
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Row] = ()) -> Path:
     """A CSV file: the header, then rows given as dicts (by column) or lists (as written)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,6 +191,7 @@ ONE_ROW_OF_EACH_KIND: dict[str, tuple[tuple[str, ...], Row, str]] = {
     "relationships": (RELATIONSHIPS, relationship("M1", "C1"), "relationships"),
     "involvements": (INVOLVEMENTS, involvement(), "involvements"),
     "events": (EVENTS, event(), "events"),
+    "risk_indicators": (RISK_INDICATORS, risk(), "risks"),
 }
 
 
@@ -188,8 +204,9 @@ def test_file_kind_is_told_by_its_header(tmp_path: Path, kind: str) -> None:
     assert quarantine.rejected == []
 
 
-def test_the_five_kinds_are_those_of_the_design() -> None:
-    assert set(FILE_KINDS) == {"people", "addresses", "relationships", "involvements", "events"}
+def test_the_six_kinds_are_those_of_the_design() -> None:
+    assert set(FILE_KINDS) == {"people", "addresses", "relationships", "involvements", "events",
+                               "risk_indicators"}
 
 
 @pytest.mark.parametrize("kind", sorted(ONE_ROW_OF_EACH_KIND))
@@ -773,3 +790,50 @@ def test_record_with_no_name_and_no_identifier_is_quarantined(
     path = people_file(tmp_path, person(given_names="", family_name="", nhs_number="", upn=""))
     log = load(graph_store, path)
     assert [r.reason for r in log.rejections] == ["a person needs a name, an NHS number or a UPN"]
+
+
+# --- risk indicators ----------------------------------------------------------------------------
+
+
+def test_risk_indicator_loads_onto_its_person_sensitive_by_default(
+    tmp_path: Path, graph_store: EmbeddedStore
+) -> None:
+    log = load(graph_store, people_file(tmp_path, person()),
+               write_csv(tmp_path / "risks.csv", RISK_INDICATORS, [risk()]))
+    assert (log.read, log.loaded, log.quarantined) == (2, 2, 0)
+    found = graph_store.risk_indicators([owner(graph_store, "lcs", "C1")], TODAY)
+    assert [(r.kind.value, r.valid_from, r.summary, r.sensitivity.value) for r in found] == [
+        ("attendance", date(2024, 7, 20), "Persistently absent in 2023/24", "sensitive")]
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "reason"),
+    [
+        ({"kind": "gambling"}, "kind", "is not one of"),
+        ({"kind": ""}, "kind", "is not one of"),
+        ({"from": ""}, "from", "is required"),
+        ({"from": "2024-02-30"}, "from", ""),
+        ({"to": "2024-01-01"}, "to", "is before from"),
+        ({"sensitivity": "secret"}, "sensitivity", "is not one of"),
+        ({"record_id": ""}, "record_id", "is required"),
+    ],
+)
+def test_bad_risk_row_is_quarantined_with_file_row_field_and_reason(
+    tmp_path: Path, values: dict[str, str], field: str, reason: str
+) -> None:
+    path = write_csv(tmp_path / "risks.csv", RISK_INDICATORS, [risk(), risk(**values)])
+    extract, quarantine = read(path)
+    assert len(extract.risks) == 1
+    [rejection] = quarantine.rejected
+    assert (rejection.file, rejection.row, rejection.field) == (str(path), 3, field)
+    assert reason in rejection.reason
+
+
+def test_risk_for_unknown_record_is_quarantined_and_counts_balance(
+    tmp_path: Path, graph_store: EmbeddedStore
+) -> None:
+    log = load(graph_store, people_file(tmp_path, person()),
+               write_csv(tmp_path / "risks.csv", RISK_INDICATORS,
+                         [risk(), risk(record_id="NOPE")]))
+    assert (log.read, log.loaded, log.quarantined) == (3, 2, 1)
+    assert {r.field for r in log.rejections} == {"record_id"}

@@ -31,6 +31,9 @@ query FrontDoor($id: ID!) {
     displayName
     household { members { relationshipToSubject person { id displayName } } }
     servicesEngaged(scope: HOUSEHOLD) { service lead { name phone } }
+    school { organisation { name } lead { role } }
+    gp { organisation { name } start }
+    sourceCoverage { system state asOf }
   }
 }
 """
@@ -41,7 +44,7 @@ def borough(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
     root = tmp_path_factory.mktemp("borough")
     summary = generate_borough(people=1500, seed=11, out=root / "extracts", today=TODAY)
     store = EmbeddedStore(root / "store")
-    # Only mapped CSV has a loader in this branch; FHIR and the DfE returns come later.
+    # Every system folder: mapped CSV, FHIR health bundles and the DfE returns.
     log = load_extract(store, summary.folders(), today=TODAY)
     assert log.balanced and log.read > 0
     child = summary.demo_child
@@ -67,6 +70,13 @@ def test_demo_child_household_and_services_over_graphql(borough: tuple[Path, Pat
     assert any(w.startswith("half-") for w in words)
     leads = [s["lead"] for s in person["servicesEngaged"] if s["lead"]]
     assert leads and all(lead["phone"].startswith("020 ") for lead in leads)
+    assert person["gp"]["organisation"]["name"].startswith("Eastbridge Medical Practice")
+    assert person["school"]["lead"]["role"] == "Designated Safeguarding Lead"
+    coverage = {c["system"]: c for c in person["sourceCoverage"]}
+    assert coverage["health"]["state"] == "RECORDS"
+    assert coverage["social_care"]["asOf"] == TODAY.isoformat()
+    assert {c["state"] for c in coverage.values()} <= {"RECORDS", "NO_RECORD",
+                                                       "OUTSIDE_COVERAGE"}
 
 
 def test_records_of_one_human_without_slips_become_one_person(

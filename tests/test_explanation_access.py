@@ -35,7 +35,7 @@ def _link(a: str, b: str) -> dict[str, Any]:
 
 def cal_joined_from_three_systems() -> GraphBatch:
     """Cal's records in social care, education and health, joined by two links; two review
-    pairs, one naming a record of a DfE return no agreement shares."""
+    pairs, one naming a record of a system no agreement shares."""
     batch = GraphBatch()
     for key in (SOCIAL, SCHOOL, HEALTH):
         system, _, local = key.partition("/")
@@ -52,7 +52,7 @@ def cal_joined_from_three_systems() -> GraphBatch:
             reason=f"model linked {SOCIAL} and {other} (probability 0.9990)",
         ))
     evidence = json.dumps([*FIELDS, {"field": "shoe_size", "level": "same", "weight": 1.0}])
-    for pair_id, other in (("Q:1", "cin_census/123"), ("Q:2", SCHOOL)):
+    for pair_id, other in (("Q:1", "adult_social_care/123"), ("Q:2", SCHOOL)):
         batch.nodes.append(ReviewPair(
             id=pair_id, record_a=SOCIAL, record_b=other, person_a="cal", person_b="dee",
             probability=0.6, match_weight=0.5, grade="possible", evidence=evidence,
@@ -127,7 +127,7 @@ def test_review_queue_leaves_out_pairs_naming_unshared_systems_and_counts_them(
     assert queue["withheld"] == 1
     (edge,) = queue["edges"]
     assert (edge["node"]["recordA"], edge["node"]["recordB"]) == (SOCIAL, SCHOOL)
-    assert "cin_census/123" not in json.dumps(queue)
+    assert "adult_social_care/123" not in json.dumps(queue)
     # A field of no known category is withheld: deny by default.
     assert "shoe_size" not in {f["field"] for f in edge["node"]["evidence"]}
     assert edge["node"]["evidenceWithheld"] == 1

@@ -99,10 +99,14 @@ def graph_store(tmp_path: Path) -> Iterator[EmbeddedStore]:
 # --- the reference samples ----------------------------------------------------------------------
 
 SAMPLE_COUNTS = [
-    # file, (read, loaded, quarantined), (people, involvements, events)
-    ("csc-validator-be-cin/CIN_Census_2021.xml", (14, 14, 0), (1, 2, 11)),
-    ("liia-tools-pipeline/BAR_cin_2022.xml", (14, 14, 0), (1, 2, 11)),
-    ("csc-validator-be-cin/CIN_Census_2026.xml", (21, 14, 7), (1, 2, 11)),
+    # file, (read, loaded, quarantined), (people, involvements, events, risk indicators)
+    # The 2021 and 2022 samples' factors 2A and 2B are dated after the episode closed
+    # (authorised 1971-07-18, closed 1971-02-27): each is quarantined, not given an end
+    # before its start.
+    ("csc-validator-be-cin/CIN_Census_2021.xml", (16, 14, 2), (1, 2, 11, 0)),
+    ("liia-tools-pipeline/BAR_cin_2022.xml", (16, 14, 2), (1, 2, 11, 0)),
+    # Factor 1C becomes substance misuse; 6B (physical illness) is no risk kind.
+    ("csc-validator-be-cin/CIN_Census_2026.xml", (22, 15, 7), (1, 2, 11, 1)),
 ]
 
 
@@ -110,14 +114,15 @@ SAMPLE_COUNTS = [
                          ids=[Path(c[0]).stem for c in SAMPLE_COUNTS])
 def test_reference_sample_loads_with_the_counts_expected(
     graph_store: EmbeddedStore, name: str, counts: tuple[int, int, int],
-    nodes: tuple[int, int, int],
+    nodes: tuple[int, int, int, int],
 ) -> None:
     path = SAMPLES / name
     assert cin_census.claims(path)
     log = load(graph_store, path)
     assert (log.read, log.loaded, log.quarantined) == counts
     found = graph_store.counts()
-    assert (found["Person"], found["Involvement"], found["Event"]) == nodes
+    assert (found["Person"], found["Involvement"], found["Event"],
+            found.get("RiskIndicator", 0)) == nodes
 
 
 def test_2026_sample_quarantines_future_dates_and_the_child_without_a_upn(
@@ -279,6 +284,42 @@ def test_assessment_events_carry_their_factor_codes(tmp_path: Path) -> None:
     assert problems(quarantine, warnings=True) == [(
         25, "Message/Children/Child[1]/CINdetails[1]/Assessments[1]/FactorsIdentifiedAtAssessment"
         "/AssessmentFactors[3]", "'99' is not a code of the CIN census; left out")]
+
+
+def test_assessment_factors_become_risk_indicators_on_the_child_saying_whose(
+    tmp_path: Path,
+) -> None:
+    assessment = ("<Assessments><AssessmentActualStartDate>2024-10-07</AssessmentActualStartDate>"
+                  "<AssessmentAuthorisationDate>2024-11-01</AssessmentAuthorisationDate>"
+                  "<FactorsIdentifiedAtAssessment><AssessmentFactors>1B</AssessmentFactors>"
+                  "<AssessmentFactors>3A</AssessmentFactors><AssessmentFactors>4C</AssessmentFactors>"
+                  "<AssessmentFactors>16A</AssessmentFactors>"
+                  "</FactorsIdentifiedAtAssessment></Assessments>")
+    path = write(tmp_path / "cin.xml",
+                 census(child(ids(), cin(assessment, closure="2025-06-30"))))
+    extract, quarantine = read(path)
+    assert quarantine.rejected == []
+    assert [(r.record_id, r.kind, r.valid_from, r.valid_to, r.sensitivity)
+            for r in extract.risks] == [
+        ("C1", "substance_misuse", date(2024, 11, 1), date(2025, 6, 30), "sensitive"),
+        ("C1", "domestic_abuse", date(2024, 11, 1), date(2025, 6, 30), "sensitive"),
+        ("C1", "mental_health", date(2024, 11, 1), date(2025, 6, 30), "sensitive"),
+    ]  # 16A (neglect) is a harm to the child, not a risk kind
+    assert [r.summary for r in extract.risks] == [
+        "CIN assessment factor 1B: concerns about alcohol misuse by the parent(s)/carer(s)",
+        "CIN assessment factor 3A: concerns about the child being the subject of domestic"
+        " violence",
+        "CIN assessment factor 4C: concerns about the mental health of another person in the"
+        " family/household",
+    ]
+
+
+def test_factor_of_an_unauthorised_assessment_is_dated_by_its_start(tmp_path: Path) -> None:
+    assessment = ("<Assessments><AssessmentActualStartDate>2024-10-07</AssessmentActualStartDate>"
+                  "<FactorsIdentifiedAtAssessment><AssessmentFactors>2B</AssessmentFactors>"
+                  "</FactorsIdentifiedAtAssessment></Assessments>")
+    extract, _ = read(write(tmp_path / "cin.xml", census(child(ids(), cin(assessment)))))
+    assert [(r.valid_from, r.valid_to) for r in extract.risks] == [(date(2024, 10, 7), None)]
 
 
 def test_section_47_and_protection_plan_are_sensitive(tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ def test_unexpected_errors_are_masked_with_a_correlation_id(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("Kim Shaw lives at EB2 7LD")
 
-    monkeypatch.setattr("server.schema.people.household_of", broken)
+    monkeypatch.setattr("server.batching.household_of", broken)
     assert household.household_of is not broken
     client = make_client()
     response = post(client, '{ person(id: "kim") { household { asOf } } }')

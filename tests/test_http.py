@@ -433,3 +433,48 @@ def test_genogram_draws_one_line_per_couple_and_unique_ids() -> None:
     assert len(partner_lines) == 1 and partner_lines[0]["dashes"] is False
     ids = [item["id"] for item in data["nodes"] + data["edges"]]
     assert len(ids) == len(set(ids))
+
+
+def test_post_to_graphql_is_answered_there_not_redirected(client: TestClient) -> None:
+    response = client.post("/graphql", json={"query": "{ __typename }"},
+                           headers={"Authorization": f"Bearer {token(client)}"},
+                           follow_redirects=False)
+    assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_repeated_documents_are_validated_once(client: TestClient) -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    cache = _get_validate_cache(1024)
+    ask(client, HOUSEHOLD, id="kim")
+    before = cache.cache_info()
+    ask(client, HOUSEHOLD, id="zak")
+    after = cache.cache_info()
+    assert after.hits == before.hits + 1 and after.misses == before.misses
+
+
+def test_sibling_fields_share_one_store_round_trip_per_question(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    calls: dict[str, int] = {}
+    for name in ("people", "involvements", "household"):
+        real = getattr(store, name)
+
+        def counted(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
+            calls[_name] = calls.get(_name, 0) + 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(store, name, counted)
+    query = """{ a: person(id: "kim") { household { members { person { id } } }
+                   servicesEngaged(scope: HOUSEHOLD) { service }
+                   servicesWithheld(scope: HOUSEHOLD) }
+                 b: person(id: "rio") { servicesEngaged(scope: HOUSEHOLD) { service } }
+                 c: person(id: "zak") { servicesEngaged { service } } }"""
+    data = ask(client, query)["data"]
+    assert [s["service"] for s in data["b"]["servicesEngaged"]] == ["Looked after child"]
+    assert data["a"]["household"]["members"]
+    # One people lookup for the three subjects (and one for those the services are about),
+    # one involvements call for all three scopes, one household traversal per subject
+    # asked about its household, however many fields asked.
+    assert calls == {"people": 2, "involvements": 1, "household": 2}

@@ -84,7 +84,7 @@ def reload(store: EmbeddedStore, extracts: Path) -> None:
     load_extract(store, paths, today=TODAY, resolver=resolver())
 
 
-# The systems the children's social care agreement shares (server/sharing.toml).
+# Systems the children's social care agreement shares (server/sharing.toml), DfE returns aside.
 SHARED_WITH_SAM = ("social_care", "early_help", "education", "health", "police", "housing",
                    "youth_justice")
 
@@ -410,7 +410,7 @@ def test_graphql_link_explanation_has_fields(
     client: TestClient, loaded: tuple[EmbeddedStore, Path]
 ) -> None:
     store = EmbeddedStore(loaded[0].directory)
-    # Sam's agreement shares the council's systems, not the DfE returns.
+    # Records of systems Sam's agreement shares, so the explanation lists them.
     a, _ = linked_pair(store, frozenset(SHARED_WITH_SAM))
     person = owner(store, a)
     store.close()

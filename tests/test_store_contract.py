@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
+from graph.changes import Change, ChangeKind
 from graph.errors import PersonNotFound, StoreError
-from graph.model import MemberOf, ParentOf, Person, Sex
+from graph.model import Address, MemberOf, ParentOf, Person, Sex, SourceRef
 from graph.questions.household import household_of
 from graph.questions.services import Scope, services_engaged
 from graph.store import GraphBatch, SearchCriteria, Store
-from tests.families import TODAY, person, two_parent_household
+from tests.families import TODAY, new_adult_in_household, person, two_parent_household
 
 
 def members(store: Store, pid: str, as_of: date = TODAY) -> dict[str, str]:
@@ -59,7 +60,7 @@ def test_unknown_person_raises_person_not_found(all_families: Store) -> None:
 
 
 def test_twins_are_brother_and_sister(all_families: Store) -> None:
-    assert members(all_families, "vic") == {"xena": "mother", "wes": "brother"}
+    assert members(all_families, "vic") == {"xena": "mother", "wes": "twin brother"}
 
 
 def test_services_for_child_are_open_on_as_of_only(all_families: Store) -> None:
@@ -227,3 +228,146 @@ def test_one_episode_reported_by_two_systems_is_one_service(all_families: Store)
     (service,) = services_engaged(all_families, "rio", Scope.CHILD, TODAY)
     assert service.view.lead is not None and service.view.lead.name == "Priya Nair"
     assert {s.system for s in service.view.involvement.sources} == {"social_care", "ssda903"}
+
+
+def _change(kind: ChangeKind, pid: str, at: str, other: str | None = None) -> Change:
+    return Change(kind, pid, at, date(2026, 9, 1), other_id=other,
+                  address=Address(id="A:7", line1="7 Alder Road", postcode="EB4 5GH"),
+                  sources=(SourceRef("social_care", "SC1"),))
+
+
+def test_changes_are_kept_with_their_batch_and_read_after_a_number(store: Store) -> None:
+    batch = new_adult_in_household()
+    batch.changes = [
+        _change(ChangeKind.NEW_ADULT_IN_HOUSEHOLD, "zak", "2026-11-01T09:00:00.000000+00:00",
+                "abe"),
+        _change(ChangeKind.CHILD_MOVED, "zak", "2026-11-02T09:00:00.000000+00:00")]
+    store.write(batch)
+    later = GraphBatch(nodes=[person("solo", "Sol", "Oak", Sex.MALE, date(2000, 1, 1))],
+                       changes=[_change(ChangeKind.SERVICE_STARTED, "solo",
+                                        "2026-11-03T09:00:00.000000+00:00")])
+    store.write(later)
+    every = store.changes(0, 10)
+    assert [c.kind for c in every] == [ChangeKind.NEW_ADULT_IN_HOUSEHOLD, ChangeKind.CHILD_MOVED,
+                                       ChangeKind.SERVICE_STARTED]
+    assert [c.seq for c in every] == sorted({c.seq for c in every})
+    assert store.last_change() == every[-1].seq
+    first = every[0]
+    assert (first.other_id, first.effective) == ("abe", date(2026, 9, 1))
+    assert first.address is not None and first.address.postcode == "EB4 5GH"
+    assert first.sources == (SourceRef("social_care", "SC1"),)
+    assert store.changes(every[0].seq, 10) == every[1:]
+    assert store.changes(0, 1) == every[:1]
+    assert [c.kind for c in store.changes(0, 10, ["abe"])] == [ChangeKind.NEW_ADULT_IN_HOUSEHOLD]
+    assert [c.person_id for c in store.changes(0, 10, ["solo", "nobody"])] == ["solo"]
+    assert store.changes(0, 10, []) == []
+    since = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert [c.seq for c in store.changes(0, 10, since=since)] == [c.seq for c in every[1:]]
+
+
+def test_a_failed_batch_keeps_none_of_its_changes(store: Store) -> None:
+    bad = GraphBatch(edges=[MemberOf("ghost", "H:none")],
+                     changes=[_change(ChangeKind.CHILD_MOVED, "ghost",
+                                      "2026-11-01T09:00:00.000000+00:00")])
+    with pytest.raises(StoreError):
+        store.write(bad)
+    assert store.changes(0, 10) == [] and store.last_change() == 0
+
+
+def test_residents_are_every_membership_of_a_household(all_families: Store) -> None:
+    found = {(m.src, m.valid_to) for m in all_families.residents(["H:5"])}
+    assert found == {("rio", date(2024, 5, 31)), ("una", None)}
+    assert all_families.residents(["H:none"]) == []
+
+
+# --- risk indicators ----------------------------------------------------------------------------
+
+
+def _with_risks(store: Store) -> Store:
+    """Rio in foster care: an attendance flag that ended, one still current, and his birth
+    mother Una's mental-health concern, recorded by two systems alike."""
+    from graph.model import RiskIndicator, RiskKind, SourceRef
+
+    store.write(GraphBatch(nodes=[
+        RiskIndicator(id="K:old", person_id="rio", kind=RiskKind.ATTENDANCE,
+                      valid_from=date(2023, 7, 20), valid_to=date(2024, 7, 19),
+                      summary="Persistently absent in 2022/23",
+                      sources=(SourceRef("education", "E1"),)),
+        RiskIndicator(id="K:now", person_id="rio", kind=RiskKind.ATTENDANCE,
+                      valid_from=date(2026, 7, 20), summary="Persistently absent in 2025/26",
+                      sources=(SourceRef("education", "E1"),)),
+        RiskIndicator(id="K:mh1", person_id="una", kind=RiskKind.MENTAL_HEALTH,
+                      valid_from=date(2025, 1, 1), summary="Depression",
+                      sources=(SourceRef("health", "H-una"),)),
+        RiskIndicator(id="K:mh2", person_id="una", kind=RiskKind.MENTAL_HEALTH,
+                      valid_from=date(2025, 1, 1), summary="depression",
+                      sources=(SourceRef("social_care", "SC9"),)),
+    ]))
+    return store
+
+
+def test_risk_indicators_are_those_current_on_as_of(all_families: Store) -> None:
+    store = _with_risks(all_families)
+    assert [r.id for r in store.risk_indicators(["rio"], TODAY)] == ["K:now"]
+    assert [r.id for r in store.risk_indicators(["rio"], date(2024, 1, 1))] == ["K:old"]
+    assert store.risk_indicators(["rio"], date(2023, 7, 19)) == []
+
+
+def test_risk_indicators_come_in_the_order_of_the_people_asked(all_families: Store) -> None:
+    store = _with_risks(all_families)
+    found = store.risk_indicators(["una", "rio", "una"], TODAY)
+    assert [r.id for r in found] == ["K:mh1", "K:mh2", "K:now"]
+
+
+def test_risk_indicator_round_trips_every_field(all_families: Store) -> None:
+    from graph.model import RiskKind, Sensitivity
+
+    (found,) = _with_risks(all_families).risk_indicators(["rio"], date(2024, 1, 1))
+    assert (found.kind, found.valid_from, found.valid_to, found.summary, found.sensitivity) == (
+        RiskKind.ATTENDANCE, date(2023, 7, 20), date(2024, 7, 19),
+        "Persistently absent in 2022/23", Sensitivity.SENSITIVE)
+    assert [s.key for s in found.sources] == ["education/E1"]
+
+
+def test_all_involvements_and_risks_include_closed_and_ended(all_families: Store) -> None:
+    store = _with_risks(all_families)
+    assert [r.id for r in store.all_risk_indicators()] == ["K:mh1", "K:mh2", "K:now", "K:old"]
+    assert [i.id for i in store.all_involvements()] == ["I:cla", "I:mum", "I:old"]
+
+
+def test_risk_question_names_each_member_by_relationship_and_merges_sources(
+    all_families: Store,
+) -> None:
+    from graph.questions.risk import risk_indicators
+
+    store = _with_risks(all_families)
+    child = risk_indicators(store, "rio", Scope.CHILD, TODAY)
+    household = risk_indicators(store, "rio", Scope.HOUSEHOLD, TODAY)
+    family = risk_indicators(store, "rio", Scope.FAMILY, TODAY)
+    assert [(r.relationship, r.indicator.kind.value) for r in child] == [("self", "attendance")]
+    assert household == child  # foster carers Sue and Tom have no indicator
+    assert [(r.person_id, r.relationship, r.indicator.kind.value) for r in family] == [
+        ("rio", "self", "attendance"), ("una", "mother", "mental_health")]
+    assert {s.system for s in family[1].indicator.sources} == {"health", "social_care"}
+
+
+def test_risk_question_for_unknown_person_raises(all_families: Store) -> None:
+    from graph.questions.risk import risk_indicators
+
+    with pytest.raises(PersonNotFound):
+        risk_indicators(all_families, "nobody", Scope.CHILD, TODAY)
+
+
+def test_merged_risk_keeps_the_higher_sensitivity(all_families: Store) -> None:
+    from graph.model import RiskIndicator, RiskKind, Sensitivity, SourceRef
+    from graph.questions.risk import risk_indicators
+
+    all_families.write(GraphBatch(nodes=[
+        RiskIndicator(id=f"K:{n}", person_id="rio", kind=RiskKind.DEVELOPMENT,
+                      valid_from=date(2025, 1, 1), summary="Speech delay",
+                      sources=(SourceRef(system, "R1"),), sensitivity=level)
+        for n, (system, level) in enumerate([("education", Sensitivity.NORMAL),
+                                             ("health", Sensitivity.SENSITIVE)])]))
+    (found,) = risk_indicators(all_families, "rio", Scope.CHILD, TODAY)
+    assert found.indicator.sensitivity is Sensitivity.SENSITIVE
+    assert {s.system for s in found.indicator.sources} == {"education", "health"}

@@ -220,6 +220,45 @@ def test_each_mapped_system_loads_with_balanced_counts(
     assert log.quarantined <= 0.01 * log.read, log.rejections[:5]
 
 
+@pytest.mark.parametrize(("system", "kinds", "sensitivity"), [
+    ("education", {"attendance"}, "normal"),
+    ("police", {"domestic_abuse"}, "sensitive"),
+    ("youth_justice", {"offending"}, "sensitive"),
+    # Rent arrears are finances; a notice seeking possession during them is housing.
+    ("housing", {"finances", "housing"}, "normal"),
+])
+def test_mapped_extracts_carry_risk_indicators_through_their_mapping(
+    borough: tuple[BoroughSummary, Path], system: str, kinds: set[str], sensitivity: str,
+    tmp_path: Path,
+) -> None:
+    _, out = borough
+    store = EmbeddedStore(tmp_path / "store")
+    load_extract(store, [out / system], today=TODAY)
+    risks = store.all_risk_indicators()
+    store.close()
+    assert risks, f"no risk indicator from {system}"
+    assert {(r.kind.value, r.sensitivity.value) for r in risks} == {
+        (kind, sensitivity) for kind in kinds}
+    assert all(r.valid_from is not None and r.valid_from <= TODAY for r in risks)
+    # Dated along the simulated history, not all on the extract date.
+    assert len({r.valid_from for r in risks}) > 1
+
+
+def test_cin_census_assessment_factors_load_as_risk_indicators_on_children(
+    borough: tuple[BoroughSummary, Path], tmp_path: Path,
+) -> None:
+    _, out = borough
+    store = EmbeddedStore(tmp_path / "store")
+    log = load_extract(store, [out / "dfe_returns" / "cin_census"], today=TODAY)
+    risks = store.all_risk_indicators()
+    store.close()
+    assert log.read == log.loaded + log.quarantined
+    # The generator draws factors from 1B 2B 3A 3B 4A 4B (risks) and 16A 17A 21 (not).
+    assert {r.kind.value for r in risks} == {"substance_misuse", "domestic_abuse",
+                                             "mental_health"}
+    assert all(r.summary.startswith("CIN assessment factor ") for r in risks)
+
+
 def test_attendance_shows_sessions_and_persistent_absence_is_an_event(
     borough: tuple[BoroughSummary, Path],
 ) -> None:
@@ -252,7 +291,7 @@ def test_fhir_bundles_hold_valid_resources_with_resolving_references(
     borough: tuple[BoroughSummary, Path],
 ) -> None:
     summary, out = borough
-    patients = 0
+    patients = registrations = 0
     for path in sorted((out / "health").glob("*.json")):
         bundle = json.loads(path.read_text())
         assert bundle["resourceType"] == "Bundle" and bundle["type"] in ("collection", "searchset")
@@ -278,9 +317,15 @@ def test_fhir_bundles_hold_valid_resources_with_resolving_references(
                 assert coding["code"] in RELATIONSHIP_CODES
             elif resource["resourceType"] == "EpisodeOfCare":
                 assert resource["patient"]["reference"] in ids
-                assert resource["careManager"]["reference"] in ids
                 assert resource["status"] in ("active", "finished")
-    assert patients == summary.records_by_system["health"]
+                if resource["type"][0]["text"] == "GP registration":
+                    registrations += 1
+                    practice = resource["managingOrganization"]["identifier"]
+                    assert practice["system"] == "https://fhir.nhs.uk/Id/ods-organization-code"
+                    assert re.fullmatch(r"[A-Z]\d{5}", practice["value"])
+                else:
+                    assert resource["careManager"]["reference"] in ids
+    assert patients == summary.records_by_system["health"] == registrations
 
 
 def relationship_codes() -> set[str]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from graph.changes import Change, decode_change, encode_change
 from graph.errors import StoreError, StoreLocked
 from graph.model import EDGE_TYPES, NODE_TYPES, Edge, Node, decode, encode
 from graph.store import GraphBatch, LoadLog, Rejection
@@ -46,6 +47,18 @@ CREATE TABLE IF NOT EXISTS loads (
     quarantined INTEGER NOT NULL,
     detail TEXT NOT NULL
 );
+-- What each load learned for followers; `people` lets a follower's question use an index.
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch INTEGER NOT NULL REFERENCES batches(seq),
+    recorded_at TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS change_people (
+    person_id TEXT NOT NULL,
+    seq INTEGER NOT NULL REFERENCES changes(seq),
+    PRIMARY KEY (person_id, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS quarantine (
     batch INTEGER NOT NULL REFERENCES batches(seq),
     severity TEXT NOT NULL CHECK (severity IN ('rejected', 'warning')),
@@ -110,6 +123,15 @@ class Durable:
             )
             if batch.log is not None:
                 self._write_log(seq, batch.log)
+            for change in batch.changes:
+                number = self._db.execute(
+                    "INSERT INTO changes(batch, recorded_at, data) VALUES (?, ?, ?)",
+                    (seq, change.recorded_at, encode_change(change)),
+                ).lastrowid
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO change_people(person_id, seq) VALUES (?, ?)",
+                    [(person_id, number) for person_id in change.people],
+                )
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -144,6 +166,26 @@ class Durable:
         )
         for kind, data in rows:
             yield decode(EDGE_TYPES[kind], json.loads(data))
+
+    def changes(
+        self, after: int, first: int, person_ids: list[str] | None, since: str | None
+    ) -> list[Change]:
+        """Committed changes above `after`, oldest first (see `Store.changes`)."""
+        # The people travel as one JSON parameter, so the statement is fixed text.
+        rows = self._db.execute(
+            "SELECT c.seq, c.data FROM changes c WHERE c.seq > ?"
+            " AND (? IS NULL OR c.recorded_at >= ?)"
+            " AND (? IS NULL OR c.seq IN (SELECT p.seq FROM change_people p"
+            "      WHERE p.person_id IN (SELECT value FROM json_each(?))))"
+            " ORDER BY c.seq LIMIT ?",
+            (after, since, since, None if person_ids is None else 1,
+             json.dumps(person_ids or []), max(first, 0)),
+        ).fetchall()
+        return [decode_change(data, seq) for seq, data in rows]
+
+    def last_change(self) -> int:
+        row = self._db.execute("SELECT max(seq) FROM changes").fetchone()
+        return int(row[0] or 0)
 
     def last_batch(self) -> int:
         row = self._db.execute("SELECT max(seq) FROM batches").fetchone()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
+from graph.changes import Change, stamp
 from graph.embedded.durability import Durable
 from graph.errors import PersonNotFound, StoreError
 from graph.model import (
@@ -33,6 +34,7 @@ from graph.model import (
     Practitioner,
     RelatedTo,
     ReviewPair,
+    RiskIndicator,
     SourceRecord,
 )
 from graph.normalise import name_keys, normalise_postcode, query_keys
@@ -80,6 +82,7 @@ class EmbeddedStore:
         self._by_upn: dict[str, set[str]] = defaultdict(set)
         self._involvements_of: dict[str, set[str]] = defaultdict(set)
         self._events_of: dict[str, set[str]] = defaultdict(set)
+        self._risks_of: dict[str, set[str]] = defaultdict(set)
         self._addresses_at_postcode: dict[str, set[str]] = defaultdict(set)
         self._households_at: dict[str, set[str]] = defaultdict(set)
         self._seen_batch = 0
@@ -152,6 +155,8 @@ class EmbeddedStore:
             self._involvements_of[node.person_id].add(node.id)
         elif isinstance(node, Event):
             self._events_of[node.person_id].add(node.id)
+        elif isinstance(node, RiskIndicator):
+            self._risks_of[node.person_id].add(node.id)
         elif isinstance(node, Address):
             self._addresses_at_postcode[normalise_postcode(node.postcode)].add(node.id)
         elif isinstance(node, Household):
@@ -172,6 +177,8 @@ class EmbeddedStore:
             self._involvements_of[node.person_id].discard(node.id)
         elif isinstance(node, Event):
             self._events_of[node.person_id].discard(node.id)
+        elif isinstance(node, RiskIndicator):
+            self._risks_of[node.person_id].discard(node.id)
         elif isinstance(node, Address):
             self._addresses_at_postcode[normalise_postcode(node.postcode)].discard(node.id)
         elif isinstance(node, Household):
@@ -334,6 +341,28 @@ class EmbeddedStore:
                 key=lambda e: (e.date, e.id),
             )
 
+    def risk_indicators(self, person_ids: Sequence[str], as_of: date) -> list[RiskIndicator]:
+        with self._lock:
+            self._catch_up()
+            found = []
+            for person_id in dict.fromkeys(person_ids):
+                for risk_id in sorted(self._risks_of.get(person_id, ())):
+                    risk = self._node(risk_id)
+                    if isinstance(risk, RiskIndicator) and risk.current_on(as_of):
+                        found.append(risk)
+            return found
+
+    def all_involvements(self) -> list[Involvement]:
+        with self._lock:
+            self._catch_up()
+            return [i for i in self._labelled(Involvement.label) if isinstance(i, Involvement)]
+
+    def all_risk_indicators(self) -> list[RiskIndicator]:
+        with self._lock:
+            self._catch_up()
+            return [r for r in self._labelled(RiskIndicator.label)
+                    if isinstance(r, RiskIndicator)]
+
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         with self._lock:
             self._catch_up()
@@ -436,6 +465,34 @@ class EmbeddedStore:
                     found += [e for e in self._edges_of(person_id)
                               if isinstance(e, MemberOf) and e.src == person_id]
             return found
+
+    def residents(self, household_ids: Iterable[str]) -> list[MemberOf]:
+        with self._lock:
+            self._catch_up()
+            found = []
+            for household_id in household_ids:
+                if household_id in self._graph:
+                    found += [data["obj"] for _, _, data in
+                              self._graph.in_edges(household_id, data=True)
+                              if isinstance(data["obj"], MemberOf)]
+            return found
+
+    def changes(
+        self,
+        after: int,
+        first: int,
+        person_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[Change]:
+        # Read from SQLite, not memory: a load committed by another process is there at once.
+        with self._lock:
+            wanted = sorted(set(person_ids)) if person_ids is not None else None
+            return self._durable.changes(after, first, wanted,
+                                         stamp(since) if since else None)
+
+    def last_change(self) -> int:
+        with self._lock:
+            return self._durable.last_change()
 
     def involvements_from(self, system: str) -> list[Involvement]:
         with self._lock:

@@ -64,6 +64,35 @@ NEXT_BATCH = (
 # Keep a load's counts and rejections, in the batch's own transaction.
 SAVE_LOAD_LOG = "CREATE (:FamgraphLoadLog {seq: $seq, data: $data})"
 
+# Reserve numbers for a batch's changes on their own counter; returns the last one reserved.
+RESERVE_CHANGES = (
+    "MERGE (c:FamgraphMeta {id: 'changes'}) "
+    "SET c.seq = coalesce(c.seq, 0) + $count RETURN c.seq AS last"
+)
+
+# Keep a load's changes, in the batch's own transaction; `people` is what followers match.
+SAVE_CHANGES = (
+    "UNWIND $rows AS row CREATE (:FamgraphChange {seq: row.seq, batch: $batch, "
+    "recorded_at: row.recorded_at, people: row.people, data: row.data})"
+)
+
+# Changes above a number, oldest first, optionally about some people and since a moment.
+CHANGES = (
+    "MATCH (c:FamgraphChange) WHERE c.seq > $after "
+    "  AND ($since IS NULL OR c.recorded_at >= $since) "
+    "  AND ($ids IS NULL OR any(p IN c.people WHERE p IN $ids)) "
+    "RETURN c.seq AS seq, c.data AS data ORDER BY c.seq LIMIT $first"
+)
+
+# The newest change's number.
+LAST_CHANGE = "MATCH (c:FamgraphMeta {id: 'changes'}) RETURN c.seq AS last"
+
+# Every membership of these households.
+RESIDENTS = (
+    "MATCH (:Person)-[m:MEMBER_OF]->(h:Household) WHERE h.id IN $ids "
+    "RETURN m.data AS data ORDER BY h.id, m.key"
+)
+
 LOAD_LOGS = "MATCH (l:FamgraphLoadLog) RETURN l.data AS data ORDER BY l.seq"
 
 # People by id.
@@ -147,6 +176,18 @@ EVENTS = (
     "RETURN e.data AS data ORDER BY e.date, e.id"
 )
 
+# Risk indicators about these people current on $as_of; ordered by person in Python.
+RISK_INDICATORS = (
+    "MATCH (r:RiskIndicator) WHERE r.person_id IN $ids "
+    "  AND (r.valid_from IS NULL OR r.valid_from <= $as_of) "
+    "  AND (r.valid_to IS NULL OR $as_of <= r.valid_to) "
+    "RETURN r.person_id AS person_id, r.data AS data ORDER BY r.id"
+)
+
+# Every involvement and every risk indicator, for management information (aggregates).
+ALL_INVOLVEMENTS = "MATCH (i:Involvement) RETURN i.data AS data ORDER BY i.id"
+ALL_RISK_INDICATORS = "MATCH (r:RiskIndicator) RETURN r.data AS data ORDER BY r.id"
+
 # Search candidates: any of NHS number, a name token, birth date, postcode of residence.
 SEARCH = (
     "CALL () { "
@@ -200,11 +241,13 @@ CONSTRAINTS = [
     "CREATE INDEX household_address IF NOT EXISTS FOR (h:Household) ON (h.address_id)",
     "CREATE INDEX involvement_person IF NOT EXISTS FOR (i:Involvement) ON (i.person_id)",
     "CREATE INDEX event_person IF NOT EXISTS FOR (e:Event) ON (e.person_id)",
+    "CREATE INDEX risk_person IF NOT EXISTS FOR (r:RiskIndicator) ON (r.person_id)",
     "CREATE INDEX identity_event_person IF NOT EXISTS FOR (e:IdentityEvent) ON (e.person_id)",
     "CREATE INDEX explanation_person IF NOT EXISTS FOR (x:LinkExplanation) ON (x.person_id)",
     "CREATE INDEX review_status IF NOT EXISTS FOR (p:ReviewPair) ON (p.status)",
     "CREATE INDEX record_system IF NOT EXISTS FOR (r:SourceRecord) ON (r.system)",
     "CREATE CONSTRAINT meta_id IF NOT EXISTS FOR (m:FamgraphMeta) REQUIRE m.id IS UNIQUE",
+    "CREATE CONSTRAINT change_seq IF NOT EXISTS FOR (c:FamgraphChange) REQUIRE c.seq IS UNIQUE",
 ]
 for _kind in EDGE_TYPES:
     CONSTRAINTS.append(

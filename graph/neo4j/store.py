@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction, Query, RoutingControl, unit_of_work
 from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 
+from graph.changes import Change, decode_change, encode_change, stamp
 from graph.errors import PersonNotFound, StoreError, StoreTimeout
 from graph.model import (
     EDGE_TYPES,
@@ -38,6 +39,7 @@ from graph.model import (
     Practitioner,
     RelatedTo,
     ReviewPair,
+    RiskIndicator,
     SourceRecord,
     decode,
     encode,
@@ -84,6 +86,9 @@ def node_row(node: Node) -> dict[str, Any]:
         row["system"] = node.system
     elif isinstance(node, Event):
         row |= {"person_id": node.person_id, "date": _iso(node.date)}
+    elif isinstance(node, RiskIndicator):
+        row |= {"person_id": node.person_id, "valid_from": _iso(node.valid_from),
+                "valid_to": _iso(node.valid_to)}
     elif isinstance(node, IdentityEvent | LinkExplanation):
         row["person_id"] = node.person_id
     elif isinstance(node, ReviewPair):
@@ -191,6 +196,13 @@ class Neo4jStore:
         seq = int(tx.run(cypher.NEXT_BATCH).single(strict=True)["seq"])
         if batch.log is not None:
             tx.run(cypher.SAVE_LOAD_LOG, seq=seq, data=json.dumps(_log_as_json(batch.log)))
+        if batch.changes:
+            count = len(batch.changes)
+            last = int(tx.run(cypher.RESERVE_CHANGES, count=count).single(strict=True)["last"])
+            saved = [{"seq": last - count + 1 + n, "recorded_at": change.recorded_at,
+                     "people": list(change.people), "data": encode_change(change)}
+                    for n, change in enumerate(batch.changes)]
+            tx.run(cypher.SAVE_CHANGES, rows=saved, batch=seq).consume()
         return seq
 
     # --- reading -------------------------------------------------------------
@@ -253,6 +265,20 @@ class Neo4jStore:
                           start=start.isoformat(), end=end.isoformat())
         return [_node("Event", r["data"]) for r in rows]
 
+    def risk_indicators(self, person_ids: Sequence[str], as_of: date) -> list[RiskIndicator]:
+        ids = list(dict.fromkeys(person_ids))
+        rows = self._read(cypher.RISK_INDICATORS, ids=ids, as_of=as_of.isoformat())
+        order = {person_id: n for n, person_id in enumerate(ids)}
+        rows.sort(key=lambda r: order[r["person_id"]])  # stable: ids stay in order within
+        return [_node("RiskIndicator", r["data"]) for r in rows]
+
+    def all_involvements(self) -> list[Involvement]:
+        return [_node("Involvement", r["data"]) for r in self._read(cypher.ALL_INVOLVEMENTS)]
+
+    def all_risk_indicators(self) -> list[RiskIndicator]:
+        return [_node("RiskIndicator", r["data"])
+                for r in self._read(cypher.ALL_RISK_INDICATORS)]
+
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         rows = self._read(
             cypher.SEARCH,
@@ -273,6 +299,28 @@ class Neo4jStore:
     def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
         return [_edge("MEMBER_OF", r["data"])
                 for r in self._read(cypher.MEMBERSHIPS, ids=list(person_ids))]
+
+    def residents(self, household_ids: Iterable[str]) -> list[MemberOf]:
+        return [_edge("MEMBER_OF", r["data"])
+                for r in self._read(cypher.RESIDENTS, ids=list(household_ids))]
+
+    def changes(
+        self,
+        after: int,
+        first: int,
+        person_ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+    ) -> list[Change]:
+        rows = self._read(
+            cypher.CHANGES, after=after, first=max(first, 0),
+            ids=sorted(set(person_ids)) if person_ids is not None else None,
+            since=stamp(since) if since else None,
+        )
+        return [decode_change(r["data"], int(r["seq"])) for r in rows]
+
+    def last_change(self) -> int:
+        rows = self._read(cypher.LAST_CHANGE)
+        return int(rows[0]["last"]) if rows else 0
 
     def involvements_from(self, system: str) -> list[Involvement]:
         return [_node("Involvement", r["data"])

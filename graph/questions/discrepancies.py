@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from graph.errors import PersonNotFound
-from graph.model import SourceRef
+from graph.model import Person, SourceRef
 from graph.store import Store
 
 # Fields worth showing when sources differ, in the order a worker reads them.
@@ -39,6 +39,11 @@ def discrepancies_of(store: Store, person_id: str) -> list[Discrepancy]:
     person = store.people([person_id]).get(person_id)
     if person is None:
         raise PersonNotFound(person_id)
+    return discrepancies_in(person)
+
+
+def discrepancies_in(person: Person) -> list[Discrepancy]:
+    """Fields on which the source records joined into `person` assert different values."""
     values: dict[str, dict[str, list[SourceRef]]] = defaultdict(lambda: defaultdict(list))
     for claim in person.claims:
         values[claim.field][claim.value].append(claim.source)

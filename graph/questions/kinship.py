@@ -176,7 +176,9 @@ class _Words:
             return self._step_sibling(subject, other, person)
         word = _by_sex(person, "sister", "brother", "sibling")
         if mine == theirs:
-            return word
+            born = self.kin.people[subject].birth_date if subject in self.kin.people else None
+            # Same parents, same birthday: twins (or more), which workers name as such.
+            return f"twin {word}" if born is not None and born == person.birth_date else word
         sides = sorted(
             _by_sex(self.kin.people[p], "maternal", "paternal", "shared parent")
             for p in shared

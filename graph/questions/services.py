@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import enum
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 from graph.errors import PersonNotFound
 from graph.questions import resolve_as_of
-from graph.questions.household import household_of
+from graph.questions.household import HouseholdAnswer, household_of
 from graph.questions.kinship import describe_all
 from graph.store import InvolvementView, Store
+
+# Universal services named on the person: the service names sources give them (the
+# education extract's enrolments are "School"; a GP registration is "GP registration").
+SCHOOL_SERVICES = frozenset({"school", "school enrolment"})
+GP_SERVICES = frozenset({"gp registration", "gp", "general practice"})
 
 # Family scope reaches grandparents, aunts, uncles and half-siblings in other homes.
 FAMILY_SCOPE_DEPTH = 2
@@ -31,18 +38,23 @@ class ServiceEngaged:
     view: InvolvementView
 
 
-def people_in_scope(store: Store, person_id: str, scope: Scope, day: date) -> dict[str, str]:
+def people_in_scope(
+    store: Store, person_id: str, scope: Scope, day: date,
+    household: HouseholdAnswer | None = None,
+) -> dict[str, str]:
     """The subject and, by scope, the people around them, each with their relationship.
+    `household`, when the caller has it already, is the subject's household on `day`.
 
     Raises
     ------
     PersonNotFound : the store holds no person with that id
     """
-    if not store.people([person_id]):
+    if household is None and not store.people([person_id]):
         raise PersonNotFound(person_id)
     words: dict[str, str] = {person_id: "self"}
     if scope in (Scope.HOUSEHOLD, Scope.FAMILY):
-        for member in household_of(store, person_id, day).members:
+        household = household or household_of(store, person_id, day)
+        for member in household.members:
             words[member.person.id] = member.relationship
     if scope is Scope.FAMILY:
         kin = store.kin(person_id, FAMILY_SCOPE_DEPTH, day)
@@ -63,10 +75,23 @@ def services_engaged(
     PersonNotFound : the store holds no person with that id
     """
     day = resolve_as_of(as_of)
-    words = people_in_scope(store, person_id, scope, day)
-    views = _one_per_episode(store.involvements(list(words), day, include_closed))
+    return services_of_scopes(store, [people_in_scope(store, person_id, scope, day)], day,
+                              include_closed)[0]
+
+
+def services_of_scopes(
+    store: Store, scopes: Sequence[dict[str, str]], day: date, include_closed: bool = False
+) -> list[list[ServiceEngaged]]:
+    """For each scope (people and their relationship to its subject, as `people_in_scope`
+    gives), the involvements open on `day`: one store round trip for all of them."""
+    wanted = list(dict.fromkeys(p for words in scopes for p in words))
+    by_person: dict[str, list[InvolvementView]] = defaultdict(list)
+    for view in store.involvements(wanted, day, include_closed):
+        by_person[view.involvement.person_id].append(view)
     return [
-        ServiceEngaged(v.involvement.person_id, words[v.involvement.person_id], v) for v in views
+        [ServiceEngaged(v.involvement.person_id, words[v.involvement.person_id], v)
+         for v in _one_per_episode([v for p in words for v in by_person[p]])]
+        for words in scopes
     ]
 
 

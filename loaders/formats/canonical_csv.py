@@ -1,4 +1,4 @@
-"""The canonical CSV of DESIGN.md: five file kinds, each told by its header."""
+"""The canonical CSV of DESIGN.md: six file kinds, each told by its header."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from graph.model import RiskKind
 from graph.normalise import normalise_postcode
 from loaders.errors import LoadError, RowProblem
 from loaders.quarantine import Quarantine
@@ -19,6 +20,7 @@ from loaders.records import (
     InvolvementRecord,
     PersonRecord,
     RelationshipRecord,
+    RiskRecord,
     Where,
 )
 from loaders.validate import (
@@ -79,6 +81,7 @@ INVOLVEMENTS = (
     "sensitivity",
 )
 EVENTS = ("system", "record_id", "date", "type", "summary", "sensitivity")
+RISK_INDICATORS = ("system", "record_id", "kind", "from", "to", "summary", "sensitivity")
 
 FILE_KINDS: dict[str, tuple[str, ...]] = {
     "people": PEOPLE,
@@ -86,6 +89,7 @@ FILE_KINDS: dict[str, tuple[str, ...]] = {
     "relationships": RELATIONSHIPS,
     "involvements": INVOLVEMENTS,
     "events": EVENTS,
+    "risk_indicators": RISK_INDICATORS,
 }
 
 RELATIONSHIP_KINDS = frozenset(
@@ -117,6 +121,7 @@ SEXES = {
 LEVELS = frozenset({"universal", "targeted", "specialist", "statutory"})
 STATUSES = frozenset({"open", "closed"})
 SENSITIVITIES = frozenset({"normal", "sensitive", "restricted"})
+RISK_KINDS = frozenset(kind.value for kind in RiskKind)
 BOOLEANS = {
     "true": True,
     "yes": True,
@@ -204,7 +209,7 @@ def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date
             raise LoadError(
                 name,
                 "header matches no canonical file kind (people, addresses, relationships,"
-                " involvements, events)",
+                " involvements, events, risk_indicators)",
             )
         columns = [column.strip().lower() for column in header]
         parse = _PARSERS[kind]
@@ -443,10 +448,29 @@ def _event(fields: dict[str, str], where: Where, out: Extract, q: Quarantine, to
     )
 
 
+def _risk(fields: dict[str, str], where: Where, out: Extract, q: Quarantine, today: date) -> None:
+    system, record_id = _required(fields, "system"), _required(fields, "record_id")
+    kind = one_of("kind", fields["kind"], RISK_KINDS)
+    # A risk with no start date cannot be placed in a history; unlike an address's dates,
+    # a bad `from` quarantines the row rather than being dropped.
+    start = parse_date("from", _required(fields, "from"), today=today)
+    end = _optional_date(fields, "to", today, where, q)
+    if end and end < start:
+        raise RowProblem("to", f"{end} is before from {start}")
+    # Risk indicators are sensitive unless the source says otherwise: health and police
+    # detail must not default to what every agency sees.
+    sensitivity = one_of("sensitivity", fields["sensitivity"] or "sensitive", SENSITIVITIES)
+    out.risks.append(
+        RiskRecord(system, record_id, kind, start, end, fields["summary"].strip(), sensitivity,
+                   where)
+    )
+
+
 _PARSERS: dict[str, Callable[[dict[str, str], Where, Extract, Quarantine, date], None]] = {
     "people": _person,
     "addresses": _address_row,
     "relationships": _relationship,
     "involvements": _involvement,
     "events": _event,
+    "risk_indicators": _risk,
 }

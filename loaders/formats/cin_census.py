@@ -51,7 +51,8 @@ class Emit:
 
 
 def canonical(kind: str, system: str, **values: str) -> dict[str, str]:
-    """Every column of a canonical kind, empty unless given (`from_` stands for `from`)."""
+    """Every column of a canonical kind, empty unless given (`from_` stands for `from`,
+    `kind_` for a `kind` column)."""
     fields = dict.fromkeys(FILE_KINDS[kind], "")
     fields["system"] = system
     for name, value in values.items():
@@ -298,6 +299,32 @@ FACTORS = frozenset(
      "14A", "15A", "16A", "17A", "18A", "18B", "18C", "19A", "19B", "19C", "20", "21", "22A",
      "23A", "24A"}
 )
+# Assessment factors that are risk indicators (DESIGN.md's kinds), with whose concern each is.
+# The census holds only the child, so every indicator is attached to the child and its
+# summary says whose the concern is: "B" codes are the parents' or carers', "C" codes
+# another member of the household's. Factors that are harms to the child (neglect, abuse,
+# exploitation) are the reason for the involvement, not a family member's risk, and stay
+# on the assessment event only.
+FACTOR_RISKS: dict[str, tuple[str, str]] = {
+    "1A": ("substance_misuse", "alcohol misuse by the child"),
+    "1B": ("substance_misuse", "alcohol misuse by the parent(s)/carer(s)"),
+    "1C": ("substance_misuse", "alcohol misuse by another person in the household"),
+    "2A": ("substance_misuse", "drug misuse by the child"),
+    "2B": ("substance_misuse", "drug misuse by the parent(s)/carer(s)"),
+    "2C": ("substance_misuse", "drug misuse by another person in the household"),
+    "3A": ("domestic_abuse", "the child being the subject of domestic violence"),
+    "3B": ("domestic_abuse", "the parent(s)/carer(s) being the subject of domestic violence"),
+    "3C": ("domestic_abuse", "another person in the household being the subject of domestic"
+                             " violence"),
+    "4A": ("mental_health", "the mental health of the child"),
+    "4B": ("mental_health", "the mental health of the parent(s)/carer(s)"),
+    "4C": ("mental_health", "the mental health of another person in the family/household"),
+    "5A": ("development", "the child's learning disability"),
+    "13A": ("offending", "the child's involvement in or with gangs"),
+    "14A": ("offending", "the child's socially unacceptable behaviour"),
+    "15A": ("mental_health", "suspected or actual self-harm by the child"),
+    "24A": ("offending", "child criminal exploitation"),
+}
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:T[0-9:.]+)?(?:Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -469,9 +496,18 @@ class _Census:
             owner = authorised if text_of(authorised) and authorised is not None else assessment
             listed = children(first(assessment, "FactorsIdentifiedAtAssessment"),
                               "AssessmentFactors")
-            factors = [code for code in (self.code(f, FACTORS, owner) for f in listed) if code]
-            self._event(first(assessment, "AssessmentActualStartDate"), record_id, id_label,
+            coded = [(f, self.code(f, FACTORS, owner)) for f in listed]
+            factors = [code for _, code in coded if code]
+            started = first(assessment, "AssessmentActualStartDate")
+            self._event(started, record_id, id_label,
                         "assessment", "child and family assessment started")
+            # A factor is known from the assessment's authorisation; an assessment not yet
+            # authorised is dated by its start, and one with neither by the referral.
+            since = next((e for e in (authorised, started, referral_el)
+                          if e is not None and text_of(e)), None)
+            for element, code in coded:
+                if code in FACTOR_RISKS:
+                    self._risk(element, code, since, closure_el, details, record_id, id_label)
             self._event(authorised, record_id, id_label, "assessment authorised",
                         f"factors {' '.join(factors)}" if factors else "no factors recorded")
         for plan in children(details, "CINPlanDates"):
@@ -494,6 +530,26 @@ class _Census:
                         "pre-proceedings", "pre-proceedings started", "sensitive")
             self._event(first(proceedings, "CourtAppDate"), record_id, id_label,
                         "court application", "application to court", "sensitive")
+
+    def _risk(self, factor: ET.Element, code: str, since: ET.Element | None,
+              until: ET.Element | None, details: ET.Element, record_id: str,
+              id_label: str) -> None:
+        """One assessment factor as a risk indicator on the child, current until the
+        episode closes."""
+        kind, what = FACTOR_RISKS[code]
+        fields = canonical(
+            "risk_indicators", SYSTEM, record_id=record_id, kind_=kind,
+            from_=_iso(text_of(since)), to=_iso(text_of(until)),
+            summary=f"CIN assessment factor {code}: concerns about {what}",
+            sensitivity="sensitive",
+        )
+        labels = {
+            "record_id": id_label,
+            "kind": self.located.path[factor],
+            "from": self.path(since, details, "Assessments/AssessmentAuthorisationDate"),
+            "to": self.path(until, details, "CINclosureDate"),
+        }
+        self.emit(Emit("risk_indicators", fields, self.where(factor), labels))
 
     def _protection_plan(self, plan: ET.Element, record_id: str, id_label: str) -> None:
         start_el, end_el = first(plan, "CPPstartDate"), first(plan, "CPPendDate")

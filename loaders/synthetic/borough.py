@@ -16,7 +16,7 @@ social_care         mapped      LCS-style CSV + mapping.toml
 early_help          mapped      EHM-style CSV + mapping.toml
 education           mapped      Capita ONE-style CSV (attendance, PA flags) + mapping.toml
 police              mapped      nominals, DA notifications, MARAC cases + mapping.toml
-housing             mapped      tenancies and occupants + mapping.toml
+housing             mapped      tenancies, occupants, arrears + mapping.toml
 youth_justice       mapped      ChildView-style CSV + mapping.toml
 health              fhir        FHIR R4 collection bundles, 1,000 patients a file
 dfe_returns/ssda903 ssda903     the SSDA903 CSV tables for the last return year

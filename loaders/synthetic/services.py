@@ -14,7 +14,9 @@ after about 70); docs/synthetic-borough.md sets target beside measured figures.
   fifth persistently absent, missing 10% of sessions or more);
 - police: a notification for every domestic abuse incident, naming victim, suspect and the
   children present; high-risk cases go to MARAC with a named officer;
-- housing: a tenancy for every household that lives at a council-let address;
+- housing: a tenancy for every household that lives at a council-let address; about one
+  in eight fall into rent arrears at some point, and some of those are served a notice
+  seeking possession;
 - health: GP registration for 98% of residents; health visiting for every child under five.
 """
 
@@ -34,6 +36,10 @@ REFERRAL_OUTCOMES: dict[str, float] = {"nfa": 0.27, "cin": 0.52, "cp": 0.13, "la
 EARLY_HELP_RATE = 0.05
 YOUTH_JUSTICE_RATE = 0.003
 GP_REGISTERED = 0.98
+#: Share of council tenancies that fall into rent arrears, and of those that reach a notice
+#: seeking possession.
+ARREARS_SHARE = 0.12
+NOTICE_SHARE = 0.35
 #: Share of pupils whose attendance runs low; most of them miss 10% of sessions or more.
 LOW_ATTENDANCE_SHARE = 0.15
 
@@ -191,6 +197,17 @@ class Attendance:
 
 
 @dataclass
+class Arrears:
+    """A spell of rent arrears on a tenancy (``stage`` ARR), or a notice seeking possession
+    served during one (NSP); open while ``end`` is None."""
+
+    stage: str
+    start: date
+    end: date | None
+    weeks: int
+
+
+@dataclass
 class Tenancy:
     ref: str
     address: Address
@@ -199,6 +216,7 @@ class Tenancy:
     lead: str
     members: list[tuple[str, date, date | None]]
     officer: Practitioner
+    arrears: list[Arrears] = field(default_factory=list)
 
 
 @dataclass
@@ -896,6 +914,7 @@ class _Recorder:
                     [(h.key, s.start, s.end) for h, s in stays],
                     officer,
                 )
+                self.arrears(tenancy)
                 self.out.tenancies.append(tenancy)
                 for human, stay in stays:
                     self.out.know("housing", human.key, min(stay.end or self.today, self.today))
@@ -911,6 +930,25 @@ class _Recorder:
                         officer,
                         ref=tenancy.ref,
                     )
+
+    def arrears(self, tenancy: Tenancy) -> None:
+        # Its own generator, seeded by the tenancy: arrears came later than the rest of the
+        # borough, and drawing from the shared stream would change every later draw.
+        rng = random.Random(f"arrears/{tenancy.ref}/{tenancy.lead}")
+        first = max(tenancy.start, self.start)
+        last = min(tenancy.end or self.today, self.today)
+        if first >= last or rng.random() >= ARREARS_SHARE:
+            return
+        start = between(rng, first, last)
+        end: date | None = start + months(rng.uniform(1, 10))
+        if end is not None and end > last:
+            end = None if tenancy.end is None else last
+        weeks = rng.randint(2, 20)
+        tenancy.arrears.append(Arrears("ARR", start, end, weeks))
+        if weeks >= 8 and rng.random() < NOTICE_SHARE:
+            served = start + timedelta(days=7 * weeks)
+            if served <= last and (end is None or served <= end):
+                tenancy.arrears.append(Arrears("NSP", served, end, weeks))
 
     # -- health ----------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -17,21 +18,28 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from server.errors import ErrorTranslation
-from server.limits import TimeLimit, query_cost_limiter
+from server.limits import TimeLimit, cost_rule
 from server.schema.access import AccessMutation
 from server.schema.audit import AuditQuery
+from server.schema.changes import ChangesMutation, ChangesQuery, ChangesSubscription
 from server.schema.identity import IdentityMutation, IdentityQuery
+from server.schema.management import ManagementQuery
 from server.schema.people import PeopleQuery
 from server.settings import Mode, Settings
 
 
 @strawberry.type
-class Query(PeopleQuery, AuditQuery, IdentityQuery):
+class Query(PeopleQuery, AuditQuery, IdentityQuery, ChangesQuery, ManagementQuery):
     pass
 
 
 @strawberry.type
-class Mutation(AccessMutation, IdentityMutation):
+class Mutation(AccessMutation, IdentityMutation, ChangesMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(ChangesSubscription):
     pass
 
 
@@ -47,12 +55,17 @@ class FamgraphSchema(strawberry.Schema):
 def build_schema(settings: Settings, *more: type[SchemaExtension]) -> strawberry.Schema:
     """The schema with the limits of SECURITY.md 1 and the parser and validation caches."""
     # Factories, not instances: strawberry builds each extension per request. The parser
-    # and validation caches live at module level, so they are still shared across requests.
+    # and validation caches live at module level, so they are shared across requests; the
+    # validation cache is keyed by the rule classes too, so the limit rules are made once
+    # here (the limiters' own factories would make new classes, and miss, every request).
+    rules = (
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+        cost_rule(settings.max_query_nodes),
+    )
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(list(rules)),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        query_cost_limiter(settings.max_query_nodes),
         TimeLimit,
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
@@ -64,6 +77,7 @@ def build_schema(settings: Settings, *more: type[SchemaExtension]) -> strawberry
     return FamgraphSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=settings.mode is Mode.PRODUCTION),
     )

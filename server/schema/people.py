@@ -11,15 +11,18 @@ import strawberry
 from strawberry.types import Info
 
 from graph import model
-from graph.errors import PersonNotFound
+from graph.changes import highest
+from graph.questions import resolve_as_of
 from graph.questions.chronology import chronology_of
-from graph.questions.discrepancies import discrepancies_of
+from graph.questions.coverage import CoverageState, coverage_of
+from graph.questions.discrepancies import discrepancies_in
 from graph.questions.family import family_of, genogram_of
-from graph.questions.household import household_history, household_of
+from graph.questions.household import household_history
 from graph.questions.search import search_people
+from graph.questions.services import GP_SERVICES, SCHOOL_SERVICES
 from graph.questions.services import Scope as ScopeValue
-from graph.questions.services import services_engaged
 from graph.store import InvolvementView, SearchCriteria
+from server.batching import ServicesKey, coverage_declarations
 from server.context import RequestContext
 from server.errors import BadArgument, FieldNotPermitted, NotPermitted
 from server.policy import Category, Release, Sources, Topic
@@ -31,6 +34,11 @@ Ctx = Info[RequestContext, None]
 Sex = strawberry.enum(model.Sex, description="Sex as recorded by the sources.")
 ServiceLevel = strawberry.enum(
     model.ServiceLevel, description="Universal, targeted, specialist or statutory."
+)
+RiskKind = strawberry.enum(
+    model.RiskKind,
+    description="Mental health, substance misuse, domestic abuse, offending, finances,"
+    " housing, attendance or development.",
 )
 
 
@@ -45,6 +53,31 @@ class Scope(enum.Enum):
 class Source:
     system: str
     record_id: str
+
+    @strawberry.field(description="The date of this system's latest extract: what it said"
+                      " is as of then.")
+    def as_of(self, info: Ctx) -> date | None:
+        return info.context.loaders.extracts().get(self.system)
+
+
+SourceState = strawberry.enum(
+    CoverageState,
+    description="records: the system holds this person; no_record: it would, and does not;"
+    " outside_coverage: it does not cover people like this; not_loaded: no extract yet.",
+)
+
+
+@strawberry.type(description="What one source system knows of a person, and as of when.")
+class SourceStatus:
+    system: str
+    covers: str = strawberry.field(description="What the system covers, in plain words.")
+    as_of: date | None = strawberry.field(description="The system's latest extract date.")
+    withheld: bool = strawberry.field(
+        description="True when your agreement does not share this system: state and records"
+        " are then null, whatever it holds."
+    )
+    state: SourceState | None  # type: ignore[valid-type]
+    records: int | None
 
 
 def _sources(refs: tuple[model.SourceRef, ...]) -> list[Source]:
@@ -125,6 +158,31 @@ class Person(Node):
         return _sources(self.person.sources)
 
     @strawberry.field(
+        description="Every source system, whether it holds this person, and as of when: an"
+        " empty answer elsewhere means nothing unless the system covers them."
+    )
+    def source_coverage(self, info: Ctx, as_of: date | None = None) -> list[SourceStatus]:
+        ctx = info.context
+        declared = coverage_declarations(ctx.settings.coverage_file)
+        # A person whose source list is withheld (their agreement, or a restricted person
+        # shown by name only) has every system withheld: the released copy carries no
+        # sources, and computing states from it would say "no record".
+        sources_withheld = Category.SOURCES in self.withheld
+        shown = []
+        for status in coverage_of(self.person, resolve_as_of(as_of), ctx.loaders.extracts(),
+                                  declared):
+            # Whether the agreement shares the system at all, asked without this person's
+            # records: otherwise "withheld" would tell that records exist.
+            probe = Sources((model.SourceRef(status.system, "*"),))
+            shared = ctx.disclosure.release(self.person.id, probe)
+            visible = not sources_withheld and shared is not None and bool(shared.refs)
+            shown.append(SourceStatus(
+                system=status.system, covers=status.covers, as_of=status.as_of,
+                withheld=not visible, state=status.state if visible else None,
+                records=status.records if visible else None))
+        return shown
+
+    @strawberry.field(
         description="True when this person is restricted or sealed and shown by name only."
     )
     def name_only(self) -> bool:
@@ -144,10 +202,10 @@ class Person(Node):
         return explanation_of(info.context, self.person)
 
     @strawberry.field(description="Who lives with this person on `asOf` (default today).")
-    def household(self, info: Ctx, as_of: date | None = None) -> Household | None:
+    async def household(self, info: Ctx, as_of: date | None = None) -> Household | None:
         ctx = info.context
         self._topic(ctx, Category.HOUSEHOLD)
-        answer = household_of(ctx.store, self.person.id, as_of)
+        answer = await ctx.loaders.households.load((self.person.id, resolve_as_of(as_of)))
         address = ctx.disclosure.release(self.person.id, answer.address) if answer.address else None
         members, withheld = [], 0
         for member in answer.members:
@@ -168,13 +226,13 @@ class Person(Node):
             members_withheld=withheld,
         )
 
-    def _services(
+    async def _services(
         self, ctx: RequestContext, scope: Scope, as_of: date | None, include_closed: bool = False
     ) -> tuple[list[ServiceEngaged], int]:
         self._topic(ctx, Category.SERVICES)
-        found = services_engaged(ctx.store, self.person.id, ScopeValue(scope.value), as_of,
-                                 include_closed)
-        people = ctx.store.people({s.person_id for s in found})
+        found = await ctx.loaders.services.load(ServicesKey(
+            self.person.id, ScopeValue(scope.value), resolve_as_of(as_of), include_closed))
+        people = {p.id: p for p in await ctx.loaders.people_of({s.person_id for s in found})}
         released, withheld = [], 0
         for item in found:
             view = ctx.disclosure.decide(item.person_id, item.view)
@@ -187,22 +245,80 @@ class Person(Node):
             )
         return released, withheld
 
+    @strawberry.field(description="The school this person is on the roll of on `asOf`, with its"
+                      " designated safeguarding lead; null if none is known or shared.")
+    async def school(self, info: Ctx, as_of: date | None = None) -> ServiceEngaged | None:
+        return await self._universal(info.context, SCHOOL_SERVICES, as_of)
+
+    @strawberry.field(description="The GP practice this person is registered with on `asOf`;"
+                      " null if none is known or shared (see sourceCoverage).")
+    async def gp(self, info: Ctx, as_of: date | None = None) -> ServiceEngaged | None:
+        return await self._universal(info.context, GP_SERVICES, as_of)
+
+    async def _universal(
+        self, ctx: RequestContext, names: frozenset[str], as_of: date | None
+    ) -> ServiceEngaged | None:
+        released, _ = await self._services(ctx, Scope.CHILD, as_of)
+        found = [s for s in released if s.service.casefold() in names]
+        return max(found, key=lambda s: s.start) if found else None
+
     @strawberry.field(description="Services open on `asOf`, for the child, household or family.")
-    def services_engaged(
+    async def services_engaged(
         self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
         include_closed: bool = False,
     ) -> list[ServiceEngaged] | None:
-        return self._services(info.context, scope, as_of, include_closed)[0]
+        return (await self._services(info.context, scope, as_of, include_closed))[0]
 
     @strawberry.field(
         description="How many open services in this scope are withheld from you: an empty"
         " servicesEngaged with a count here means withheld, not absent."
     )
-    def services_withheld(
+    async def services_withheld(
         self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
         include_closed: bool = False,
     ) -> int | None:
-        return self._services(info.context, scope, as_of, include_closed)[1]
+        return (await self._services(info.context, scope, as_of, include_closed))[1]
+
+    async def _risks(
+        self, ctx: RequestContext, scope: Scope, as_of: date | None
+    ) -> tuple[list[RiskIndicatorFound], int]:
+        self._topic(ctx, Category.RISK_INDICATORS)
+        found = await ctx.loaders.risks.load(ServicesKey(
+            self.person.id, ScopeValue(scope.value), resolve_as_of(as_of)))
+        people = {p.id: p for p in await ctx.loaders.people_of({r.person_id for r in found})}
+        released, withheld = [], 0
+        for item in found:
+            holder = people.get(item.person_id)
+            if holder is None:  # an indicator about nobody the store holds: nothing to show
+                withheld += 1
+                continue
+            risk = ctx.disclosure.decide(item.person_id, item.indicator)
+            person = Person.of(ctx.disclosure.decide(item.person_id, holder))
+            if risk.value is None or person is None:
+                withheld += 1
+                continue
+            released.append(
+                RiskIndicatorFound.of(person, item.relationship, risk.value, risk.withheld)
+            )
+        return released, withheld
+
+    @strawberry.field(
+        description="Risk indicators current on `asOf` (default today) for the child, their"
+        " household or family, each with the member's relationship to this person."
+    )
+    async def risk_indicators(
+        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None
+    ) -> list[RiskIndicatorFound] | None:
+        return (await self._risks(info.context, scope, as_of))[0]
+
+    @strawberry.field(
+        description="How many risk indicators in this scope are withheld from you: an empty"
+        " riskIndicators with a count here means withheld, not absent."
+    )
+    async def risk_indicators_withheld(
+        self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None
+    ) -> int | None:
+        return (await self._risks(info.context, scope, as_of))[1]
 
     @strawberry.field(description="The family as typed nodes and edges, for drawing.")
     def genogram(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> Genogram | None:
@@ -316,7 +432,7 @@ class Person(Node):
         self._field(Category.DEMOGRAPHICS)
         self._field(Category.SOURCES)
         shown = []
-        for d in discrepancies_of(ctx.store, self.person.id):
+        for d in discrepancies_in(self.person):
             category = _DISCREPANCY_CATEGORY.get(d.field, Category.DEMOGRAPHICS)
             if category is Category.ADDRESS:
                 topic = ctx.disclosure.release(self.person.id, Topic(self.person, category))
@@ -423,13 +539,19 @@ class ChronologyConnection:
 
 def _entry_released(ctx: RequestContext, entry: Any, person: model.Person) -> bool:
     """Whether the policy lets a chronology entry through: a service start or end as its
-    involvement, a move as the person's household, an event at its own sensitivity."""
+    involvement, a move as the person's household, an event at its own sensitivity (never
+    below the person's) and only from a system the agreement shares."""
     if entry.view is not None:
         return ctx.disclosure.release(entry.person_id, entry.view) is not None
     if entry.kind == "moved in":
         topic = Topic(person, Category.HOUSEHOLD)
     else:
-        topic = Topic(dataclasses.replace(person, sensitivity=entry.sensitivity), Category.SERVICES)
+        if entry.sources:
+            shared = ctx.disclosure.release(entry.person_id, Sources(entry.sources))
+            if shared is None or not shared.refs:
+                return False
+        level = highest(person.sensitivity, entry.sensitivity)
+        topic = Topic(dataclasses.replace(person, sensitivity=level), Category.SERVICES)
     return ctx.disclosure.release(entry.person_id, topic) is not None
 
 
@@ -479,6 +601,8 @@ class Household:
 @strawberry.type
 class Organisation:
     name: str
+    kind: str = strawberry.field(description="team, school, gp_practice, agency...")
+    code: str | None = strawberry.field(description="A school's URN or a GP practice's ODS code.")
 
 
 @strawberry.type(description="Who leads a piece of work, and how to reach them.")
@@ -534,13 +658,51 @@ class ServiceEngaged:
             level=inv.level,
             start=inv.start,
             end=inv.end,
-            organisation=Organisation(name=view.organisation.name) if view.organisation else None,
+            organisation=Organisation(name=view.organisation.name, kind=view.organisation.kind,
+                                      code=view.organisation.code)
+            if view.organisation else None,
             lead=Practitioner(
                 name=lead.name, role=lead.role, team=lead.team, phone=lead.phone, email=lead.email
             )
             if lead
             else None,
             involvement=inv,
+            withheld=withheld,
+        )
+
+
+@strawberry.type(description="One risk indicator about a member of the subject's family.")
+class RiskIndicatorFound:
+    person: Person
+    relationship_to_subject: str
+    kind: RiskKind  # type: ignore[valid-type]
+    from_: date | None = strawberry.field(name="from")
+    to: date | None
+    summary: str
+    indicator: strawberry.Private[model.RiskIndicator]
+    withheld: strawberry.Private[frozenset[Category]]
+
+    @strawberry.field(description="Null with FIELD_NOT_PERMITTED when sources are withheld.")
+    def sources(self) -> list[Source] | None:
+        _withhold_unless(Category.SOURCES not in self.withheld, Category.SOURCES)
+        return _sources(self.indicator.sources)
+
+    @classmethod
+    def of(
+        cls,
+        person: Person,
+        relationship: str,
+        indicator: model.RiskIndicator,
+        withheld: frozenset[Category] = frozenset(),
+    ) -> RiskIndicatorFound:
+        return cls(
+            person=person,
+            relationship_to_subject=relationship,
+            kind=indicator.kind,
+            from_=indicator.valid_from,
+            to=indicator.valid_to,
+            summary=indicator.summary,
+            indicator=indicator,
             withheld=withheld,
         )
 
@@ -603,19 +765,17 @@ class SearchConnection:
 @strawberry.type
 class PeopleQuery:
     @strawberry.field(description="One person by id; NOT_FOUND if there is none.")
-    def person(self, info: Ctx, id: strawberry.ID) -> Person:
+    async def person(self, info: Ctx, id: strawberry.ID) -> Person:
         ctx = info.context
-        found = ctx.store.people([str(id)]).get(str(id))
-        if found is None:
-            raise PersonNotFound(str(id))
+        found = await ctx.loaders.person(str(id))
         released = Person.of(ctx.disclosure.decide(found.id, found))
         if released is None:
             raise NotPermitted("your agency's agreement does not cover people")
         return released
 
     @strawberry.field(description="A Relay node by id (people today); NOT_FOUND if none.")
-    def node(self, info: Ctx, id: strawberry.ID) -> Node:
-        found: Person = PeopleQuery.person(self, info, id)
+    async def node(self, info: Ctx, id: strawberry.ID) -> Node:
+        found: Person = await PeopleQuery.person(self, info, id)
         return found
 
     @strawberry.field(description="People matching any of the criteria, best first.")

@@ -62,3 +62,25 @@ def page(items: Sequence[T], first: int, after: str | None) -> tuple[list[tuple[
         end_cursor=chosen[-1][0] if chosen else None,
     )
     return chosen, info
+
+
+def seq_cursor(seq: int) -> str:
+    """A cursor on a numbered sequence (changes): stable while later items are added."""
+    return base64.urlsafe_b64encode(f"c:{seq}".encode()).decode()
+
+
+def seq_of(cursor: str) -> int:
+    """The number a `seq_cursor` names.
+
+    Raises
+    ------
+    BadArgument : a cursor this API did not give out
+    """
+    try:
+        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        seq = int(number)
+    except (ValueError, UnicodeDecodeError):
+        raise BadArgument("after", "is not a cursor this API gave out") from None
+    if kind != "c" or seq < 0:
+        raise BadArgument("after", "is not a cursor this API gave out")
+    return seq

@@ -134,6 +134,7 @@ def health(
                         "identifier": [{"system": NHS_NUMBER_SYSTEM, "value": related.nhs_number}],
                     }
                 )
+            group.resources.append(_gp_registration(human, child_id, practice))
             for number, episode in enumerate(episodes.get(human.key, []), 1):
                 lead: Practitioner | None = episode.lead
                 resource: dict[str, Any] = {
@@ -155,6 +156,26 @@ def health(
             key: entry(resource) for key, resource in group.practitioners.items()
         }))
     return groups, truth, noise
+
+
+def _gp_registration(human: Human, patient_id: str, practice: str) -> dict[str, Any]:
+    """The registration with the practice, as an EpisodeOfCare from the day the person came
+    to live in the borough (or was born) until death: the GP a front door would ring."""
+    arrived = next((stay.start for stay in human.residences if stay.address.district),
+                   human.residences[0].start if human.residences else human.birth_date)
+    ended = human.death_date
+    return {
+        "resourceType": "EpisodeOfCare",
+        "id": f"{patient_id}-gp",
+        "status": "finished" if ended else "active",
+        "type": [{"text": "GP registration"}],
+        "patient": {"reference": f"Patient/{patient_id}"},
+        "managingOrganization": {
+            "identifier": {"system": ODS_SYSTEM, "value": practice},
+            "display": f"Eastbridge Medical Practice ({practice})",
+        },
+        "period": {"start": iso(arrived)} | ({"end": iso(ended)} if ended else {}),
+    }
 
 
 def _related(pop: Population, child: Human) -> list[tuple[str, Human]]:

@@ -6,6 +6,9 @@ attendance, persistent-absence flags), police like a records system (nominals, D
 notifications, MARAC cases), housing like a tenancy system (ISO dates) and youth justice like
 ChildView (sex coded 1/2). Each folder's ``mapping.toml`` maps its files onto the canonical CSV
 (docs/mapping.md); attendance sessions are left unmapped, persistent absence is an event.
+Risk indicators come through the same mappings, by reading a file a second time as kind
+``risk_indicators``: persistent absence (attendance), DA notifications (domestic abuse) and
+youth justice orders (offending).
 """
 
 import random
@@ -702,7 +705,7 @@ def education(pop: Population, records: ServiceRecords, rng: random.Random) -> E
 EDUCATION_MAPPING = """# Eastbridge education (Capita ONE-style export) onto the canonical CSV.
 # ONE_Attendance.csv (sessions possible and missed) is deliberately not mapped: the canonical
 # CSV has no attendance columns. Persistent absence (10% of sessions or more) arrives as events
-# from ONE_PA_Flags.csv.
+# from ONE_PA_Flags.csv, and the same file is read again as attendance risk indicators.
 system = "education"
 date_format = "%d/%m/%Y"
 
@@ -776,6 +779,18 @@ type = "Flag"
 summary = "Description"
 [files.values.type]
 PA = "persistent_absence"
+# The same flags again as an attendance risk indicator, from the flag's date. Normal, not
+# sensitive: the school knows it already, and the school's agreement lets it see attendance.
+[[files]]
+name = "ONE_PA_Flags.csv"
+kind = "risk_indicators"
+[files.columns]
+record_id = "Person ID"
+from = "Flag Date"
+summary = "Description"
+[files.constants]
+kind = "attendance"
+sensitivity = "normal"
 """
 
 
@@ -866,6 +881,7 @@ def police(pop: Population, records: ServiceRecords, rng: random.Random) -> Extr
 
 
 POLICE_MAPPING = """# Eastshire Police (records-system export) onto famgraph's canonical CSV.
+# NICHE_DA_Notifications.csv is read twice: as chronology events and as risk indicators.
 system = "police"
 date_format = "%d/%m/%Y"
 
@@ -894,6 +910,20 @@ date = "Occurrence Date"
 summary = ["Role", "DASH Risk"]
 [files.constants]
 type = "da_notification"
+sensitivity = "sensitive"
+
+# Each notification is also a domestic-abuse risk indicator on everyone it names (victim,
+# suspect and children present), from the occurrence; the summary keeps the role and the
+# DASH risk level. Police say when it happened, not when the risk ended: no `to`.
+[[files]]
+name = "NICHE_DA_Notifications.csv"
+kind = "risk_indicators"
+[files.columns]
+record_id = "Nominal ID"
+from = "Occurrence Date"
+summary = ["Role", "DASH Risk"]
+[files.constants]
+kind = "domestic_abuse"
 sensitivity = "sensitive"
 
 [[files]]
@@ -943,6 +973,14 @@ def housing(pop: Population, records: ServiceRecords, rng: random.Random) -> Ext
                 "Postcode",
                 "From",
                 "To",
+            ],
+            "HSG_Arrears.csv": [
+                "Person Ref",
+                "Tenancy Ref",
+                "Stage",
+                "From",
+                "To",
+                "Description",
             ],
             "HSG_Tenancies.csv": [
                 "Person Ref",
@@ -995,6 +1033,15 @@ def housing(pop: Population, records: ServiceRecords, rng: random.Random) -> Ext
                     iso(end),
                 ],
             )
+    for tenancy in records.tenancies:
+        for spell in tenancy.arrears:
+            words = (f"Rent arrears, {spell.weeks} weeks" if spell.stage == "ARR"
+                     else "Notice seeking possession served")
+            extract.add(
+                "HSG_Arrears.csv",
+                [ids.of(tenancy.lead), tenancy.ref, spell.stage, iso(spell.start),
+                 iso(spell.end), words],
+            )
     for episode in records.episodes:
         if episode.system == "housing" and episode.lead is not None:
             lead = episode.lead
@@ -1017,8 +1064,25 @@ def housing(pop: Population, records: ServiceRecords, rng: random.Random) -> Ext
 
 
 HOUSING_MAPPING = """# Eastbridge Council housing (tenancy-system export) onto the canonical CSV.
+# HSG_Arrears.csv becomes risk indicators on the lead tenant: arrears (ARR) a finances risk,
+# a notice seeking possession (NSP) a housing one, told apart by a value map on Stage.
 system = "housing"
 date_format = "%Y-%m-%d"
+
+[[files]]
+name = "HSG_Arrears.csv"
+kind = "risk_indicators"
+[files.columns]
+record_id = "Person Ref"
+kind = "Stage"
+from = "From"
+to = "To"
+summary = "Description"
+[files.values.kind]
+ARR = "finances"
+NSP = "housing"
+[files.constants]
+sensitivity = "normal"
 
 [[files]]
 name = "HSG_Persons.csv"
@@ -1179,7 +1243,8 @@ def youth_justice(pop: Population, records: ServiceRecords, rng: random.Random) 
 
 
 YOUTH_JUSTICE_MAPPING = """# Eastbridge Youth Justice Service (ChildView-style export).
-# CV_Carers.csv holds both the carer and their tie to the young person, so it is read twice.
+# CV_Carers.csv holds both the carer and their tie to the young person, so it is read twice;
+# CV_Interventions.csv is read twice too: as involvements and as offending risk indicators.
 system = "youth_justice"
 date_format = "%d/%m/%Y"
 
@@ -1240,6 +1305,18 @@ lead_email = "Email"
 level = "specialist"
 reason = "Offending behaviour"
 organisation = "Eastbridge Youth Justice Service"
+sensitivity = "sensitive"
+# An order or intervention is also an offending risk indicator for its length.
+[[files]]
+name = "CV_Interventions.csv"
+kind = "risk_indicators"
+[files.columns]
+record_id = "YP ID"
+from = "Start Date"
+to = "End Date"
+summary = "Intervention"
+[files.constants]
+kind = "offending"
 sensitivity = "sensitive"
 """
 

@@ -1,0 +1,311 @@
+"""The front-door GraphQL query under load, side by side with a plain Starlette JSON endpoint.
+
+    python -m bench.frontdoor --people 100000 [--store DIR] [--seconds 15]
+
+Builds (or reuses) an embedded store of a synthetic borough, serves the real app with one
+uvicorn worker in production mode, and drives two endpoints in turn with `wrk` at 8
+connections: `/graphql` with the front-door query for one child (household with
+relationships, services engaged across the household with leads, discrepancies);
+`/plain/{id}`, which asks the store the same questions and returns JSON with no GraphQL,
+no access policy and no audit; and `/audited/{id}`, the same JSON with every fact through
+the one policy and its audit rows written, as any famgraph endpoint must. Reports
+requests per second and p99 of each and the ratios; the issue's targets are GraphQL at
+least 0.4 of the plain endpoint's requests per second, and a GraphQL p99 of at most 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+FRONT_DOOR = """query FrontDoor($id: ID!) {
+  person(id: $id) {
+    id displayName birthDate
+    household {
+      address { line1 postcode }
+      members { relationshipToSubject since person { id displayName birthDate } }
+      membersWithheld
+    }
+    servicesEngaged(scope: HOUSEHOLD) {
+      relationshipToSubject service level start end
+      organisation { name }
+      lead { name role team phone email }
+      person { id displayName }
+    }
+    servicesWithheld(scope: HOUSEHOLD)
+    discrepancies { field assertions { value sources { system recordId } } }
+  }
+}"""
+
+BENCH_USER = "bench.mash"
+TARGET_RATIO = 0.4
+TARGET_P99_MS = 20.0
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the question answers: dataclasses as dicts, dates as ISO strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, date):
+        return value.isoformat()
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def app() -> Starlette:
+    """The famgraph app of FAMGRAPH_* settings, plus the plain endpoint to compare it with."""
+    from graph.questions.discrepancies import discrepancies_of
+    from graph.questions.household import household_of
+    from graph.questions.services import Scope, services_engaged
+    from server.app import create_app
+    from server.context import Disclosure
+    from server.graphql_view import viewer_of
+    from server.policy import Category
+    from server.settings import Settings
+
+    settings = Settings.from_env()
+    # The plain endpoint answers with no policy and no audit: only ever over a synthetic
+    # borough this benchmark built (its ground truth lies beside the store).
+    if os.environ.get("FAMGRAPH_BENCH_SYNTHETIC") != "1" or not (
+            settings.store_dir.parent / "borough" / "truth").is_dir():
+        raise SystemExit("bench.frontdoor serves only a synthetic borough it built itself")
+    famgraph = create_app(settings)
+    store = famgraph.state.store
+
+    def plain(request: Request) -> JSONResponse:
+        person_id = request.path_params["person_id"]
+        household = household_of(store, person_id)
+        return JSONResponse({
+            "household": {
+                "address": _plain(household.address),
+                "members": [{"relationship": m.relationship, "since": _plain(m.since),
+                             "person": {"id": m.person.id, "name": m.person.display_name,
+                                        "birthDate": _plain(m.person.birth_date)}}
+                            for m in household.members],
+            },
+            "services": [{"relationship": s.relationship, "involvement": _plain(s.view)}
+                         for s in services_engaged(store, person_id, Scope.HOUSEHOLD)],
+            "discrepancies": _plain(discrepancies_of(store, person_id)),
+        })
+
+    async def audited(request: Request) -> JSONResponse:
+        """The same answer as a famgraph JSON endpoint would have to give it: every fact
+        through the one policy and an audit row per person, before the reply."""
+        viewer = viewer_of(request, famgraph.state.auth)
+        if viewer is None:
+            return JSONResponse({"error": "sign in"}, status_code=401)
+        person_id = request.path_params["person_id"]
+        disclosure = Disclosure(viewer, "frontdoor-json", "", rules=famgraph.state.rules)
+
+        def person(p: Any) -> Any:
+            shown = disclosure.release(p.id, p)
+            return None if shown is None else {"id": shown.id, "name": shown.display_name,
+                                                "birthDate": _plain(shown.birth_date)}
+
+        subject = store.people([person_id])[person_id]
+        decision = disclosure.decide(person_id, subject)
+        # Discrepancies are what each source asserts: demographics with their sources.
+        asserted = decision.value is not None and not (
+            decision.withheld & {Category.DEMOGRAPHICS, Category.SOURCES})
+        household = household_of(store, person_id)
+        address = disclosure.release(person_id, household.address) if household.address else None
+        services = []
+        for s in services_engaged(store, person_id, Scope.HOUSEHOLD):
+            view = disclosure.release(s.person_id, s.view)
+            if view is not None:
+                services.append({"relationship": s.relationship, "involvement": _plain(view)})
+        body = {
+            "person": person(subject),
+            "household": {"address": _plain(address),
+                          "members": [{"relationship": m.relationship, "since": _plain(m.since),
+                                       "person": person(m.person)} for m in household.members]},
+            "services": services,
+            "discrepancies": _plain(discrepancies_of(store, person_id)) if asserted else None,
+        }
+        await disclosure.commit_async(famgraph.state.audit)
+        return JSONResponse(body)
+
+    famgraph.router.routes.insert(0, Route("/plain/{person_id}", plain))
+    famgraph.router.routes.insert(0, Route("/audited/{person_id}", audited))
+    return famgraph
+
+
+def _build_store(people: int, root: Path) -> Path:
+    from graph.embedded import EmbeddedStore
+    from loaders.pipeline import load_extract
+    from loaders.synthetic import generate_borough
+
+    summary = generate_borough(people=people, seed=1, out=root / "borough")
+    store = EmbeddedStore(root / "store")
+    try:
+        load_extract(store, summary.folders())
+    finally:
+        store.close()
+    return root / "store"
+
+
+def _child_and_token(store_dir: Path, record_key: str) -> tuple[str, str]:
+    """The person the demo child's record resolved to, and a MASH screening token."""
+    from graph.embedded import EmbeddedStore
+    from server.auth import Authenticator, load_secret
+    from server.policy import Purpose
+    from server.users import UserDirectory
+
+    store = EmbeddedStore(store_dir)
+    try:
+        owner = store.record_owners([f"R:{record_key}"])
+    finally:
+        store.close()
+    if not owner:
+        sys.exit(f"the store has no record {record_key}")
+    directory = UserDirectory(store_dir)
+    try:
+        if directory.get(BENCH_USER) is None:
+            directory.add(BENCH_USER, "Bench MASH worker", "childrens_social_care",
+                          "social_worker", "MASH", "bench-password-not-secret")
+        auth = Authenticator(load_secret(store_dir), {}, 8.0, demo=False, directory=directory)
+        user = auth.user(BENCH_USER)
+        assert user is not None
+        return next(iter(owner.values())), auth.issue(user, Purpose.MASH_SCREENING)
+    finally:
+        directory.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(store_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, FAMGRAPH_STORE_DIR=str(store_dir), FAMGRAPH_MODE="production",
+               FAMGRAPH_BENCH_SYNTHETIC="1",
+               FAMGRAPH_BUDGET_PER_MINUTE=str(10**9), FAMGRAPH_ALERT_DISTINCT_PEOPLE=str(10**9))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "bench.frontdoor:app", "--host",
+         "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log",
+         "--log-level", "warning"],
+        env=env,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            if server.poll() is not None:
+                sys.exit("the server did not start")
+            time.sleep(0.5)
+    server.kill()
+    sys.exit("the server did not start within 300 s")
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    requests_per_second: float
+    p99_ms: float
+    errors: int
+
+
+def _milliseconds(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def _wrk(url: str, seconds: int, connections: int, body: dict[str, Any] | None,
+         token: str) -> Run:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+        if body is not None:
+            script.write('wrk.method = "POST"\n')
+            script.write('wrk.headers["Content-Type"] = "application/json"\n')
+            script.write(f"wrk.body = {json.dumps(json.dumps(body))}\n")
+    try:
+        out = subprocess.run(
+            ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
+             "-s", script.name, url], check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _milliseconds(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return Run(rps, p99, int(bad.group(1)) if bad else 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--store", type=Path, help="reuse (or build once into) this folder")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: `make bench-frontdoor` installs it")
+    root = args.store or Path(tempfile.mkdtemp(prefix="famgraph-frontdoor-"))
+    if not (root / "store").exists():
+        started = time.perf_counter()
+        _build_store(args.people, root)
+        print(f"built a {args.people:,}-person store in {time.perf_counter() - started:.0f} s")
+    demo = json.loads((root / "borough" / "demo.json").read_text())
+    child, token = _child_and_token(root / "store", f"{demo['system']}/{demo['record_id']}")
+    port = _free_port()
+    server = _serve(root / "store", port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        graphql = {"query": FRONT_DOOR, "variables": {"id": child}}
+        endpoints = {
+            "plain Starlette JSON": (f"{base}/plain/{child}", None),
+            "JSON + policy + audit": (f"{base}/audited/{child}", None),
+            "famgraph GraphQL": (f"{base}/graphql", graphql),
+        }
+        for url, body in endpoints.values():  # warm every path
+            _wrk(url, 3, args.connections, body, token)
+        runs: dict[str, list[Run]] = {name: [] for name in endpoints}
+        for _ in range(args.rounds):  # interleaved, so all see the same machine
+            for name, (url, body) in endpoints.items():
+                runs[name].append(_wrk(url, args.seconds, args.connections, body, token))
+    finally:
+        server.terminate()
+        server.wait(30)
+    summary = {
+        name: Run(sum(r.requests_per_second for r in found) / args.rounds,
+                  max(r.p99_ms for r in found), sum(r.errors for r in found))
+        for name, found in runs.items()
+    }
+    ours, plain = summary["famgraph GraphQL"], summary["plain Starlette JSON"]
+    print(f"front-door query, {args.connections} connections, one worker, embedded store,"
+          f" {args.rounds} x {args.seconds} s each")
+    for name, run in summary.items():
+        print(f"  {name:<22} {run.requests_per_second:8.0f} req/s  p99 {run.p99_ms:7.1f} ms"
+              f"  non-2xx {run.errors}")
+    audited = summary["JSON + policy + audit"]
+    rps = ours.requests_per_second
+    print(f"  GraphQL / plain JSON            {rps / plain.requests_per_second:.2f}"
+          f" (target >= {TARGET_RATIO})")
+    print(f"  GraphQL / JSON + policy + audit {rps / audited.requests_per_second:.2f}")
+    print(f"  GraphQL p99 {ours.p99_ms:.1f} ms (target <= {TARGET_P99_MS:.0f} ms)")
+
+
+if __name__ == "__main__":
+    main()
