@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,76 +135,83 @@ def score(
     if parameters is not None and not trainable:
         settings = dict(parameters)
     table = pa.Table.from_pylist(list(rows))
-    db_api = DuckDBAPI()
-    if training.threads is not None:
-        db_api.duckdb_con.execute(f"SET threads TO {int(training.threads)}").fetchall()
-    if training.memory_limit is not None:
-        # DuckDB takes up to 80% of memory by default; capped, it spills to disk instead.
-        db_api.duckdb_con.execute(f"SET memory_limit = '{training.memory_limit}'").fetchall()
-    # Reproducible random sampling for u needs DuckDB's sampling seeded too.
-    db_api.duckdb_con.execute(f"SELECT setseed({(training.seed % 1000) / 1000})").fetchall()
-    frame = db_api.register(table, dataset_display_name="records")
-    linker = Linker(frame, settings, log_level=None, validate_settings=False)
-    summary: dict[str, Any] = {"trained": False, "records": len(rows), "data": digest}
-    if parameters is not None and not trainable:
-        summary["trained_on"] = trained_on
-    if trainable:
-        report, linker = _train(linker, frame, training)
-        summary |= report
-        summary["trained_on"] = digest
-        floored = linkage.with_floors(linker.misc.save_model_to_json())
-        linker = Linker(frame, floored, log_level=None, validate_settings=False)
-    predictions = linker.inference.predict(
-        threshold_match_probability=threshold, warning_mode="never"
-    )
-    model = linker.misc.save_model_to_json()
-    names = [c["output_column_name"] for c in model["comparisons"]]
-    columns = ", ".join(f'"gamma_{n}", "mw_{n}"' for n in names)
-    # Column names come from our own settings, never from input data.
-    query = (
-        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {columns}"  # noqa: S608
-        " FROM {this} ORDER BY unique_id_l, unique_id_r"
-    )
-    result: Any = predictions.query_sql(query).as_pyarrow_table()  # type: ignore[no-untyped-call]
-    labels = _labels(model)
-    # Without term frequencies a level's weight is the same for every pair, so each
-    # (field, level, weight) is made once and shared: at a million records the pairs hold
-    # millions of these, and one object per pair and field would dominate memory.
-    shared: dict[tuple[str, int, float], FieldWeight] = {}
+    # DuckDB spills what does not fit its memory cap into files of the records themselves:
+    # in a private folder removed afterwards, never in the working directory (its default).
+    spill = tempfile.mkdtemp(prefix="famgraph-duckdb-")
+    try:
+        db_api = DuckDBAPI()
+        db_api.duckdb_con.execute("SET temp_directory = ?", [spill]).fetchall()
+        if training.threads is not None:
+            db_api.duckdb_con.execute(f"SET threads TO {int(training.threads)}").fetchall()
+        if training.memory_limit is not None:
+            # DuckDB takes up to 80% of memory by default; capped, it spills to disk instead.
+            db_api.duckdb_con.execute(f"SET memory_limit = '{training.memory_limit}'").fetchall()
+        # Reproducible random sampling for u needs DuckDB's sampling seeded too.
+        db_api.duckdb_con.execute(f"SELECT setseed({(training.seed % 1000) / 1000})").fetchall()
+        frame = db_api.register(table, dataset_display_name="records")
+        linker = Linker(frame, settings, log_level=None, validate_settings=False)
+        summary: dict[str, Any] = {"trained": False, "records": len(rows), "data": digest}
+        if parameters is not None and not trainable:
+            summary["trained_on"] = trained_on
+        if trainable:
+            report, linker = _train(linker, frame, training)
+            summary |= report
+            summary["trained_on"] = digest
+            floored = linkage.with_floors(linker.misc.save_model_to_json())
+            linker = Linker(frame, floored, log_level=None, validate_settings=False)
+        predictions = linker.inference.predict(
+            threshold_match_probability=threshold, warning_mode="never"
+        )
+        model = linker.misc.save_model_to_json()
+        names = [c["output_column_name"] for c in model["comparisons"]]
+        columns = ", ".join(f'"gamma_{n}", "mw_{n}"' for n in names)
+        # Column names come from our own settings, never from input data.
+        query = (
+            f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {columns}"  # noqa: S608
+            " FROM {this} ORDER BY unique_id_l, unique_id_r"
+        )
+        result: Any = predictions.query_sql(query).as_pyarrow_table()  # type: ignore[no-untyped-call]
+        labels = _labels(model)
+        # Without term frequencies a level's weight is the same for every pair, so each
+        # (field, level, weight) is made once and shared: at a million records the pairs hold
+        # millions of these, and one object per pair and field would dominate memory.
+        shared: dict[tuple[str, int, float], FieldWeight] = {}
 
-    def weight_of(name: str, gamma: int, weight: float) -> FieldWeight:
-        key = (name, gamma, weight)
-        found = shared.get(key)
-        if found is None:
-            found = shared[key] = FieldWeight(name, labels[name].get(gamma, "?"), weight)
-        return found
+        def weight_of(name: str, gamma: int, weight: float) -> FieldWeight:
+            key = (name, gamma, weight)
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = FieldWeight(name, labels[name].get(gamma, "?"), weight)
+            return found
 
-    pairs = []
-    # A batch at a time, so the pairs never exist as one list of Python dicts as well.
-    for batch in result.to_batches(max_chunksize=100_000):
-        columns_of = batch.to_pydict()
-        gammas = [columns_of[f"gamma_{n}"] for n in names]
-        weights = [columns_of[f"mw_{n}"] for n in names]
-        for i, (left, right, weight, probability) in enumerate(
-            zip(
-                columns_of["unique_id_l"],
-                columns_of["unique_id_r"],
-                columns_of["match_weight"],
-                columns_of["match_probability"],
-                strict=True,
-            )
-        ):
-            fields = tuple(
-                weight_of(n, int(gammas[j][i]), float(weights[j][i]))
-                for j, n in enumerate(names)
-            )
-            a, b = (left, right) if left <= right else (right, left)
-            pairs.append(ScoredPair(a, b, float(weight), float(probability), fields))
-    del result
-    summary["probability_two_random_records_match"] = model[
-        "probability_two_random_records_match"
-    ]
-    summary["pairs_scored"] = len(pairs)
-    db_api.duckdb_con.close()
-    return Scoring(pairs, model, summary)
+        pairs = []
+        # A batch at a time, so the pairs never exist as one list of Python dicts as well.
+        for batch in result.to_batches(max_chunksize=100_000):
+            columns_of = batch.to_pydict()
+            gammas = [columns_of[f"gamma_{n}"] for n in names]
+            weights = [columns_of[f"mw_{n}"] for n in names]
+            for i, (left, right, weight, probability) in enumerate(
+                zip(
+                    columns_of["unique_id_l"],
+                    columns_of["unique_id_r"],
+                    columns_of["match_weight"],
+                    columns_of["match_probability"],
+                    strict=True,
+                )
+            ):
+                fields = tuple(
+                    weight_of(n, int(gammas[j][i]), float(weights[j][i]))
+                    for j, n in enumerate(names)
+                )
+                a, b = (left, right) if left <= right else (right, left)
+                pairs.append(ScoredPair(a, b, float(weight), float(probability), fields))
+        del result
+        summary["probability_two_random_records_match"] = model[
+            "probability_two_random_records_match"
+        ]
+        summary["pairs_scored"] = len(pairs)
+        db_api.duckdb_con.close()
+        return Scoring(pairs, model, summary)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 
