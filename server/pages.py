@@ -61,9 +61,9 @@ query PersonPage($id: ID!, $depth: Int!) {
     riskIndicatorsWithheld(scope: HOUSEHOLD)
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
-      records modelId
+      records modelId recordsWithheld linksWithheld changesWithheld
       links { recordA recordB decidedBy reason probability matchWeight grade
-              fields { field level weight } }
+              fields { field level weight } fieldsWithheld }
       changes { kind on records otherPersonId reason }
     }
   }

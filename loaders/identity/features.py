@@ -7,16 +7,34 @@ compared on the same evidence as today's.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from graph.model import SourceRecord
-from graph.normalise import name_tokens, normalise_name, normalise_postcode
+from graph.normalise import fold, name_tokens, normalise_name, normalise_postcode
 from loaders.identity.names import canonical_given, phonetic
 from loaders.records import Extract, PersonRecord
 
 SEPARATOR = "|"
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def address_words(*parts: str) -> str:
+    """An address line folded to its words and numbers: `Flat 25, Maple Court` becomes
+    `flat 25 maple court`. Unlike a name, the numbers are the point: they tell one flat
+    of a block, or one house of a street, from the next.
+
+    >>> address_words("Flat 25, Maple Court")
+    'flat 25 maple court'
+    """
+    return " ".join(w for w in _NOT_WORD.split(fold(" ".join(parts))) if w)
+
+
+def house_numbers(line1: str) -> str:
+    """The numbers of a first address line (`flat 25 maple court` gives `25`), or ''."""
+    return " ".join(w for w in line1.split() if w[:1].isdigit())
 
 # Columns of the table Splink reads, in order; `relatives` is filled by the family pass.
 COLUMNS = (
@@ -39,6 +57,7 @@ COLUMNS = (
     "postcodes",
     "address",
     "line1",
+    "house",
     "town",
     "relatives",
 )
@@ -68,7 +87,7 @@ def linkage_fields(extract: Extract) -> dict[str, dict[str, str]]:
         if record.address is not None:  # the first line and town, normalised
             if record.address.postcode:
                 postcodes.add(normalise_postcode(record.address.postcode))
-            line1 = normalise_name(record.address.line1)
+            line1 = address_words(record.address.line1)
         found[key] = {
             "postcode_history": SEPARATOR.join(sorted(postcodes)),
             "address_line1": line1,
@@ -115,6 +134,7 @@ def row(key: str, system: str, fields: dict[str, str]) -> dict[str, Any]:
         "postcodes": sorted(postcodes),
         "address": f"{line1} {postcode}" if line1 and postcode else None,
         "line1": line1 or None,
+        "house": house_numbers(line1) or None,
         "town": fields.get("town") or None,
         "relatives": [],
     }

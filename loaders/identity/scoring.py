@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +35,7 @@ class Training:
     seed: int = 42
     min_records: int = 1_000  # fewer records than this: score with the parameters given
     threads: int | None = None  # DuckDB threads; None lets DuckDB choose
+    memory_limit: str | None = "3GB"  # DuckDB's own memory (spills beyond); None: its default
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,8 @@ def _labels(parameters: dict[str, Any]) -> dict[str, dict[int, str]]:
     return found
 
 
-def _train(linker: Any, training: Training) -> dict[str, Any]:
+def _train(linker: Any, frame: Any, training: Training) -> tuple[dict[str, Any], Any]:
+    """Train `linker` in place where it can: (report, the linker to score with)."""
     report: dict[str, Any] = {"trained": True}
     linker.training.estimate_probability_two_random_records_match(
         linkage.DETERMINISTIC_RULES, recall=linkage.DETERMINISTIC_RECALL
@@ -81,18 +85,31 @@ def _train(linker: Any, training: Training) -> dict[str, Any]:
     linker.training.estimate_u_using_random_sampling(
         max_pairs=training.u_max_pairs, seed=training.seed
     )
+    skipped = []
     for rule in linkage.TRAINING_RULES:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=training.em_max_pairs
-        )
+        before = linker.misc.save_model_to_json()
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, max_pairs=training.em_max_pairs
+            )
+        except ValueError:
+            # Splink refuses an m that came out exactly 0 (a level no match reached in a
+            # small borough's blocked sample) and leaves the linker half updated, so the
+            # model from before this pass is restored and the pass is named as skipped.
+            skipped.append(rule)
+            linker = Linker(frame, before, log_level=None, validate_settings=False)
     report["training_rules"] = linkage.TRAINING_RULES
-    return report
+    report["training_rules_skipped"] = skipped
+    return report, linker
 
 
 def data_digest(rows: Sequence[dict[str, Any]]) -> str:
     """A fingerprint of the comparison rows: the same records give the same digest."""
-    text = json.dumps(list(rows), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    digest = hashlib.sha256()
+    for row in rows:  # a row at a time: one JSON text of a million rows is gigabytes
+        digest.update(json.dumps(row, sort_keys=True, default=str).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:24]
 
 
 def score(
@@ -118,50 +135,83 @@ def score(
     if parameters is not None and not trainable:
         settings = dict(parameters)
     table = pa.Table.from_pylist(list(rows))
-    db_api = DuckDBAPI()
-    if training.threads is not None:
-        db_api.duckdb_con.execute(f"SET threads TO {int(training.threads)}").fetchall()
-    # Reproducible random sampling for u needs DuckDB's sampling seeded too.
-    db_api.duckdb_con.execute(f"SELECT setseed({(training.seed % 1000) / 1000})").fetchall()
-    frame = db_api.register(table, dataset_display_name="records")
-    linker = Linker(frame, settings, log_level=None, validate_settings=False)
-    summary: dict[str, Any] = {"trained": False, "records": len(rows), "data": digest}
-    if parameters is not None and not trainable:
-        summary["trained_on"] = trained_on
-    if trainable:
-        summary |= _train(linker, training)
-        summary["trained_on"] = digest
-        floored = linkage.with_floors(linker.misc.save_model_to_json())
-        linker = Linker(frame, floored, log_level=None, validate_settings=False)
-    predictions = linker.inference.predict(
-        threshold_match_probability=threshold, warning_mode="never"
-    )
-    model = linker.misc.save_model_to_json()
-    names = [c["output_column_name"] for c in model["comparisons"]]
-    columns = ", ".join(f'"gamma_{n}", "mw_{n}"' for n in names)
-    # Column names come from our own settings, never from input data.
-    query = (
-        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {columns}"  # noqa: S608
-        " FROM {this} ORDER BY unique_id_l, unique_id_r"
-    )
-    result: Any = predictions.query_sql(query).as_pyarrow_table()  # type: ignore[no-untyped-call]
-    labels = _labels(model)
-    pairs = []
-    for item in result.to_pylist():
-        fields = tuple(
-            FieldWeight(n, labels[n].get(int(item[f"gamma_{n}"]), "?"), float(item[f"mw_{n}"]))
-            for n in names
+    # DuckDB spills what does not fit its memory cap into files of the records themselves:
+    # in a private folder removed afterwards, never in the working directory (its default).
+    spill = tempfile.mkdtemp(prefix="famgraph-duckdb-")
+    try:
+        db_api = DuckDBAPI()
+        db_api.duckdb_con.execute("SET temp_directory = ?", [spill]).fetchall()
+        if training.threads is not None:
+            db_api.duckdb_con.execute(f"SET threads TO {int(training.threads)}").fetchall()
+        if training.memory_limit is not None:
+            # DuckDB takes up to 80% of memory by default; capped, it spills to disk instead.
+            db_api.duckdb_con.execute(f"SET memory_limit = '{training.memory_limit}'").fetchall()
+        # Reproducible random sampling for u needs DuckDB's sampling seeded too.
+        db_api.duckdb_con.execute(f"SELECT setseed({(training.seed % 1000) / 1000})").fetchall()
+        frame = db_api.register(table, dataset_display_name="records")
+        linker = Linker(frame, settings, log_level=None, validate_settings=False)
+        summary: dict[str, Any] = {"trained": False, "records": len(rows), "data": digest}
+        if parameters is not None and not trainable:
+            summary["trained_on"] = trained_on
+        if trainable:
+            report, linker = _train(linker, frame, training)
+            summary |= report
+            summary["trained_on"] = digest
+            floored = linkage.with_floors(linker.misc.save_model_to_json())
+            linker = Linker(frame, floored, log_level=None, validate_settings=False)
+        predictions = linker.inference.predict(
+            threshold_match_probability=threshold, warning_mode="never"
         )
-        a, b = sorted((item["unique_id_l"], item["unique_id_r"]))
-        pairs.append(
-            ScoredPair(
-                a, b, float(item["match_weight"]), float(item["match_probability"]), fields
-            )
+        model = linker.misc.save_model_to_json()
+        names = [c["output_column_name"] for c in model["comparisons"]]
+        columns = ", ".join(f'"gamma_{n}", "mw_{n}"' for n in names)
+        # Column names come from our own settings, never from input data.
+        query = (
+            f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {columns}"  # noqa: S608
+            " FROM {this} ORDER BY unique_id_l, unique_id_r"
         )
-    summary["probability_two_random_records_match"] = model[
-        "probability_two_random_records_match"
-    ]
-    summary["pairs_scored"] = len(pairs)
-    db_api.duckdb_con.close()
-    return Scoring(pairs, model, summary)
+        result: Any = predictions.query_sql(query).as_pyarrow_table()  # type: ignore[no-untyped-call]
+        labels = _labels(model)
+        # Without term frequencies a level's weight is the same for every pair, so each
+        # (field, level, weight) is made once and shared: at a million records the pairs hold
+        # millions of these, and one object per pair and field would dominate memory.
+        shared: dict[tuple[str, int, float], FieldWeight] = {}
+
+        def weight_of(name: str, gamma: int, weight: float) -> FieldWeight:
+            key = (name, gamma, weight)
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = FieldWeight(name, labels[name].get(gamma, "?"), weight)
+            return found
+
+        pairs = []
+        # A batch at a time, so the pairs never exist as one list of Python dicts as well.
+        for batch in result.to_batches(max_chunksize=100_000):
+            columns_of = batch.to_pydict()
+            gammas = [columns_of[f"gamma_{n}"] for n in names]
+            weights = [columns_of[f"mw_{n}"] for n in names]
+            for i, (left, right, weight, probability) in enumerate(
+                zip(
+                    columns_of["unique_id_l"],
+                    columns_of["unique_id_r"],
+                    columns_of["match_weight"],
+                    columns_of["match_probability"],
+                    strict=True,
+                )
+            ):
+                fields = tuple(
+                    weight_of(n, int(gammas[j][i]), float(weights[j][i]))
+                    for j, n in enumerate(names)
+                )
+                a, b = (left, right) if left <= right else (right, left)
+                pairs.append(ScoredPair(a, b, float(weight), float(probability), fields))
+        del result
+        summary["probability_two_random_records_match"] = model[
+            "probability_two_random_records_match"
+        ]
+        summary["pairs_scored"] = len(pairs)
+        db_api.duckdb_con.close()
+        return Scoring(pairs, model, summary)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
 

@@ -295,9 +295,11 @@ def simulate_neighbourhood(job: _Job) -> _Neighbourhood:
     reference = census_date(today)
     tables = dfe.ssda903(population, records, child_ids, reference, _stream(seed, n, "ssda903"))
     cin = dfe.cin_children(population, records, child_ids, reference)
-    truth += [["dfe_returns/ssda903", row[0], _key(child_ids, row[0])] for row in tables["Header"]]
+    # A DfE return carries no system name of its own: its records are known by the return's
+    # name (the folder's last part), so the truth names them so too and can be scored.
+    truth += [["ssda903", row[0], _key(child_ids, row[0])] for row in tables["Header"]]
     truth += [
-        ["dfe_returns/cin_census", _child_id(element), _key(child_ids, _child_id(element))]
+        ["cin_census", _child_id(element), _key(child_ids, _child_id(element))]
         for element in cin
     ]
     texts["truth/persons.csv"] = csv_text(truth)

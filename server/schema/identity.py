@@ -13,7 +13,7 @@ from loaders.identity.decisions import DecisionRefused, decide
 from server.context import RequestContext
 from server.errors import BadArgument, NotPermitted
 from server.policy import RESOLVE_IDENTITY
-from server.schema.linkage import FieldEvidence, MatchGrade, parse_fields
+from server.schema.linkage import FieldEvidence, MatchGrade, parse_fields, shared_record
 from server.schema.people import Person
 from server.schema.relay import PageInfo
 
@@ -60,6 +60,9 @@ class ReviewItem:
     match_weight: float
     grade: MatchGrade
     evidence: list[FieldEvidence]
+    evidence_withheld: int = strawberry.field(
+        description="How many compared fields are withheld: your agreement does not cover them."
+    )
     raised_on: date | None
 
 
@@ -73,6 +76,10 @@ class ReviewEdge:
 class ReviewConnection:
     edges: list[ReviewEdge]
     page_info: PageInfo
+    withheld: int = strawberry.field(
+        description="Pairs on this page left out: a record of theirs is from a system your"
+        " agreement does not share."
+    )
 
 
 @strawberry.type(description="What a link or unlink decided, and the persons it left.")
@@ -100,32 +107,46 @@ class IdentityQuery:
         if not 1 <= first <= MAX_PAGE:
             raise BadArgument("first", f"must be between 1 and {MAX_PAGE}")
         pairs = ctx.store.review_queue(_after(after), first + 1)
-        edges = [
-            ReviewEdge(
-                cursor=_cursor(pair.id),
-                node=ReviewItem(
-                    id=strawberry.ID(pair.id),
-                    record_a=pair.record_a,
-                    record_b=pair.record_b,
-                    person_a=_released(ctx, pair.person_a),
-                    person_b=_released(ctx, pair.person_b),
-                    probability=pair.probability,
-                    match_weight=pair.match_weight,
-                    grade=MatchGrade(pair.grade),
-                    evidence=parse_fields(pair.evidence),
-                    raised_on=pair.raised_on,
-                ),
-            )
-            for pair in pairs[:first]
+        agreement = ctx.disclosure.rules.agreement(ctx.disclosure.viewer.agency)
+        page = pairs[:first]
+        # The page is cut before filtering, so cursors stay those of the stored queue and a
+        # withheld pair is counted on the page it would have been on.
+        visible = [
+            pair for pair in page
+            if shared_record(agreement, pair.record_a) and shared_record(agreement, pair.record_b)
         ]
+        edges = []
+        for pair in visible:
+            evidence, withheld_fields = parse_fields(pair.evidence, agreement)
+            edges.append(
+                ReviewEdge(
+                    cursor=_cursor(pair.id),
+                    node=ReviewItem(
+                        id=strawberry.ID(pair.id),
+                        record_a=pair.record_a,
+                        record_b=pair.record_b,
+                        person_a=_released(ctx, pair.person_a),
+                        person_b=_released(ctx, pair.person_b),
+                        probability=pair.probability,
+                        match_weight=pair.match_weight,
+                        grade=MatchGrade(pair.grade),
+                        evidence=evidence,
+                        evidence_withheld=withheld_fields,
+                        raised_on=pair.raised_on,
+                    ),
+                )
+            )
+        last = _cursor(page[-1].id) if page else None
         return ReviewConnection(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=len(pairs) > first,
                 has_previous_page=after is not None,
                 start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                # The last stored pair of the page, shown or not, so the next page follows it.
+                end_cursor=last,
             ),
+            withheld=len(page) - len(visible),
         )
 
 

@@ -103,6 +103,8 @@ def health(
                 code = RELATIONSHIP_CODES.get((kind, related.sex))
                 if code is None or related.key not in known:
                     continue
+                # A RelatedPerson is a record of the relative, so linkage is scored on it too.
+                truth.append((f"RelatedPerson/{child_id}-{code[0]}", related.key))
                 group.resources.append(
                     {
                         "resourceType": "RelatedPerson",
