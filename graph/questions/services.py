@@ -58,7 +58,8 @@ def people_in_scope(
             words[member.person.id] = member.relationship
     if scope is Scope.FAMILY:
         kin = store.kin(person_id, FAMILY_SCOPE_DEPTH, day)
-        others = [p for p in kin.people if p not in words]
+        # By id: the kin graph's own order is the backend's, and answers must not differ.
+        others = sorted(p for p in kin.people if p not in words)
         words.update(describe_all(kin, person_id, others, day))
     return words
 
