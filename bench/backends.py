@@ -1,6 +1,6 @@
 """Each family-context question's latency on both stores, side by side in one run.
 
-    python -m bench.backends --people 100000
+    python -m bench.backends --people 100000 [--store DIR]
 
 Generates a borough, loads it through the real pipeline into the embedded store, copies
 the same nodes and edges into the project's own Neo4j in batches, then asks every
@@ -72,14 +72,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--sample", type=int, default=200)
+    parser.add_argument("--store", type=Path,
+                        help="an embedded store already loaded (skips generating and loading)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        summary = generate_borough(people=args.people, seed=1, out=root / "borough")
-        embedded = EmbeddedStore(root / "store")
         started = time.perf_counter()
-        load_extract(embedded, [root / "borough" / s for s in summary.records_by_system])
-        print(f"embedded load: {time.perf_counter() - started:.1f} s")
+        if args.store:
+            embedded = EmbeddedStore(args.store)
+            print(f"embedded open: {time.perf_counter() - started:.1f} s")
+        else:
+            summary = generate_borough(people=args.people, seed=1, out=root / "borough")
+            embedded = EmbeddedStore(root / "store")
+            load_extract(embedded, [root / "borough" / s for s in summary.records_by_system])
+            print(f"embedded load: {time.perf_counter() - started:.1f} s")
+        print(f"people: {len(embedded._by_label['Person']):,}")
         server = start(root / "neo4j")
         driver = GraphDatabase.driver(server.uri, auth=(server.user, server.password),
                                       notifications_min_severity="OFF")
