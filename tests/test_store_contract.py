@@ -371,3 +371,13 @@ def test_merged_risk_keeps_the_higher_sensitivity(all_families: Store) -> None:
     (found,) = risk_indicators(all_families, "rio", Scope.CHILD, TODAY)
     assert found.indicator.sensitivity is Sensitivity.SENSITIVE
     assert {s.system for s in found.indicator.sources} == {"education", "health"}
+
+
+def test_a_neo4j_write_may_take_longer_the_more_it_holds() -> None:
+    from graph.neo4j.store import WRITE_TIMEOUT, write_timeout
+
+    small = GraphBatch(nodes=[person("solo", "Sol", "Oak", Sex.MALE, date(2000, 1, 1))])
+    borough = GraphBatch(nodes=small.nodes * 200_000)
+    assert write_timeout(GraphBatch()) == WRITE_TIMEOUT
+    assert WRITE_TIMEOUT < write_timeout(small) < write_timeout(borough)
+    assert write_timeout(borough) >= 20 * WRITE_TIMEOUT  # a whole borough is one batch

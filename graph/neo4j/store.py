@@ -57,9 +57,16 @@ from graph.store import (
     SearchCriteria,
 )
 
-# Seconds a read question may run; a write batch gets longer (SECURITY.md 6).
+# Seconds a read question may run; a write batch gets longer (SECURITY.md 6), and longer
+# still the more it holds: a whole borough's extract is one atomic batch.
 READ_TIMEOUT = 4.0
 WRITE_TIMEOUT = 120.0
+WRITE_SECONDS_PER_ITEM = 0.01
+
+
+def write_timeout(batch: GraphBatch) -> float:
+    """Seconds a batch may take to write: a floor, plus time for each node and edge."""
+    return WRITE_TIMEOUT + WRITE_SECONDS_PER_ITEM * len(batch)
 
 
 def _iso(value: date | None) -> str | None:
@@ -164,7 +171,7 @@ class Neo4jStore:
     def write(self, batch: GraphBatch) -> int:
         try:
             with self._driver.session(database=self._database) as session:
-                write = unit_of_work(timeout=WRITE_TIMEOUT)(self._write_batch)
+                write = unit_of_work(timeout=write_timeout(batch))(self._write_batch)
                 return int(session.execute_write(write, batch))
         except StoreError:
             raise
