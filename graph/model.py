@@ -237,6 +237,23 @@ class Event:
     sensitivity: Sensitivity = Sensitivity.NORMAL
 
 
+# CIN census primary need codes and their descriptions (the DfE's XSDs, shortened where
+# long): what the CIN census loader writes into an episode's reason, and what management
+# information counts as needs.
+CIN_PRIMARY_NEEDS = {
+    "N0": "not stated",
+    "N1": "abuse, neglect and exploitation",
+    "N2": "child's disability",
+    "N3": "parental disability or illness",
+    "N4": "family in acute stress",
+    "N5": "family dysfunction",
+    "N6": "socially unacceptable behaviour",
+    "N7": "low income",
+    "N8": "absent parenting",
+    "N9": "cases other than children in need",
+}
+
+
 class RiskKind(enum.StrEnum):
     """The closed list of risk-indicator kinds (DESIGN.md, "The graph")."""
 

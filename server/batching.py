@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -24,6 +26,8 @@ from graph.questions.household import HouseholdAnswer, household_of
 from graph.questions.risk import RiskFound, risks_of_scopes
 from graph.questions.services import Scope, ServiceEngaged, people_in_scope, services_of_scopes
 from graph.store import Store
+
+Answer = TypeVar("Answer")
 
 
 @functools.lru_cache(maxsize=4)
@@ -112,25 +116,25 @@ class Loaders:
     async def _services(
         self, keys: list[ServicesKey]
     ) -> list[list[ServiceEngaged] | BaseException]:
+        return await self._by_day(keys, lambda day, closed, scopes: services_of_scopes(
+            self.store, scopes, day, closed))
+
+    async def _risks(self, keys: list[ServicesKey]) -> list[list[RiskFound] | BaseException]:
+        return await self._by_day(keys, lambda day, _, scopes: risks_of_scopes(
+            self.store, scopes, day))
+
+    async def _by_day(
+        self, keys: list[ServicesKey],
+        ask: Callable[[date, bool, list[dict[str, str]]], list[Answer]],
+    ) -> list[Answer | BaseException]:
+        """Each key's answer, asking the store once per (day, include_closed) for every
+        scope with it: in practice, once."""
         scopes, failed = await self._scopes(keys)
-        # One involvements round trip per (day, include_closed): in practice, one.
         groups: dict[tuple[date, bool], list[ServicesKey]] = defaultdict(list)
         for key in scopes:
             groups[(key.day, key.include_closed)].append(key)
-        answers: dict[ServicesKey, list[ServiceEngaged] | BaseException] = dict(failed)
-        for (day, include_closed), group in groups.items():
-            found = services_of_scopes(self.store, [scopes[k] for k in group], day,
-                                       include_closed)
-            answers.update(zip(group, found, strict=True))
-        return [answers[key] for key in keys]
-
-    async def _risks(self, keys: list[ServicesKey]) -> list[list[RiskFound] | BaseException]:
-        scopes, failed = await self._scopes(keys)
-        groups: dict[date, list[ServicesKey]] = defaultdict(list)
-        for key in scopes:
-            groups[key.day].append(key)
-        answers: dict[ServicesKey, list[RiskFound] | BaseException] = dict(failed)
-        for day, group in groups.items():
-            answers.update(zip(group, risks_of_scopes(self.store, [scopes[k] for k in group],
-                                                      day), strict=True))
+        answers: dict[ServicesKey, Answer | BaseException] = dict(failed)
+        for (day, closed), group in groups.items():
+            answers.update(zip(group, ask(day, closed, [scopes[k] for k in group]),
+                               strict=True))
         return [answers[key] for key in keys]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import combinations
 
-from graph.model import Involvement, MemberOf, ServiceLevel
+from graph.model import CIN_PRIMARY_NEEDS, Involvement, MemberOf, ServiceLevel
 from graph.questions import resolve_as_of
 from graph.store import Store
 
@@ -44,17 +44,10 @@ RE_REFERRAL_DAYS = 365
 DEFAULT_PERIOD_DAYS = 365
 CHILD_IN_NEED = "child in need"
 
-# CIN census primary need codes (DfE CIN census guide), the needs MI counts beside risk kinds.
-PRIMARY_NEEDS = {
-    "N1": "abuse, neglect and exploitation",
-    "N2": "child's disability",
-    "N3": "parental disability or illness",
-    "N4": "family in acute stress",
-    "N5": "family dysfunction",
-    "N6": "socially unacceptable behaviour",
-    "N7": "low income",
-    "N8": "absent parenting",
-}
+# The CIN primary needs MI counts beside risk kinds: N0 says none was stated, N9 that
+# the child is not in need.
+PRIMARY_NEEDS = {code: text for code, text in CIN_PRIMARY_NEEDS.items()
+                 if code not in ("N0", "N9")}
 _NEED_CODE = re.compile(r"\bneed (N[1-8])\b", re.IGNORECASE)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 from graph.model import RiskIndicator, Sensitivity
 from graph.questions import resolve_as_of
-from graph.questions.services import Scope, people_in_scope
+from graph.questions.services import Scope, everyone_in, people_in_scope, split_by_scope
 from graph.store import Store
 
 # Lowest first, as the sharing rules order them (graph/ cannot import server.sharing).
@@ -74,14 +73,11 @@ def risks_of_scopes(
 ) -> list[list[RiskFound]]:
     """For each scope (people and their relationship to its subject, as `people_in_scope`
     gives), the indicators current on `day`: one store round trip for all of them."""
-    wanted = list(dict.fromkeys(p for words in scopes for p in words))
-    by_person: dict[str, list[RiskIndicator]] = defaultdict(list)
-    for risk in store.risk_indicators(wanted, day):
-        by_person[risk.person_id].append(risk)
+    risks = store.risk_indicators(everyone_in(scopes), day)
     return [
-        [RiskFound(r.person_id, words[r.person_id], r)
-         for r in _one_per_indicator([r for p in words for r in by_person[p]])]
-        for words in scopes
+        [RiskFound(r.person_id, words[r.person_id], r) for r in _one_per_indicator(found)]
+        for words, found in zip(scopes, split_by_scope(scopes, risks, lambda r: r.person_id),
+                                strict=True)
     ]
 
 

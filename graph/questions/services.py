@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 from graph.errors import PersonNotFound
 from graph.questions import resolve_as_of
 from graph.questions.household import HouseholdAnswer, household_of
 from graph.questions.kinship import describe_all
 from graph.store import InvolvementView, Store
+
+Fact = TypeVar("Fact")
 
 # Universal services named on the person: the service names sources give them (the
 # education extract's enrolments are "School"; a GP registration is "GP registration").
@@ -85,15 +88,29 @@ def services_of_scopes(
 ) -> list[list[ServiceEngaged]]:
     """For each scope (people and their relationship to its subject, as `people_in_scope`
     gives), the involvements open on `day`: one store round trip for all of them."""
-    wanted = list(dict.fromkeys(p for words in scopes for p in words))
-    by_person: dict[str, list[InvolvementView]] = defaultdict(list)
-    for view in store.involvements(wanted, day, include_closed):
-        by_person[view.involvement.person_id].append(view)
+    views = store.involvements(everyone_in(scopes), day, include_closed)
     return [
         [ServiceEngaged(v.involvement.person_id, words[v.involvement.person_id], v)
-         for v in _one_per_episode([v for p in words for v in by_person[p]])]
-        for words in scopes
+         for v in _one_per_episode(found)]
+        for words, found in zip(scopes, split_by_scope(
+            scopes, views, lambda v: v.involvement.person_id), strict=True)
     ]
+
+
+def everyone_in(scopes: Sequence[Mapping[str, str]]) -> list[str]:
+    """The people of several scopes, each once, in order: one store question for all."""
+    return list(dict.fromkeys(p for words in scopes for p in words))
+
+
+def split_by_scope(
+    scopes: Sequence[Mapping[str, str]], found: Iterable[Fact], person_of: Callable[[Fact], str]
+) -> list[list[Fact]]:
+    """What one store question found for everyone, shared out again scope by scope, in
+    each scope's order of people (a fact about someone in two scopes goes to both)."""
+    by_person: dict[str, list[Fact]] = defaultdict(list)
+    for fact in found:
+        by_person[person_of(fact)].append(fact)
+    return [[fact for p in words for fact in by_person[p]] for words in scopes]
 
 
 def _one_per_episode(views: list[InvolvementView]) -> list[InvolvementView]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from graph.model import CIN_PRIMARY_NEEDS
 from loaders.errors import LoadError, RowProblem
 from loaders.formats.canonical_csv import FILE_KINDS, MAX_FIELD, parse_row
 from loaders.quarantine import Quarantine
@@ -238,19 +239,7 @@ REPEATABLE = frozenset(
 SEXES = {"1": "male", "2": "female", "0": "unknown", "9": "unknown",
          "M": "male", "F": "female", "U": "unknown"}
 YES = frozenset({"1", "true"})
-# Descriptions from the CIN census XSDs (shortened where long).
-NEEDS = {
-    "N0": "not stated",
-    "N1": "abuse, neglect and exploitation",
-    "N2": "child's disability",
-    "N3": "parental disability or illness",
-    "N4": "family in acute stress",
-    "N5": "family dysfunction",
-    "N6": "socially unacceptable behaviour",
-    "N7": "low income",
-    "N8": "absent parenting",
-    "N9": "cases other than children in need",
-}
+NEEDS = CIN_PRIMARY_NEEDS
 CLOSURES = {
     "RC1": "adopted",
     "RC2": "died",

@@ -131,35 +131,25 @@ BIRTH_DATE = {
     ],
 }
 
-SEX = {
-    "output_column_name": "sex",
-    "comparison_description": "recorded sex",
-    "comparison_levels": [
-        _null("sex"),
-        _level('"sex_l" = "sex_r"', "same", 0.97, 0.5),
-        _else(0.03, 0.5),
-    ],
-}
+def _same_or_not(output: str, description: str, column: str, m: float, u: float
+                 ) -> dict[str, Any]:
+    """A comparison of one value that either agrees or not (the rest of m and u on not)."""
+    return {
+        "output_column_name": output,
+        "comparison_description": description,
+        "comparison_levels": [
+            _null(column),
+            _level(f'"{column}_l" = "{column}_r"', "same", m, u),
+            _else(round(1 - m, 6), round(1 - u, 6)),
+        ],
+    }
 
-NHS_NUMBER = {
-    "output_column_name": "nhs_number",
-    "comparison_description": "NHS number (different valid numbers are never one person)",
-    "comparison_levels": [
-        _null("nhs"),
-        _level('"nhs_l" = "nhs_r"', "same", 0.99, 0.000001),
-        _else(0.01, 0.999999),
-    ],
-}
 
-UPN = {
-    "output_column_name": "upn",
-    "comparison_description": "unique pupil number",
-    "comparison_levels": [
-        _null("upn"),
-        _level('"upn_l" = "upn_r"', "same", 0.98, 0.000001),
-        _else(0.02, 0.999999),
-    ],
-}
+SEX = _same_or_not("sex", "recorded sex", "sex", 0.97, 0.5)
+NHS_NUMBER = _same_or_not(
+    "nhs_number", "NHS number (different valid numbers are never one person)", "nhs", 0.99,
+    0.000001)
+UPN = _same_or_not("upn", "unique pupil number", "upn", 0.98, 0.000001)
 
 ADDRESS = {
     "output_column_name": "address",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -30,6 +31,7 @@ from server.schema.linkage import LinkExplanation, explanation_of
 from server.schema.relay import Node, PageInfo, offset_of, page
 
 Ctx = Info[RequestContext, None]
+Shown = TypeVar("Shown")
 
 Sex = strawberry.enum(model.Sex, description="Sex as recorded by the sources.")
 ServiceLevel = strawberry.enum(
@@ -232,18 +234,7 @@ class Person(Node):
         self._topic(ctx, Category.SERVICES)
         found = await ctx.loaders.services.load(ServicesKey(
             self.person.id, ScopeValue(scope.value), resolve_as_of(as_of), include_closed))
-        people = {p.id: p for p in await ctx.loaders.people_of({s.person_id for s in found})}
-        released, withheld = [], 0
-        for item in found:
-            view = ctx.disclosure.decide(item.person_id, item.view)
-            person = Person.of(ctx.disclosure.decide(item.person_id, people[item.person_id]))
-            if view.value is None or person is None:
-                withheld += 1
-                continue
-            released.append(
-                ServiceEngaged.of(person, item.relationship, view.value, view.withheld)
-            )
-        return released, withheld
+        return await _released(ctx, found, lambda item: item.view, ServiceEngaged.of)
 
     @strawberry.field(description="The school this person is on the roll of on `asOf`, with its"
                       " designated safeguarding lead; null if none is known or shared.")
@@ -285,22 +276,7 @@ class Person(Node):
         self._topic(ctx, Category.RISK_INDICATORS)
         found = await ctx.loaders.risks.load(ServicesKey(
             self.person.id, ScopeValue(scope.value), resolve_as_of(as_of)))
-        people = {p.id: p for p in await ctx.loaders.people_of({r.person_id for r in found})}
-        released, withheld = [], 0
-        for item in found:
-            holder = people.get(item.person_id)
-            if holder is None:  # an indicator about nobody the store holds: nothing to show
-                withheld += 1
-                continue
-            risk = ctx.disclosure.decide(item.person_id, item.indicator)
-            person = Person.of(ctx.disclosure.decide(item.person_id, holder))
-            if risk.value is None or person is None:
-                withheld += 1
-                continue
-            released.append(
-                RiskIndicatorFound.of(person, item.relationship, risk.value, risk.withheld)
-            )
-        return released, withheld
+        return await _released(ctx, found, lambda item: item.indicator, RiskIndicatorFound.of)
 
     @strawberry.field(
         description="Risk indicators current on `asOf` (default today) for the child, their"
@@ -535,6 +511,27 @@ class ChronologyConnection:
     withheld: int = strawberry.field(
         default=0, description="Entries withheld from you by your agreement, in the range."
     )
+
+
+async def _released(
+    ctx: RequestContext, found: Sequence[Any], fact_of: Callable[[Any], Any],
+    build: Callable[[Person, str, Any, frozenset[Category]], Shown],
+) -> tuple[list[Shown], int]:
+    """What the viewer may see of facts about the people around a subject (each `found`
+    item has a `person_id` and a `relationship`), built as `build(person, relationship,
+    fact, withheld)`, and how many were withheld: a fact is shown only when both it and
+    the person it is about are released."""
+    people = {p.id: p for p in await ctx.loaders.people_of({item.person_id for item in found})}
+    shown, withheld = [], 0
+    for item in found:
+        holder = people.get(item.person_id)
+        fact = ctx.disclosure.decide(item.person_id, fact_of(item)) if holder else None
+        person = Person.of(ctx.disclosure.decide(item.person_id, holder)) if holder else None
+        if fact is None or fact.value is None or person is None:
+            withheld += 1
+            continue
+        shown.append(build(person, item.relationship, fact.value, fact.withheld))
+    return shown, withheld
 
 
 def _entry_released(ctx: RequestContext, entry: Any, person: model.Person) -> bool:
