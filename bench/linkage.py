@@ -167,59 +167,54 @@ def scale(
 ) -> dict[str, Any]:
     """Time the resolver alone (rows, Splink training and scoring, clustering with family
     evidence) on the records of a borough folder, or of a borough generated to about
-    `records` records; no store is read or written. Peak memory is the process's peak RSS."""
+    `records` records; no store is read or written. Peak memory is the process's peak RSS.
+    A folder's comparison table is built once and kept beside it (`_rows_of`)."""
     with tempfile.TemporaryDirectory() as tmp:
         generated = 0.0
         if folder is None:
             wanted = records or 100_000
             folder = Path(tmp) / "borough"
             started = time.perf_counter()
-            # The generator writes about 3.1 person records per simulated person (2026).
-            generate_borough(people=max(wanted // 3, 300), seed=3, out=folder)
+            # The generator writes about 2.2 person records per simulated person (2026).
+            generate_borough(people=max(wanted * 10 // 22, 300), seed=3, out=folder)
             generated = time.perf_counter() - started
-        started = time.perf_counter()
-        extract = _read_extract(folder)
-        read = time.perf_counter() - started
-        read_peak = _peak_gb()
-        _stage("read extract", read)
+        rows, relatives, built = _rows_of(folder)
         truth = read_truth(folder / "truth" / "persons.csv")
-    from loaders.identity.features import rows_for
-    from loaders.identity.scoring import score
-
-    started = time.perf_counter()
-    rows, relatives = rows_for(extract, [])
-    del extract
     if records is not None:
-        rows = rows[:records]
-    featured = time.perf_counter() - started
-    _stage(f"rows ({len(rows)})", featured)
+        rows = rows.slice(0, records)
+    _stage(f"rows ({rows.num_rows})", built["rows_seconds"])
     resolver = SplinkResolver(Training(threads=threads), family=family)
     started = time.perf_counter()
-    scoring = score(rows, None, resolver.training)
+    scoring = resolver.score(rows, relatives)
     scored = time.perf_counter() - started
-    _stage(f"train and score ({len(scoring.pairs)} pairs kept)", scored)
+    _stage(f"train and score ({len(scoring.pairs)} pairs kept,"
+           f" {scoring.summary.get('seconds')})", scored)
     started = time.perf_counter()
-    keys = [r["unique_id"] for r in rows]
-    nhs = {r["unique_id"]: r["nhs"] for r in rows}
+    keys = rows.column("unique_id").to_pylist()
+    nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
     clusters, _, model = resolver.link_all(keys, nhs, scoring.pairs, relatives, {})
     clustered = time.perf_counter() - started
+    _stage("cluster and family", clustered)
+    peak = _peak_gb()
     figures = evaluate({k: clusters.root(k) for k in keys}, truth)
     # The same scored pairs clustered without the family pass: what family evidence adds.
     plain, _, _ = SplinkResolver(family=False).link_all(keys, nhs, scoring.pairs, relatives, {})
     without = evaluate({k: plain.root(k) for k in keys}, truth)
     return {
-        "records": len(rows),
+        "records": rows.num_rows,
+        "records_with_truth": figures.pop("records"),
         "threads": threads,
         "family": family,
         "generate_seconds": round(generated, 1),
-        "read_extract_seconds": round(read, 1),
-        "peak_memory_gb_after_reading": read_peak,
-        "features_seconds": round(featured, 1),
+        "read_extract_seconds": built["read_seconds"],
+        "features_seconds": built["rows_seconds"],
         "splink_train_and_score_seconds": round(scored, 1),
         "cluster_and_family_seconds": round(clustered, 1),
-        "resolve_seconds": round(featured + scored + clustered, 1),
+        "resolve_seconds": round(built["rows_seconds"] + scored + clustered, 1),
         "pairs_scored": len(scoring.pairs),
-        "peak_memory_gb": _peak_gb(),
+        "splink_stage_seconds": scoring.summary.get("seconds"),
+        "peak_memory_gb": peak,
+        "peak_memory_gb_with_evaluation": _peak_gb(),
         "family_model": None if model is None else {
             "m_shared": round(model.m_shared, 3), "u_shared": round(model.u_shared, 3),
             "weight_shared": round(model.weight_shared, 2),
@@ -227,6 +222,33 @@ def scale(
         **figures,
         "without_family": {"pairwise": without["pairwise"], "clusters": without["clusters"]},
     }
+
+
+def _rows_of(folder: Path) -> tuple[Any, dict[str, list[str]], dict[str, float]]:
+    """The comparison table and relatives of a borough folder's records, with the seconds
+    reading and building them took. Built once (reading a million records' files takes
+    longer than resolving them) and kept in the folder as `rows.parquet`,
+    `relatives.json` and `rows.json` (delete `rows.json` to build again after changing
+    the features); a cache this bench wrote itself, never data from elsewhere."""
+    import pyarrow.parquet as pq
+
+    from loaders.identity.features import rows_for
+
+    table, kin, timing = folder / "rows.parquet", folder / "relatives.json", folder / "rows.json"
+    if not timing.exists():
+        started = time.perf_counter()
+        extract = _read_extract(folder)
+        read = time.perf_counter() - started
+        _stage("read extract", read)
+        started = time.perf_counter()
+        rows, relatives = rows_for(extract, [])
+        built = {"read_seconds": round(read, 1),
+                 "rows_seconds": round(time.perf_counter() - started, 1)}
+        del extract
+        pq.write_table(rows, table)
+        kin.write_text(json.dumps(relatives))
+        timing.write_text(json.dumps(built))
+    return pq.read_table(table), json.loads(kin.read_text()), json.loads(timing.read_text())
 
 
 def _read_extract(folder: Path) -> Any:
@@ -242,13 +264,6 @@ def _read_extract(folder: Path) -> Any:
         module.read(path, quarantine, date.today(), extract)
     return extract
 
-def _extract_rows(folder: Path) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-    """The resolver's input built straight from a borough folder (no store)."""
-    from loaders.identity.features import rows_for
-
-    return rows_for(_read_extract(folder), [])
-
-
 def _kind(row: dict[str, Any]) -> str:
     """A short description of what a record carries, for grouping errors."""
     parts = [str(row["system"])]
@@ -263,18 +278,9 @@ def _kind(row: dict[str, Any]) -> str:
 
 def diagnose(folder: Path, family: bool, show: int) -> dict[str, Any]:
     """Score a borough's records without a store and group the wrong pairs by kind."""
-    import pickle
     from collections import Counter, defaultdict
 
-    from loaders.identity.scoring import score
-
-    cache = folder / "rows.pickle"
-    if cache.exists():
-        # A cache this command wrote itself beside the borough, never data from elsewhere.
-        rows, relatives = pickle.loads(cache.read_bytes())  # noqa: S301
-    else:
-        rows, relatives = _extract_rows(folder)
-        cache.write_bytes(pickle.dumps((rows, relatives)))
+    rows, relatives, _ = _rows_of(folder)
     truth = read_truth(folder / "truth" / "persons.csv")
     noise: dict[str, str] = {}
     import csv
@@ -285,14 +291,14 @@ def diagnose(folder: Path, family: bool, show: int) -> dict[str, Any]:
             noise[key] = ",".join(filter(None, (noise.get(key), item.get("noise", ""))))
     started = time.perf_counter()
     resolver = SplinkResolver(family=family)
-    scoring = score(rows, None, resolver.training)
-    keys = [r["unique_id"] for r in rows]
-    nhs = {r["unique_id"]: r["nhs"] for r in rows}
+    scoring = resolver.score(rows, relatives)
+    keys = rows.column("unique_id").to_pylist()
+    nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
     clusters, pairs, model = resolver.link_all(keys, nhs, scoring.pairs, relatives, {})
     seconds = time.perf_counter() - started
     predicted = {k: clusters.root(k) for k in keys}
     figures = evaluate(predicted, truth)
-    by_key = {r["unique_id"]: r for r in rows}
+    by_key = {r["unique_id"]: r for r in rows.to_pylist()}
     scored = {(p.a, p.b): p for p in pairs}
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
@@ -338,7 +344,7 @@ def diagnose(folder: Path, family: bool, show: int) -> dict[str, Any]:
                     if len(examples["fn " + label]) < show:
                         examples["fn " + label].append(describe(a, b))
     return {
-        "records": len(rows),
+        "records": rows.num_rows,
         "seconds": round(seconds, 1),
         "pairs_scored": len(pairs),
         "family": None if model is None else [model.m_shared, model.u_shared,

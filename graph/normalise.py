@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -16,8 +17,16 @@ _SPACES = re.compile(r"\s+")
 
 def fold(text: str) -> str:
     """Lower case, accents removed, so `Zoë` and `ZOE` compare equal."""
+    if text.isascii():  # most names: nothing to decompose, and casefold is lower
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _words(part: str) -> tuple[str, ...]:
+    # A borough's names repeat: linking a million records folds the same few thousand.
+    return tuple(t for t in _NON_LETTERS.split(fold(part)) if t)
 
 
 def name_tokens(*parts: str) -> list[str]:
@@ -30,7 +39,8 @@ def name_tokens(*parts: str) -> list[str]:
     """
     tokens: list[str] = []
     for part in parts:
-        tokens.extend(t for t in _NON_LETTERS.split(fold(part or "")) if t)
+        if part:
+            tokens.extend(_words(part))
     return tokens
 
 

@@ -22,9 +22,11 @@ from loaders.identity.clusters import Link, cluster
 from loaders.identity.decisions import DecisionRefused, decide
 from loaders.identity.evaluate import evaluate, resolved_index
 from loaders.identity.family import FamilyModel, with_family
-from loaders.identity.scoring import FieldWeight, ScoredPair, Training
+from loaders.identity.features import rows_for
+from loaders.identity.scoring import FieldWeight, ScoredPair, Training, score
 from loaders.identity.splink_resolver import SplinkResolver, Thresholds
 from loaders.pipeline import load_extract
+from loaders.records import Extract
 from loaders.synthetic import generate_borough
 from server.app import create_app
 from server.auth import DEMO_USERS
@@ -168,6 +170,25 @@ def test_family_model_with_too_few_pairs_adds_nothing() -> None:
     pair = ScoredPair("a", "b", 1.0, 0.6, ())
     family = FamilyModel(m_shared=0.6, u_shared=0.01, matches_seen=3, non_matches_seen=50)
     assert with_family([pair], {"a": ["m"], "b": ["m"]}, {"m": "M"}, family) == [pair]
+
+
+def test_low_pairs_are_kept_only_where_family_evidence_could_lift_them(
+    loaded: tuple[EmbeddedStore, Path],
+) -> None:
+    store, _ = loaded
+    rows, relatives = rows_for(Extract(), store.all_source_records())
+    parameters = json.loads(store.linkage_models()[-1].parameters)
+    stored_model = Training(min_records=10**9)  # score with the stored model, never retrain
+    every = score(rows, parameters, stored_model).pairs
+    related = {key for key, others in relatives.items() if others}
+    kept = score(rows, parameters, stored_model, related=related, unrelated_threshold=0.30).pairs
+    expected = [p for p in every if p.probability >= 0.30 or {p.a, p.b} <= related]
+    assert [(p.a, p.b, p.probability) for p in kept] == [
+        (p.a, p.b, p.probability) for p in expected]
+    dropped = [p for p in every if p.probability < 0.30 and not {p.a, p.b} <= related]
+    assert dropped and len(kept) == len(every) - len(dropped)
+    # Pairs at the same levels share one evidence tuple, whatever their records.
+    assert len({id(p.fields) for p in kept}) == len({p.fields for p in kept})
 
 
 # --- stable ids, decisions, events ----------------------------------------------

@@ -31,21 +31,26 @@ class Refusal:
 
 
 class Clusters:
-    """Union-find over record keys that keeps each cluster's NHS numbers and forbidden partners."""
+    """Union-find over record keys that keeps each cluster's NHS numbers and forbidden partners.
+
+    Most records of a million stay alone or join one or two others, so a cluster's member
+    set and NHS numbers are kept only once it has more than one member or any number: a
+    lone record is its own member list and has none.
+    """
 
     def __init__(
         self, keys: Iterable[str], nhs: Mapping[str, str | None], apart: Iterable[tuple[str, str]],
         relatives: Iterable[tuple[str, str]] = (),
     ) -> None:
         self.parent: dict[str, str] = {}
-        self.members: dict[str, set[str]] = {}
-        self.numbers: dict[str, set[str]] = {}
+        self.members: dict[str, set[str]] = {}  # roots of more than one record only
+        self.numbers: dict[str, set[str]] = {}  # roots with an NHS number only
         self.forbidden: dict[str, set[str]] = defaultdict(set)
         for key in keys:
             self.parent[key] = key
-            self.members[key] = {key}
             number = nhs.get(key)
-            self.numbers[key] = {number} if number else set()
+            if number:
+                self.numbers[key] = {number}
         for a, b in apart:
             if a in self.parent and b in self.parent:
                 self.forbidden[a].add(b)
@@ -65,14 +70,17 @@ class Clusters:
             key = self.parent[key]
         return key
 
+    def _of(self, root: str) -> set[str]:
+        return self.members.get(root) or {root}
+
     def _why_not(self, ra: str, rb: str, by: str) -> str | None:
-        if len(self.numbers[ra] | self.numbers[rb]) > 1:
+        if len(self.numbers.get(ra, set()) | self.numbers.get(rb, set())) > 1:
             return "different NHS numbers"
-        small, large = sorted((ra, rb), key=lambda r: len(self.members[r]))
-        for key in self.members[small]:
-            if self.forbidden.get(key, set()) & self.members[large]:
+        small, large = sorted((self._of(ra), self._of(rb)), key=len)
+        for key in small:
+            if self.forbidden.get(key, set()) & large:
                 return "unlinked by a person"
-            if by == "model" and self.kin.get(key, set()) & self.members[large]:
+            if by == "model" and self.kin.get(key, set()) & large:
                 return "recorded as relatives"
         return None
 
@@ -84,17 +92,25 @@ class Clusters:
         if reason is not None:
             self.refused.append(Refusal(link, reason))
             return False
-        if len(self.members[ra]) < len(self.members[rb]):
+        if len(self._of(ra)) < len(self._of(rb)):
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.members[ra] |= self.members.pop(rb)
-        self.numbers[ra] |= self.numbers.pop(rb)
+        merged = self.members.get(ra)
+        if merged is None:
+            merged = self.members[ra] = {ra}
+        merged |= self.members.pop(rb, {rb})
+        numbers = self.numbers.pop(rb, None)
+        if numbers:
+            self.numbers[ra] = self.numbers.get(ra, set()) | numbers
         self.used.append(link)
         return True
 
     def groups(self) -> list[list[str]]:
         """Every cluster as its sorted record keys, clusters ordered by their first key."""
-        return sorted(sorted(members) for members in self.members.values())
+        found: dict[str, list[str]] = defaultdict(list)
+        for key in self.parent:
+            found[self.root(key)].append(key)
+        return sorted(sorted(members) for members in found.values())
 
 
 def cluster(

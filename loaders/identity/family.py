@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from loaders.identity.scoring import FieldWeight, ScoredPair
 
@@ -47,16 +47,32 @@ class FamilyModel:
         return 0.0
 
 
-def _shared(
-    pair: ScoredPair, relatives: Mapping[str, Sequence[str]], cluster_of: Mapping[str, str]
-) -> bool | None:
-    """Whether the two records' relatives resolved to a common person; None if either has none."""
-    own = {cluster_of.get(pair.a), cluster_of.get(pair.b)}
-    left = {cluster_of[r] for r in relatives.get(pair.a, ()) if r in cluster_of} - own
-    right = {cluster_of[r] for r in relatives.get(pair.b, ()) if r in cluster_of} - own
-    if not left or not right:
-        return None
-    return bool(left & right)
+class _Kin:
+    """Each record's relatives as the clusters they fell in, worked out once per record
+    rather than once per pair (a record is in many pairs)."""
+
+    def __init__(self, relatives: Mapping[str, Sequence[str]], cluster_of: Mapping[str, str]):
+        self.relatives, self.cluster_of = relatives, cluster_of
+        self.found: dict[str, frozenset[str]] = {}
+
+    def of(self, key: str) -> frozenset[str]:
+        found = self.found.get(key)
+        if found is None:
+            found = self.found[key] = frozenset(
+                self.cluster_of[r] for r in self.relatives.get(key, ()) if r in self.cluster_of)
+        return found
+
+    def shared(self, pair: ScoredPair) -> bool | None:
+        """Whether the two records' relatives resolved to a common person; None if either
+        has none (other than the pair's own clusters)."""
+        left, right = self.of(pair.a), self.of(pair.b)
+        if not left or not right:
+            return None
+        own = {self.cluster_of.get(pair.a), self.cluster_of.get(pair.b)}
+        left, right = left - own, right - own
+        if not left or not right:
+            return None
+        return bool(left & right)
 
 
 def estimate(
@@ -66,8 +82,9 @@ def estimate(
 ) -> FamilyModel:
     """m and u of 'a relative in common', with one added to each count so neither is 0 or 1."""
     shared_m = seen_m = shared_u = seen_u = 0
+    kin = _Kin(relatives, cluster_of)
     for pair in pairs:
-        shared = _shared(pair, relatives, cluster_of)
+        shared = kin.shared(pair)
         if shared is None:
             continue
         if pair.probability >= SURE_MATCH:
@@ -98,22 +115,21 @@ def with_family(
         True: FieldWeight("family", "a relative in common", model.weight_shared),
         False: FieldWeight("family", "no relative in common", model.weight_none),
     }
+    kin = _Kin(relatives, cluster_of)
+    extended: dict[tuple[tuple[FieldWeight, ...], bool], tuple[FieldWeight, ...]] = {}
     found = []
     for pair in pairs:
-        shared = _shared(pair, relatives, cluster_of)
+        shared = kin.shared(pair)
         if shared is None:
             found.append(pair)
             continue
         field = evidence[shared]
+        # Pairs at the same levels share their evidence tuple, with family added too.
+        fields = extended.get((pair.fields, shared))
+        if fields is None:
+            fields = extended[(pair.fields, shared)] = (*pair.fields, field)
         total = pair.match_weight + field.weight
-        found.append(
-            replace(
-                pair,
-                match_weight=total,
-                probability=_probability(total),
-                fields=(*pair.fields, field),
-            )
-        )
+        found.append(ScoredPair(pair.a, pair.b, total, _probability(total), fields))
     return found
 
 

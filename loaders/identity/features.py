@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+import pyarrow as pa
+
 from graph.model import SourceRecord
 from graph.normalise import fold, name_tokens, normalise_name, normalise_postcode
 from loaders.identity.names import canonical_given, phonetic
@@ -36,31 +38,36 @@ def house_numbers(line1: str) -> str:
     """The numbers of a first address line (`flat 25 maple court` gives `25`), or ''."""
     return " ".join(w for w in line1.split() if w[:1].isdigit())
 
-# Columns of the table Splink reads, in order; `relatives` is filled by the family pass.
-COLUMNS = (
-    "unique_id",
-    "system",
-    "given",
-    "given_all",
-    "family",
-    "given_canon",
-    "given_ph",
-    "family_ph",
-    "name_tokens",
-    "dob",
-    "dob_year",
-    "sex",
-    "nhs",
-    "upn",
-    "postcode",
-    "postcode_sector",
-    "postcodes",
-    "address",
-    "line1",
-    "house",
-    "town",
-    "relatives",
-)
+# The table Splink reads, column by column. Built with this schema in batches, so a
+# batch with no UPN at all still types `upn` as text, and the table is the same whatever
+# the batch size.
+SCHEMA = pa.schema([
+    ("unique_id", pa.string()),
+    ("system", pa.string()),
+    ("given", pa.string()),
+    ("given_all", pa.string()),
+    ("family", pa.string()),
+    ("given_canon", pa.string()),
+    ("given_ph", pa.string()),
+    ("family_ph", pa.string()),
+    ("name_tokens", pa.list_(pa.string())),
+    ("dob", pa.string()),
+    ("dob_year", pa.string()),
+    ("sex", pa.string()),
+    ("nhs", pa.string()),
+    ("upn", pa.string()),
+    ("postcode", pa.string()),
+    ("postcode_sector", pa.string()),
+    ("postcodes", pa.list_(pa.string())),
+    ("address", pa.string()),
+    ("line1", pa.string()),
+    ("house", pa.string()),
+    ("town", pa.string()),
+])
+COLUMNS = tuple(SCHEMA.names)
+# Rows become Arrow a batch at a time: a million records as Python dicts take about 2 GB,
+# as Arrow about a tenth of that.
+BATCH = 50_000
 
 
 def linkage_fields(extract: Extract) -> dict[str, dict[str, str]]:
@@ -136,7 +143,6 @@ def row(key: str, system: str, fields: dict[str, str]) -> dict[str, Any]:
         "line1": line1 or None,
         "house": house_numbers(line1) or None,
         "town": fields.get("town") or None,
-        "relatives": [],
     }
 
 
@@ -158,19 +164,23 @@ def claim_fields(record: PersonRecord) -> dict[str, str]:
 
 def rows_for(
     extract: Extract, stored: Iterable[SourceRecord]
-) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-    """Rows for every stored record and every record of the load (the load's copy wins),
-    and each record's relatives as record keys."""
-    rows: dict[str, dict[str, Any]] = {}
+) -> tuple[pa.Table, dict[str, list[str]]]:
+    """The comparison table of every stored record and every record of the load (the
+    load's copy wins), one row per record in key order, and each record's relatives as
+    record keys."""
+    sources: dict[str, tuple[str, dict[str, str]]] = {}
     relatives: dict[str, list[str]] = {}
     for held in stored:
         key = f"{held.system}/{held.local_id}"
-        rows[key] = row(key, held.system, held.fields)
+        sources[key] = (held.system, held.fields)
         relatives[key] = _split(held.fields.get("relatives", ""))
     extra = linkage_fields(extract)
     for record in extract.people:
-        fields = claim_fields(record) | extra[record.key]
-        rows[record.key] = row(record.key, record.system, fields)
+        sources[record.key] = (record.system, claim_fields(record) | extra[record.key])
         relatives[record.key] = _split(extra[record.key]["relatives"])
-    ordered = [rows[key] for key in sorted(rows)]
-    return ordered, relatives
+    ordered = sorted(sources)
+    batches = []
+    for start in range(0, len(ordered), BATCH):
+        chunk = [row(key, *sources[key]) for key in ordered[start:start + BATCH]]
+        batches.append(pa.RecordBatch.from_pylist(chunk, schema=SCHEMA))
+    return pa.Table.from_batches(batches, schema=SCHEMA), relatives

@@ -6,6 +6,8 @@ hidden by the same gap in the other.
 
 from __future__ import annotations
 
+import functools
+
 import jellyfish
 
 from graph.normalise import name_tokens
@@ -97,6 +99,7 @@ def canonical_given(given_names: str) -> str:
     return NICKNAMES.get(tokens[0], tokens[0])
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def phonetic(word: str) -> str:
     """A sound-alike code of one word (metaphone), empty for an empty word.
 

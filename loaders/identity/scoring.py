@@ -8,11 +8,11 @@ small to train on is scored with the parameters given (the last stored model, or
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,38 +103,55 @@ def _train(linker: Any, frame: Any, training: Training) -> tuple[dict[str, Any],
     return report, linker
 
 
-def data_digest(rows: Sequence[dict[str, Any]]) -> str:
+def data_digest(rows: pa.Table) -> str:
     """A fingerprint of the comparison rows: the same records give the same digest."""
-    digest = hashlib.sha256()
-    for row in rows:  # a row at a time: one JSON text of a million rows is gigabytes
-        digest.update(json.dumps(row, sort_keys=True, default=str).encode())
-        digest.update(b"\n")
+    digest = hashlib.sha256(str(rows.schema).encode())
+    for batch in rows.to_batches():  # Arrow's own bytes, a batch at a time
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, batch.schema) as writer:
+            writer.write_batch(batch)
+        digest.update(sink.getvalue())
     return digest.hexdigest()[:24]
 
 
 def score(
-    rows: Sequence[dict[str, Any]],
+    rows: pa.Table,
     parameters: dict[str, Any] | None,
     training: Training,
     *,
     threshold: float = linkage.KEEP_THRESHOLD,
     trained_on: str | None = None,
+    related: Collection[str] | None = None,
+    unrelated_threshold: float = linkage.REVIEW_THRESHOLD,
 ) -> Scoring:
-    """Score candidate pairs among `rows`, training first when there are enough of them.
+    """Score candidate pairs among `rows` (a `features.rows_for` table), training first
+    when there are enough of them.
 
     `parameters` is a stored model to start from (its trained m and u are used when the
     table is too small to train on); None starts from the priors in `settings`.
+    Pairs are kept from `threshold` up when both records are in `related` (records whose
+    own system names relatives: family evidence may still lift them), and from
+    `unrelated_threshold` up otherwise, since nothing after scoring can change those; with
+    `related` None every pair is kept from `threshold` up.
     """
-    if len(rows) < 2:
-        return Scoring([], parameters or linkage.settings_dict(len(rows)), {"trained": False})
-    settings = linkage.settings_dict(len(rows), max_iterations=training.em_iterations)
+    if rows.num_rows < 2:
+        return Scoring([], parameters or linkage.settings_dict(rows.num_rows), {"trained": False})
+    # Seconds per stage, kept in the model's summary: what a large load spent where.
+    seconds: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        seconds[stage] = round(now - clock[0], 1)
+        clock[0] = now
+
+    settings = linkage.settings_dict(rows.num_rows, max_iterations=training.em_iterations)
     digest = data_digest(rows)
-    trainable = len(rows) >= training.min_records
+    trainable = rows.num_rows >= training.min_records
     if parameters is not None and trained_on == digest:
         trainable = False  # the stored model was trained on exactly these records: reuse it
     if parameters is not None and not trainable:
         settings = dict(parameters)
-    table = pa.Table.from_pylist(list(rows))
     # DuckDB spills what does not fit its memory cap into files of the records themselves:
     # in a private folder removed afterwards, never in the working directory (its default).
     spill = tempfile.mkdtemp(prefix="famgraph-duckdb-")
@@ -148,9 +165,10 @@ def score(
             db_api.duckdb_con.execute(f"SET memory_limit = '{training.memory_limit}'").fetchall()
         # Reproducible random sampling for u needs DuckDB's sampling seeded too.
         db_api.duckdb_con.execute(f"SELECT setseed({(training.seed % 1000) / 1000})").fetchall()
-        frame = db_api.register(table, dataset_display_name="records")
+        frame = db_api.register(rows, dataset_display_name="records")
+        lap("prepare")
         linker = Linker(frame, settings, log_level=None, validate_settings=False)
-        summary: dict[str, Any] = {"trained": False, "records": len(rows), "data": digest}
+        summary: dict[str, Any] = {"trained": False, "records": rows.num_rows, "data": digest}
         if parameters is not None and not trainable:
             summary["trained_on"] = trained_on
         if trainable:
@@ -159,6 +177,7 @@ def score(
             summary["trained_on"] = digest
             floored = linkage.with_floors(linker.misc.save_model_to_json())
             linker = Linker(frame, floored, log_level=None, validate_settings=False)
+            lap("train")
         predictions = linker.inference.predict(
             threshold_match_probability=threshold, warning_mode="never"
         )
@@ -166,50 +185,66 @@ def score(
         names = [c["output_column_name"] for c in model["comparisons"]]
         columns = ", ".join(f'"gamma_{n}", "mw_{n}"' for n in names)
         # Column names come from our own settings, never from input data.
+        # At a million records most pairs above `threshold` are records of different people
+        # with no relatives on record: only those that could still reach review leave DuckDB.
+        keep = ""
+        if related is not None:
+            kin = pa.table({"unique_id": pa.array(sorted(set(related)), pa.string())})
+            db_api.duckdb_con.register("famgraph_related", kin)
+            keep = (
+                f" WHERE match_probability >= {float(unrelated_threshold)!r}"  # noqa: S608
+                " OR (unique_id_l IN (SELECT unique_id FROM famgraph_related)"
+                " AND unique_id_r IN (SELECT unique_id FROM famgraph_related))"
+            )
+        # Column names and numbers come from our own settings, never from input data.
         query = (
             f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {columns}"  # noqa: S608
-            " FROM {this} ORDER BY unique_id_l, unique_id_r"
+            f" FROM {{this}}{keep} ORDER BY unique_id_l, unique_id_r"
         )
         result: Any = predictions.query_sql(query).as_pyarrow_table()  # type: ignore[no-untyped-call]
+        lap("predict")
         labels = _labels(model)
-        # Without term frequencies a level's weight is the same for every pair, so each
-        # (field, level, weight) is made once and shared: at a million records the pairs hold
-        # millions of these, and one object per pair and field would dominate memory.
-        shared: dict[tuple[str, int, float], FieldWeight] = {}
+        # Without term frequencies a level's weight is the same for every pair, so pairs
+        # with the same levels share one tuple of evidence, and every pair's record keys are
+        # the rows' own strings: at a million records the pairs number millions, and an
+        # object per pair and field, or a fresh string per key, would dominate memory.
+        evidence: dict[tuple[Any, ...], tuple[FieldWeight, ...]] = {}
+        own_key = {key: key for key in rows.column("unique_id").to_pylist()}
 
-        def weight_of(name: str, gamma: int, weight: float) -> FieldWeight:
-            key = (name, gamma, weight)
-            found = shared.get(key)
+        def fields_of(levels: tuple[Any, ...]) -> tuple[FieldWeight, ...]:
+            found = evidence.get(levels)
             if found is None:
-                found = shared[key] = FieldWeight(name, labels[name].get(gamma, "?"), weight)
+                found = evidence[levels] = tuple(
+                    FieldWeight(name, labels[name].get(int(gamma), "?"), float(weight))
+                    for name, gamma, weight in zip(
+                        names, levels[::2], levels[1::2], strict=True)
+                )
             return found
 
         pairs = []
         # A batch at a time, so the pairs never exist as one list of Python dicts as well.
         for batch in result.to_batches(max_chunksize=100_000):
             columns_of = batch.to_pydict()
-            gammas = [columns_of[f"gamma_{n}"] for n in names]
-            weights = [columns_of[f"mw_{n}"] for n in names]
-            for i, (left, right, weight, probability) in enumerate(
-                zip(
-                    columns_of["unique_id_l"],
-                    columns_of["unique_id_r"],
-                    columns_of["match_weight"],
-                    columns_of["match_probability"],
-                    strict=True,
-                )
+            levels_of = list(zip(*(columns_of[f"{kind}_{n}"] for n in names
+                                   for kind in ("gamma", "mw")), strict=True))
+            for left, right, weight, probability, levels in zip(
+                columns_of["unique_id_l"],
+                columns_of["unique_id_r"],
+                columns_of["match_weight"],
+                columns_of["match_probability"],
+                levels_of,
+                strict=True,
             ):
-                fields = tuple(
-                    weight_of(n, int(gammas[j][i]), float(weights[j][i]))
-                    for j, n in enumerate(names)
-                )
                 a, b = (left, right) if left <= right else (right, left)
-                pairs.append(ScoredPair(a, b, float(weight), float(probability), fields))
+                pairs.append(ScoredPair(own_key[a], own_key[b], float(weight),
+                                        float(probability), fields_of(levels)))
         del result
+        lap("pairs")
         summary["probability_two_random_records_match"] = model[
             "probability_two_random_records_match"
         ]
         summary["pairs_scored"] = len(pairs)
+        summary["seconds"] = seconds
         db_api.duckdb_con.close()
         return Scoring(pairs, model, summary)
     finally:

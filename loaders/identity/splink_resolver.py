@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pyarrow as pa
+
 from graph.model import (
     IdentityEvent,
     LinkageModel,
@@ -35,7 +37,7 @@ from loaders.identity import settings as linkage
 from loaders.identity.clusters import Clusters, Link, cluster
 from loaders.identity.family import FamilyModel, estimate, with_family
 from loaders.identity.features import rows_for
-from loaders.identity.scoring import ScoredPair, Training, score
+from loaders.identity.scoring import ScoredPair, Scoring, Training, score
 
 HUMAN = float("inf")
 
@@ -78,6 +80,18 @@ class SplinkResolver:
         self.family = family
 
     # --- scoring and clustering ------------------------------------------------
+
+    def score(
+        self,
+        rows: pa.Table,
+        relatives: dict[str, list[str]],
+        parameters: dict[str, Any] | None = None,
+        trained_on: str | None = None,
+    ) -> Scoring:
+        """Train and score; low pairs are kept only where family evidence could lift them."""
+        related = {key for key, others in relatives.items() if others} if self.family else set()
+        return score(rows, parameters, self.training, trained_on=trained_on,
+                     related=related, unrelated_threshold=self.thresholds.review)
 
     def _links(
         self, pairs: Sequence[ScoredPair], decisions: dict[tuple[str, str], LinkDecision]
@@ -124,12 +138,12 @@ class SplinkResolver:
     def resolve(self, extract: Any, store: Store, today: date) -> Resolution:
         stored = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
         rows, relatives = rows_for(extract, stored.values())
-        keys = [row["unique_id"] for row in rows]
-        nhs = {row["unique_id"]: row["nhs"] for row in rows}
+        keys = rows.column("unique_id").to_pylist()
+        nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
         models = store.linkage_models()
         parameters = json.loads(models[-1].parameters) if models else None
         trained_on = json.loads(models[-1].summary).get("trained_on") if models else None
-        scoring = score(rows, parameters, self.training, trained_on=trained_on)
+        scoring = self.score(rows, relatives, parameters, trained_on)
         decisions = latest_decisions(store.link_decisions())
         clusters, pairs, family = self.link_all(keys, nhs, scoring.pairs, relatives, decisions)
         groups = clusters.groups()
@@ -150,7 +164,7 @@ class SplinkResolver:
         assigned = set(person_ids)
         retired = {owners[k] for k in stored if k in owners} - assigned
 
-        model_node = self._model_node(scoring.parameters, scoring.summary, family, len(rows))
+        model_node = self._model_node(scoring.parameters, scoring.summary, family, rows.num_rows)
         nodes: list[Node] = [model_node]
         nodes += self._events(groups, person_ids, owners, clusters, decisions, by_pair, today)
         nodes += self._explanations(
