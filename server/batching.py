@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -56,6 +56,10 @@ class Loaders:
         self.services: DataLoader[ServicesKey, list[ServiceEngaged]] = DataLoader(
             self._services)
         self.risks: DataLoader[ServicesKey, list[RiskFound]] = DataLoader(self._risks)
+        # What the policy released of a loaded answer, and how much it withheld, by what
+        # was asked: two fields over one answer (a list and its withheld count) share the
+        # decisions instead of running every item through the policy again.
+        self.released: dict[Hashable, tuple[list[Any], int]] = {}
 
     async def person(self, person_id: str) -> Person:
         """

@@ -36,6 +36,10 @@ class PeopleWatch:
     def __init__(self, threshold: int, window_minutes: float) -> None:
         self.threshold, self.window = threshold, window_minutes * 60.0
         self._seen: dict[str, deque[tuple[float, str]]] = {}
+        # Per user, how often each person is in the window: the distinct count is its
+        # length, kept as the window slides, so a request costs what it adds and expires,
+        # not a pass over everything the user opened in the window.
+        self._counts: dict[str, dict[str, int]] = {}
         self._alerted: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -44,10 +48,18 @@ class PeopleWatch:
         moment = time.monotonic() if now is None else now
         with self._lock:
             seen = self._seen.setdefault(user, deque())
-            seen.extend((moment, person) for person in people)
+            counts = self._counts.setdefault(user, {})
+            for person in people:
+                seen.append((moment, person))
+                counts[person] = counts.get(person, 0) + 1
             while seen and seen[0][0] < moment - self.window:
-                seen.popleft()
-            distinct = len({person for _, person in seen})
+                _, gone = seen.popleft()
+                left = counts[gone] - 1
+                if left:
+                    counts[gone] = left
+                else:
+                    del counts[gone]
+            distinct = len(counts)
             if distinct <= self.threshold:
                 return None
             if moment - self._alerted.get(user, -math.inf) < self.window:

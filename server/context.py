@@ -14,7 +14,7 @@ from server.batching import Loaders
 from server.budget import PeopleWatch
 from server.errors import NotPermitted, OperationTimedOut
 from server.following import Following
-from server.policy import Fact, Release, Viewer, release
+from server.policy import Category, Fact, Release, Viewer, release
 from server.settings import Settings
 from server.sharing import SharingRules, default_rules
 
@@ -45,9 +45,13 @@ class Disclosure:
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise OperationTimedOut()
         decision = release(self.viewer, self.rules, about, fact)
-        returned, withheld = self._seen.setdefault(about, (set(), set()))
-        returned.update(c.value for c in decision.returned)
-        withheld.update(c.value for c in decision.withheld)
+        seen = self._seen.get(about)
+        if seen is None:
+            seen = self._seen[about] = (set(), set())
+        if decision.returned:
+            seen[0].update(_values(decision.returned))
+        if decision.withheld:
+            seen[1].update(_values(decision.withheld))
         return decision
 
     def release(self, about: str, fact: Fact) -> Fact | None:
@@ -114,6 +118,18 @@ class Disclosure:
     async def commit_async(self, log: AuditLog, outcome: str = "ok") -> None:
         """`commit` without holding up the event loop while the rows are made durable."""
         await log.append_async(self.audit_rows(outcome))
+
+
+# The audit's plain strings for each set of categories a decision names: few distinct
+# sets, and each is met on every fact of a request.
+_VALUES: dict[frozenset[Category], frozenset[str]] = {}
+
+
+def _values(categories: frozenset[Category]) -> frozenset[str]:
+    found = _VALUES.get(categories)
+    if found is None:
+        found = _VALUES[categories] = frozenset(c.value for c in categories)
+    return found
 
 
 def document_hash(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -201,19 +202,37 @@ def _is_subscription(query: Any, operation_name: Any) -> bool:
     return operation is None or operation.operation is OperationType.SUBSCRIPTION
 
 
-def _is_query_or_mutation(query: Any, operation_name: Any) -> bool:
+def _is_query_or_mutation(query: Any, operation_name: Any, max_tokens: int | None = None) -> bool:
     """False only for a subscription; what does not parse is left for Strawberry's 400."""
-    operation = _operation(query, operation_name)
-    return operation is None or operation.operation is not OperationType.SUBSCRIPTION
+    if not isinstance(query, str):
+        return True
+    kind = _operation_type(query, operation_name if isinstance(operation_name, str) else None,
+                           max_tokens)
+    return kind is not OperationType.SUBSCRIPTION
 
 
-def _operation(query: Any, operation_name: Any) -> OperationDefinitionNode | None:
+@functools.lru_cache(maxsize=1024)
+def _operation_type(
+    query: str, operation_name: str | None, max_tokens: int | None
+) -> OperationType | None:
+    """The kind of operation a document names, or None: remembered per document, as the
+    parser cache remembers its parse, so a client's usual query is not parsed again on
+    every request only to be told apart from a subscription. Within the token limit, so
+    an oversized document is refused by the parser before it is read whole."""
+    operation = _operation(query, operation_name, max_tokens)
+    return None if operation is None else operation.operation
+
+
+def _operation(
+    query: Any, operation_name: Any, max_tokens: int | None = None
+) -> OperationDefinitionNode | None:
     """The operation a document names, or None if it does not parse or name one."""
     if not isinstance(query, str):
         return None
     try:
         return get_operation_ast(
-            parse(query), operation_name if isinstance(operation_name, str) else None)
+            parse(query, max_tokens=max_tokens),
+            operation_name if isinstance(operation_name, str) else None)
     except GraphQLError:
         return None
 
@@ -287,7 +306,8 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Strawberry's, with 405 (not 400) for an operation the HTTP method may not carry."""
         data = kwargs.get("request_data")
-        if data is not None and not _is_query_or_mutation(data.query, data.operation_name):
+        if data is not None and not _is_query_or_mutation(
+                data.query, data.operation_name, self.settings.max_tokens):
             raise HTTPException(
                 405, "Subscriptions go over graphql-transport-ws (a websocket to /graphql),"
                 " never over HTTP.")

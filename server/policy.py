@@ -138,7 +138,16 @@ def _from_shared_system(agreement: Agreement, refs: tuple[SourceRef, ...]) -> bo
     return not refs or bool(_shared(agreement, refs))
 
 
+def _all_shared(agreement: Agreement, refs: tuple[SourceRef, ...]) -> bool:
+    """True when every ref is from a shared system: `_shared` would keep them all."""
+    return all(ref.system in agreement.systems for ref in refs)
+
+
 _PERSON_FIELDS = (Category.DEMOGRAPHICS, Category.NHS_NUMBER, Category.UPN, Category.SOURCES)
+_PERSON_FIELD_SET = frozenset(_PERSON_FIELDS)
+_PERSON_RETURNED = frozenset({Category.IDENTITY, *_PERSON_FIELDS})
+_SERVICES_RETURNED = frozenset({Category.SERVICES, Category.SERVICE_DETAIL})
+_NONE: frozenset[Category] = frozenset()
 
 
 def release(
@@ -178,6 +187,11 @@ def release(
                 frozenset({Category.IDENTITY}),
                 frozenset(_PERSON_FIELDS),
             )
+        if allowed >= _PERSON_FIELD_SET and _all_shared(agreement, fact.sources) and all(
+            c.source.system in agreement.systems for c in fact.claims
+        ):
+            # Nothing to take out: the copy below would equal the fact itself.
+            return Release(fact, Category.IDENTITY, _PERSON_RETURNED, _NONE)
         withheld = frozenset(c for c in _PERSON_FIELDS if c not in allowed)
         shown = dataclasses.replace(
             fact,
@@ -214,6 +228,9 @@ def release(
             return withhold(Category.SERVICES)
         detail = Category.SERVICE_DETAIL in allowed
         sources = Category.SOURCES in allowed
+        if detail and sources and _all_shared(agreement, involvement.sources):
+            # Nothing to take out: the copies below would equal the fact itself.
+            return Release(fact, Category.SERVICES, _SERVICES_RETURNED, _NONE)
         bare: Involvement = dataclasses.replace(
             involvement,
             reason=involvement.reason if detail else "",

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from graph.model import Address, Person, Sensitivity
+from graph.model import (
+    Address,
+    Claim,
+    Involvement,
+    Organisation,
+    Person,
+    Sensitivity,
+    ServiceLevel,
+    Sex,
+    SourceRef,
+)
+from graph.store import InvolvementView
 from server.app import create_app
 from server.auth import DEMO_USERS
 from server.policy import Category, Purpose, Topic, Viewer, release
 from server.settings import Mode, Settings
-from server.sharing import SharingConfigError, load_rules, parse_rules
+from server.sharing import Agreement, SharingConfigError, load_rules, parse_rules
 from server.users import UserDirectory
 from tests.viewers import access_store, bearer
 
@@ -289,3 +302,64 @@ def test_coverage_of_a_restricted_person_is_withheld_not_no_record(tmp_path: Pat
     assert all(s["withheld"] and s["state"] is None for s in early_help["sourceCoverage"])
     states = {s["system"]: s["state"] for s in social_worker["sourceCoverage"]}
     assert states["social_care"] == "RECORDS"
+
+
+def _copy_released(agreement: Agreement, person: Person) -> Person:
+    """A person as the policy's field-by-field copy gives it (no short cut)."""
+    allowed, systems = agreement.categories, agreement.systems
+    demographics = Category.DEMOGRAPHICS in allowed
+    return dataclasses.replace(
+        person,
+        sex=person.sex if demographics else Sex.UNKNOWN,
+        birth_date=person.birth_date if demographics else None,
+        death_date=person.death_date if demographics else None,
+        nhs_number=person.nhs_number if Category.NHS_NUMBER in allowed else None,
+        upn=person.upn if Category.UPN in allowed else None,
+        sources=tuple(s for s in person.sources if s.system in systems)
+        if Category.SOURCES in allowed else (),
+        claims=tuple(c for c in person.claims if c.source.system in systems and demographics),
+    )
+
+
+@pytest.mark.parametrize("agency", sorted(RULES.agreements))
+def test_a_fact_with_nothing_to_take_out_is_released_as_its_copy_would_be(agency: str) -> None:
+    """The policy hands back a fact itself when its copy would change nothing: what is
+    released, returned and withheld is the same as the copy's, for every agreement."""
+    agreement = RULES.agreement(agency)
+    viewer = Viewer("x", agency, "social_worker", Purpose.MASH_SCREENING,
+                    RULES.permissions("social_worker"))
+    for systems in (("social_care",), ("social_care", "health"), ("police", "housing"), ()):
+        refs = tuple(SourceRef(system, f"{system}-1") for system in systems)
+        person = Person(id="p", given_names="Kim", family_name="Shaw", sex=Sex.FEMALE,
+                        birth_date=date(2015, 3, 1), nhs_number="9434765919", upn="A123",
+                        sources=refs,
+                        claims=tuple(Claim("family_name", "Shaw", ref) for ref in refs))
+        decision = release(viewer, RULES, "p", person)
+        if Category.IDENTITY not in agreement.categories:
+            assert decision.value is None
+            continue
+        assert decision.value == _copy_released(agreement, person)
+        kept = {Category.DEMOGRAPHICS, Category.NHS_NUMBER, Category.UPN, Category.SOURCES}
+        assert decision.withheld == kept - agreement.categories
+        assert decision.returned == {Category.IDENTITY} | (kept & agreement.categories)
+
+        involvement = Involvement(id="i", person_id="p", service="Child in need",
+                                  level=ServiceLevel.STATUTORY, start=date(2024, 1, 1),
+                                  status="open", reason="neglect", sources=refs)
+        view = InvolvementView(involvement, Organisation(id="o", name="Team"), None)
+        shown = release(viewer, RULES, "p", view)
+        if Category.SERVICES not in agreement.categories or (
+                refs and not {r.system for r in refs} & agreement.systems):
+            assert shown.value is None
+            continue
+        detail = Category.SERVICE_DETAIL in agreement.categories
+        sources = Category.SOURCES in agreement.categories
+        assert shown.value == InvolvementView(dataclasses.replace(
+            involvement, status="open" if detail else "", reason="neglect" if detail else "",
+            sources=tuple(r for r in refs if r.system in agreement.systems) if sources else ()),
+            view.organisation, None)
+        assert shown.returned == {Category.SERVICES} | ({Category.SERVICE_DETAIL} if detail
+                                                        else set())
+        assert shown.withheld == ({Category.SERVICE_DETAIL} - ({Category.SERVICE_DETAIL}
+                                                               if detail else set())) | (
+            set() if sources else {Category.SOURCES})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from pathlib import Path
@@ -202,3 +203,13 @@ def test_an_unexpected_failure_answers_its_requests_and_the_writer_goes_on(
 
     with pytest.raises(AuditUnavailable):
         asyncio.run(after_close())
+
+
+def test_a_row_is_written_as_all_its_fields() -> None:
+    row = AuditRow(time="t", user="sam", role="social_worker", agency="csc",
+                   purpose="mash_screening", basis="b", operation="q", document_hash="d",
+                   person_id="p", returned=("identity", "sources"), withheld=("upn",),
+                   outcome="ok", correlation_id="c", break_glass=True)
+    assert row.as_dict() == dataclasses.asdict(row)
+    assert json.dumps(row.as_dict(), sort_keys=True) == json.dumps(dataclasses.asdict(row),
+                                                                   sort_keys=True)

@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import GraphQLObjectType
 from starlette.testclient import TestClient
 
 from server.app import create_app
+from server.budget import PeopleWatch
+from server.schema import build_schema, direct_resolvers
 from server.settings import Mode, Settings
 from tests.viewers import access_store, bearer
 
@@ -153,3 +156,47 @@ def test_production_has_no_introspection_suggestions_ide_or_get_queries(
     assert over_get.status_code == 405
     development = make_client()
     assert "Did you mean" in post(development, '{ persn(id: "kim") { id } }').text
+
+
+def test_the_many_people_watch_counts_distinct_people_in_a_sliding_window() -> None:
+    watch = PeopleWatch(threshold=2, window_minutes=1)
+    assert watch.saw("sam", ["kim", "amy"], now=0.0) is None
+    assert watch.saw("sam", ["kim", "kim"], now=30.0) is None  # still two people
+    assert watch.saw("jo", ["zak", "rio", "una"], now=30.0) == 3  # per user
+    # At 70 s the first visit has left the window; kim is still in it from 30 s.
+    assert watch.saw("sam", ["zak"], now=70.0) is None
+    assert watch.saw("sam", ["rio"], now=75.0) == 3
+    assert watch.saw("sam", ["una"], now=80.0) is None  # one alert per user per window
+    assert watch.saw("sam", [], now=200.0) is None  # everything has left the window
+
+
+def test_fields_without_arguments_resolve_directly_and_the_rest_through_strawberry() -> None:
+    schema = build_schema(Settings())
+    person = schema._schema.type_map["Person"]
+    assert isinstance(person, GraphQLObjectType)
+    direct = {name for name, field in person.fields.items()
+              if field.resolve is not None and field.resolve.__module__ == "server.schema"}
+    assert {"id", "displayName", "birthDate", "nhsNumber", "discrepancies"} <= direct
+    assert not direct & {"household", "servicesEngaged", "sourceCoverage", "genogram"}
+    assert direct_resolvers(schema) == len(direct_fields(schema)) > 100
+
+
+def direct_fields(schema: Any) -> list[str]:
+    return [f"{kind.name}.{name}" for kind in schema._schema.type_map.values()
+            if isinstance(kind, GraphQLObjectType)
+            for name, field in kind.fields.items()
+            if field.resolve is not None and field.resolve.__module__ == "server.schema"]
+
+
+def test_the_operation_a_request_names_decides_its_method_however_often_it_is_sent(
+    make_client: Client,
+) -> None:
+    """The view remembers each document's operations; the one a request names is what
+    counts, so a subscription never goes over HTTP, the first time or the tenth."""
+    client = make_client()
+    both = '''query Name { person(id: "kim") { displayName } }
+              subscription Changes { changes { id } }'''
+    for _ in range(3):
+        assert post(client, both, operationName="Changes").status_code == 405
+        assert post(client, both, operationName="Name").status_code == 200
+        assert post(client, "subscription { changes { id } }").status_code == 405

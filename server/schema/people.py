@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry.types import Info
@@ -232,9 +232,11 @@ class Person(Node):
         self, ctx: RequestContext, scope: Scope, as_of: date | None, include_closed: bool = False
     ) -> tuple[list[ServiceEngaged], int]:
         self._topic(ctx, Category.SERVICES)
-        found = await ctx.loaders.services.load(ServicesKey(
-            self.person.id, ScopeValue(scope.value), resolve_as_of(as_of), include_closed))
-        return await _released(ctx, found, lambda item: item.view, ServiceEngaged.of)
+        key = ServicesKey(self.person.id, ScopeValue(scope.value), resolve_as_of(as_of),
+                          include_closed)
+        found = await ctx.loaders.services.load(key)
+        return await _released(ctx, ("services", key), found, lambda item: item.view,
+                               ServiceEngaged.of)
 
     @strawberry.field(description="The school this person is on the roll of on `asOf`, with its"
                       " designated safeguarding lead; null if none is known or shared.")
@@ -274,9 +276,10 @@ class Person(Node):
         self, ctx: RequestContext, scope: Scope, as_of: date | None
     ) -> tuple[list[RiskIndicatorFound], int]:
         self._topic(ctx, Category.RISK_INDICATORS)
-        found = await ctx.loaders.risks.load(ServicesKey(
-            self.person.id, ScopeValue(scope.value), resolve_as_of(as_of)))
-        return await _released(ctx, found, lambda item: item.indicator, RiskIndicatorFound.of)
+        key = ServicesKey(self.person.id, ScopeValue(scope.value), resolve_as_of(as_of))
+        found = await ctx.loaders.risks.load(key)
+        return await _released(ctx, ("risks", key), found, lambda item: item.indicator,
+                               RiskIndicatorFound.of)
 
     @strawberry.field(
         description="Risk indicators current on `asOf` (default today) for the child, their"
@@ -514,14 +517,21 @@ class ChronologyConnection:
 
 
 async def _released(
-    ctx: RequestContext, found: Sequence[Any], fact_of: Callable[[Any], Any],
+    ctx: RequestContext, key: Hashable, found: Sequence[Any], fact_of: Callable[[Any], Any],
     build: Callable[[Person, str, Any, frozenset[Category]], Shown],
 ) -> tuple[list[Shown], int]:
     """What the viewer may see of facts about the people around a subject (each `found`
     item has a `person_id` and a `relationship`), built as `build(person, relationship,
     fact, withheld)`, and how many were withheld: a fact is shown only when both it and
-    the person it is about are released."""
+    the person it is about are released.
+
+    Decided once per request for each `key`: a list and its withheld count (and a
+    person's school and GP, from the same services) are one set of facts asked twice,
+    and the second field gets the first's decisions (already on the disclosure)."""
     people = {p.id: p for p in await ctx.loaders.people_of({item.person_id for item in found})}
+    decided = ctx.loaders.released.get(key)
+    if decided is not None:
+        return cast(tuple[list[Shown], int], decided)
     shown, withheld = [], 0
     for item in found:
         holder = people.get(item.person_id)
@@ -531,6 +541,7 @@ async def _released(
             withheld += 1
             continue
         shown.append(build(person, item.relationship, fact.value, fact.withheld))
+    ctx.loaders.released[key] = (shown, withheld)
     return shown, withheld
 
 
