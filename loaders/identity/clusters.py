@@ -42,15 +42,12 @@ class Clusters:
         self, keys: Iterable[str], nhs: Mapping[str, str | None], apart: Iterable[tuple[str, str]],
         relatives: Iterable[tuple[str, str]] = (),
     ) -> None:
-        self.parent: dict[str, str] = {}
+        self.parent: dict[str, str] = {key: key for key in keys}
         self.members: dict[str, set[str]] = {}  # roots of more than one record only
-        self.numbers: dict[str, set[str]] = {}  # roots with an NHS number only
+        # Roots with an NHS number only.
+        self.numbers: dict[str, set[str]] = {
+            key: {number} for key in self.parent if (number := nhs.get(key))}
         self.forbidden: dict[str, set[str]] = defaultdict(set)
-        for key in keys:
-            self.parent[key] = key
-            number = nhs.get(key)
-            if number:
-                self.numbers[key] = {number}
         for a, b in apart:
             if a in self.parent and b in self.parent:
                 self.forbidden[a].add(b)

@@ -75,16 +75,29 @@ class _Kin:
         return bool(left & right)
 
 
+def relatives_in_common(
+    pairs: Sequence[ScoredPair],
+    relatives: Mapping[str, Sequence[str]],
+    cluster_of: Mapping[str, str],
+) -> list[bool | None]:
+    """For each pair, whether its records' relatives resolved to a common person (None
+    where either names none): worked out once, for both estimating and rescoring."""
+    kin = _Kin(relatives, cluster_of)
+    return [kin.shared(pair) for pair in pairs]
+
+
 def estimate(
     pairs: Sequence[ScoredPair],
     relatives: Mapping[str, Sequence[str]],
     cluster_of: Mapping[str, str],
+    in_common: Sequence[bool | None] | None = None,
 ) -> FamilyModel:
-    """m and u of 'a relative in common', with one added to each count so neither is 0 or 1."""
+    """m and u of 'a relative in common', with one added to each count so neither is 0 or 1.
+    `in_common` is `relatives_in_common` of the pairs, if already worked out."""
+    if in_common is None:
+        in_common = relatives_in_common(pairs, relatives, cluster_of)
     shared_m = seen_m = shared_u = seen_u = 0
-    kin = _Kin(relatives, cluster_of)
-    for pair in pairs:
-        shared = kin.shared(pair)
+    for pair, shared in zip(pairs, in_common, strict=True):
         if shared is None:
             continue
         if pair.probability >= SURE_MATCH:
@@ -106,28 +119,32 @@ def with_family(
     relatives: Mapping[str, Sequence[str]],
     cluster_of: Mapping[str, str],
     model: FamilyModel,
+    in_common: Sequence[bool | None] | None = None,
 ) -> list[ScoredPair]:
-    """The pairs rescored with family evidence as one more comparison."""
+    """The pairs rescored with family evidence as one more comparison (`in_common` as for
+    `estimate`)."""
     if not model.usable:
         return list(pairs)
+    if in_common is None:
+        in_common = relatives_in_common(pairs, relatives, cluster_of)
     # Two evidence objects shared by every pair, not one per pair (millions at scale).
     evidence = {
         True: FieldWeight("family", "a relative in common", model.weight_shared),
         False: FieldWeight("family", "no relative in common", model.weight_none),
     }
-    kin = _Kin(relatives, cluster_of)
-    extended: dict[tuple[tuple[FieldWeight, ...], bool], tuple[FieldWeight, ...]] = {}
+    # Pairs at the same levels share their evidence tuple, with family added too. Keyed
+    # by the tuple's identity (the pairs hold every tuple for as long as this runs), as
+    # hashing seven fields of evidence per pair cost more than the rest of the loop.
+    extended: dict[tuple[int, bool], tuple[FieldWeight, ...]] = {}
     found = []
-    for pair in pairs:
-        shared = kin.shared(pair)
+    for pair, shared in zip(pairs, in_common, strict=True):
         if shared is None:
             found.append(pair)
             continue
         field = evidence[shared]
-        # Pairs at the same levels share their evidence tuple, with family added too.
-        fields = extended.get((pair.fields, shared))
+        fields = extended.get((id(pair.fields), shared))
         if fields is None:
-            fields = extended[(pair.fields, shared)] = (*pair.fields, field)
+            fields = extended[(id(pair.fields), shared)] = (*pair.fields, field)
         total = pair.match_weight + field.weight
         found.append(ScoredPair(pair.a, pair.b, total, _probability(total), fields))
     return found

@@ -35,7 +35,12 @@ from graph.store import Store
 from loaders.identity import Resolution, mint_person_id, record_key, record_node_id
 from loaders.identity import settings as linkage
 from loaders.identity.clusters import Clusters, Link, cluster
-from loaders.identity.family import FamilyModel, estimate, with_family
+from loaders.identity.family import (
+    FamilyModel,
+    estimate,
+    relatives_in_common,
+    with_family,
+)
 from loaders.identity.features import rows_for
 from loaders.identity.scoring import ScoredPair, Scoring, Training, score
 
@@ -128,8 +133,9 @@ class SplinkResolver:
         if not self.family:
             return first, list(pairs), None
         cluster_of = {key: first.root(key) for key in keys}
-        model = estimate(pairs, relatives, cluster_of)
-        rescored = with_family(pairs, relatives, cluster_of, model)
+        in_common = relatives_in_common(pairs, relatives, cluster_of)
+        model = estimate(pairs, relatives, cluster_of, in_common)
+        rescored = with_family(pairs, relatives, cluster_of, model, in_common)
         final = cluster(keys, nhs, self._links(rescored, decisions), apart, kin)
         return final, rescored, model
 
