@@ -17,7 +17,8 @@ from typing import Any
 LINK_THRESHOLD = 0.99
 # Pairs from here up to LINK_THRESHOLD go to the review queue.
 REVIEW_THRESHOLD = 0.30
-# Pairs scored below this are not kept at all (the family pass can lift pairs above it).
+# Pairs of two records that both name relatives are kept from here up (the family pass
+# can lift them); other pairs only from REVIEW_THRESHOLD up, as nothing later moves them.
 KEEP_THRESHOLD = 0.001
 
 
