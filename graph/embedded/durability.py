@@ -67,6 +67,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
     field TEXT NOT NULL,
     reason TEXT NOT NULL
 );
+-- A load's rejections are read by batch (every load log, every request asking "as of").
+CREATE INDEX IF NOT EXISTS quarantine_batch ON quarantine(batch);
 """
 
 
