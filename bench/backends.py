@@ -1,10 +1,12 @@
 """Each family-context question's latency on both stores, side by side in one run.
 
-    python -m bench.backends --people 100000 [--store DIR]
+    python -m bench.backends --people 100000 [--store DIR] [--only search]
 
 Generates a borough, loads it through the real pipeline into the embedded store, copies
 the same nodes and edges into the project's own Neo4j in batches, then asks every
 question for the same sample of people on both. Reports medians, p95s and the ratio.
+Search is also timed the way it was asked before `Store.search_matches` ("search ...
+(union)"), for a before-and-after in one run on the same machine load.
 """
 
 from __future__ import annotations
@@ -20,10 +22,20 @@ from pathlib import Path
 from neo4j import GraphDatabase
 
 from graph.embedded import EmbeddedStore
+from graph.model import Person
 from graph.neo4j.store import Neo4jStore
+from graph.normalise import name_tokens
 from graph.questions.family import genogram_of
 from graph.questions.household import household_of
-from graph.questions.search import search_people
+from graph.questions.search import (
+    CANDIDATE_LIMIT,
+    MAX_RESULTS,
+    WEIGHTS,
+    Candidate,
+    _name_match,
+    _swapped,
+    search_people,
+)
 from graph.questions.services import Scope, services_engaged
 from graph.store import GraphBatch, SearchCriteria, Store
 from loaders.pipeline import load_extract
@@ -33,19 +45,85 @@ from tools.neo4j.launcher import start
 CHUNK = 20_000
 
 
-def questions(store: Store) -> dict[str, Callable[[str], object]]:
-    def search(pid: str) -> object:
-        person = store.people([pid])[pid]
-        return search_people(store, SearchCriteria(name=person.display_name,
-                                                   birth_date=person.birth_date))
+def search_by_union(
+    store: Store,
+    criteria: SearchCriteria,
+    limit: int = 20,
+    *,
+    birth_year: int | None = None,
+    record: tuple[str, str] | None = None,
+) -> list[Candidate]:
+    """`search_people` as it was before `Store.search_matches`: every person any name key,
+    birth date or postcode finds, ranked one by one. Kept as the reference the bench times
+    and the tests compare the narrower path against (tests/test_search_paths.py)."""
+    owner = None
+    if record is not None:
+        key = f"R:{record[0]}/{record[1]}"
+        owner = store.record_owners([key]).get(key)
+    if criteria.empty and birth_year is None and owner is None:
+        return []
+    limit = max(1, min(limit, MAX_RESULTS))
+    found: dict[str, Person] = {}
+    if not criteria.empty:
+        found |= {p.id: p for p in store.search_candidates(criteria, CANDIDATE_LIMIT)}
+    swapped = _swapped(criteria.birth_date) if criteria.birth_date else None
+    if swapped:
+        again = SearchCriteria(birth_date=swapped)
+        found |= {p.id: p for p in store.search_candidates(again, CANDIDATE_LIMIT)}
+    if owner:
+        found |= store.people([owner])
+    at_postcode: set[str] = set()
+    if criteria.postcode:
+        only_postcode = SearchCriteria(postcode=criteria.postcode)
+        at_postcode = {p.id for p in store.search_candidates(only_postcode, CANDIDATE_LIMIT)}
+    wanted = name_tokens(criteria.name or "")
+    ranked = []
+    for person in found.values():
+        matched: list[str] = []
+        score = 0.0
+        if owner == person.id:
+            matched.append("record_id")
+        if criteria.nhs_number and person.nhs_number == criteria.nhs_number.replace(" ", ""):
+            matched.append("nhs_number")
+        upns = {c.value for c in person.claims if c.field == "upn"} | {person.upn}
+        if criteria.upn and criteria.upn.strip().upper() in upns:
+            matched.append("upn")
+        if person.birth_date and criteria.birth_date == person.birth_date:
+            matched.append("birth_date")
+        elif person.birth_date and swapped == person.birth_date:
+            matched.append("birth_date_swapped")
+        if birth_year and person.birth_date and person.birth_date.year == birth_year:
+            matched.append("birth_year")
+        if person.id in at_postcode:
+            matched.append("postcode")
+        score = sum(WEIGHTS[m] for m in matched)
+        if wanted:
+            name = _name_match(wanted, person)
+            if name is None and not matched:
+                continue
+            if name is not None:
+                matched.insert(0, name[0])
+                score += name[1]
+        if birth_year and person.birth_date and person.birth_date.year != birth_year:
+            continue
+        if matched:
+            ranked.append(Candidate(person, round(score, 3), tuple(matched)))
+    ranked.sort(key=lambda c: (-c.score, c.person.family_name, c.person.given_names, c.person.id))
+    return ranked[:limit]
 
+
+def questions(store: Store, searches: dict[str, SearchCriteria]
+              ) -> dict[str, Callable[[str], object]]:
+    """Each question by name; `searches` holds each sampled person's search, made beforehand
+    so that looking the person up is not timed as part of searching for them."""
     return {
         "household": lambda pid: household_of(store, pid),
         "services (child)": lambda pid: services_engaged(store, pid, Scope.CHILD),
         "services (household)": lambda pid: services_engaged(store, pid, Scope.HOUSEHOLD),
         "services (family)": lambda pid: services_engaged(store, pid, Scope.FAMILY),
         "genogram depth 3": lambda pid: genogram_of(store, pid, 3),
-        "search name + birth date": search,
+        "search name + birth date": lambda pid: search_people(store, searches[pid]),
+        "search ... (union)": lambda pid: search_by_union(store, searches[pid]),
     }
 
 
@@ -74,6 +152,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=200)
     parser.add_argument("--store", type=Path,
                         help="an embedded store already loaded (skips generating and loading)")
+    parser.add_argument("--only", help="time only the questions whose names start with this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -99,8 +178,14 @@ def main() -> None:
             sample = random.Random(7).sample(people, min(args.sample, len(people)))
             print(f"{'question':26} {'embedded ms':>22} {'neo4j ms':>22} {'neo4j/embedded':>15}")
             print(f"{'':26} {'median':>10} {'p95':>11} {'median':>10} {'p95':>11}")
-            mine, theirs = questions(embedded), questions(neo)
+            searches = {}
+            for pid, person in embedded.people(sample).items():
+                searches[pid] = SearchCriteria(name=person.display_name,
+                                               birth_date=person.birth_date)
+            mine, theirs = questions(embedded, searches), questions(neo, searches)
             for name in mine:
+                if args.only and not name.startswith(args.only):
+                    continue
                 timed(theirs[name], sample[:10])  # warm the plan cache
                 a, b = timed(mine[name], sample), timed(theirs[name], sample)
                 pa = statistics.quantiles(a, n=20)[-1]

@@ -35,6 +35,8 @@ from graph.model import (
     RiskIndicator,
     SourceRecord,
 )
+from graph.nicknames import variants_of
+from graph.normalise import name_tokens, sounds_like
 
 # Family steps from the subject that name every household member we have words for:
 # grandparent (2 up), parent's partner (1 up, 1 across), cousin (2 up, 2 down).
@@ -131,6 +133,46 @@ class SearchCriteria:
                     or self.upn)
 
 
+# Name fields a person's sources gave: a search matches any of them, not just the current name.
+NAME_CLAIM_FIELDS = ("given_names", "family_name", "other_names")
+# A one-letter slip only counts for words this long: shorter ones are too often another name.
+SLIP_MIN_LENGTH = 4
+
+
+def held_name_words(person: Person) -> list[str]:
+    """Every word of every name the person is known by: current name first, then claims."""
+    held = name_tokens(person.given_names, person.family_name)
+    held += [t for c in person.claims if c.field in NAME_CLAIM_FIELDS for t in name_tokens(c.value)]
+    return held
+
+
+def word_keys(word: str) -> set[str]:
+    """Keys a held word shares with a searched `word` when it is the word, a short or long
+    form of it, or sounds like it (held words are indexed under themselves and their sound)."""
+    return set(variants_of(word)) | {sounds_like(word)}
+
+
+def slip_forms(word: str) -> set[str]:
+    """The word and each form of it one letter shorter.
+
+    Two words within one edit (a letter changed, added, dropped or two swapped) always share
+    one of these, so an index of them finds slips without comparing every word; it also
+    finds a few words two edits apart, which the caller's check drops.
+
+    >>> sorted(slip_forms("shaw"))
+    ['haw', 'saw', 'sha', 'shaw', 'shw']
+    """
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))} - {""}
+
+
+@dataclass(frozen=True, slots=True)
+class SearchMatches:
+    """What `Store.search_matches` found: the people, and which of them lived at the postcode."""
+
+    people: Mapping[str, Person]
+    at_postcode: frozenset[str] = frozenset()
+
+
 @runtime_checkable
 class Store(Protocol):
     """What every backend provides. Reads never return a partial write."""
@@ -183,6 +225,21 @@ class Store(Protocol):
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         """People who might match; ranking is the caller's job."""
+        ...
+
+    def search_matches(
+        self, criteria: SearchCriteria, birth_dates: Sequence[date], limit: int
+    ) -> SearchMatches:
+        """People a search might be about, narrower than `search_candidates`; ranking and
+        the final word-by-word check are the caller's job.
+
+        Everyone with the NHS number, the UPN (now or before), any of `birth_dates` (not
+        `criteria.birth_date`: the caller adds the swapped one), or who lived at the postcode,
+        now or before (flagged in `at_postcode`); and, for a name, at most `limit` people
+        (lowest ids first) who for EVERY word of it hold a name word (current or claimed)
+        that is the word, a form of it (`word_keys`) or, for words of `SLIP_MIN_LENGTH` or
+        more, within one edit of it. Stores may return more than that, never less.
+        """
         ...
 
     def source_records(self, system: str) -> list[SourceRecord]:

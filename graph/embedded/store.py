@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import jellyfish
 import networkx as nx
 
 from graph.changes import Change, stamp
@@ -37,15 +38,21 @@ from graph.model import (
     RiskIndicator,
     SourceRecord,
 )
-from graph.normalise import name_keys, normalise_postcode, query_keys
+from graph.normalise import name_keys, name_tokens, normalise_postcode, query_keys
 from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
+    NAME_CLAIM_FIELDS,
+    SLIP_MIN_LENGTH,
     GraphBatch,
     HouseholdView,
     InvolvementView,
     KinGraph,
     LoadLog,
     SearchCriteria,
+    SearchMatches,
+    held_name_words,
+    slip_forms,
+    word_keys,
 )
 
 _KIN_EDGE_TYPES = frozenset({ParentOf.type, PartnerOf.type, RelatedTo.type})
@@ -78,6 +85,13 @@ class EmbeddedStore:
         self._by_label: dict[str, set[str]] = defaultdict(set)
         self._by_nhs: dict[str, set[str]] = defaultdict(set)
         self._by_name_token: dict[str, set[str]] = defaultdict(set)
+        # Keys of names only a source's claim gives (a former surname, an alias): searched
+        # with the current name's keys by `search_matches`, not by `search_candidates`.
+        self._by_claimed_name_key: dict[str, set[str]] = defaultdict(set)
+        # Every name word ever held, under each of its `slip_forms`, to find one-letter
+        # slips by lookup. Never pruned: a word nobody holds any more finds nobody.
+        self._name_words_by_form: dict[str, set[str]] = defaultdict(set)
+        self._name_words: set[str] = set()
         self._by_birth_date: dict[date, set[str]] = defaultdict(set)
         self._by_upn: dict[str, set[str]] = defaultdict(set)
         self._involvements_of: dict[str, set[str]] = defaultdict(set)
@@ -145,8 +159,16 @@ class EmbeddedStore:
         if isinstance(node, Person):
             if node.nhs_number:
                 self._by_nhs[node.nhs_number].add(node.id)
-            for key in name_keys(node.given_names, node.family_name):
+            current = name_keys(node.given_names, node.family_name)
+            for key in current:
                 self._by_name_token[key].add(node.id)
+            for key in _claimed_name_keys(node) - current:
+                self._by_claimed_name_key[key].add(node.id)
+            for word in held_name_words(node):
+                if word not in self._name_words:
+                    self._name_words.add(word)
+                    for form in slip_forms(word):
+                        self._name_words_by_form[form].add(word)
             for upn in _upns(node):
                 self._by_upn[upn].add(node.id)
             if node.birth_date:
@@ -167,8 +189,11 @@ class EmbeddedStore:
         if isinstance(node, Person):
             if node.nhs_number:
                 self._by_nhs[node.nhs_number].discard(node.id)
-            for key in name_keys(node.given_names, node.family_name):
+            current = name_keys(node.given_names, node.family_name)
+            for key in current:
                 self._by_name_token[key].discard(node.id)
+            for key in _claimed_name_keys(node) - current:
+                self._by_claimed_name_key[key].discard(node.id)
             for upn in _upns(node):
                 self._by_upn[upn].discard(node.id)
             if node.birth_date:
@@ -381,6 +406,57 @@ class EmbeddedStore:
             people = [self._node(person_id) for person_id in sorted(found)]
             return [p for p in people if isinstance(p, Person)][: max(limit, 0)]
 
+    def search_matches(
+        self, criteria: SearchCriteria, birth_dates: Sequence[date], limit: int
+    ) -> SearchMatches:
+        with self._lock:
+            self._catch_up()
+            found: set[str] = set()
+            if criteria.nhs_number:
+                found |= self._by_nhs.get(criteria.nhs_number, set())
+            if criteria.upn:
+                found |= self._by_upn.get(criteria.upn.strip().upper(), set())
+            for born in birth_dates:
+                found |= self._by_birth_date.get(born, set())
+            lived: set[str] = set()
+            if criteria.postcode:
+                lived = self._people_at_postcode(normalise_postcode(criteria.postcode))
+            found |= lived
+            words = list(dict.fromkeys(name_tokens(criteria.name or "")))
+            if words:
+                found.update(sorted(self._matching_every_word(words))[: max(limit, 0)])
+            people = {}
+            for person_id in sorted(found):
+                node = self._node(person_id)
+                if isinstance(node, Person):
+                    people[person_id] = node
+            return SearchMatches(people, frozenset(lived))
+
+    def _matching_every_word(self, words: list[str]) -> set[str]:
+        """People holding, for every word, a name word that is it, a form of it or a slip."""
+        holders: list[list[set[str]]] = []  # per word, the index sets any of which will do
+        for word in words:
+            keys = word_keys(word)
+            if len(word) >= SLIP_MIN_LENGTH:
+                keys |= self._slips_of(word)
+            holders.append([found for key in keys
+                            for found in (self._by_name_token.get(key),
+                                          self._by_claimed_name_key.get(key)) if found])
+        # Start from the rarest word and only test its holders against the others: a
+        # common surname's thousands of holders are never gathered into one set.
+        holders.sort(key=lambda sets: sum(len(s) for s in sets))
+        found = set().union(*holders[0])
+        for sets in holders[1:]:
+            found = {p for p in found if any(p in s for s in sets)}
+        return found
+
+    def _slips_of(self, word: str) -> set[str]:
+        """Name words held by anyone that are one edit from `word` (or it)."""
+        near: set[str] = set()
+        for form in slip_forms(word):
+            near |= self._name_words_by_form.get(form, set())
+        return {w for w in near if jellyfish.damerau_levenshtein_distance(word, w) <= 1}
+
     def _people_at_postcode(self, postcode: str) -> set[str]:
         found = set()
         for address_id in self._addresses_at_postcode.get(postcode, ()):
@@ -524,6 +600,10 @@ def _upns(person: Person) -> set[str]:
     """Every UPN any source gave the person: schools change them, searches use old ones."""
     return {c.value for c in person.claims if c.field == "upn"} | (
         {person.upn} if person.upn else set())
+
+
+def _claimed_name_keys(person: Person) -> set[str]:
+    return name_keys(*(c.value for c in person.claims if c.field in NAME_CLAIM_FIELDS))
 
 
 def _born_after(person: Person, day: date) -> bool:

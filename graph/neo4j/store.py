@@ -45,9 +45,10 @@ from graph.model import (
     encode,
 )
 from graph.neo4j import cypher
-from graph.normalise import name_keys, normalise_postcode, query_keys
+from graph.normalise import name_keys, name_tokens, normalise_postcode, query_keys, sounds_like
 from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
+    SLIP_MIN_LENGTH,
     GraphBatch,
     HouseholdView,
     InvolvementView,
@@ -55,6 +56,10 @@ from graph.store import (
     LoadLog,
     Rejection,
     SearchCriteria,
+    SearchMatches,
+    held_name_words,
+    slip_forms,
+    word_keys,
 )
 
 # Seconds a read question may run; a write batch gets longer (SECURITY.md 6), and longer
@@ -73,6 +78,48 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+# Marks a key that is a held word with one letter dropped, apart from the words themselves.
+_DROPPED = "%"
+# Lucene refuses a query of more terms than this (its default limit is 1,024).
+_MAX_TERMS = 1_000
+
+
+def search_key_text(person: Person) -> str:
+    """What `search_matches` finds a person under: every name word they hold (current or
+    claimed), its sound and, for words long enough to slip, each one-letter-shorter form."""
+    keys: set[str] = set()
+    for word in held_name_words(person):
+        keys |= {word, sounds_like(word)}
+        if len(word) >= SLIP_MIN_LENGTH:
+            keys |= {_DROPPED + form for form in slip_forms(word) - {word}}
+    return " ".join(sorted(keys))
+
+
+def _word_terms(word: str) -> set[str]:
+    """Keys any one of which a person holding a match for the searched word has."""
+    terms = word_keys(word)
+    if len(word) >= SLIP_MIN_LENGTH:
+        # Two words within one edit share a slip form (`slip_forms`): the searched word or
+        # one of its shorter forms is the held word, or a shorter form of it.
+        forms = slip_forms(word)
+        terms |= forms | {_DROPPED + form for form in forms}
+    return terms
+
+
+def _every_word_query(words: list[str]) -> str:
+    """A Lucene query requiring, for each word, one of its terms: Lucene intersects the
+    words' postings itself, so only people matching every word leave the index. Words past
+    the term limit are left out, which only widens the answer (the caller checks)."""
+    groups: list[str] = []
+    used = 0
+    for terms in sorted((_word_terms(w) for w in dict.fromkeys(words)), key=len):
+        if used + len(terms) > _MAX_TERMS:
+            break
+        used += len(terms)
+        groups.append("+(" + " ".join(_lucene_term(t) for t in sorted(terms)) + ")")
+    return " ".join(groups)
+
+
 def node_row(node: Node) -> dict[str, Any]:
     """Properties stored on a node: its JSON value and what Cypher filters on."""
     row: dict[str, Any] = {"id": node.id, "data": json.dumps(encode(node))}
@@ -80,6 +127,7 @@ def node_row(node: Node) -> dict[str, Any]:
         upns = {c.value for c in node.claims if c.field == "upn"}
         row |= {"nhs_number": node.nhs_number, "birth_date": _iso(node.birth_date),
                 "name_key_text": " ".join(sorted(name_keys(node.given_names, node.family_name))),
+                "search_key_text": search_key_text(node),
                 "upns": sorted(upns | ({node.upn} if node.upn else set()))}
     elif isinstance(node, Address):
         row["postcode_key"] = normalise_postcode(node.postcode)
@@ -121,6 +169,30 @@ def _edge(kind: str, data: str) -> Any:
 
 _SCHEMA_READY: set[tuple[int, str | None]] = set()
 
+# Kept here beside the search that uses it. Keys are words, sounds and `_DROPPED` forms;
+# a whitespace analyzer keeps each one whole and case as written.
+SEARCH_INDEX = (
+    "CREATE FULLTEXT INDEX person_search_keys IF NOT EXISTS FOR (p:Person) ON EACH "
+    "[p.search_key_text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
+)
+# People written before `search_key_text` existed, a batch at a time, to give it them.
+_UNKEYED = ("MATCH (p:Person) WHERE p.search_key_text IS NULL "
+            "RETURN p.data AS data LIMIT 5000")
+_SET_KEYS = ("UNWIND $rows AS row MATCH (p:Person {id: row.id}) "
+             "SET p.search_key_text = row.keys")
+# The branches of one search, only those its criteria need (each `RETURN p, lived`).
+_SEARCH_BRANCHES = {
+    "nhs": "MATCH (p:Person {nhs_number: $nhs}) RETURN p, false AS lived",
+    "upn": "MATCH (p:Person) WHERE $upn IN p.upns RETURN p, false AS lived",
+    "births": "MATCH (p:Person) WHERE p.birth_date IN $births RETURN p, false AS lived",
+    "postcode": "MATCH (a:Address {postcode_key: $postcode}) "
+                "MATCH (h:Household {address_id: a.id}) "
+                "MATCH (p:Person)-[:MEMBER_OF]->(h) RETURN p, true AS lived",
+    "words": "CALL db.index.fulltext.queryNodes('person_search_keys', $words) YIELD node "
+             "WITH node AS p WHERE p:Person WITH p ORDER BY p.id LIMIT $limit "
+             "RETURN p, false AS lived",
+}
+
 
 class Neo4jStore:
     """A store in one Neo4j database. The driver is made at the edge and passed in."""
@@ -139,6 +211,8 @@ class Neo4jStore:
         try:
             for statement in cypher.CONSTRAINTS:
                 self._driver.execute_query(statement, database_=self._database)
+            self._driver.execute_query(SEARCH_INDEX, database_=self._database)
+            self._add_search_keys()
             # Plan the heaviest questions once now: a cold plan can take seconds, and every
             # later ask then fits its timeout.
             for depth in range(1, 5):
@@ -149,6 +223,19 @@ class Neo4jStore:
         except (ServiceUnavailable, OSError) as exc:
             raise StoreError(f"Neo4j is not reachable: {exc}") from exc
         _SCHEMA_READY.add(key)
+
+    def _add_search_keys(self) -> None:
+        """Give people stored before `search_key_text` existed their keys, then wait for
+        the index to hold them: until then a search would miss them."""
+        while True:
+            records, _, _ = self._driver.execute_query(_UNKEYED, database_=self._database)
+            if not records:
+                break
+            people = [_node("Person", r["data"]) for r in records]
+            rows = [{"id": p.id, "keys": search_key_text(p)} for p in people]
+            self._driver.execute_query(_SET_KEYS, rows=rows, database_=self._database)
+        self._driver.execute_query("CALL db.awaitIndex('person_search_keys', 600)",
+                                   database_=self._database)
 
     # --- running statements ------------------------------------------------
 
@@ -298,6 +385,29 @@ class Neo4jStore:
             limit=max(limit, 0),
         )
         return [_node("Person", r["data"]) for r in rows]
+
+    def search_matches(
+        self, criteria: SearchCriteria, birth_dates: Sequence[date], limit: int
+    ) -> SearchMatches:
+        parameters: dict[str, Any] = {
+            "nhs": criteria.nhs_number or None,
+            "upn": criteria.upn.strip().upper() if criteria.upn else None,
+            "births": [_iso(day) for day in birth_dates] or None,
+            "postcode": normalise_postcode(criteria.postcode) if criteria.postcode else None,
+            "words": _every_word_query(name_tokens(criteria.name or "")) or None,
+        }
+        # Only the branches asked for: an unused one can still cost a scan of every person.
+        branches = [_SEARCH_BRANCHES[k] for k, v in parameters.items() if v is not None]
+        if not branches:
+            return SearchMatches({})
+        rows = self._read(
+            "CALL () { " + " UNION ".join(branches) + " } "
+            "WITH p, count(CASE WHEN lived THEN 1 END) > 0 AS lived "
+            "RETURN p.id AS id, p.data AS data, lived ORDER BY id",
+            **parameters, limit=max(limit, 0),
+        )
+        return SearchMatches({r["id"]: _node("Person", r["data"]) for r in rows},
+                             frozenset(r["id"] for r in rows if r["lived"]))
 
     def source_records(self, system: str) -> list[SourceRecord]:
         return [_node("SourceRecord", r["data"])

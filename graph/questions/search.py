@@ -3,17 +3,18 @@ ranked, each with the fields that matched and how."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import jellyfish
 
 from graph.model import Person
 from graph.nicknames import variants_of
-from graph.normalise import name_tokens, sounds_like
-from graph.store import SearchCriteria, Store
+from graph.normalise import name_keys, name_tokens, query_keys, sounds_like
+from graph.store import SLIP_MIN_LENGTH, SearchCriteria, Store, held_name_words
 
 MAX_RESULTS = 100
+# At most this many people found by name alone are ranked (the rest, by id, are not).
 CANDIDATE_LIMIT = 10_000
 
 # Rough log-odds of each agreement; identity resolution owns the real model.
@@ -50,7 +51,7 @@ def _token_quality(wanted: str, held: list[str]) -> int | None:
         return 1
     if any(sounds_like(wanted) == sounds_like(h) for h in held):
         return 2
-    if len(wanted) >= 4 and any(jellyfish.damerau_levenshtein_distance(wanted, h) <= 1
+    if len(wanted) >= SLIP_MIN_LENGTH and any(jellyfish.damerau_levenshtein_distance(wanted, h) <= 1
                                 for h in held):
         return 3
     return None
@@ -58,9 +59,7 @@ def _token_quality(wanted: str, held: list[str]) -> int | None:
 
 def _name_match(wanted: list[str], person: Person) -> tuple[str, float] | None:
     """Every word searched for must match one of the person's names, in any order."""
-    held = name_tokens(person.given_names, person.family_name)
-    held += [t for c in person.claims if c.field in ("given_names", "family_name", "other_names")
-             for t in name_tokens(c.value)]
+    held = held_name_words(person)
     qualities = [_token_quality(token, held) for token in wanted]
     if not qualities or None in qualities:
         return None
@@ -98,30 +97,33 @@ def search_people(
     if record is not None:
         key = f"R:{record[0]}/{record[1]}"
         owner = store.record_owners([key]).get(key)
+    if criteria.nhs_number:
+        # Written in groups (943 476 5919) as often as not; stored without the spaces.
+        criteria = replace(criteria, nhs_number=criteria.nhs_number.replace(" ", ""))
     if criteria.empty and birth_year is None and owner is None:
         return []
     limit = max(1, min(limit, MAX_RESULTS))
-    found: dict[str, Person] = {}
-    if not criteria.empty:
-        found |= {p.id: p for p in store.search_candidates(criteria, CANDIDATE_LIMIT)}
     swapped = _swapped(criteria.birth_date) if criteria.birth_date else None
-    if swapped:
-        again = SearchCriteria(birth_date=swapped)
-        found |= {p.id: p for p in store.search_candidates(again, CANDIDATE_LIMIT)}
+    found: dict[str, Person] = {}
+    at_postcode: frozenset[str] = frozenset()
+    if not criteria.empty:
+        births = [day for day in (criteria.birth_date, swapped) if day]
+        matches = store.search_matches(criteria, births, CANDIDATE_LIMIT)
+        found |= matches.people
+        at_postcode = matches.at_postcode
     if owner:
         found |= store.people([owner])
-    at_postcode: set[str] = set()
-    if criteria.postcode:
-        only_postcode = SearchCriteria(postcode=criteria.postcode)
-        at_postcode = {p.id for p in store.search_candidates(only_postcode, CANDIDATE_LIMIT)}
     wanted = name_tokens(criteria.name or "")
+    # A name alone finds only people whose current name shares one of these with it: a
+    # slip or an old name then confirms a match but does not make one on its own.
+    findable = query_keys(criteria.name or "")
     ranked = []
     for person in found.values():
         matched: list[str] = []
         score = 0.0
         if owner == person.id:
             matched.append("record_id")
-        if criteria.nhs_number and person.nhs_number == criteria.nhs_number.replace(" ", ""):
+        if criteria.nhs_number and person.nhs_number == criteria.nhs_number:
             matched.append("nhs_number")
         upns = {c.value for c in person.claims if c.field == "upn"} | {person.upn}
         if criteria.upn and criteria.upn.strip().upper() in upns:
@@ -137,7 +139,10 @@ def search_people(
         score = sum(WEIGHTS[m] for m in matched)
         if wanted:
             name = _name_match(wanted, person)
-            if name is None and not matched:
+            # A birth year narrows and adds weight; it finds nobody by itself.
+            found_by = [m for m in matched if m != "birth_year"]
+            if not found_by and (name is None or not findable
+                                 & name_keys(person.given_names, person.family_name)):
                 continue
             if name is not None:
                 matched.insert(0, name[0])
