@@ -80,14 +80,23 @@ def _iso(value: date | None) -> str | None:
 
 # Marks a key that is a held word with one letter dropped, apart from the words themselves.
 _DROPPED = "%"
+# Marks a key that is a UPN the person holds (a name key never has this character).
+_UPN = "#"
 # Lucene refuses a query of more terms than this (its default limit is 1,024).
 _MAX_TERMS = 1_000
 
 
+def _upns(person: Person) -> set[str]:
+    """Every UPN a person holds, current or claimed by a source."""
+    return {c.value for c in person.claims if c.field == "upn"} | (
+        {person.upn} if person.upn else set())
+
+
 def search_key_text(person: Person) -> str:
     """What `search_matches` finds a person under: every name word they hold (current or
-    claimed), its sound and, for words long enough to slip, each one-letter-shorter form."""
-    keys: set[str] = set()
+    claimed), its sound and, for words long enough to slip, each one-letter-shorter form;
+    and every UPN they hold, so a UPN search is an index lookup, not a scan of everyone."""
+    keys: set[str] = {_UPN + upn for upn in _upns(person)}
     for word in held_name_words(person):
         keys |= {word, sounds_like(word)}
         if len(word) >= SLIP_MIN_LENGTH:
@@ -124,11 +133,10 @@ def node_row(node: Node) -> dict[str, Any]:
     """Properties stored on a node: its JSON value and what Cypher filters on."""
     row: dict[str, Any] = {"id": node.id, "data": json.dumps(encode(node))}
     if isinstance(node, Person):
-        upns = {c.value for c in node.claims if c.field == "upn"}
         row |= {"nhs_number": node.nhs_number, "birth_date": _iso(node.birth_date),
                 "name_key_text": " ".join(sorted(name_keys(node.given_names, node.family_name))),
                 "search_key_text": search_key_text(node),
-                "upns": sorted(upns | ({node.upn} if node.upn else set()))}
+                "upns": sorted(_upns(node))}
     elif isinstance(node, Address):
         row["postcode_key"] = normalise_postcode(node.postcode)
     elif isinstance(node, Household):
@@ -175,15 +183,17 @@ SEARCH_INDEX = (
     "CREATE FULLTEXT INDEX person_search_keys IF NOT EXISTS FOR (p:Person) ON EACH "
     "[p.search_key_text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
 )
-# People written before `search_key_text` existed, a batch at a time, to give it them.
-_UNKEYED = ("MATCH (p:Person) WHERE p.search_key_text IS NULL "
-            "RETURN p.data AS data LIMIT 5000")
+# People written before `search_key_text` existed, or before it held their UPNs, a batch
+# at a time, to give it them.
+_UNKEYED = ("MATCH (p:Person) WHERE p.search_key_text IS NULL OR (size(p.upns) > 0 "
+            f"AND NOT p.search_key_text CONTAINS '{_UPN}') RETURN p.data AS data LIMIT 5000")
 _SET_KEYS = ("UNWIND $rows AS row MATCH (p:Person {id: row.id}) "
              "SET p.search_key_text = row.keys")
 # The branches of one search, only those its criteria need (each `RETURN p, lived`).
 _SEARCH_BRANCHES = {
     "nhs": "MATCH (p:Person {nhs_number: $nhs}) RETURN p, false AS lived",
-    "upn": "MATCH (p:Person) WHERE $upn IN p.upns RETURN p, false AS lived",
+    "upn": "CALL db.index.fulltext.queryNodes('person_search_keys', $upn_term) YIELD node "
+           "WITH node AS p WHERE p:Person AND $upn IN p.upns RETURN p, false AS lived",
     "births": "MATCH (p:Person) WHERE p.birth_date IN $births RETURN p, false AS lived",
     "postcode": "MATCH (a:Address {postcode_key: $postcode}) "
                 "MATCH (h:Household {address_id: a.id}) "
@@ -391,7 +401,7 @@ class Neo4jStore:
     ) -> SearchMatches:
         parameters: dict[str, Any] = {
             "nhs": criteria.nhs_number or None,
-            "upn": criteria.upn.strip().upper() if criteria.upn else None,
+            "upn": (criteria.upn or "").strip().upper() or None,
             "births": [_iso(day) for day in birth_dates] or None,
             "postcode": normalise_postcode(criteria.postcode) if criteria.postcode else None,
             "words": _every_word_query(name_tokens(criteria.name or "")) or None,
@@ -405,6 +415,7 @@ class Neo4jStore:
             "WITH p, count(CASE WHEN lived THEN 1 END) > 0 AS lived "
             "RETURN p.id AS id, p.data AS data, lived ORDER BY id",
             **parameters, limit=max(limit, 0),
+            upn_term=_lucene_term(_UPN + parameters["upn"]) if parameters["upn"] else None,
         )
         return SearchMatches({r["id"]: _node("Person", r["data"]) for r in rows},
                              frozenset(r["id"] for r in rows if r["lived"]))
