@@ -175,8 +175,9 @@ def scale(
             wanted = records or 100_000
             folder = Path(tmp) / "borough"
             started = time.perf_counter()
-            # The generator writes about 2.2 person records per simulated person (2026).
-            generate_borough(people=max(wanted * 10 // 22, 300), seed=3, out=folder)
+            # The generator writes about 3.1 person records per person asked for (2026:
+            # 308,500 for 100,000, 1,012,434 for 325,000).
+            generate_borough(people=max(wanted * 10 // 31, 300), seed=3, out=folder)
             generated = time.perf_counter() - started
         rows, relatives, built = _rows_of(folder)
         truth = read_truth(folder / "truth" / "persons.csv")
