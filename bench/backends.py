@@ -34,6 +34,8 @@ from graph.questions.search import (
     Candidate,
     _name_match,
     _swapped,
+    best_first,
+    fields_matched,
     search_people,
 )
 from graph.questions.services import Scope, services_engaged
@@ -79,23 +81,8 @@ def search_by_union(
     wanted = name_tokens(criteria.name or "")
     ranked = []
     for person in found.values():
-        matched: list[str] = []
-        score = 0.0
-        if owner == person.id:
-            matched.append("record_id")
-        if criteria.nhs_number and person.nhs_number == criteria.nhs_number.replace(" ", ""):
-            matched.append("nhs_number")
-        upns = {c.value for c in person.claims if c.field == "upn"} | {person.upn}
-        if criteria.upn and criteria.upn.strip().upper() in upns:
-            matched.append("upn")
-        if person.birth_date and criteria.birth_date == person.birth_date:
-            matched.append("birth_date")
-        elif person.birth_date and swapped == person.birth_date:
-            matched.append("birth_date_swapped")
-        if birth_year and person.birth_date and person.birth_date.year == birth_year:
-            matched.append("birth_year")
-        if person.id in at_postcode:
-            matched.append("postcode")
+        matched = fields_matched(person, criteria, owner=owner, swapped=swapped,
+                                 birth_year=birth_year, at_postcode=at_postcode)
         score = sum(WEIGHTS[m] for m in matched)
         if wanted:
             name = _name_match(wanted, person)
@@ -108,8 +95,7 @@ def search_by_union(
             continue
         if matched:
             ranked.append(Candidate(person, round(score, 3), tuple(matched)))
-    ranked.sort(key=lambda c: (-c.score, c.person.family_name, c.person.given_names, c.person.id))
-    return ranked[:limit]
+    return best_first(ranked, limit)
 
 
 def questions(store: Store, searches: dict[str, SearchCriteria]

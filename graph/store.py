@@ -146,6 +146,12 @@ def held_name_words(person: Person) -> list[str]:
     return held
 
 
+def held_upns(person: Person) -> set[str]:
+    """Every UPN any source gave the person: schools change them, searches use old ones."""
+    return {c.value for c in person.claims if c.field == "upn"} | (
+        {person.upn} if person.upn else set())
+
+
 def word_keys(word: str) -> set[str]:
     """Keys a held word shares with a searched `word` when it is the word, a short or long
     form of it, or sounds like it (held words are indexed under themselves and their sound)."""

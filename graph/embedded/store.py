@@ -51,6 +51,7 @@ from graph.store import (
     SearchCriteria,
     SearchMatches,
     held_name_words,
+    held_upns,
     slip_forms,
     word_keys,
 )
@@ -170,7 +171,7 @@ class EmbeddedStore:
                     self._name_words.add(word)
                     for form in slip_forms(word):
                         self._name_words_by_form[form].add(word)
-            for upn in _upns(node):
+            for upn in held_upns(node):
                 self._by_upn[upn].add(node.id)
             if node.birth_date:
                 self._by_birth_date[node.birth_date].add(node.id)
@@ -197,7 +198,7 @@ class EmbeddedStore:
                 self._by_name_token[key].discard(node.id)
             for key in _claimed_name_keys(node) - current:
                 self._by_claimed_name_key[key].discard(node.id)
-            for upn in _upns(node):
+            for upn in held_upns(node):
                 self._by_upn[upn].discard(node.id)
             if node.birth_date:
                 self._by_birth_date[node.birth_date].discard(node.id)
@@ -597,12 +598,6 @@ class EmbeddedStore:
 
     def close(self) -> None:
         self._durable.close()
-
-
-def _upns(person: Person) -> set[str]:
-    """Every UPN any source gave the person: schools change them, searches use old ones."""
-    return {c.value for c in person.claims if c.field == "upn"} | (
-        {person.upn} if person.upn else set())
 
 
 def _claimed_name_keys(person: Person) -> set[str]:

@@ -58,6 +58,7 @@ from graph.store import (
     SearchCriteria,
     SearchMatches,
     held_name_words,
+    held_upns,
     slip_forms,
     word_keys,
 )
@@ -86,17 +87,11 @@ _UPN = "#"
 _MAX_TERMS = 1_000
 
 
-def _upns(person: Person) -> set[str]:
-    """Every UPN a person holds, current or claimed by a source."""
-    return {c.value for c in person.claims if c.field == "upn"} | (
-        {person.upn} if person.upn else set())
-
-
 def search_key_text(person: Person) -> str:
     """What `search_matches` finds a person under: every name word they hold (current or
     claimed), its sound and, for words long enough to slip, each one-letter-shorter form;
     and every UPN they hold, so a UPN search is an index lookup, not a scan of everyone."""
-    keys: set[str] = {_UPN + upn for upn in _upns(person)}
+    keys: set[str] = {_UPN + upn for upn in held_upns(person)}
     for word in held_name_words(person):
         keys |= {word, sounds_like(word)}
         if len(word) >= SLIP_MIN_LENGTH:
@@ -136,7 +131,7 @@ def node_row(node: Node) -> dict[str, Any]:
         row |= {"nhs_number": node.nhs_number, "birth_date": _iso(node.birth_date),
                 "name_key_text": " ".join(sorted(name_keys(node.given_names, node.family_name))),
                 "search_key_text": search_key_text(node),
-                "upns": sorted(_upns(node))}
+                "upns": sorted(held_upns(node))}
     elif isinstance(node, Address):
         row["postcode_key"] = normalise_postcode(node.postcode)
     elif isinstance(node, Household):

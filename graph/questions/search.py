@@ -3,6 +3,7 @@ ranked, each with the fields that matched and how."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -11,7 +12,7 @@ import jellyfish
 from graph.model import Person
 from graph.nicknames import variants_of
 from graph.normalise import name_keys, name_tokens, query_keys, sounds_like
-from graph.store import SLIP_MIN_LENGTH, SearchCriteria, Store, held_name_words
+from graph.store import SLIP_MIN_LENGTH, SearchCriteria, Store, held_name_words, held_upns
 
 MAX_RESULTS = 100
 # At most this many people found by name alone are ranked (the rest, by id, are not).
@@ -119,23 +120,8 @@ def search_people(
     findable = query_keys(criteria.name or "")
     ranked = []
     for person in found.values():
-        matched: list[str] = []
-        score = 0.0
-        if owner == person.id:
-            matched.append("record_id")
-        if criteria.nhs_number and person.nhs_number == criteria.nhs_number:
-            matched.append("nhs_number")
-        upns = {c.value for c in person.claims if c.field == "upn"} | {person.upn}
-        if criteria.upn and criteria.upn.strip().upper() in upns:
-            matched.append("upn")
-        if person.birth_date and criteria.birth_date == person.birth_date:
-            matched.append("birth_date")
-        elif person.birth_date and swapped == person.birth_date:
-            matched.append("birth_date_swapped")
-        if birth_year and person.birth_date and person.birth_date.year == birth_year:
-            matched.append("birth_year")
-        if person.id in at_postcode:
-            matched.append("postcode")
+        matched = fields_matched(person, criteria, owner=owner, swapped=swapped,
+                                 birth_year=birth_year, at_postcode=at_postcode)
         score = sum(WEIGHTS[m] for m in matched)
         if wanted:
             name = _name_match(wanted, person)
@@ -151,6 +137,39 @@ def search_people(
             continue
         if matched:
             ranked.append(Candidate(person, round(score, 3), tuple(matched)))
+    return best_first(ranked, limit)
+
+
+def fields_matched(
+    person: Person,
+    criteria: SearchCriteria,
+    *,
+    owner: str | None,
+    swapped: date | None,
+    birth_year: int | None,
+    at_postcode: Collection[str],
+) -> list[str]:
+    """Which of the searched fields other than the name this person matches."""
+    matched = []
+    if owner == person.id:
+        matched.append("record_id")
+    if criteria.nhs_number and person.nhs_number == criteria.nhs_number.replace(" ", ""):
+        matched.append("nhs_number")
+    if criteria.upn and criteria.upn.strip().upper() in held_upns(person):
+        matched.append("upn")
+    if person.birth_date and criteria.birth_date == person.birth_date:
+        matched.append("birth_date")
+    elif person.birth_date and swapped == person.birth_date:
+        matched.append("birth_date_swapped")
+    if birth_year and person.birth_date and person.birth_date.year == birth_year:
+        matched.append("birth_year")
+    if person.id in at_postcode:
+        matched.append("postcode")
+    return matched
+
+
+def best_first(ranked: list[Candidate], limit: int) -> list[Candidate]:
+    """The best `limit` candidates: highest score, then by name and id, so ties are stable."""
     ranked.sort(key=lambda c: (-c.score, c.person.family_name, c.person.given_names, c.person.id))
     return ranked[:limit]
 
