@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,7 +10,7 @@ from graph.errors import PersonNotFound
 from graph.model import Address, Person
 from graph.questions import resolve_as_of
 from graph.questions.kinship import describe_all
-from graph.store import Store
+from graph.store import HouseholdView, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +40,20 @@ def household_of(store: Store, person_id: str, as_of: date | None = None) -> Hou
     ------
     PersonNotFound : the store holds no person with that id
     """
-    day = resolve_as_of(as_of)
-    view = store.household(person_id, day)
+    return answer_of(store.household(person_id, resolve_as_of(as_of)))
+
+
+def households_of(
+    store: Store, subjects: Sequence[tuple[str, date]]
+) -> dict[tuple[str, date], HouseholdAnswer]:
+    """`household_of` each (person id, day) in one store question; people the store does
+    not hold are left out."""
+    return {key: answer_of(view) for key, view in store.households(subjects).items()}
+
+
+def answer_of(view: HouseholdView) -> HouseholdAnswer:
+    """The household a store found, in the words of the subject's relationships."""
+    person_id, day = view.subject_id, view.as_of
     subject = view.kin.people[person_id]
     # Sources often record one stay more than once (each with its own start date, or none):
     # one row per person, since the earliest start any source knows.
@@ -84,13 +97,25 @@ def household_history(store: Store, person_id: str) -> list[HouseholdPeriod]:
     """
     if not store.people([person_id]):
         raise PersonNotFound(person_id)
-    periods = []
-    for membership in store.memberships([person_id]):
-        day = membership.valid_from or membership.valid_to or resolve_as_of(None)
-        answer = household_of(store, person_id, day)
-        members = answer.members if answer.household_id == membership.dst else ()
-        address = answer.address if answer.household_id == membership.dst else None
-        periods.append(HouseholdPeriod(membership.dst, address, membership.valid_from,
-                                       membership.valid_to, members))
-    periods.sort(key=lambda p: (p.valid_from or date.min, p.household_id), reverse=True)
+    return household_histories(store, [person_id])[person_id]
+
+
+def household_histories(
+    store: Store, person_ids: Sequence[str]
+) -> dict[str, list[HouseholdPeriod]]:
+    """`household_history` of each of these people (held by the store: the caller checks),
+    asking the store for every period's household at once."""
+    memberships = store.memberships(list(dict.fromkeys(person_ids)))
+    today = resolve_as_of(None)
+    starts = [(m.src, m.valid_from or m.valid_to or today) for m in memberships]
+    answers = households_of(store, starts)
+    periods: dict[str, list[HouseholdPeriod]] = {person_id: [] for person_id in person_ids}
+    for membership, start in zip(memberships, starts, strict=True):
+        answer = answers[start]
+        here = answer.household_id == membership.dst
+        periods[membership.src].append(HouseholdPeriod(
+            membership.dst, answer.address if here else None, membership.valid_from,
+            membership.valid_to, answer.members if here else ()))
+    for found in periods.values():
+        found.sort(key=lambda p: (p.valid_from or date.min, p.household_id), reverse=True)
     return periods
