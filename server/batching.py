@@ -28,7 +28,7 @@ from graph.questions.household import (
     HouseholdAnswer,
     HouseholdPeriod,
     household_histories,
-    households_of,
+    household_of,
 )
 from graph.questions.risk import RiskFound, risks_of_scopes
 from graph.questions.services import (
@@ -131,8 +131,10 @@ class Loaders:
     async def _households(
         self, keys: list[tuple[str, date]]
     ) -> list[HouseholdAnswer | BaseException]:
-        found = households_of(self.store, keys)
-        return [found[key] if key in found else PersonNotFound(key[0]) for key in keys]
+        views = self.store.households(keys)
+        return [household_of(self.store, person_id, day, views[(person_id, day)])
+                if (person_id, day) in views else PersonNotFound(person_id)
+                for person_id, day in keys]
 
     async def _kin(self, keys: list[KinKey]) -> list[KinGraph | BaseException]:
         # The store walks to one depth per question: in practice every key shares it.

@@ -31,8 +31,12 @@ class HouseholdAnswer:
     members: tuple[HouseholdMember, ...]
 
 
-def household_of(store: Store, person_id: str, as_of: date | None = None) -> HouseholdAnswer:
+def household_of(
+    store: Store, person_id: str, as_of: date | None = None, view: HouseholdView | None = None
+) -> HouseholdAnswer:
     """The people living with `person_id` on `as_of` (default today), the subject left out.
+    `view`, when the caller has it already (from `Store.households`), is what the store
+    found for that person and day.
 
     Members are ordered adults first, oldest first, so a worker reads the carers first.
 
@@ -40,20 +44,9 @@ def household_of(store: Store, person_id: str, as_of: date | None = None) -> Hou
     ------
     PersonNotFound : the store holds no person with that id
     """
-    return answer_of(store.household(person_id, resolve_as_of(as_of)))
-
-
-def households_of(
-    store: Store, subjects: Sequence[tuple[str, date]]
-) -> dict[tuple[str, date], HouseholdAnswer]:
-    """`household_of` each (person id, day) in one store question; people the store does
-    not hold are left out."""
-    return {key: answer_of(view) for key, view in store.households(subjects).items()}
-
-
-def answer_of(view: HouseholdView) -> HouseholdAnswer:
-    """The household a store found, in the words of the subject's relationships."""
-    person_id, day = view.subject_id, view.as_of
+    day = resolve_as_of(as_of)
+    if view is None:
+        view = store.household(person_id, day)
     subject = view.kin.people[person_id]
     # Sources often record one stay more than once (each with its own start date, or none):
     # one row per person, since the earliest start any source knows.
@@ -75,6 +68,15 @@ def answer_of(view: HouseholdView) -> HouseholdAnswer:
         address=view.address,
         members=tuple(members),
     )
+
+
+def households_of(
+    store: Store, subjects: Sequence[tuple[str, date]]
+) -> dict[tuple[str, date], HouseholdAnswer]:
+    """`household_of` each (person id, day) in one store question; people the store does
+    not hold are left out."""
+    return {(person_id, day): household_of(store, person_id, day, view)
+            for (person_id, day), view in store.households(subjects).items()}
 
 
 @dataclass(frozen=True, slots=True)
