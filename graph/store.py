@@ -205,6 +205,19 @@ class Store(Protocol):
         """People within `depth` family steps of the subject, over edges valid on `as_of`."""
         ...
 
+    def households(
+        self, subjects: Sequence[tuple[str, date]]
+    ) -> dict[tuple[str, date], HouseholdView]:
+        """`household` of each (person id, day) at once; people not held are left out."""
+        ...
+
+    def kin_graphs(
+        self, subjects: Sequence[tuple[str, date]], depth: int
+    ) -> dict[tuple[str, date], KinGraph]:
+        """`kin` of each (person id, day) at once, all to one depth; people not held are
+        left out."""
+        ...
+
     def involvements(
         self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
     ) -> list[InvolvementView]:
@@ -260,6 +273,10 @@ class Store(Protocol):
         """The source records that belong to this person now, ordered by id."""
         ...
 
+    def records_by_person(self, person_ids: Iterable[str]) -> dict[str, list[SourceRecord]]:
+        """`records_of` each of these people at once: every id asked is a key."""
+        ...
+
     def link_decisions(self) -> list[LinkDecision]:
         """Every link and unlink decision people have made, oldest first."""
         ...
@@ -276,8 +293,19 @@ class Store(Protocol):
         """Why this person's records were joined, as the last load that touched them said."""
         ...
 
+    def link_explanations(self, person_ids: Iterable[str]) -> dict[str, LinkExplanation]:
+        """`link_explanation` of each of these people at once; those without one are left
+        out."""
+        ...
+
     def identity_events(self, person_id: str) -> list[IdentityEvent]:
         """How this person's records came together or apart, oldest first."""
+        ...
+
+    def identity_events_by_person(
+        self, person_ids: Iterable[str]
+    ) -> dict[str, list[IdentityEvent]]:
+        """`identity_events` of each of these people at once: every id asked is a key."""
         ...
 
     def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:

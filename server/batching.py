@@ -9,6 +9,7 @@ Loaders live for one request: nothing cached here outlives the viewer who asked.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Hashable
@@ -20,12 +21,24 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from graph.errors import PersonNotFound
-from graph.model import Person
+from graph.model import IdentityEvent, LinkExplanation, Person, SourceRecord
+from graph.questions.chronology import ChronologyEntry, chronologies_of
 from graph.questions.coverage import Coverage, latest_extracts, read_coverage
-from graph.questions.household import HouseholdAnswer, household_of
+from graph.questions.household import (
+    HouseholdAnswer,
+    HouseholdPeriod,
+    household_histories,
+    household_of,
+)
 from graph.questions.risk import RiskFound, risks_of_scopes
-from graph.questions.services import Scope, ServiceEngaged, people_in_scope, services_of_scopes
-from graph.store import Store
+from graph.questions.services import (
+    FAMILY_SCOPE_DEPTH,
+    Scope,
+    ServiceEngaged,
+    people_in_scope,
+    services_of_scopes,
+)
+from graph.store import KinGraph, Store
 
 Answer = TypeVar("Answer")
 
@@ -44,6 +57,30 @@ class ServicesKey:
     include_closed: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class KinKey:
+    person_id: str
+    depth: int
+    day: date
+
+
+@dataclass(frozen=True, slots=True)
+class ChronologyKey:
+    person_id: str
+    scope: Scope
+    first: date
+    last: date
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityEvidence:
+    """What the store holds on why a person's records are one person."""
+
+    explanation: LinkExplanation | None
+    records: list[SourceRecord]
+    events: list[IdentityEvent]
+
+
 class Loaders:
     """The DataLoaders of one request over `store`."""
 
@@ -53,9 +90,14 @@ class Loaders:
         self.people: DataLoader[str, Person | None] = DataLoader(self._people)
         self.households: DataLoader[tuple[str, date], HouseholdAnswer] = DataLoader(
             self._households)
+        self.kin: DataLoader[KinKey, KinGraph] = DataLoader(self._kin)
+        self.histories: DataLoader[str, list[HouseholdPeriod]] = DataLoader(self._histories)
         self.services: DataLoader[ServicesKey, list[ServiceEngaged]] = DataLoader(
             self._services)
         self.risks: DataLoader[ServicesKey, list[RiskFound]] = DataLoader(self._risks)
+        self.chronologies: DataLoader[ChronologyKey, list[ChronologyEntry]] = DataLoader(
+            self._chronologies)
+        self.identities: DataLoader[str, IdentityEvidence] = DataLoader(self._identities)
         # What the policy released of a loaded answer, and how much it withheld, by what
         # was asked: two fields over one answer (a list and its withheld count) share the
         # decisions instead of running every item through the policy again.
@@ -89,33 +131,52 @@ class Loaders:
     async def _households(
         self, keys: list[tuple[str, date]]
     ) -> list[HouseholdAnswer | BaseException]:
-        # The protocol answers one household per round trip (each is a traversal from
-        # its subject); the loader still shares each answer between the fields asking.
-        answers: list[HouseholdAnswer | BaseException] = []
-        for person_id, day in keys:
-            try:
-                answers.append(household_of(self.store, person_id, day))
-            except PersonNotFound as exc:
-                answers.append(exc)
-        return answers
+        views = self.store.households(keys)
+        return [household_of(self.store, person_id, day, views[(person_id, day)])
+                if (person_id, day) in views else PersonNotFound(person_id)
+                for person_id, day in keys]
+
+    async def _kin(self, keys: list[KinKey]) -> list[KinGraph | BaseException]:
+        # The store walks to one depth per question: in practice every key shares it.
+        found: dict[KinKey, KinGraph] = {}
+        for depth in dict.fromkeys(key.depth for key in keys):
+            subjects = [(key.person_id, key.day) for key in keys if key.depth == depth]
+            for (person_id, day), kin in self.store.kin_graphs(subjects, depth).items():
+                found[KinKey(person_id, depth, day)] = kin
+        return [found[key] if key in found else PersonNotFound(key.person_id) for key in keys]
+
+    async def _histories(self, ids: list[str]) -> list[list[HouseholdPeriod] | BaseException]:
+        held = [p.id for p in await self.people_of(ids)]
+        found = household_histories(self.store, held) if held else {}
+        return [found[i] if i in found else PersonNotFound(i) for i in ids]
+
+    async def _identities(self, ids: list[str]) -> list[IdentityEvidence]:
+        explanations = self.store.link_explanations(ids)
+        records = self.store.records_by_person(ids)
+        events = self.store.identity_events_by_person(ids)
+        return [IdentityEvidence(explanations.get(i), records[i], events[i]) for i in ids]
+
+    async def _scope(
+        self, person_id: str, scope: Scope, day: date
+    ) -> dict[str, str] | PersonNotFound:
+        """The people in a subject's scope (with their words), or why there are none."""
+        try:
+            household = (await self.households.load((person_id, day))
+                         if scope is not Scope.CHILD else None)
+            kin = (await self.kin.load(KinKey(person_id, FAMILY_SCOPE_DEPTH, day))
+                   if scope is Scope.FAMILY else None)
+            if household is None:
+                await self.person(person_id)
+            return people_in_scope(self.store, person_id, scope, day, household, kin)
+        except PersonNotFound as exc:
+            return exc
 
     async def _scopes(
-        self, keys: list[ServicesKey]
-    ) -> tuple[dict[ServicesKey, dict[str, str]], dict[ServicesKey, BaseException]]:
-        """The people in each key's scope (with their words), or why there are none."""
-        scopes: dict[ServicesKey, dict[str, str]] = {}
-        failed: dict[ServicesKey, BaseException] = {}
-        for key in keys:
-            try:
-                household = (await self.households.load((key.person_id, key.day))
-                             if key.scope is not Scope.CHILD else None)
-                if household is None:
-                    await self.person(key.person_id)
-                scopes[key] = people_in_scope(self.store, key.person_id, key.scope, key.day,
-                                              household)
-            except PersonNotFound as exc:
-                failed[key] = exc
-        return scopes, failed
+        self, asked: list[tuple[str, Scope, date]]
+    ) -> list[dict[str, str] | PersonNotFound]:
+        # Together, not one after another: each scope's household and kin then load in one
+        # batch with the others'.
+        return list(await asyncio.gather(*(self._scope(*a) for a in asked)))
 
     async def _services(
         self, keys: list[ServicesKey]
@@ -133,12 +194,28 @@ class Loaders:
     ) -> list[Answer | BaseException]:
         """Each key's answer, asking the store once per (day, include_closed) for every
         scope with it: in practice, once."""
-        scopes, failed = await self._scopes(keys)
+        found = await self._scopes([(k.person_id, k.scope, k.day) for k in keys])
+        answers: dict[ServicesKey, Answer | BaseException] = {}
+        scopes: dict[ServicesKey, dict[str, str]] = {}
+        for key, scope in zip(keys, found, strict=True):
+            if isinstance(scope, PersonNotFound):
+                answers[key] = scope
+            else:
+                scopes[key] = scope
         groups: dict[tuple[date, bool], list[ServicesKey]] = defaultdict(list)
         for key in scopes:
             groups[(key.day, key.include_closed)].append(key)
-        answers: dict[ServicesKey, Answer | BaseException] = dict(failed)
         for (day, closed), group in groups.items():
             answers.update(zip(group, ask(day, closed, [scopes[k] for k in group]),
                                strict=True))
         return [answers[key] for key in keys]
+
+    async def _chronologies(
+        self, keys: list[ChronologyKey]
+    ) -> list[list[ChronologyEntry] | BaseException]:
+        found = await self._scopes([(k.person_id, k.scope, k.last) for k in keys])
+        asked = [(scope, key.first, key.last) for key, scope in zip(keys, found, strict=True)
+                 if not isinstance(scope, PersonNotFound)]
+        answers = iter(chronologies_of(self.store, asked) if asked else [])
+        return [scope if isinstance(scope, PersonNotFound) else next(answers)
+                for scope in found]

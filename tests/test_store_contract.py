@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from graph.errors import PersonNotFound, StoreError
 from graph.model import Address, MemberOf, ParentOf, Person, Sex, SourceRef
 from graph.questions.household import household_of
 from graph.questions.services import Scope, services_engaged
-from graph.store import GraphBatch, SearchCriteria, Store
+from graph.store import GraphBatch, KinGraph, SearchCriteria, Store
 from tests.families import TODAY, new_adult_in_household, person, two_parent_household
 
 
@@ -205,6 +206,62 @@ def test_identity_resolution_reads(store: Store) -> None:
     assert explanation is not None and explanation.records == ("lcs/1", "lcs/2")
     assert store.link_explanation("b") is None
     assert [e.kind for e in store.identity_events("a")] == ["created", "merged"]
+
+
+def test_identity_reads_of_many_people_at_once_match_one_at_a_time(store: Store) -> None:
+    from graph.model import HasRecord, IdentityEvent, LinkExplanation, SourceRecord
+
+    records = [SourceRecord(id=f"R:lcs/{n}", system="lcs", local_id=str(n)) for n in (3, 1, 2)]
+    store.write(GraphBatch(
+        nodes=[person("a", "Ann", "Lee", Sex.FEMALE, date(2010, 1, 1)),
+               person("b", "Bob", "Lee", Sex.MALE, date(2011, 1, 1)),
+               person("c", "Cat", "Lee", Sex.FEMALE, date(2012, 1, 1)), *records,
+               LinkExplanation("X:a", "a", ("lcs/1", "lcs/2"), "[]"),
+               LinkExplanation("X:b", "b", ("lcs/3",), "[]", model_id="M1"),
+               IdentityEvent("V2", "a", "merged", date(2026, 2, 1)),
+               IdentityEvent("V1", "a", "created", date(2026, 1, 1)),
+               IdentityEvent("V3", "b", "created", date(2026, 1, 1))],
+        edges=[HasRecord("a", "R:lcs/2"), HasRecord("a", "R:lcs/1"), HasRecord("b", "R:lcs/3")]))
+    ids = ["b", "a", "c", "nobody", "a"]
+    assert store.records_by_person(ids) == {p: store.records_of(p) for p in ids}
+    assert [r.id for r in store.records_by_person(ids)["a"]] == ["R:lcs/1", "R:lcs/2"]
+    assert store.identity_events_by_person(ids) == {p: store.identity_events(p) for p in ids}
+    assert [e.id for e in store.identity_events_by_person(ids)["a"]] == ["V1", "V2"]
+    explanations = store.link_explanations(ids)
+    assert explanations == {"a": store.link_explanation("a"), "b": store.link_explanation("b")}
+    assert store.records_by_person([]) == {} and store.link_explanations([]) == {}
+
+
+def _kin_shape(kin: KinGraph) -> tuple[Any, ...]:
+    """A kin graph as a comparable value: the order of its edges is the backend's own."""
+    return (kin.subject_id, dict(kin.people), sorted(e.key for e in kin.parents),
+            sorted(e.key for e in kin.partners), sorted(e.key for e in kin.related))
+
+
+def test_households_of_many_subjects_match_one_at_a_time(all_families: Store) -> None:
+    subjects = [("kim", TODAY), ("rio", date(2024, 1, 1)), ("rio", TODAY), ("nobody", TODAY),
+                ("zak", date(2026, 8, 31)), ("kim", TODAY)]
+    found = all_families.households(subjects)
+    held = [s for s in subjects if s[0] != "nobody"]
+    assert list(found) == list(dict.fromkeys(held))
+    for (person_id, day), view in found.items():
+        one = all_families.household(person_id, day)
+        assert (view.subject_id, view.as_of, view.household, view.address) == (
+            one.subject_id, one.as_of, one.household, one.address)
+        assert sorted(m.key for m in view.members) == sorted(m.key for m in one.members)
+        assert _kin_shape(view.kin) == _kin_shape(one.kin)
+    assert all_families.households([]) == {}
+
+
+def test_kin_graphs_of_many_subjects_match_one_at_a_time(all_families: Store) -> None:
+    subjects = [("kim", TODAY), ("cara", date(2024, 1, 1)), ("nobody", TODAY), ("cara", TODAY)]
+    for depth in (1, 2):
+        found = all_families.kin_graphs(subjects, depth)
+        assert list(found) == [("kim", TODAY), ("cara", date(2024, 1, 1)), ("cara", TODAY)]
+        for (person_id, day), kin in found.items():
+            assert _kin_shape(kin) == _kin_shape(all_families.kin(person_id, depth, day))
+    assert "dan" not in all_families.kin_graphs([("cara", date(2024, 1, 1))], 2)[
+        ("cara", date(2024, 1, 1))].people
 
 
 def test_a_stay_recorded_twice_is_one_member_since_the_earliest_date(store: Store) -> None:

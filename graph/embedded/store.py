@@ -335,6 +335,25 @@ class EmbeddedStore:
                 kin,
             )
 
+    # Traversals in memory cost no round trip: the batched forms walk from each subject.
+    def households(
+        self, subjects: Sequence[tuple[str, date]]
+    ) -> dict[tuple[str, date], HouseholdView]:
+        with self._lock:
+            self._catch_up()
+            return {(person_id, day): self.household(person_id, day)
+                    for person_id, day in dict.fromkeys(subjects)
+                    if isinstance(self._node(person_id), Person)}
+
+    def kin_graphs(
+        self, subjects: Sequence[tuple[str, date]], depth: int
+    ) -> dict[tuple[str, date], KinGraph]:
+        with self._lock:
+            self._catch_up()
+            return {(person_id, day): self.kin(person_id, depth, day)
+                    for person_id, day in dict.fromkeys(subjects)
+                    if isinstance(self._node(person_id), Person)}
+
     def involvements(
         self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
     ) -> list[InvolvementView]:
@@ -498,6 +517,12 @@ class EmbeddedStore:
             ]
             return sorted((r for r in found if isinstance(r, SourceRecord)), key=lambda r: r.id)
 
+    def records_by_person(self, person_ids: Iterable[str]) -> dict[str, list[SourceRecord]]:
+        with self._lock:
+            self._catch_up()
+            return {person_id: self.records_of(person_id)
+                    for person_id in dict.fromkeys(person_ids)}
+
     def link_decisions(self) -> list[LinkDecision]:
         with self._lock:
             self._catch_up()
@@ -528,6 +553,13 @@ class EmbeddedStore:
             found = self._node(f"X:{person_id}")
             return found if isinstance(found, LinkExplanation) else None
 
+    def link_explanations(self, person_ids: Iterable[str]) -> dict[str, LinkExplanation]:
+        with self._lock:
+            self._catch_up()
+            found = {person_id: self.link_explanation(person_id)
+                     for person_id in dict.fromkeys(person_ids)}
+            return {person_id: x for person_id, x in found.items() if x is not None}
+
     def identity_events(self, person_id: str) -> list[IdentityEvent]:
         with self._lock:
             self._catch_up()
@@ -535,6 +567,14 @@ class EmbeddedStore:
             found = [self._node(i) for i in self._identity_events_of.get(person_id, ())]
             return sorted((e for e in found if isinstance(e, IdentityEvent)),
                           key=lambda e: (e.on, e.id))
+
+    def identity_events_by_person(
+        self, person_ids: Iterable[str]
+    ) -> dict[str, list[IdentityEvent]]:
+        with self._lock:
+            self._catch_up()
+            return {person_id: self.identity_events(person_id)
+                    for person_id in dict.fromkeys(person_ids)}
 
     def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
         with self._lock:

@@ -105,8 +105,14 @@ RECORD_OWNERS = (
 )
 
 
-def kin(depth: int) -> str:
-    """People within `depth` family steps over edges begun by $as_of, and edges among them.
+def _names(*names: str) -> str:
+    """Variables for an import list or a WITH, the empty ones left out."""
+    return ", ".join(n for n in names if n)
+
+
+def _kin_from_s(depth: int, day: str, key: str = "") -> str:
+    """From a bound subject `s`: people within `depth` steps over edges begun by `day` (a
+    parameter or an expression on `key`, carried into every subquery), and edges among them.
 
     Distances come from SHORTEST paths (Neo4j 5.21+), so each person is reached once; edges
     are those touching someone nearer than `depth`, as a breadth-first walk takes them.
@@ -114,20 +120,19 @@ def kin(depth: int) -> str:
     """
     steps = int(depth)
     return (
-        "MATCH (s:Person {id: $id}) "
-        "CALL (s) { "
+        f"CALL ({_names('s', key)}) {{ "
         "  MATCH p = SHORTEST 1 (s) "
-        f"   (()-[r:{KIN_TYPES} WHERE r.valid_from IS NULL OR r.valid_from <= $as_of]-"
-        "     (x:Person WHERE x.birth_date IS NULL OR x.birth_date <= $as_of)"
+        f"   (()-[r:{KIN_TYPES} WHERE r.valid_from IS NULL OR r.valid_from <= {day}]-"
+        f"     (x:Person WHERE x.birth_date IS NULL OR x.birth_date <= {day})"
         f"   ){{0,{steps}}} (o:Person) "
         "  RETURN o, length(p) AS distance "
         "} "
-        "WITH collect(o) AS people, "
+        f"WITH {_names(key, 'collect(o) AS people')}, "
         f"     collect(CASE WHEN distance < {steps} THEN o END) AS inner "
-        "CALL (people, inner) { "
+        f"CALL ({_names('people', 'inner', key)}) {{ "
         "  UNWIND inner AS a "
         f"  MATCH (a)-[r:{KIN_TYPES}]-(b:Person) "
-        "  WHERE b IN people AND (r.valid_from IS NULL OR r.valid_from <= $as_of) "
+        f"  WHERE b IN people AND (r.valid_from IS NULL OR r.valid_from <= {day}) "
         "  RETURN collect(DISTINCT r) AS edges "
         "} "
         "RETURN [n IN people | n.data] AS people, "
@@ -135,28 +140,65 @@ def kin(depth: int) -> str:
     )
 
 
-def household(depth: int) -> str:
-    """The subject's latest membership current on $as_of, its address and residents, and
-    the subject's kin within `depth`, in one round trip."""
+def kin(depth: int) -> str:
+    """People within `depth` family steps of $id over edges begun by $as_of, and edges among
+    them (`_kin_from_s`)."""
+    return "MATCH (s:Person {id: $id}) " + _kin_from_s(depth, "$as_of")
+
+
+def kin_graphs(depth: int) -> str:
+    """`kin` of every {id, as_of} in $keys in one round trip, a row per key whose person is
+    held; each key's day travels as `key.as_of` into the subqueries."""
     return (
-        "MATCH (s:Person {id: $id}) "
-        "CALL (s) { "
+        "UNWIND $keys AS key "
+        "CALL (key) { "
+        "  MATCH (s:Person {id: key.id}) "
+        + _kin_from_s(depth, "key.as_of", "key")
+        + " } "
+        "RETURN key.id AS id, key.as_of AS as_of, people, edges"
+    )
+
+
+def _household_from_s(depth: int, day: str, key: str = "") -> str:
+    """From a bound subject `s`: the latest membership current on `day`, its address and
+    residents, and the subject's kin within `depth`."""
+    return (
+        f"CALL ({_names('s', key)}) {{ "
         "  OPTIONAL MATCH (s)-[m:MEMBER_OF]->(h:Household) "
-        "  WHERE (m.valid_from IS NULL OR m.valid_from <= $as_of) "
-        "    AND (m.valid_to IS NULL OR $as_of <= m.valid_to) "
-        "  WITH h, m ORDER BY coalesce(m.valid_from, '') DESC LIMIT 1 "
+        f"  WHERE (m.valid_from IS NULL OR m.valid_from <= {day}) "
+        f"    AND (m.valid_to IS NULL OR {day} <= m.valid_to) "
+        f"  WITH {_names('h', 'm', key)} ORDER BY coalesce(m.valid_from, '') DESC LIMIT 1 "
         "  OPTIONAL MATCH (a:Address {id: h.address_id}) "
         "  OPTIONAL MATCH (p:Person)-[pm:MEMBER_OF]->(h) "
-        "  WHERE (pm.valid_from IS NULL OR pm.valid_from <= $as_of) "
-        "    AND (pm.valid_to IS NULL OR $as_of <= pm.valid_to) "
+        f"  WHERE (pm.valid_from IS NULL OR pm.valid_from <= {day}) "
+        f"    AND (pm.valid_to IS NULL OR {day} <= pm.valid_to) "
         "  RETURN h.data AS household, a.data AS address, "
         "         collect(pm.data) AS members, collect(p.data) AS residents "
         "} "
-        "CALL (s) { "
-        + kin(depth).removeprefix("MATCH (s:Person {id: $id}) ").replace(
-            "RETURN [n IN people", "RETURN [n IN people", 1)
+        f"CALL ({_names('s', key)}) {{ "
+        + _kin_from_s(depth, day, key)
         + " } "
         "RETURN household, address, members, residents, people, edges"
+    )
+
+
+def household(depth: int) -> str:
+    """The household of $id on $as_of and the subject's kin within `depth`, in one round
+    trip (`_household_from_s`)."""
+    return "MATCH (s:Person {id: $id}) " + _household_from_s(depth, "$as_of")
+
+
+def households(depth: int) -> str:
+    """`household` of every {id, as_of} in $keys in one round trip, a row per key whose
+    person is held."""
+    return (
+        "UNWIND $keys AS key "
+        "CALL (key) { "
+        "  MATCH (s:Person {id: key.id}) "
+        + _household_from_s(depth, "key.as_of", "key")
+        + " } "
+        "RETURN key.id AS id, key.as_of AS as_of, household, address, members, residents, "
+        "       people, edges"
     )
 
 
@@ -267,6 +309,12 @@ RECORDS_OF = (
     "MATCH (:Person {id: $id})-[:HAS_RECORD]->(r:SourceRecord) RETURN r.data AS data ORDER BY r.id"
 )
 
+# The records each of these people holds now.
+RECORDS_BY_PERSON = (
+    "MATCH (p:Person)-[:HAS_RECORD]->(r:SourceRecord) WHERE p.id IN $ids "
+    "RETURN p.id AS person, r.data AS data ORDER BY r.id"
+)
+
 # Every node of one identity-resolution label (decisions, models), ordered in Python.
 LINK_DECISIONS = "MATCH (n:LinkDecision) RETURN n.data AS data"
 LINKAGE_MODELS = "MATCH (n:LinkageModel) RETURN n.data AS data"
@@ -282,3 +330,15 @@ LINK_EXPLANATION = "MATCH (x:LinkExplanation {person_id: $id}) RETURN x.data AS 
 
 # How one person's records came together or apart.
 IDENTITY_EVENTS = "MATCH (e:IdentityEvent {person_id: $id}) RETURN e.data AS data"
+
+# Why each of these people's records were joined.
+LINK_EXPLANATIONS = (
+    "MATCH (x:LinkExplanation) WHERE x.person_id IN $ids RETURN x.person_id AS person, "
+    "x.data AS data"
+)
+
+# How each of these people's records came together or apart; ordered in Python.
+IDENTITY_EVENTS_BY_PERSON = (
+    "MATCH (e:IdentityEvent) WHERE e.person_id IN $ids RETURN e.person_id AS person, "
+    "e.data AS data"
+)

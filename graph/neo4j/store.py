@@ -225,6 +225,11 @@ class Neo4jStore:
                                            database_=self._database)
             self._driver.execute_query(cypher.household(HOUSEHOLD_KIN_DEPTH), id="", as_of="",
                                        database_=self._database)
+            self._driver.execute_query(cypher.households(HOUSEHOLD_KIN_DEPTH), keys=[],
+                                       database_=self._database)
+            for depth in range(1, 5):
+                self._driver.execute_query(cypher.kin_graphs(depth), keys=[],
+                                           database_=self._database)
         except (ServiceUnavailable, OSError) as exc:
             raise StoreError(f"Neo4j is not reachable: {exc}") from exc
         _SCHEMA_READY.add(key)
@@ -322,25 +327,36 @@ class Neo4jStore:
             raise PersonNotFound(person_id)
         return _kin_graph(person_id, rows[0]["people"], rows[0]["edges"])
 
+    def kin_graphs(
+        self, subjects: Sequence[tuple[str, date]], depth: int
+    ) -> dict[tuple[str, date], KinGraph]:
+        found = {(r["id"], r["as_of"]): r for r in self._by_subject(cypher.kin_graphs(depth),
+                                                                      subjects)}
+        return {(person_id, day): _kin_graph(person_id, row["people"], row["edges"])
+                for person_id, day in dict.fromkeys(subjects)
+                if (row := found.get((person_id, day.isoformat()))) is not None}
+
     def household(self, person_id: str, as_of: date) -> HouseholdView:
         rows = self._read(cypher.household(HOUSEHOLD_KIN_DEPTH), id=person_id,
                           as_of=as_of.isoformat())
         if not rows:
             raise PersonNotFound(person_id)
-        row = rows[0]
-        kin = _kin_graph(person_id, row["people"], row["edges"])
-        household = _node("Household", row["household"])
-        if household is None:
-            return HouseholdView(person_id, as_of, None, None, (), kin)
-        members = tuple(_edge("MEMBER_OF", data) for data in row["members"])
-        people = dict(kin.people)
-        for data in row["residents"]:
-            resident = _node("Person", data)
-            people.setdefault(resident.id, resident)
-        return HouseholdView(
-            person_id, as_of, household, _node("Address", row["address"]), members,
-            KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related),
-        )
+        return _household_view(person_id, as_of, rows[0])
+
+    def households(
+        self, subjects: Sequence[tuple[str, date]]
+    ) -> dict[tuple[str, date], HouseholdView]:
+        found = {(r["id"], r["as_of"]): r
+                 for r in self._by_subject(cypher.households(HOUSEHOLD_KIN_DEPTH), subjects)}
+        return {(person_id, day): _household_view(person_id, day, row)
+                for person_id, day in dict.fromkeys(subjects)
+                if (row := found.get((person_id, day.isoformat()))) is not None}
+
+    def _by_subject(self, statement: str, subjects: Sequence[tuple[str, date]]) -> list[Any]:
+        """The rows of a statement over $keys, one {id, as_of} per distinct subject."""
+        keys = [{"id": person_id, "as_of": day.isoformat()}
+                for person_id, day in dict.fromkeys(subjects)]
+        return self._read(statement, keys=keys) if keys else []
 
     def involvements(
         self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
@@ -456,6 +472,12 @@ class Neo4jStore:
         return [_node("SourceRecord", r["data"])
                 for r in self._read(cypher.RECORDS_OF, id=person_id)]
 
+    def records_by_person(self, person_ids: Iterable[str]) -> dict[str, list[SourceRecord]]:
+        found: dict[str, list[SourceRecord]] = {p: [] for p in dict.fromkeys(person_ids)}
+        for row in self._read(cypher.RECORDS_BY_PERSON, ids=list(found)):
+            found[row["person"]].append(_node("SourceRecord", row["data"]))
+        return found
+
     def link_decisions(self) -> list[LinkDecision]:
         found = [_node("LinkDecision", r["data"]) for r in self._read(cypher.LINK_DECISIONS)]
         return sorted(found, key=lambda d: (d.decided_at, d.id))
@@ -473,10 +495,24 @@ class Neo4jStore:
         found: LinkExplanation | None = _node("LinkExplanation", rows[0]["data"]) if rows else None
         return found
 
+    def link_explanations(self, person_ids: Iterable[str]) -> dict[str, LinkExplanation]:
+        found: dict[str, LinkExplanation] = {}
+        for row in self._read(cypher.LINK_EXPLANATIONS, ids=list(dict.fromkeys(person_ids))):
+            found.setdefault(row["person"], _node("LinkExplanation", row["data"]))
+        return found
+
     def identity_events(self, person_id: str) -> list[IdentityEvent]:
         found = [_node("IdentityEvent", r["data"])
                  for r in self._read(cypher.IDENTITY_EVENTS, id=person_id)]
         return sorted(found, key=lambda e: (e.on, e.id))
+
+    def identity_events_by_person(
+        self, person_ids: Iterable[str]
+    ) -> dict[str, list[IdentityEvent]]:
+        found: dict[str, list[IdentityEvent]] = {p: [] for p in dict.fromkeys(person_ids)}
+        for row in self._read(cypher.IDENTITY_EVENTS_BY_PERSON, ids=list(found)):
+            found[row["person"]].append(_node("IdentityEvent", row["data"]))
+        return {p: sorted(events, key=lambda e: (e.on, e.id)) for p, events in found.items()}
 
     def counts(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -516,6 +552,23 @@ def _kin_graph(subject_id: str, people_data: list[str], edges: list[dict[str, st
         elif isinstance(value, RelatedTo):
             related.append(value)
     return KinGraph(subject_id, people, tuple(parents), tuple(partners), tuple(related))
+
+
+def _household_view(person_id: str, as_of: date, row: Any) -> HouseholdView:
+    """A household row (`cypher.household`'s columns) as the protocol answers it."""
+    kin = _kin_graph(person_id, row["people"], row["edges"])
+    household = _node("Household", row["household"])
+    if household is None:
+        return HouseholdView(person_id, as_of, None, None, (), kin)
+    members = tuple(_edge("MEMBER_OF", data) for data in row["members"])
+    people = dict(kin.people)
+    for data in row["residents"]:
+        resident = _node("Person", data)
+        people.setdefault(resident.id, resident)
+    return HouseholdView(
+        person_id, as_of, household, _node("Address", row["address"]), members,
+        KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related),
+    )
 
 
 def _log_as_json(log: LoadLog) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from datetime import date
 from graph.model import ParentKind, ParentOf, PartnerOf, Person, SourceRef
 from graph.questions import resolve_as_of
 from graph.questions.kinship import describe_all
-from graph.store import Store
+from graph.store import KinGraph, Store
 
 MAX_DEPTH = 6
 
@@ -55,10 +55,24 @@ def genogram_of(
     PersonNotFound : the store holds no person with that id
     ValueError : depth outside 1..6
     """
+    check_depth(depth)
+    day = resolve_as_of(as_of)
+    return genogram_from(store.kin(person_id, depth, day), day)
+
+
+def check_depth(depth: int) -> None:
+    """
+    Raises
+    ------
+    ValueError : depth outside 1..6
+    """
     if not 1 <= depth <= MAX_DEPTH:
         raise ValueError(f"depth must be between 1 and {MAX_DEPTH}, not {depth}")
-    day = resolve_as_of(as_of)
-    kin = store.kin(person_id, depth, day)
+
+
+def genogram_from(kin: KinGraph, day: date) -> Genogram:
+    """The genogram of a kin graph the store found for its subject on `day`."""
+    person_id = kin.subject_id
     generations = _generations(person_id, kin.parents, kin.partners)
     words = describe_all(kin, person_id, list(kin.people), day)
     people = tuple(
@@ -136,7 +150,11 @@ def family_of(
     PersonNotFound : the store holds no person with that id
     ValueError : depth outside 1..6
     """
-    genogram = genogram_of(store, person_id, depth, as_of)
+    return family_from(genogram_of(store, person_id, depth, as_of))
+
+
+def family_from(genogram: Genogram) -> list[FamilyMember]:
+    """Everyone on a genogram but its subject, nearest first."""
     return [
         FamilyMember(g.person, g.relationship, g.generation)
         for g in sorted(genogram.people, key=lambda g: (abs(g.generation), g.person.id))

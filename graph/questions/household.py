@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,7 +10,7 @@ from graph.errors import PersonNotFound
 from graph.model import Address, Person
 from graph.questions import resolve_as_of
 from graph.questions.kinship import describe_all
-from graph.store import Store
+from graph.store import HouseholdView, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +31,12 @@ class HouseholdAnswer:
     members: tuple[HouseholdMember, ...]
 
 
-def household_of(store: Store, person_id: str, as_of: date | None = None) -> HouseholdAnswer:
+def household_of(
+    store: Store, person_id: str, as_of: date | None = None, view: HouseholdView | None = None
+) -> HouseholdAnswer:
     """The people living with `person_id` on `as_of` (default today), the subject left out.
+    `view`, when the caller has it already (from `Store.households`), is what the store
+    found for that person and day.
 
     Members are ordered adults first, oldest first, so a worker reads the carers first.
 
@@ -40,7 +45,8 @@ def household_of(store: Store, person_id: str, as_of: date | None = None) -> Hou
     PersonNotFound : the store holds no person with that id
     """
     day = resolve_as_of(as_of)
-    view = store.household(person_id, day)
+    if view is None:
+        view = store.household(person_id, day)
     subject = view.kin.people[person_id]
     # Sources often record one stay more than once (each with its own start date, or none):
     # one row per person, since the earliest start any source knows.
@@ -64,6 +70,15 @@ def household_of(store: Store, person_id: str, as_of: date | None = None) -> Hou
     )
 
 
+def households_of(
+    store: Store, subjects: Sequence[tuple[str, date]]
+) -> dict[tuple[str, date], HouseholdAnswer]:
+    """`household_of` each (person id, day) in one store question; people the store does
+    not hold are left out."""
+    return {(person_id, day): household_of(store, person_id, day, view)
+            for (person_id, day), view in store.households(subjects).items()}
+
+
 @dataclass(frozen=True, slots=True)
 class HouseholdPeriod:
     """One stretch of the subject living at one address, with who lived there at its start."""
@@ -84,13 +99,25 @@ def household_history(store: Store, person_id: str) -> list[HouseholdPeriod]:
     """
     if not store.people([person_id]):
         raise PersonNotFound(person_id)
-    periods = []
-    for membership in store.memberships([person_id]):
-        day = membership.valid_from or membership.valid_to or resolve_as_of(None)
-        answer = household_of(store, person_id, day)
-        members = answer.members if answer.household_id == membership.dst else ()
-        address = answer.address if answer.household_id == membership.dst else None
-        periods.append(HouseholdPeriod(membership.dst, address, membership.valid_from,
-                                       membership.valid_to, members))
-    periods.sort(key=lambda p: (p.valid_from or date.min, p.household_id), reverse=True)
+    return household_histories(store, [person_id])[person_id]
+
+
+def household_histories(
+    store: Store, person_ids: Sequence[str]
+) -> dict[str, list[HouseholdPeriod]]:
+    """`household_history` of each of these people (held by the store: the caller checks),
+    asking the store for every period's household at once."""
+    memberships = store.memberships(list(dict.fromkeys(person_ids)))
+    today = resolve_as_of(None)
+    starts = [(m.src, m.valid_from or m.valid_to or today) for m in memberships]
+    answers = households_of(store, starts)
+    periods: dict[str, list[HouseholdPeriod]] = {person_id: [] for person_id in person_ids}
+    for membership, start in zip(memberships, starts, strict=True):
+        answer = answers[start]
+        here = answer.household_id == membership.dst
+        periods[membership.src].append(HouseholdPeriod(
+            membership.dst, answer.address if here else None, membership.valid_from,
+            membership.valid_to, answer.members if here else ()))
+    for found in periods.values():
+        found.sort(key=lambda p: (p.valid_from or date.min, p.household_id), reverse=True)
     return periods

@@ -13,7 +13,7 @@ from graph.errors import PersonNotFound
 from graph.questions import resolve_as_of
 from graph.questions.household import HouseholdAnswer, household_of
 from graph.questions.kinship import describe_all
-from graph.store import InvolvementView, Store
+from graph.store import InvolvementView, KinGraph, Store
 
 Fact = TypeVar("Fact")
 
@@ -43,10 +43,11 @@ class ServiceEngaged:
 
 def people_in_scope(
     store: Store, person_id: str, scope: Scope, day: date,
-    household: HouseholdAnswer | None = None,
+    household: HouseholdAnswer | None = None, kin: KinGraph | None = None,
 ) -> dict[str, str]:
     """The subject and, by scope, the people around them, each with their relationship.
-    `household`, when the caller has it already, is the subject's household on `day`.
+    `household` and `kin`, when the caller has them already, are the subject's household
+    on `day` and kin graph to `FAMILY_SCOPE_DEPTH` on `day`.
 
     Raises
     ------
@@ -60,7 +61,7 @@ def people_in_scope(
         for member in household.members:
             words[member.person.id] = member.relationship
     if scope is Scope.FAMILY:
-        kin = store.kin(person_id, FAMILY_SCOPE_DEPTH, day)
+        kin = kin or store.kin(person_id, FAMILY_SCOPE_DEPTH, day)
         # By id: the kin graph's own order is the backend's, and answers must not differ.
         others = sorted(p for p in kin.people if p not in words)
         words.update(describe_all(kin, person_id, others, day))

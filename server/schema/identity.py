@@ -9,6 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from graph import model
 from loaders.identity.decisions import DecisionRefused, decide
 from server.context import RequestContext
 from server.errors import BadArgument, NotPermitted
@@ -42,8 +43,11 @@ def _require(ctx: RequestContext) -> None:
         raise NotPermitted("resolving identities needs the resolve_identity permission")
 
 
-def _released(ctx: RequestContext, person_id: str) -> Person | None:
-    found = ctx.store.people([person_id]).get(person_id)
+def _released(
+    ctx: RequestContext, person_id: str, people: dict[str, model.Person]
+) -> Person | None:
+    """The person as the viewer may see them, from `people` asked of the store all at once."""
+    found = people.get(person_id)
     if found is None:
         return None
     return Person.of(ctx.disclosure.decide(found.id, found))
@@ -115,6 +119,9 @@ class IdentityQuery:
             pair for pair in page
             if shared_record(agreement, pair.record_a) and shared_record(agreement, pair.record_b)
         ]
+        # One store question for the people of every pair on the page.
+        people = ctx.store.people(
+            {p for pair in visible for p in (pair.person_a, pair.person_b)})
         edges = []
         for pair in visible:
             evidence, withheld_fields = parse_fields(pair.evidence, agreement)
@@ -125,8 +132,8 @@ class IdentityQuery:
                         id=strawberry.ID(pair.id),
                         record_a=pair.record_a,
                         record_b=pair.record_b,
-                        person_a=_released(ctx, pair.person_a),
-                        person_b=_released(ctx, pair.person_b),
+                        person_a=_released(ctx, pair.person_a, people),
+                        person_b=_released(ctx, pair.person_b, people),
                         probability=pair.probability,
                         match_weight=pair.match_weight,
                         grade=MatchGrade(pair.grade),
@@ -156,7 +163,9 @@ def _decide(ctx: RequestContext, a: str, b: str, action: str, reason: str) -> De
         outcome = decide(ctx.store, a, b, action, reason, ctx.disclosure.viewer.user)
     except DecisionRefused as exc:
         raise BadArgument(exc.field, exc.reason) from None
-    released = [_released(ctx, pid) for pid in outcome.person_ids]
+    # Read after the decision is written, so not through the request's (earlier) loaders.
+    people = ctx.store.people(outcome.person_ids)
+    released = [_released(ctx, pid, people) for pid in outcome.person_ids]
     persons = [p for p in released if p is not None]
     return DecisionResult(
         decision_id=strawberry.ID(outcome.decision.id),

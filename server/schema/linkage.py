@@ -111,7 +111,7 @@ class LinkExplanation:
     )
 
 
-def explanation_of(ctx: RequestContext, person: model.Person) -> LinkExplanation | None:
+async def explanation_of(ctx: RequestContext, person: model.Person) -> LinkExplanation | None:
     """The explanation for `person`, filtered to what the viewer's agreement shares.
 
     Withheld whole when the viewer sees the person by name only or may not see source
@@ -120,7 +120,7 @@ def explanation_of(ctx: RequestContext, person: model.Person) -> LinkExplanation
     when its category is shared. The counts say how much was left out, so an explanation
     with rows withheld is never read as the whole story.
     """
-    stored = ctx.store.people([person.id]).get(person.id)
+    stored = await ctx.loaders.people.load(person.id)
     if stored is None:
         return None
     decision = ctx.disclosure.decide(stored.id, stored)
@@ -129,8 +129,10 @@ def explanation_of(ctx: RequestContext, person: model.Person) -> LinkExplanation
     if decision.value is None or Category.SOURCES not in decision.returned:
         raise FieldNotPermitted(Category.SOURCES.value)
     agreement = ctx.disclosure.rules.agreement(ctx.disclosure.viewer.agency)
-    found = ctx.store.link_explanation(stored.id)
-    every = [r.id.removeprefix("R:") for r in ctx.store.records_of(stored.id)]
+    # Through the request's loader: every person of a list asking is one store question.
+    evidence = await ctx.loaders.identities.load(stored.id)
+    found = evidence.explanation
+    every = [r.id.removeprefix("R:") for r in evidence.records]
     records = [key for key in every if shared_record(agreement, key)]
     links = []
     stored_links = json.loads(found.links) if found else []
@@ -153,7 +155,7 @@ def explanation_of(ctx: RequestContext, person: model.Person) -> LinkExplanation
             )
         )
     hidden = set(every) - set(records)
-    events = ctx.store.identity_events(stored.id)
+    events = evidence.events
     # A change's reason may name the records of the link behind it, so a change naming a
     # withheld record anywhere is left out whole.
     changes = [

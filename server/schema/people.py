@@ -14,16 +14,15 @@ from strawberry.types import Info
 from graph import model
 from graph.changes import highest
 from graph.questions import resolve_as_of
-from graph.questions.chronology import chronology_of
 from graph.questions.coverage import CoverageState, coverage_of
 from graph.questions.discrepancies import discrepancies_in
-from graph.questions.family import family_of, genogram_of
-from graph.questions.household import household_history
+from graph.questions.family import Genogram as GenogramAnswer
+from graph.questions.family import check_depth, family_from, genogram_from
 from graph.questions.search import search_people
 from graph.questions.services import GP_SERVICES, SCHOOL_SERVICES
 from graph.questions.services import Scope as ScopeValue
 from graph.store import InvolvementView, SearchCriteria
-from server.batching import ServicesKey, coverage_declarations
+from server.batching import ChronologyKey, KinKey, ServicesKey, coverage_declarations
 from server.context import RequestContext
 from server.errors import BadArgument, FieldNotPermitted, NotPermitted
 from server.policy import Category, Release, Sources, Topic
@@ -200,8 +199,8 @@ class Person(Node):
     @strawberry.field(
         description="Which source records were joined into this person and why, field by field."
     )
-    def link_explanation(self, info: Ctx) -> LinkExplanation | None:
-        return explanation_of(info.context, self.person)
+    async def link_explanation(self, info: Ctx) -> LinkExplanation | None:
+        return await explanation_of(info.context, self.person)
 
     @strawberry.field(description="Who lives with this person on `asOf` (default today).")
     async def household(self, info: Ctx, as_of: date | None = None) -> Household | None:
@@ -300,13 +299,11 @@ class Person(Node):
         return (await self._risks(info.context, scope, as_of))[1]
 
     @strawberry.field(description="The family as typed nodes and edges, for drawing.")
-    def genogram(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> Genogram | None:
+    async def genogram(
+        self, info: Ctx, depth: int = 2, as_of: date | None = None
+    ) -> Genogram | None:
         ctx = info.context
-        limit = ctx.settings.max_genogram_depth
-        if not 1 <= depth <= limit:
-            raise BadArgument("depth", f"must be between 1 and {limit}")
-        self._topic(ctx, Category.FAMILY)
-        answer = genogram_of(ctx.store, self.person.id, depth, as_of)
+        answer = await self._genogram(ctx, depth, as_of)
         nodes, withheld = [], 0
         for item in answer.people:
             person = Person.of(ctx.disclosure.decide(item.person.id, item.person))
@@ -351,11 +348,11 @@ class Person(Node):
 
 
     @strawberry.field(description="Every household this person has lived in, latest first.")
-    def household_history(self, info: Ctx) -> list[HouseholdPeriod] | None:
+    async def household_history(self, info: Ctx) -> list[HouseholdPeriod] | None:
         ctx = info.context
         self._topic(ctx, Category.HOUSEHOLD)
         periods = []
-        for period in household_history(ctx.store, self.person.id):
+        for period in await ctx.loaders.histories.load(self.person.id):
             address = (ctx.disclosure.release(self.person.id, period.address)
                        if period.address else None)
             members, withheld = [], 0
@@ -375,26 +372,36 @@ class Person(Node):
         return periods
 
     @strawberry.field(description="The wider family within `depth` steps, nearest first.")
-    def family(
+    async def family(
         self, info: Ctx, depth: int = 2, as_of: date | None = None
     ) -> list[FamilyMember] | None:
-        return self._family(info.context, depth, as_of)[0]
+        return (await self._family(info.context, depth, as_of))[0]
 
     @strawberry.field(
         description="How many of the wider family within `depth` steps are withheld from you."
     )
-    def family_withheld(self, info: Ctx, depth: int = 2, as_of: date | None = None) -> int | None:
-        return self._family(info.context, depth, as_of)[1]
+    async def family_withheld(
+        self, info: Ctx, depth: int = 2, as_of: date | None = None
+    ) -> int | None:
+        return (await self._family(info.context, depth, as_of))[1]
 
-    def _family(
+    async def _genogram(
         self, ctx: RequestContext, depth: int, as_of: date | None
-    ) -> tuple[list[FamilyMember], int]:
+    ) -> GenogramAnswer:
+        """The subject's genogram (the family topic released), from the request's kin."""
         limit = ctx.settings.max_genogram_depth
         if not 1 <= depth <= limit:
             raise BadArgument("depth", f"must be between 1 and {limit}")
         self._topic(ctx, Category.FAMILY)
+        check_depth(depth)
+        day = resolve_as_of(as_of)
+        return genogram_from(await ctx.loaders.kin.load(KinKey(self.person.id, depth, day)), day)
+
+    async def _family(
+        self, ctx: RequestContext, depth: int, as_of: date | None
+    ) -> tuple[list[FamilyMember], int]:
         members, withheld = [], 0
-        for member in family_of(ctx.store, self.person.id, depth, as_of):
+        for member in family_from(await self._genogram(ctx, depth, as_of)):
             person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
             if person is None:
                 withheld += 1
@@ -431,14 +438,16 @@ class Person(Node):
         return shown
 
     @strawberry.field(description="Events, service starts and ends, and moves, oldest first.")
-    def chronology(
+    async def chronology(
         self, info: Ctx, scope: Scope = Scope.CHILD,
         from_: Annotated[date | None, strawberry.argument(name="from")] = None,
         to: date | None = None, first: int = 20, after: str | None = None,
     ) -> ChronologyConnection:
         ctx = info.context
-        entries = chronology_of(ctx.store, self.person.id, ScopeValue(scope.value), from_, to)
-        people = ctx.store.people({e.person_id for e in entries})
+        key = ChronologyKey(self.person.id, ScopeValue(scope.value), from_ or date.min,
+                            resolve_as_of(to))
+        entries = await ctx.loaders.chronologies.load(key)
+        people = {p.id: p for p in await ctx.loaders.people_of({e.person_id for e in entries})}
         shown, withheld = [], 0
         for entry in entries:
             if not _entry_released(ctx, entry, people[entry.person_id]):
