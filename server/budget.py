@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections import deque
+from collections import OrderedDict
 
 
 class Budget:
@@ -35,11 +35,12 @@ class PeopleWatch:
 
     def __init__(self, threshold: int, window_minutes: float) -> None:
         self.threshold, self.window = threshold, window_minutes * 60.0
-        self._seen: dict[str, deque[tuple[float, str]]] = {}
-        # Per user, how often each person is in the window: the distinct count is its
-        # length, kept as the window slides, so a request costs what it adds and expires,
-        # not a pass over everything the user opened in the window.
-        self._counts: dict[str, dict[str, int]] = {}
+        # Per user, each person opened in the window with when they were last opened,
+        # oldest first: a person counts while their latest opening is in the window. One
+        # entry per distinct person, not per opening: a user opening one child all day
+        # holds one entry, where a log of openings grew by every request for ten minutes
+        # (a million tuples at front-door rates, each a burden on the garbage collector).
+        self._last: dict[str, OrderedDict[str, float]] = {}
         self._alerted: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -47,19 +48,16 @@ class PeopleWatch:
         """Record people opened; the distinct count when it first passes the threshold."""
         moment = time.monotonic() if now is None else now
         with self._lock:
-            seen = self._seen.setdefault(user, deque())
-            counts = self._counts.setdefault(user, {})
+            last = self._last.setdefault(user, OrderedDict())
             for person in people:
-                seen.append((moment, person))
-                counts[person] = counts.get(person, 0) + 1
-            while seen and seen[0][0] < moment - self.window:
-                _, gone = seen.popleft()
-                left = counts[gone] - 1
-                if left:
-                    counts[gone] = left
-                else:
-                    del counts[gone]
-            distinct = len(counts)
+                last[person] = max(moment, last.get(person, moment))
+                last.move_to_end(person)
+            while last:
+                person, when = next(iter(last.items()))
+                if when >= moment - self.window:
+                    break
+                del last[person]
+            distinct = len(last)
             if distinct <= self.threshold:
                 return None
             if moment - self._alerted.get(user, -math.inf) < self.window:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLObjectType
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from server.app import create_app
@@ -168,6 +170,30 @@ def test_the_many_people_watch_counts_distinct_people_in_a_sliding_window() -> N
     assert watch.saw("sam", ["rio"], now=75.0) == 3
     assert watch.saw("sam", ["una"], now=80.0) is None  # one alert per user per window
     assert watch.saw("sam", [], now=200.0) is None  # everything has left the window
+
+
+@given(st.lists(st.tuples(st.floats(0, 30), st.lists(st.sampled_from("abcdefg"), max_size=4)),
+                max_size=40))
+def test_the_many_people_watch_alerts_as_a_log_of_every_opening_would(
+        visits: list[tuple[float, list[str]]]) -> None:
+    """Against the plain definition: distinct people among all openings in the window."""
+    watch, opened, alerted = PeopleWatch(threshold=3, window_minutes=1), [], -1e9
+    moment = 0.0
+    for step, people in visits:
+        moment += step
+        opened += [(moment, p) for p in people]
+        distinct = len({p for when, p in opened if when >= moment - 60.0})
+        expected = None
+        if distinct > 3 and moment - alerted >= 60.0:
+            expected, alerted = distinct, moment
+        assert watch.saw("sam", people, now=moment) == expected
+
+
+def test_the_many_people_watch_holds_one_entry_per_person_not_per_opening() -> None:
+    watch = PeopleWatch(threshold=1000, window_minutes=10)
+    for second in range(20_000):
+        watch.saw("sam", ["kim", "amy"], now=second / 100)
+    assert len(watch._last["sam"]) == 2
 
 
 def test_fields_without_arguments_resolve_directly_and_the_rest_through_strawberry() -> None:
