@@ -229,6 +229,8 @@ class Run:
     requests_per_second: float
     p99_ms: float
     errors: int
+    max_ms: float = 0.0
+    timeouts: int = 0  # requests wrk gave up on (2 s): not in its latency figures at all
 
 
 def _milliseconds(text: str) -> float:
@@ -253,7 +255,11 @@ def _wrk(url: str, seconds: int, connections: int, body: dict[str, Any] | None,
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = _milliseconds(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Run(rps, p99, int(bad.group(1)) if bad else 0)
+    longest = _milliseconds(re.search(  # type: ignore[union-attr]
+        r"Latency\s+\S+\s+\S+\s+(\S+)", out).group(1))
+    gave_up = re.search(r"timeout (\d+)", out)
+    return Run(rps, p99, int(bad.group(1)) if bad else 0, longest,
+               int(gave_up.group(1)) if gave_up else 0)
 
 
 def _offer(port: int, url: str, body: dict[str, Any] | None, token: str, rate: float,
@@ -314,7 +320,8 @@ def main() -> None:
         server.wait(30)
     summary = {
         name: Run(sum(r.requests_per_second for r in found) / args.rounds,
-                  max(r.p99_ms for r in found), sum(r.errors for r in found))
+                  max(r.p99_ms for r in found), sum(r.errors for r in found),
+                  max(r.max_ms for r in found), sum(r.timeouts for r in found))
         for name, found in runs.items()
     }
     ours, plain = summary["famgraph GraphQL"], summary["plain Starlette JSON"]
@@ -322,7 +329,7 @@ def main() -> None:
           f" {args.rounds} x {args.seconds} s each")
     for name, run in summary.items():
         print(f"  {name:<22} {run.requests_per_second:8.0f} req/s  p99 {run.p99_ms:7.1f} ms"
-              f"  non-2xx {run.errors}")
+              f"  max {run.max_ms:7.1f} ms  timed out {run.timeouts}  non-2xx {run.errors}")
     audited = summary["JSON + policy + audit"]
     rps = ours.requests_per_second
     print(f"  GraphQL / plain JSON            {rps / plain.requests_per_second:.2f}"
