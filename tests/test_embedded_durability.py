@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -10,7 +11,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from graph.embedded import EmbeddedStore
+from graph.errors import StoreError
 from graph.questions.household import household_of
 from tests.families import FAMILIES, TODAY
 
@@ -81,3 +85,30 @@ def test_a_store_open_while_another_process_loads_sees_the_new_batches(tmp_path:
     assert {m.person.id for m in household_of(serving, "zak", TODAY).members} == {"yva", "abe"}
     assert serving.counts()["Person"] == 6
     serving.close()
+
+
+def test_opening_a_store_reads_its_history_with_the_collector_paused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    enabled_while_reading: list[bool] = []
+    catch_up = EmbeddedStore._catch_up
+
+    def spy(self: EmbeddedStore) -> None:
+        enabled_while_reading.append(gc.isenabled())
+        catch_up(self)
+
+    monkeypatch.setattr(EmbeddedStore, "_catch_up", spy)
+    assert gc.isenabled()
+    EmbeddedStore(tmp_path).close()
+    assert enabled_while_reading[0] is False
+    assert gc.isenabled()
+
+
+def test_a_failed_open_gives_the_collector_back(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: EmbeddedStore) -> None:
+        raise StoreError("unreadable")
+
+    monkeypatch.setattr(EmbeddedStore, "_catch_up", broken)
+    with pytest.raises(StoreError):
+        EmbeddedStore(tmp_path)
+    assert gc.isenabled()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import threading
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -63,6 +65,24 @@ def _started_by(valid_from: date | None, day: date) -> bool:
     return valid_from is None or valid_from <= day
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the store's whole history is read in.
+
+    Everything a store open makes lives as long as the store, yet each full collection
+    walks all of it again: opening a 100,000-person store ran gen-2 collections growing
+    to 5 s each, some 24 s of a 150 s open. Garbage made meanwhile is collected at the
+    first collection after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class EmbeddedStore:
     """A store in one directory. Open it, ask it questions, write batches to it.
 
@@ -103,7 +123,8 @@ class EmbeddedStore:
         self._households_at: dict[str, set[str]] = defaultdict(set)
         self._seen_batch = 0
         self._seen_version = -1
-        self._catch_up()
+        with collector_paused():
+            self._catch_up()
 
     def _catch_up(self) -> None:
         """Apply batches other processes committed since we last looked (a load while serving).
