@@ -194,7 +194,6 @@ def leaf_execution(
                 self.handle_field_error(raw_error, leaf.field_type, field_details_list, path)
                 return None
 
-    LeafExecution.leaves = leaves  # type: ignore[attr-defined]
     return LeafExecution
 
 
