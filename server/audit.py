@@ -3,9 +3,16 @@
 Each row holds the hash of the row before it, so an edit, deletion or reordering
 breaks the chain at the first bad row, and `verify` names it. Losing the newest rows
 leaves a shorter chain that is still whole, so the log also signs checkpoints with
-an Ed25519 key kept beside it: one every `checkpoint_every` rows, inside the log, and
-a signed head after every write, in its own file. A checkpoint or head that names
-rows the log no longer has is truncation.
+an Ed25519 key kept beside it: one every `checkpoint_every` rows, and a signed head
+naming the newest row, replaced in the same transaction as every write. A checkpoint
+or head that names rows the log no longer has is truncation.
+
+The head used to be a file of its own (`audit.head`), replaced after every commit: a
+second fsync and half a dozen more system calls per commit, each of which gave up the
+interpreter lock and had to win it back from the requests. Inside the log it is as
+hard to forge (it is signed) and as easy to delete (verify reports a missing head), and
+it can never disagree with the rows after a crash. A log that still has the file takes
+its head into the log on first open.
 """
 
 from __future__ import annotations
@@ -14,7 +21,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
 import queue
 import sqlite3
 import threading
@@ -47,6 +53,13 @@ CREATE INDEX IF NOT EXISTS audit_person ON audit(json_extract(row, '$.person_id'
 CREATE INDEX IF NOT EXISTS audit_user ON audit(json_extract(row, '$.user'));
 CREATE TABLE IF NOT EXISTS checkpoint (
     seq INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL,
+    time TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
     hash TEXT NOT NULL,
     time TEXT NOT NULL,
     signature TEXT NOT NULL
@@ -159,6 +172,21 @@ class AuditLog:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        self._adopt_head_file()
+
+    def _adopt_head_file(self) -> None:
+        """Move a head written by an earlier famgraph (its own file) into the log, as is:
+        it stays signed, and the file goes only once the log holds it durably."""
+        path = self.path.parent / HEAD_FILE
+        if not path.exists():
+            return
+        head = json.loads(path.read_text())
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO head(id, seq, hash, time, signature) VALUES (1,?,?,?,?)",
+                (int(head["seq"]), str(head["hash"]), str(head["time"]),
+                 str(head["signature"])))
+        path.unlink()
 
     def append(self, rows: list[AuditRow]) -> None:
         """Write every row durably or none.
@@ -173,7 +201,7 @@ class AuditLog:
     async def append_async(self, rows: list[AuditRow]) -> None:
         """`append` for the event loop: it waits for the durable commit without blocking
         other requests, and the rows of requests finishing together share one commit
-        (one fsync of the log and one signed head), which is what lets audit keep up
+        (one fsync of the log, one signed head), which is what lets audit keep up
         under concurrent load.
 
         Raises
@@ -229,6 +257,13 @@ class AuditLog:
                 return
 
     def _write(self, rows: list[AuditRow]) -> None:
+        """One transaction: the rows, any checkpoint they reach, and the new signed head.
+
+        The writer thread shares the interpreter lock with the requests, and gives it up
+        in every SQLite call; winning it back from a busy event loop can take a switch
+        interval (5 ms) each time. So the rows go in as one statement over a JSON array,
+        not one statement per row: about five SQLite calls a commit, whatever its size.
+        """
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -237,22 +272,31 @@ class AuditLog:
                 ).fetchone()
                 seq, prev = (last[0], last[1]) if last else (0, GENESIS)
                 stamp = now_utc()
+                chained, checkpoints = [], []
                 for row in rows:
                     seq += 1
                     text = json.dumps(row.as_dict(), sort_keys=True)
                     digest = _hash(prev, text)
-                    self._db.execute(
-                        "INSERT INTO audit(seq, row, prev_hash, hash) VALUES (?, ?, ?, ?)",
-                        (seq, text, prev, digest),
-                    )
+                    chained.append((seq, text, prev, digest))
                     if seq % self.checkpoint_every == 0:
-                        self._db.execute(
-                            "INSERT INTO checkpoint(seq, hash, time, signature) VALUES (?,?,?,?)",
-                            (seq, digest, stamp, self._sign(seq, digest, stamp)),
-                        )
+                        checkpoints.append((seq, digest, stamp, self._sign(seq, digest, stamp)))
                     prev = digest
+                self._db.execute(
+                    "INSERT INTO audit(seq, row, prev_hash, hash) SELECT value ->> 0,"
+                    " value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
+                    (json.dumps(chained),),
+                )
+                if checkpoints:
+                    self._db.executemany(
+                        "INSERT INTO checkpoint(seq, hash, time, signature) VALUES (?,?,?,?)",
+                        checkpoints,
+                    )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO head(id, seq, hash, time, signature)"
+                    " VALUES (1, ?, ?, ?, ?)",
+                    (seq, prev, stamp, self._sign(seq, prev, stamp)),
+                )
                 self._db.execute("COMMIT")
-                self._write_head(seq, prev, stamp)
             except (sqlite3.Error, OSError) as exc:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
@@ -260,18 +304,6 @@ class AuditLog:
 
     def _sign(self, seq: int, digest: str, stamp: str) -> str:
         return self._key.sign(_signed_text(seq, digest, stamp)).hex()
-
-    def _write_head(self, seq: int, digest: str, stamp: str) -> None:
-        """The signed newest row, replaced atomically and durably after every write."""
-        head = {"seq": seq, "hash": digest, "time": stamp,
-                "signature": self._sign(seq, digest, stamp)}
-        path = self.path.parent / HEAD_FILE
-        temporary = path.with_suffix(".tmp")
-        with temporary.open("w") as file:
-            json.dump(head, file)
-            file.flush()
-            os.fsync(file.fileno())
-        temporary.replace(path)
 
     def raise_review(self, kind: str, user: str, detail: str) -> None:
         """Queue something for a person to review; identifiers and the user's own words only."""
@@ -405,19 +437,35 @@ def verify(path: Path) -> Tampering | None:
         if beyond:
             return Tampering(last + 1, f"and later rows are missing: a signed checkpoint "
                                        f"covers row {max(beyond)}")
-        return _check_head(path.parent / HEAD_FILE, public, last, prev)
+        return _check_head(_signed_head(db, path.parent / HEAD_FILE), public, last, prev)
     finally:
         db.close()
 
 
+def _signed_head(db: sqlite3.Connection, file: Path) -> tuple[int, str, str, str] | None:
+    """The log's signed head: (seq, hash, time, signature), or None if it has none.
+
+    A log no famgraph has opened since heads moved inside it still has them in a file.
+    """
+    has_table = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'head'").fetchone()
+    if has_table:
+        row = db.execute("SELECT seq, hash, time, signature FROM head").fetchone()
+        return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
+    if file.exists():
+        head = json.loads(file.read_text())
+        return int(head["seq"]), str(head["hash"]), str(head["time"]), str(head["signature"])
+    return None
+
+
 def _check_head(
-    head_path: Path, public: Ed25519PublicKey | None, last: int, last_hash: str
+    head: tuple[int, str, str, str] | None, public: Ed25519PublicKey | None, last: int,
+    last_hash: str,
 ) -> Tampering | None:
-    if not head_path.exists():
+    if head is None:
         return None if last == 0 else Tampering(last, "is not covered: the signed head is gone")
-    head = json.loads(head_path.read_text())
-    seq, digest = int(head["seq"]), str(head["hash"])
-    if public is None or not _signature_ok(public, seq, digest, head["time"], head["signature"]):
+    seq, digest, stamp, signature = head
+    if public is None or not _signature_ok(public, seq, digest, stamp, signature):
         return Tampering(min(seq, last) or 1, "signed head has a bad signature")
     if seq > last:
         return Tampering(last + 1, f"and later rows are missing: the signed head covers row {seq}")

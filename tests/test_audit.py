@@ -91,19 +91,61 @@ def test_truncated_newest_rows_are_caught_by_the_signed_head(log_path: Path) -> 
 
 
 def test_truncation_past_a_checkpoint_is_caught_even_without_the_head(log_path: Path) -> None:
-    tamper(log_path, "DELETE FROM audit WHERE seq > 6")
-    (log_path.parent / HEAD_FILE).unlink()
+    tamper(log_path, "DELETE FROM audit WHERE seq > 6", "DELETE FROM head")
     problem = verify(log_path)
     assert problem is not None and problem.seq == 7
 
 
 def test_forged_head_is_refused(log_path: Path) -> None:
-    head_path = log_path.parent / HEAD_FILE
-    head = json.loads(head_path.read_text())
-    tamper(log_path, "DELETE FROM audit WHERE seq > 11")
-    head_path.write_text(json.dumps({**head, "seq": 11}))
+    tamper(log_path, "DELETE FROM audit WHERE seq > 11", "UPDATE head SET seq = 11")
     problem = verify(log_path)
     assert problem is not None and "signature" in problem.reason
+
+
+def test_a_deleted_head_is_reported(log_path: Path) -> None:
+    tamper(log_path, "DELETE FROM head")
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 12 and "head is gone" in problem.reason
+
+
+def test_each_write_replaces_the_head_in_the_same_transaction(log_path: Path) -> None:
+    db = sqlite3.connect(log_path)
+    head = db.execute("SELECT seq, hash FROM head").fetchall()
+    newest = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchall()
+    db.close()
+    assert head == newest and head[0][0] == 12
+
+
+def _as_before_heads_moved(path: Path) -> None:
+    """What an earlier famgraph left: the same log, its signed head in a file instead."""
+    db = sqlite3.connect(path)
+    seq, digest, stamp, signature = db.execute(
+        "SELECT seq, hash, time, signature FROM head").fetchone()
+    db.execute("DROP TABLE head")
+    db.commit()
+    db.close()
+    (path.parent / HEAD_FILE).write_text(
+        json.dumps({"seq": seq, "hash": digest, "time": stamp, "signature": signature}))
+
+
+def test_a_log_with_its_head_in_a_file_verifies_and_still_catches_truncation(
+        log_path: Path) -> None:
+    _as_before_heads_moved(log_path)
+    assert verify(log_path) is None
+    tamper(log_path, "DELETE FROM audit WHERE seq > 11")
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 12 and "missing" in problem.reason
+
+
+def test_opening_a_log_takes_its_head_file_in(log_path: Path) -> None:
+    _as_before_heads_moved(log_path)
+    log = AuditLog(log_path)
+    log.close()
+    assert not (log_path.parent / HEAD_FILE).exists()
+    assert verify(log_path) is None
+    tamper(log_path, "DELETE FROM audit WHERE seq > 11")
+    problem = verify(log_path)
+    assert problem is not None and problem.seq == 12 and "missing" in problem.reason
 
 
 def test_rows_appended_without_the_key_are_caught(log_path: Path) -> None:
@@ -213,3 +255,15 @@ def test_a_row_is_written_as_all_its_fields() -> None:
     assert row.as_dict() == dataclasses.asdict(row)
     assert json.dumps(row.as_dict(), sort_keys=True) == json.dumps(dataclasses.asdict(row),
                                                                    sort_keys=True)
+
+
+def test_rows_with_awkward_text_are_stored_exactly_as_hashed(tmp_path: Path) -> None:
+    """Rows travel into SQLite inside one JSON array: escapes must come back unchanged."""
+    awkward = 'q"uote \\back\\slash\nnew line é 🙂 \u2028 \x00'
+    log = AuditLog(tmp_path / "audit.sqlite")
+    log.append([dataclasses.replace(row(1), correlation_id=awkward, person_id="p-awkward"),
+                row(2)])
+    found = log.rows_about("p-awkward")
+    log.close()
+    assert [r.correlation_id for r in found] == [awkward]
+    assert verify(tmp_path / "audit.sqlite") is None
