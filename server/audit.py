@@ -21,9 +21,9 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import queue
 import sqlite3
 import threading
+import weakref
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from graph.errors import FamgraphError
+from server.audit_pipe import WriterFailed, WriterPipe
 
 GENESIS = "0" * 64
 HEAD_FILE = "audit.head"
@@ -100,8 +101,8 @@ class AuditRow:
 
     def as_dict(self) -> dict[str, Any]:
         """The row's fields by name, as `dataclasses.asdict` gives them (every value is a
-        string, a bool or a tuple of strings) for a tenth of the time: the writer thread
-        makes one per person per request, and shares the interpreter with the requests."""
+        string, a bool or a tuple of strings) for a tenth of the time: the server makes one
+        per person per request."""
         return {name: getattr(self, name) for name in _ROW_FIELDS}
 
 
@@ -126,9 +127,6 @@ class Tampering:
 
 # How long a request waits for its audit rows to be durable before it fails closed.
 AUDIT_WAIT_SECONDS = 30.0
-
-# Rows waiting for the writer thread, with the loop and future of the request they belong to.
-_Queued = tuple[list["AuditRow"], asyncio.AbstractEventLoop, asyncio.Future[None]]
 
 
 def _hash(prev_hash: str, row_json: str) -> str:
@@ -164,10 +162,11 @@ class AuditLog:
         self.checkpoint_every = max(1, checkpoint_every)
         self._key = audit_keys(path.parent)
         self._lock = threading.Lock()
-        self._pending: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._starting = threading.Lock()
+        self._pipes: dict[asyncio.AbstractEventLoop, WriterPipe] = {}
+        self._pipes_lock = threading.Lock()
         self._closed = False
+        # A log dropped without `close` still stops its writers, not at interpreter exit.
+        self._stop_writers = weakref.finalize(self, _close_all, self._pipes)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -196,13 +195,13 @@ class AuditLog:
         AuditUnavailable : the rows could not be written; the caller must not return data
         """
         if rows:
-            self._write(rows)
+            self.commit_texts([row_text(row) for row in rows])
 
     async def append_async(self, rows: list[AuditRow]) -> None:
         """`append` for the event loop: it waits for the durable commit without blocking
-        other requests, and the rows of requests finishing together share one commit
-        (one fsync of the log, one signed head), which is what lets audit keep up
-        under concurrent load.
+        other requests. The writer is a process of its own (`server.audit_pipe` says why),
+        and the rows of requests finishing together share one commit (one fsync, one
+        signed head), which is what lets audit keep up under concurrent load.
 
         Raises
         ------
@@ -210,59 +209,35 @@ class AuditLog:
         """
         if not rows:
             return
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        with self._starting:  # not `_lock`: the writer holds that through each fsync
-            if self._closed:
-                raise AuditUnavailable(f"audit log {self.path} is closed")
-            if self._writer is None or not self._writer.is_alive():
-                self._writer = threading.Thread(target=self._drain, name="audit-writer",
-                                                daemon=True)
-                self._writer.start()
-            self._pending.put((rows, loop, done))
+        done = self._pipe(asyncio.get_running_loop()).send([row_text(row) for row in rows])
         try:
             # Fail closed rather than hang: a request whose rows are not durable in time
             # gets a 503, never its data.
             await asyncio.wait_for(asyncio.shield(done), AUDIT_WAIT_SECONDS)
         except TimeoutError:
             raise AuditUnavailable(f"audit log {self.path} did not commit in time") from None
+        except WriterFailed as exc:
+            raise AuditUnavailable(f"audit log {self.path} cannot be written: {exc}") from None
 
-    def _drain(self) -> None:
-        """The writer thread: each pass commits everything queued since the last one, and
-        answers every request in it, whatever goes wrong."""
-        while True:
-            first = self._pending.get()
-            if first is None:
-                return
-            waiting = [first]
-            stop = False
-            while not self._pending.empty():
-                more = self._pending.get_nowait()
-                if more is None:
-                    stop = True
-                    break
-                waiting.append(more)
-            outcome: BaseException | None = None
-            try:
-                self._write([row for rows, _, _ in waiting for row in rows])
-            except AuditUnavailable as exc:
-                outcome = exc
-            except BaseException as exc:  # anything at all: a waiting request must hear of it
-                outcome = AuditUnavailable(
-                    f"audit log {self.path} cannot be written: {type(exc).__name__}")
-            for _, loop, done in waiting:
-                with contextlib.suppress(RuntimeError):  # that request's loop has closed
-                    loop.call_soon_threadsafe(_settle, done, outcome)
-            if stop:
-                return
+    def _pipe(self, loop: asyncio.AbstractEventLoop) -> WriterPipe:
+        """This loop's writer, started on first use and again if the last one failed."""
+        with self._pipes_lock:
+            if self._closed:
+                raise AuditUnavailable(f"audit log {self.path} is closed")
+            pipe = self._pipes.get(loop)
+            if pipe is None or pipe.failed is not None:
+                for old in [p for p in self._pipes.values() if p.loop.is_closed()]:
+                    del self._pipes[old.loop]
+                    old.close()
+                pipe = self._pipes[loop] = WriterPipe(
+                    ["-m", "server.audit_writer", str(self.path), str(self.checkpoint_every)],
+                    loop)
+            return pipe
 
-    def _write(self, rows: list[AuditRow]) -> None:
-        """One transaction: the rows, any checkpoint they reach, and the new signed head.
-
-        The writer thread shares the interpreter lock with the requests, and gives it up
-        in every SQLite call; winning it back from a busy event loop can take a switch
-        interval (5 ms) each time. So the rows go in as one statement over a JSON array,
-        not one statement per row: about five SQLite calls a commit, whatever its size.
+    def commit_texts(self, texts: list[str]) -> None:
+        """One transaction: the rows (each its `row_text`), any checkpoint they reach, and
+        the new signed head. The rows go in as one statement over a JSON array, not one
+        statement per row: about five SQLite calls a commit, whatever its size.
         """
         with self._lock:
             try:
@@ -273,9 +248,8 @@ class AuditLog:
                 seq, prev = (last[0], last[1]) if last else (0, GENESIS)
                 stamp = now_utc()
                 chained, checkpoints = [], []
-                for row in rows:
+                for text in texts:
                     seq += 1
-                    text = json.dumps(row.as_dict(), sort_keys=True)
                     digest = _hash(prev, text)
                     chained.append((seq, text, prev, digest))
                     if seq % self.checkpoint_every == 0:
@@ -358,30 +332,26 @@ class AuditLog:
             return int(self._db.execute("SELECT count(*) FROM audit").fetchone()[0])
 
     def close(self) -> None:
-        with self._starting:
+        """Stop the writers (each commits what it holds first) and close the log.
+
+        Call it on the loop that used the log, or once that loop has closed.
+        """
+        with self._pipes_lock:
             self._closed = True
-        if self._writer is not None:
-            self._pending.put(None)
-            self._writer.join()
-            self._writer = None
-        # Anything queued after the stop is answered, not left waiting.
-        while not self._pending.empty():
-            left = self._pending.get_nowait()
-            if left is not None:
-                with contextlib.suppress(RuntimeError):
-                    left[1].call_soon_threadsafe(
-                        _settle, left[2], AuditUnavailable(f"audit log {self.path} is closed"))
+        self._stop_writers()
         with self._lock:
             self._db.close()
 
 
-def _settle(done: asyncio.Future[None], outcome: BaseException | None) -> None:
-    if done.cancelled():
-        return
-    if outcome is None:
-        done.set_result(None)
-    else:
-        done.set_exception(outcome)
+def _close_all(pipes: dict[asyncio.AbstractEventLoop, WriterPipe]) -> None:
+    for pipe in pipes.values():
+        pipe.close()
+    pipes.clear()
+
+
+def row_text(row: AuditRow) -> str:
+    """The row as it is stored and hashed."""
+    return json.dumps(row.as_dict(), sort_keys=True)
 
 
 _BY_PERSON = "json_extract(row, '$.person_id') = ?"

@@ -195,56 +195,108 @@ def test_concurrent_requests_share_commits_and_keep_one_whole_chain(tmp_path: Pa
         "p5000"}
 
 
-def test_every_waiting_request_fails_when_the_log_cannot_be_written(tmp_path: Path) -> None:
-    import asyncio
-
-    from server.audit import AuditUnavailable
-
-    log = AuditLog(tmp_path / "audit.sqlite")
-    log._db.close()  # the disk has gone: no commit can succeed
-
-    async def requests() -> list[BaseException | None]:
-        return await asyncio.gather(*(log.append_async([row(n)]) for n in range(5)),
-                                    return_exceptions=True)
-
-    outcomes = asyncio.run(requests())
-    assert all(isinstance(o, AuditUnavailable) for o in outcomes)
+def _people(path: Path) -> list[str]:
+    db = sqlite3.connect(path)
+    try:
+        return [p for (p,) in db.execute(
+            "SELECT json_extract(row, '$.person_id') FROM audit ORDER BY seq")]
+    finally:
+        db.close()
 
 
-def test_an_unexpected_failure_answers_its_requests_and_the_writer_goes_on(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _refuse_rows(path: Path, refuse: bool) -> None:
+    """A real write failure inside the writer process: the log itself refuses rows."""
+    db = sqlite3.connect(path)
+    if refuse:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON audit"
+                   " BEGIN SELECT RAISE(ABORT, 'disk controller reset'); END")
+    else:
+        db.execute("DROP TRIGGER refuse")
+    db.commit()
+    db.close()
+
+
+def test_every_waiting_request_fails_when_the_log_cannot_be_written_and_the_writer_goes_on(
+    tmp_path: Path,
 ) -> None:
     import asyncio
 
     from server.audit import AuditUnavailable
 
     log = AuditLog(tmp_path / "audit.sqlite")
-    real = log._write
-    calls = {"n": 0}
 
-    def flaky(rows: list[AuditRow]) -> None:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise RuntimeError("disk controller reset")
-        real(rows)
+    async def requests() -> tuple[list[BaseException | None], BaseException | None]:
+        await log.append_async([row(0)])  # the writer is up
+        _refuse_rows(log.path, True)
+        failed = await asyncio.gather(*(log.append_async([row(n)]) for n in range(1, 6)),
+                                      return_exceptions=True)
+        _refuse_rows(log.path, False)
+        after = await asyncio.gather(log.append_async([row(9)]), return_exceptions=True)
+        return failed, after[0]
 
-    monkeypatch.setattr(log, "_write", flaky)
-
-    async def requests() -> list[BaseException | None]:
-        first = await asyncio.gather(log.append_async([row(1)]), return_exceptions=True)
-        second = await asyncio.gather(log.append_async([row(2)]), return_exceptions=True)
-        return first + second
-
-    first, second = asyncio.run(requests())
-    assert isinstance(first, AuditUnavailable) and second is None
-    assert log.count() == 1
+    failed, after = asyncio.run(requests())
+    assert all(isinstance(o, AuditUnavailable) for o in failed), failed
+    assert all("disk controller reset" in str(o) for o in failed)
+    assert after is None
+    assert _people(log.path) == ["p0", "p9"]
     log.close()
+    assert verify(log.path) is None
 
     async def after_close() -> None:
         await log.append_async([row(3)])
 
     with pytest.raises(AuditUnavailable):
         asyncio.run(after_close())
+
+
+def test_a_request_waiting_when_the_writer_dies_fails_and_the_next_starts_a_new_writer(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+    import os
+    import signal
+
+    from server.audit import AuditUnavailable
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+
+    async def requests() -> tuple[BaseException | None, int, int]:
+        await log.append_async([row(0)])
+        first = log._pipes[asyncio.get_running_loop()].pid
+        os.kill(first, signal.SIGSTOP)  # it holds the request, then dies with it
+        waiting = asyncio.ensure_future(log.append_async([row(1)]))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        os.kill(first, signal.SIGKILL)
+        outcome = (await asyncio.gather(waiting, return_exceptions=True))[0]
+        await log.append_async([row(2)])
+        return outcome, first, log._pipes[asyncio.get_running_loop()].pid
+
+    outcome, first, second = asyncio.run(requests())
+    assert isinstance(outcome, AuditUnavailable) and "stopped" in str(outcome)
+    assert second != first
+    assert _people(log.path) == ["p0", "p2"]
+    log.close()
+    assert verify(log.path) is None
+
+
+def test_a_log_dropped_without_close_stops_its_writer(tmp_path: Path) -> None:
+    import asyncio
+    import gc
+    import os
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+
+    async def request(log: AuditLog) -> int:
+        await log.append_async([row(0)])
+        return log._pipes[asyncio.get_running_loop()].pid
+
+    pid = asyncio.run(request(log))
+    os.kill(pid, 0)  # running
+    del log
+    gc.collect()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # stopped and reaped
 
 
 def test_a_row_is_written_as_all_its_fields() -> None:

@@ -490,3 +490,36 @@ def test_a_serving_process_freezes_the_loaded_store_out_of_garbage_collection() 
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_after_the_freeze_a_full_collection_does_not_wait_for_a_store_sized_backlog() -> None:
+    """Requests leave cycles that reach the oldest generation; they must be collected in
+    small full collections, not saved up until they number a quarter of the store."""
+    import gc
+
+    from server.app import freeze_loaded_heap
+
+    store = [[] for _ in range(400_000)]  # the long-lived heap the freeze takes out
+    full: list[int] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+
+    try:
+        freeze_loaded_heap()
+        gc.callbacks.append(watch)
+        for _ in range(20):  # 50,000 cycles promoted to the oldest generation, then dropped
+            batch = []
+            for _ in range(2_500):
+                cycle: list[object] = []
+                cycle.append(cycle)
+                batch.append(cycle)
+            gc.collect(1)
+            del batch
+        for _ in range(20_000):  # ordinary allocation: the collector's own triggers
+            [[]]  # noqa: B018
+    finally:
+        gc.callbacks.remove(watch)
+        gc.unfreeze()
+    assert store and full, "no full collection ran: the backlog is waiting for the store"

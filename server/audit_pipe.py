@@ -1,0 +1,180 @@
+"""The audit's writer in a process of its own, and the pipe the server talks to it over.
+
+Every answer waits for its audit rows to be durable. When the writer was a thread it
+shared the interpreter lock with the requests: it gave the lock up in every SQLite call
+and the fsync, and won it back only when the busy event loop let go, up to a switch
+interval (5 ms) each time, so a commit that takes 1.5 ms alone took 20 ms or more under
+load, and every request in it waited that long. A process has its own interpreter. The
+server writes each request's rows to the writer's stdin and reads the answers on its
+own event loop (`add_reader`), so no thread of the server waits for the lock at all.
+
+The protocol is lines of text. A request: its number, then each row's JSON, separated by
+tabs (JSON made by `json.dumps` escapes every tab and newline inside it). An answer: the
+number, then `ok`, or `err` and why. The writer commits everything that has arrived
+since its last commit in one transaction, so requests finishing together share an
+fsync, and answers each. If it dies, everything waiting fails (the caller fails
+closed), and the next request starts a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+# A writer given this long to finish what it holds when the server stops.
+_STOP_SECONDS = 10.0
+_PROJECT = Path(__file__).resolve().parent.parent
+
+
+class WriterFailed(Exception):
+    """The writer could not commit these rows, or is gone; the message says which."""
+
+
+class WriterPipe:
+    """One writer process and the requests waiting on it, for one event loop."""
+
+    def __init__(self, argv: list[str], loop: asyncio.AbstractEventLoop) -> None:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(_PROJECT), env.get("PYTHONPATH", "")) if p)
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, *argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            bufsize=0, env=env)
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._to = self._process.stdin.fileno()
+        self._from = self._process.stdout.fileno()
+        os.set_blocking(self._to, False)
+        os.set_blocking(self._from, False)
+        self.loop = loop
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._numbered = 0
+        self._unsent = bytearray()
+        self._partial = b""
+        self.failed: str | None = None
+        loop.add_reader(self._from, self._on_answers)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def send(self, texts: list[str]) -> asyncio.Future[None]:
+        """Queue these rows (each already its JSON text) for the next commit; the future is
+        done when they are durable, or fails with `WriterFailed`."""
+        done: asyncio.Future[None] = self.loop.create_future()
+        if self.failed is not None:
+            done.set_exception(WriterFailed(self.failed))
+            return done
+        self._numbered += 1
+        self._waiting[self._numbered] = done
+        self._unsent += "\t".join([str(self._numbered), *texts]).encode() + b"\n"
+        self._flush()
+        return done
+
+    def _flush(self) -> None:
+        try:
+            written = os.write(self._to, self._unsent)
+        except BlockingIOError:
+            written = 0
+        except OSError as exc:
+            self._fail(f"audit writer cannot be reached: {type(exc).__name__}")
+            return
+        del self._unsent[:written]
+        if self._unsent:  # the writer is behind: send the rest when the pipe has room
+            self.loop.add_writer(self._to, self._flush)
+        else:
+            self.loop.remove_writer(self._to)
+
+    def _on_answers(self) -> None:
+        try:
+            data = os.read(self._from, 1 << 16)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._fail(f"audit writer cannot be read: {type(exc).__name__}")
+            return
+        if not data:
+            self._fail(f"audit writer stopped (exit status {self._process.poll()})")
+            return
+        *lines, self._partial = (self._partial + data).split(b"\n")
+        for line in lines:
+            number, status, *why = line.decode().split("\t")
+            done = self._waiting.pop(int(number), None)
+            if done is None or done.done():
+                continue
+            if status == "ok":
+                done.set_result(None)
+            else:
+                done.set_exception(WriterFailed(why[0] if why else "audit writer failed"))
+
+    def _fail(self, reason: str) -> None:
+        """Everything waiting fails, and this pipe takes no more."""
+        self.failed = reason
+        self._stop_watching()
+        for done in self._waiting.values():
+            if not done.done():
+                done.set_exception(WriterFailed(reason))
+        self._waiting.clear()
+        with contextlib.suppress(ProcessLookupError):
+            self._process.kill()
+        stop_process(self._process)
+
+    def _stop_watching(self) -> None:
+        if not self.loop.is_closed():
+            self.loop.remove_reader(self._from)
+            self.loop.remove_writer(self._to)
+
+    def close(self) -> None:
+        """Let the writer commit what it holds and stop; whatever is still waiting fails.
+
+        Call it on the pipe's loop, or once that loop has closed.
+        """
+        if self.failed is None:
+            self.failed = "audit log is closed"
+            self._stop_watching()
+        for done in self._waiting.values():
+            if not done.done() and not self.loop.is_closed():
+                done.set_exception(WriterFailed(self.failed))
+        self._waiting.clear()
+        stop_process(self._process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Close the writer's stdin (it commits what it has read, then exits), and reap it."""
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    try:
+        process.wait(_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def serve(commit: Callable[[list[str]], None], source: int = 0, answers: int = 1) -> None:
+    """The writer's side: read requests from `source`, commit each batch that has arrived,
+    answer every request in it on `answers`; return at end of input."""
+    held = b""
+    while data := os.read(source, 1 << 20):
+        *lines, held = (held + data).split(b"\n")
+        if not lines:
+            continue
+        numbers, texts = [], []
+        for line in lines:
+            number, *rows = line.decode().split("\t")
+            numbers.append(number)
+            texts.extend(rows)
+        try:
+            commit(texts)
+            outcome = "ok"
+        except Exception as exc:  # every request must hear why, whatever it is
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            outcome = f"err\t{why}"
+        reply = memoryview("".join(f"{n}\t{outcome}\n" for n in numbers).encode())
+        while reply:
+            reply = reply[os.write(answers, reply):]
