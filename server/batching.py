@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import weakref
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -81,23 +82,51 @@ class IdentityEvidence:
     events: list[IdentityEvent]
 
 
+_Keys = TypeVar("_Keys")
+_Loaded = TypeVar("_Loaded")
+
+
+def _weakly(
+    method: Callable[[list[_Keys]], Awaitable[list[_Loaded]]],
+) -> Callable[[list[_Keys]], Awaitable[list[_Loaded]]]:
+    """A DataLoader's batch function that does not keep its `Loaders` alive.
+
+    Loaders own their DataLoaders; a loader holding a bound method of its owner would make
+    a cycle, and everything the request loaded (people, services, households) would wait
+    for a full garbage collection instead of going when the request does. At front-door
+    rates those collections ran every second or so and stalled every request in flight.
+    """
+    owner = weakref.WeakMethod(method)
+
+    async def load(keys: list[_Keys]) -> list[_Loaded]:
+        bound = owner()
+        if bound is None:  # a loader used after its request ended
+            raise RuntimeError("the request these loaders belonged to has finished")
+        return await bound(keys)
+
+    return load
+
+
 class Loaders:
     """The DataLoaders of one request over `store`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self._extracts: dict[str, date] | None = None
-        self.people: DataLoader[str, Person | None] = DataLoader(self._people)
+        self.people: DataLoader[str, Person | None] = DataLoader(_weakly(self._people))
         self.households: DataLoader[tuple[str, date], HouseholdAnswer] = DataLoader(
-            self._households)
-        self.kin: DataLoader[KinKey, KinGraph] = DataLoader(self._kin)
-        self.histories: DataLoader[str, list[HouseholdPeriod]] = DataLoader(self._histories)
+            _weakly(self._households))
+        self.kin: DataLoader[KinKey, KinGraph] = DataLoader(_weakly(self._kin))
+        self.histories: DataLoader[str, list[HouseholdPeriod]] = DataLoader(
+            _weakly(self._histories))
         self.services: DataLoader[ServicesKey, list[ServiceEngaged]] = DataLoader(
-            self._services)
-        self.risks: DataLoader[ServicesKey, list[RiskFound]] = DataLoader(self._risks)
+            _weakly(self._services))
+        self.risks: DataLoader[ServicesKey, list[RiskFound]] = DataLoader(
+            _weakly(self._risks))
         self.chronologies: DataLoader[ChronologyKey, list[ChronologyEntry]] = DataLoader(
-            self._chronologies)
-        self.identities: DataLoader[str, IdentityEvidence] = DataLoader(self._identities)
+            _weakly(self._chronologies))
+        self.identities: DataLoader[str, IdentityEvidence] = DataLoader(
+            _weakly(self._identities))
         # What the policy released of a loaded answer, and how much it withheld, by what
         # was asked: two fields over one answer (a list and its withheld count) share the
         # decisions instead of running every item through the policy again.

@@ -523,3 +523,30 @@ def test_after_the_freeze_a_full_collection_does_not_wait_for_a_store_sized_back
         gc.callbacks.remove(watch)
         gc.unfreeze()
     assert store and full, "no full collection ran: the backlog is waiting for the store"
+
+
+def test_a_graphql_request_leaves_nothing_of_its_own_for_the_cycle_collector(
+    client: TestClient,
+) -> None:
+    """What a request loads and the execution that walked it go when the request does,
+    by reference counting: cycles among them waited for full collections, which at
+    front-door rates stalled every request in flight."""
+    import gc
+
+    query = """query($id: ID!) { person(id: $id) { givenNames household { members {
+        relationshipToSubject person { id givenNames } } }
+        servicesEngaged(scope: HOUSEHOLD) { service lead { name } } } }"""
+    assert ask(client, query, id="rio")["data"]["person"]["servicesEngaged"]
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # keep what the next collection finds, to look at it
+    try:
+        for _ in range(3):
+            assert ask(client, query, id="rio")["data"]["person"]["household"]["members"]
+        gc.collect()
+        kinds = {type(found).__name__ for found in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    ours = {"Loaders", "DataLoader", "LeafExecution", "GraphQLResolveInfoHelpers",
+            "Person", "ServiceEngaged", "HouseholdMember", "RequestContext"}
+    assert not kinds & ours, sorted(kinds & ours)
