@@ -234,8 +234,11 @@ class Run:
 
 
 def _milliseconds(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if found is None:
+        raise ValueError(f"wrk printed a latency this bench cannot read: {text!r}")
+    number, unit = found.groups()
+    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
 
 
 def _wrk(url: str, seconds: int, connections: int, body: dict[str, Any] | None,
@@ -252,6 +255,13 @@ def _wrk(url: str, seconds: int, connections: int, body: dict[str, Any] | None,
              "-s", script.name, url], check=True, capture_output=True, text=True).stdout
     finally:
         os.unlink(script.name)
+    try:
+        return _read_wrk(out)
+    except (AttributeError, ValueError) as exc:
+        sys.exit(f"cannot read wrk's report ({exc}):\n{out}")
+
+
+def _read_wrk(out: str) -> Run:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = _milliseconds(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
