@@ -177,15 +177,21 @@ class AuditLog:
         """Move a head written by an earlier famgraph (its own file) into the log, as is:
         it stays signed, and the file goes only once the log holds it durably."""
         path = self.path.parent / HEAD_FILE
-        if not path.exists():
+        try:
+            head = json.loads(path.read_text())
+        except FileNotFoundError:  # none, or another process has just taken it in
             return
-        head = json.loads(path.read_text())
         with self._lock:
+            # The newer of the two: an older famgraph run against this log since it was
+            # last opened here wrote its heads to the file.
             self._db.execute(
-                "INSERT OR IGNORE INTO head(id, seq, hash, time, signature) VALUES (1,?,?,?,?)",
+                "INSERT INTO head(id, seq, hash, time, signature) VALUES (1, ?, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
+                " time = excluded.time, signature = excluded.signature"
+                " WHERE excluded.seq > head.seq",
                 (int(head["seq"]), str(head["hash"]), str(head["time"]),
                  str(head["signature"])))
-        path.unlink()
+        path.unlink(missing_ok=True)
 
     def append(self, rows: list[AuditRow]) -> None:
         """Write every row durably or none.
@@ -209,12 +215,14 @@ class AuditLog:
         """
         if not rows:
             return
-        done = self._pipe(asyncio.get_running_loop()).send([row_text(row) for row in rows])
+        pipe = self._pipe(asyncio.get_running_loop())
+        done = pipe.send([row_text(row) for row in rows])
         try:
             # Fail closed rather than hang: a request whose rows are not durable in time
-            # gets a 503, never its data.
+            # gets a 503, never its data, and the next request gets another writer.
             await asyncio.wait_for(asyncio.shield(done), AUDIT_WAIT_SECONDS)
         except TimeoutError:
+            pipe.abandon(f"did not commit within {AUDIT_WAIT_SECONDS:g} s")
             raise AuditUnavailable(f"audit log {self.path} did not commit in time") from None
         except WriterFailed as exc:
             raise AuditUnavailable(f"audit log {self.path} cannot be written: {exc}") from None
@@ -225,14 +233,17 @@ class AuditLog:
             if self._closed:
                 raise AuditUnavailable(f"audit log {self.path} is closed")
             pipe = self._pipes.get(loop)
-            if pipe is None or pipe.failed is not None:
-                for old in [p for p in self._pipes.values() if p.loop.is_closed()]:
-                    del self._pipes[old.loop]
-                    old.close()
-                pipe = self._pipes[loop] = WriterPipe(
-                    ["-m", "server.audit_writer", str(self.path), str(self.checkpoint_every)],
-                    loop)
-            return pipe
+            if pipe is not None and pipe.failed is None:
+                return pipe
+            finished = [p for p in self._pipes.values() if p.loop.is_closed()]
+            for old in finished:
+                del self._pipes[old.loop]
+            pipe = self._pipes[loop] = WriterPipe(
+                ["-m", "server.audit_writer", str(self.path), str(self.checkpoint_every)],
+                loop)
+        for old in finished:
+            old.close()
+        return pipe
 
     def commit_texts(self, texts: list[str]) -> None:
         """One transaction: the rows (each its `row_text`), any checkpoint they reach, and

@@ -23,6 +23,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,6 +70,9 @@ class WriterPipe:
         if self.failed is not None:
             done.set_exception(WriterFailed(self.failed))
             return done
+        # A request that gave up waiting never reads its outcome; asyncio should not
+        # report that as an error never retrieved.
+        done.add_done_callback(_observed)
         self._numbered += 1
         self._waiting[self._numbered] = done
         self._unsent += "\t".join([str(self._numbered), *texts]).encode() + b"\n"
@@ -102,14 +106,24 @@ class WriterPipe:
             return
         *lines, self._partial = (self._partial + data).split(b"\n")
         for line in lines:
-            number, status, *why = line.decode().split("\t")
-            done = self._waiting.pop(int(number), None)
+            try:
+                number, status, *why = line.decode().split("\t")
+                done = self._waiting.pop(int(number), None)
+            except ValueError:  # not an answer: nothing after it can be trusted either
+                self._fail("audit writer answered out of protocol")
+                return
             if done is None or done.done():
                 continue
             if status == "ok":
                 done.set_result(None)
             else:
                 done.set_exception(WriterFailed(why[0] if why else "audit writer failed"))
+
+    def abandon(self, reason: str) -> None:
+        """Give up on a writer that is alive but not answering (a hung disk, a stopped
+        process): everything waiting fails, and the next request starts another."""
+        if self.failed is None:
+            self._fail(reason)
 
     def _fail(self, reason: str) -> None:
         """Everything waiting fails, and this pipe takes no more."""
@@ -131,8 +145,31 @@ class WriterPipe:
     def close(self) -> None:
         """Let the writer commit what it holds and stop; whatever is still waiting fails.
 
-        Call it on the pipe's loop, or once that loop has closed.
+        From another thread while the pipe's loop runs, the closing is done on the loop.
         """
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        if self.loop.is_running() and current is not self.loop:
+            finished = threading.Event()
+
+            def close_there() -> None:
+                try:
+                    self._close_here()
+                finally:
+                    finished.set()
+
+            try:
+                self.loop.call_soon_threadsafe(close_there)
+            except RuntimeError:  # the loop closed meanwhile
+                self._close_here()
+                return
+            finished.wait(_STOP_SECONDS * 2)
+            return
+        self._close_here()
+
+    def _close_here(self) -> None:
         if self.failed is None:
             self.failed = "audit log is closed"
             self._stop_watching()
@@ -153,7 +190,15 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         process.wait(_STOP_SECONDS)
     except subprocess.TimeoutExpired:
         process.kill()
-        process.wait()
+        # A writer stuck in the kernel (a hard-mounted disk) may not die at once: leave
+        # it rather than hang the server's shutdown.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(_STOP_SECONDS)
+
+
+def _observed(done: asyncio.Future[None]) -> None:
+    if not done.cancelled():
+        done.exception()
 
 
 def serve(commit: Callable[[list[str]], None], source: int = 0, answers: int = 1) -> None:
@@ -175,6 +220,9 @@ def serve(commit: Callable[[list[str]], None], source: int = 0, answers: int = 1
         except Exception as exc:  # every request must hear why, whatever it is
             why = " ".join(str(exc).split()) or type(exc).__name__
             outcome = f"err\t{why}"
-        reply = memoryview("".join(f"{n}\t{outcome}\n" for n in numbers).encode())
-        while reply:
-            reply = reply[os.write(answers, reply):]
+        reply = memoryview("".join(f"{n}\t{outcome}\n" for n in numbers).encode(
+            errors="replace"))
+        # Once the server has stopped listening, go on committing what it sent anyway.
+        with contextlib.suppress(BrokenPipeError):
+            while reply:
+                reply = reply[os.write(answers, reply):]

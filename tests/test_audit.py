@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sqlite3
@@ -148,6 +149,27 @@ def test_opening_a_log_takes_its_head_file_in(log_path: Path) -> None:
     assert problem is not None and problem.seq == 12 and "missing" in problem.reason
 
 
+def test_a_newer_head_file_from_an_older_famgraph_replaces_the_head_in_the_log(
+        log_path: Path) -> None:
+    """The log was opened by this famgraph, then an older one wrote more rows and its
+    head file, then this one opened it again."""
+    db = sqlite3.connect(log_path)
+    stale = db.execute("SELECT seq, hash, time, signature FROM head").fetchone()
+    db.close()
+    log = AuditLog(log_path)
+    log.append([row(100)])
+    log.close()
+    _as_before_heads_moved(log_path)  # the newer head, now in a file
+    db = sqlite3.connect(log_path)
+    db.execute("CREATE TABLE head (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT"
+               " NULL, hash TEXT NOT NULL, time TEXT NOT NULL, signature TEXT NOT NULL)")
+    db.execute("INSERT INTO head VALUES (1, ?, ?, ?, ?)", stale)
+    db.commit()
+    db.close()
+    AuditLog(log_path).close()
+    assert verify(log_path) is None
+
+
 def test_rows_appended_without_the_key_are_caught(log_path: Path) -> None:
     tamper(log_path, "INSERT INTO audit(seq, row, prev_hash, hash) SELECT 13, row, hash, hash"
                      " FROM audit WHERE seq = 12")
@@ -275,6 +297,40 @@ def test_a_request_waiting_when_the_writer_dies_fails_and_the_next_starts_a_new_
     outcome, first, second = asyncio.run(requests())
     assert isinstance(outcome, AuditUnavailable) and "stopped" in str(outcome)
     assert second != first
+    assert _people(log.path) == ["p0", "p2"]
+    log.close()
+    assert verify(log.path) is None
+
+
+def test_a_writer_that_stops_answering_is_given_up_and_the_next_request_gets_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import os
+    import signal
+
+    from server import audit
+    from server.audit import AuditUnavailable
+
+    monkeypatch.setattr(audit, "AUDIT_WAIT_SECONDS", 0.5)
+    log = AuditLog(tmp_path / "audit.sqlite")
+
+    async def requests() -> tuple[BaseException | None, int, int]:
+        await log.append_async([row(0)])
+        stuck = log._pipes[asyncio.get_running_loop()].pid
+        os.kill(stuck, signal.SIGSTOP)  # alive, holding the pipe, answering nothing
+        try:
+            outcome = (await asyncio.gather(log.append_async([row(1)]),
+                                            return_exceptions=True))[0]
+            await log.append_async([row(2)])
+            return outcome, stuck, log._pipes[asyncio.get_running_loop()].pid
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(stuck, signal.SIGKILL)
+
+    outcome, stuck, fresh = asyncio.run(requests())
+    assert isinstance(outcome, AuditUnavailable) and "in time" in str(outcome)
+    assert fresh != stuck
     assert _people(log.path) == ["p0", "p2"]
     log.close()
     assert verify(log.path) is None
