@@ -177,9 +177,8 @@ class AuditLog:
         """Move a head written by an earlier famgraph (its own file) into the log, as is:
         it stays signed, and the file goes only once the log holds it durably."""
         path = self.path.parent / HEAD_FILE
-        try:
-            head = json.loads(path.read_text())
-        except FileNotFoundError:  # none, or another process has just taken it in
+        head = _head_file(path)
+        if head is None:  # none, or another process has just taken it in
             return
         with self._lock:
             # The newer of the two: an older famgraph run against this log since it was
@@ -188,9 +187,7 @@ class AuditLog:
                 "INSERT INTO head(id, seq, hash, time, signature) VALUES (1, ?, ?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
                 " time = excluded.time, signature = excluded.signature"
-                " WHERE excluded.seq > head.seq",
-                (int(head["seq"]), str(head["hash"]), str(head["time"]),
-                 str(head["signature"])))
+                " WHERE excluded.seq > head.seq", head)
         path.unlink(missing_ok=True)
 
     def append(self, rows: list[AuditRow]) -> None:
@@ -229,21 +226,28 @@ class AuditLog:
 
     def _pipe(self, loop: asyncio.AbstractEventLoop) -> WriterPipe:
         """This loop's writer, started on first use and again if the last one failed."""
-        with self._pipes_lock:
-            if self._closed:
-                raise AuditUnavailable(f"audit log {self.path} is closed")
-            pipe = self._pipes.get(loop)
-            if pipe is not None and pipe.failed is None:
+        finished: list[WriterPipe] = []  # writers of closed loops: stopped outside the lock
+        try:
+            with self._pipes_lock:
+                if self._closed:
+                    raise AuditUnavailable(f"audit log {self.path} is closed")
+                pipe = self._pipes.get(loop)
+                if pipe is not None and pipe.failed is None:
+                    return pipe
+                finished = [p for p in self._pipes.values() if p.loop.is_closed()]
+                for old in finished:
+                    del self._pipes[old.loop]
+                try:
+                    pipe = self._pipes[loop] = WriterPipe(
+                        ["-m", "server.audit_writer", str(self.path),
+                         str(self.checkpoint_every)], loop)
+                except OSError as exc:  # no process could be started: fail closed
+                    raise AuditUnavailable(
+                        f"audit log {self.path} has no writer: {type(exc).__name__}") from exc
                 return pipe
-            finished = [p for p in self._pipes.values() if p.loop.is_closed()]
+        finally:
             for old in finished:
-                del self._pipes[old.loop]
-            pipe = self._pipes[loop] = WriterPipe(
-                ["-m", "server.audit_writer", str(self.path), str(self.checkpoint_every)],
-                loop)
-        for old in finished:
-            old.close()
-        return pipe
+                old.close()
 
     def commit_texts(self, texts: list[str]) -> None:
         """One transaction: the rows (each its `row_text`), any checkpoint they reach, and
@@ -433,10 +437,16 @@ def _signed_head(db: sqlite3.Connection, file: Path) -> tuple[int, str, str, str
     if has_table:
         row = db.execute("SELECT seq, hash, time, signature FROM head").fetchone()
         return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
-    if file.exists():
-        head = json.loads(file.read_text())
-        return int(head["seq"]), str(head["hash"]), str(head["time"]), str(head["signature"])
-    return None
+    return _head_file(file)
+
+
+def _head_file(path: Path) -> tuple[int, str, str, str] | None:
+    """A head as an earlier famgraph wrote it, in a file of its own; None if there is none."""
+    try:
+        head = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return int(head["seq"]), str(head["hash"]), str(head["time"]), str(head["signature"])
 
 
 def _check_head(

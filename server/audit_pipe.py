@@ -30,6 +30,7 @@ from pathlib import Path
 # A writer given this long to finish what it holds when the server stops.
 _STOP_SECONDS = 10.0
 _PROJECT = Path(__file__).resolve().parent.parent
+_CLOSED = "audit log is closed"
 
 
 class WriterFailed(Exception):
@@ -126,21 +127,24 @@ class WriterPipe:
             self._fail(reason)
 
     def _fail(self, reason: str) -> None:
-        """Everything waiting fails, and this pipe takes no more."""
-        self.failed = reason
-        self._stop_watching()
-        for done in self._waiting.values():
-            if not done.done():
-                done.set_exception(WriterFailed(reason))
-        self._waiting.clear()
-        with contextlib.suppress(ProcessLookupError):
-            self._process.kill()
-        stop_process(self._process)
+        self._end(reason, kill=True)
 
-    def _stop_watching(self) -> None:
-        if not self.loop.is_closed():
-            self.loop.remove_reader(self._from)
-            self.loop.remove_writer(self._to)
+    def _end(self, reason: str, kill: bool) -> None:
+        """Everything waiting fails, this pipe takes no more, and the writer is reaped:
+        killed, or (`kill` false) left to commit what it has read first."""
+        if self.failed is None:
+            self.failed = reason
+            if not self.loop.is_closed():
+                self.loop.remove_reader(self._from)
+                self.loop.remove_writer(self._to)
+        for done in self._waiting.values():
+            if not done.done() and not self.loop.is_closed():
+                done.set_exception(WriterFailed(self.failed))
+        self._waiting.clear()
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
+        stop_process(self._process)
 
     def close(self) -> None:
         """Let the writer commit what it holds and stop; whatever is still waiting fails.
@@ -156,28 +160,18 @@ class WriterPipe:
 
             def close_there() -> None:
                 try:
-                    self._close_here()
+                    self._end(_CLOSED, kill=False)
                 finally:
                     finished.set()
 
             try:
                 self.loop.call_soon_threadsafe(close_there)
             except RuntimeError:  # the loop closed meanwhile
-                self._close_here()
+                self._end(_CLOSED, kill=False)
                 return
             finished.wait(_STOP_SECONDS * 2)
             return
-        self._close_here()
-
-    def _close_here(self) -> None:
-        if self.failed is None:
-            self.failed = "audit log is closed"
-            self._stop_watching()
-        for done in self._waiting.values():
-            if not done.done() and not self.loop.is_closed():
-                done.set_exception(WriterFailed(self.failed))
-        self._waiting.clear()
-        stop_process(self._process)
+        self._end(_CLOSED, kill=False)
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
