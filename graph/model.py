@@ -88,11 +88,15 @@ class SourceRef:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """A value one source asserted about a person, kept so disagreements can be shown."""
+    """A value one source asserted about a person, kept so disagreements can be shown.
+
+    `sensitivity` is the value's own: a postcode claimed from a refuge is restricted
+    though the person is not."""
 
     field: str
     value: str
     source: SourceRef
+    sensitivity: Sensitivity = Sensitivity.NORMAL
 
 
 # --- nodes -----------------------------------------------------------------
@@ -555,7 +559,11 @@ def _encode_value(value: Any) -> Any:
     if isinstance(value, SourceRef):
         return [value.system, value.record_id]
     if isinstance(value, Claim):
-        return [value.field, value.value, value.source.system, value.source.record_id]
+        encoded = [value.field, value.value, value.source.system, value.source.record_id]
+        # Normal claims keep the four-item form stores written before sensitivity had.
+        if value.sensitivity is not Sensitivity.NORMAL:
+            encoded.append(value.sensitivity.value)
+        return encoded
     if isinstance(value, tuple | list):
         return [_encode_value(item) for item in value]
     if isinstance(value, dict):
@@ -576,7 +584,9 @@ def _decode_field(cls: type[Any], name: str, raw: Any) -> Any:
     if "tuple[SourceRef" in text:
         return tuple(SourceRef(*pair) for pair in raw)
     if "tuple[Claim" in text:
-        return tuple(Claim(f, v, SourceRef(s, r)) for f, v, s, r in raw)
+        return tuple(Claim(item[0], item[1], SourceRef(item[2], item[3]),
+                           Sensitivity(item[4]) if len(item) > 4 else Sensitivity.NORMAL)
+                     for item in raw)
     if text.startswith("tuple[str"):
         return tuple(raw)
     if text.startswith("date"):

@@ -173,10 +173,12 @@ def slip_forms(word: str) -> set[str]:
 
 @dataclass(frozen=True, slots=True)
 class SearchMatches:
-    """What `Store.search_matches` found: the people, and which of them lived at the postcode."""
+    """What `Store.search_matches` found: the people, and for those who lived at the
+    postcode, the addresses there they lived at (so a caller can ask whether the asker may
+    see any of them before counting the postcode as matched)."""
 
     people: Mapping[str, Person]
-    at_postcode: frozenset[str] = frozenset()
+    at_postcode: Mapping[str, tuple[Address, ...]] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -254,10 +256,11 @@ class Store(Protocol):
 
         Everyone with the NHS number, the UPN (now or before), any of `birth_dates` (not
         `criteria.birth_date`: the caller adds the swapped one), or who lived at the postcode,
-        now or before (flagged in `at_postcode`); and, for a name, at most `limit` people
-        (lowest ids first) who for EVERY word of it hold a name word (current or claimed)
-        that is the word, a form of it (`word_keys`) or, for words of `SLIP_MIN_LENGTH` or
-        more, within one edit of it. Stores may return more than that, never less.
+        now or before (in `at_postcode`, with the addresses there); and, for a name, at most
+        `limit` people (lowest ids first) who for EVERY word of it hold a name word (current
+        or claimed) that is the word, a form of it (`word_keys`) or, for words of
+        `SLIP_MIN_LENGTH` or more, within one edit of it. Stores may return more than that,
+        never less.
         """
         ...
 

@@ -195,8 +195,34 @@ def assemble(
             )
         )
         out.loaded += 1
+    _restrict_claimed_postcodes(out)
     batch = GraphBatch(nodes=list(out.nodes.values()), edges=list(out.edges.values()))
     return batch, out.loaded
+
+
+# Where a record's postcode claim came from a restricted address, SourceRecord.fields says
+# so under this name, so that claims rebuilt from a stored record stay restricted.
+POSTCODE_SENSITIVITY = "postcode_sensitivity"
+
+
+def _restrict_claimed_postcodes(out: _Batch) -> None:
+    """A postcode claimed by a record is restricted when any source in this load marks an
+    address at that postcode restricted: a people file gives a refuge's postcode as the
+    current address, while only the address history says it is a refuge."""
+    hidden = {node.postcode for node in out.nodes.values()
+              if isinstance(node, Address) and node.sensitivity is not Sensitivity.NORMAL}
+    if not hidden:
+        return
+    for node_id, node in list(out.nodes.items()):
+        if isinstance(node, Person) and any(
+            c.field == "postcode" and c.value in hidden for c in node.claims
+        ):
+            out.nodes[node_id] = replace(node, claims=tuple(
+                replace(c, sensitivity=Sensitivity.RESTRICTED)
+                if c.field == "postcode" and c.value in hidden else c for c in node.claims))
+        elif isinstance(node, SourceRecord) and node.fields.get("postcode") in hidden:
+            out.nodes[node_id] = replace(
+                node, fields={**node.fields, POSTCODE_SENSITIVITY: Sensitivity.RESTRICTED.value})
 
 
 def _orphan(quarantine: Quarantine, where: Where, field_name: str) -> None:
@@ -235,8 +261,11 @@ def best_value(claims: Iterable[Claim], name: str) -> str | None:
 
 def stored_claims(held: SourceRecord) -> list[Claim]:
     source = SourceRef(held.system, held.local_id)
+    postcode = Sensitivity(held.fields.get(POSTCODE_SENSITIVITY, Sensitivity.NORMAL.value))
     return [
-        Claim(name, held.fields[name], source) for name in CLAIM_FIELDS if held.fields.get(name)
+        Claim(name, held.fields[name], source,
+              postcode if name == "postcode" else Sensitivity.NORMAL)
+        for name in CLAIM_FIELDS if held.fields.get(name)
     ]
 
 

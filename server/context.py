@@ -14,7 +14,7 @@ from server.batching import Loaders
 from server.budget import PeopleWatch
 from server.errors import NotPermitted, OperationTimedOut
 from server.following import Following
-from server.policy import Category, Fact, Release, Viewer, release
+from server.policy import Category, Fact, Release, Viewer, ViewerLens, release
 from server.settings import Settings
 from server.sharing import SharingRules, default_rules
 
@@ -53,6 +53,19 @@ class Disclosure:
         if decision.withheld:
             seen[1].update(_values(decision.withheld))
         return decision
+
+    def lens(self) -> ViewerLens:
+        """The policy for deciding what a search may match on (decisions not recorded).
+
+        Raises
+        ------
+        NotPermitted : no purpose, or an agreement that does not cover people at all
+        """
+        if self.viewer.purpose is None:
+            raise NotPermitted("choose a purpose of access before reading about anyone")
+        if Category.IDENTITY not in self.rules.agreement(self.viewer.agency).categories:
+            raise NotPermitted("your agency's agreement does not cover people")
+        return ViewerLens(self.viewer, self.rules)
 
     def release(self, about: str, fact: Fact) -> Fact | None:
         """`fact` as the viewer may see it (None if withheld), recorded against person `about`."""

@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 from graph.changes import HOUSEHOLD_KINDS, Change, ChangeKind
 from graph.model import (
     Address,
+    Claim,
     Involvement,
     Person,
     RiskIndicator,
@@ -46,6 +47,7 @@ __all__ = [
     "Sources",
     "Topic",
     "Viewer",
+    "ViewerLens",
     "release",
 ]
 
@@ -143,6 +145,26 @@ def _all_shared(agreement: Agreement, refs: tuple[SourceRef, ...]) -> bool:
     return all(ref.system in agreement.systems for ref in refs)
 
 
+# The category a value some source claimed belongs to: it is released as that field would be.
+_CLAIM_CATEGORY = {
+    "given_names": Category.IDENTITY, "family_name": Category.IDENTITY,
+    "other_names": Category.IDENTITY, "nhs_number": Category.NHS_NUMBER,
+    "upn": Category.UPN, "postcode": Category.ADDRESS,
+}
+
+
+def _claim_released(
+    viewer: Viewer, agreement: Agreement, claim: Claim, about: str, now: float | None
+) -> bool:
+    """A claimed value is a fact of its own: its field's category, its source system and
+    its own sensitivity (a postcode claimed from a refuge) must all be within reach."""
+    return (
+        _CLAIM_CATEGORY.get(claim.field, Category.DEMOGRAPHICS) in agreement.categories
+        and claim.source.system in agreement.systems
+        and _may_see(viewer, agreement, claim.sensitivity, about, now)
+    )
+
+
 _PERSON_FIELDS = (Category.DEMOGRAPHICS, Category.NHS_NUMBER, Category.UPN, Category.SOURCES)
 _PERSON_FIELD_SET = frozenset(_PERSON_FIELDS)
 _PERSON_RETURNED = frozenset({Category.IDENTITY, *_PERSON_FIELDS})
@@ -187,9 +209,10 @@ def release(
                 frozenset({Category.IDENTITY}),
                 frozenset(_PERSON_FIELDS),
             )
-        if allowed >= _PERSON_FIELD_SET and _all_shared(agreement, fact.sources) and all(
-            c.source.system in agreement.systems for c in fact.claims
-        ):
+        claims = tuple(c for c in fact.claims
+                       if _claim_released(viewer, agreement, c, fact.id, now))
+        if (allowed >= _PERSON_FIELD_SET and _all_shared(agreement, fact.sources)
+                and len(claims) == len(fact.claims)):
             # Nothing to take out: the copy below would equal the fact itself.
             return Release(fact, Category.IDENTITY, _PERSON_RETURNED, _NONE)
         withheld = frozenset(c for c in _PERSON_FIELDS if c not in allowed)
@@ -201,10 +224,7 @@ def release(
             nhs_number=fact.nhs_number if Category.NHS_NUMBER in allowed else None,
             upn=fact.upn if Category.UPN in allowed else None,
             sources=_shared(agreement, fact.sources) if Category.SOURCES in allowed else (),
-            claims=tuple(
-                c for c in fact.claims
-                if c.source.system in agreement.systems and Category.DEMOGRAPHICS in allowed
-            ),
+            claims=claims,
         )
         returned = frozenset({Category.IDENTITY} | (set(_PERSON_FIELDS) - withheld))
         return Release(shown, Category.IDENTITY, returned, withheld)
@@ -299,3 +319,28 @@ def release(
         return withhold(Category.SOURCES)
     shared = Sources(_shared(agreement, fact.refs))
     return Release(shared, Category.SOURCES, frozenset({Category.SOURCES}), frozenset())
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerLens:
+    """The policy as a search sees candidates: what the viewer may match on, decided by
+    `release` but not recorded, since only the people a search returns are disclosed."""
+
+    viewer: Viewer
+    rules: SharingRules
+
+    def person(self, person: Person) -> Person | None:
+        return release(self.viewer, self.rules, person.id, person).value
+
+    def address(self, person: Person, address: Address) -> bool:
+        """Where a person lived is their address topic, then the address itself."""
+        topic = release(self.viewer, self.rules, person.id, Topic(person, Category.ADDRESS))
+        return topic.value is not None and (
+            release(self.viewer, self.rules, person.id, address).value is not None)
+
+    def record(self, person: Person, ref: SourceRef) -> bool:
+        """A record id is the person's sources: withheld with them, or with its system."""
+        if Category.SOURCES not in release(self.viewer, self.rules, person.id, person).returned:
+            return False
+        shared = release(self.viewer, self.rules, person.id, Sources((ref,))).value
+        return shared is not None and bool(shared.refs)

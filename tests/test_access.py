@@ -317,7 +317,10 @@ def _copy_released(agreement: Agreement, person: Person) -> Person:
         upn=person.upn if Category.UPN in allowed else None,
         sources=tuple(s for s in person.sources if s.system in systems)
         if Category.SOURCES in allowed else (),
-        claims=tuple(c for c in person.claims if c.source.system in systems and demographics),
+        # Each claimed value is released as its field would be: a name as identity.
+        claims=tuple(c for c in person.claims if c.source.system in systems
+                     and (Category.IDENTITY if c.field == "family_name"
+                          else Category.DEMOGRAPHICS) in allowed),
     )
 
 

@@ -464,10 +464,10 @@ class EmbeddedStore:
                 found |= self._by_upn.get(criteria.upn.strip().upper(), set())
             for born in birth_dates:
                 found |= self._by_birth_date.get(born, set())
-            lived: set[str] = set()
+            lived: dict[str, tuple[Address, ...]] = {}
             if criteria.postcode:
-                lived = self._people_at_postcode(normalise_postcode(criteria.postcode))
-            found |= lived
+                lived = self._residents_at_postcode(normalise_postcode(criteria.postcode))
+            found |= lived.keys()
             words = list(dict.fromkeys(name_tokens(criteria.name or "")))
             if words:
                 found.update(sorted(self._matching_every_word(words))[: max(limit, 0)])
@@ -476,7 +476,7 @@ class EmbeddedStore:
                 node = self._node(person_id)
                 if isinstance(node, Person):
                     people[person_id] = node
-            return SearchMatches(people, frozenset(lived))
+            return SearchMatches(people, lived)
 
     def _matching_every_word(self, words: list[str]) -> set[str]:
         """People holding, for every word, a name word that is it, a form of it or a slip."""
@@ -504,13 +504,20 @@ class EmbeddedStore:
         return {w for w in near if jellyfish.damerau_levenshtein_distance(word, w) <= 1}
 
     def _people_at_postcode(self, postcode: str) -> set[str]:
-        found = set()
-        for address_id in self._addresses_at_postcode.get(postcode, ()):
+        return set(self._residents_at_postcode(postcode))
+
+    def _residents_at_postcode(self, postcode: str) -> dict[str, tuple[Address, ...]]:
+        """Everyone who lived at an address with this postcode, and those addresses."""
+        found: dict[str, list[Address]] = defaultdict(list)
+        for address_id in sorted(self._addresses_at_postcode.get(postcode, ())):
+            address = self._node(address_id)
+            if not isinstance(address, Address):
+                continue
             for household_id in self._households_at.get(address_id, ()):
                 for member, _, data in self._graph.in_edges(household_id, data=True):
-                    if isinstance(data["obj"], MemberOf):
-                        found.add(member)
-        return found
+                    if isinstance(data["obj"], MemberOf) and address not in found[member]:
+                        found[member].append(address)
+        return {member: tuple(addresses) for member, addresses in found.items()}
 
     def source_records(self, system: str) -> list[SourceRecord]:
         with self._lock:

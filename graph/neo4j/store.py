@@ -186,16 +186,17 @@ _SET_KEYS = ("UNWIND $rows AS row MATCH (p:Person {id: row.id}) "
              "SET p.search_key_text = row.keys")
 # The branches of one search, only those its criteria need (each `RETURN p, lived`).
 _SEARCH_BRANCHES = {
-    "nhs": "MATCH (p:Person {nhs_number: $nhs}) RETURN p, false AS lived",
+    "nhs": "MATCH (p:Person {nhs_number: $nhs}) RETURN p, null AS lived",
     "upn": "CALL db.index.fulltext.queryNodes('person_search_keys', $upn_term) YIELD node "
-           "WITH node AS p WHERE p:Person AND $upn IN p.upns RETURN p, false AS lived",
-    "births": "MATCH (p:Person) WHERE p.birth_date IN $births RETURN p, false AS lived",
+           "WITH node AS p WHERE p:Person AND $upn IN p.upns RETURN p, null AS lived",
+    "births": "MATCH (p:Person) WHERE p.birth_date IN $births RETURN p, null AS lived",
+    # `lived` is the address itself: the caller releases it before counting the postcode.
     "postcode": "MATCH (a:Address {postcode_key: $postcode}) "
                 "MATCH (h:Household {address_id: a.id}) "
-                "MATCH (p:Person)-[:MEMBER_OF]->(h) RETURN p, true AS lived",
+                "MATCH (p:Person)-[:MEMBER_OF]->(h) RETURN p, a.data AS lived",
     "words": "CALL db.index.fulltext.queryNodes('person_search_keys', $words) YIELD node "
              "WITH node AS p WHERE p:Person WITH p ORDER BY p.id LIMIT $limit "
-             "RETURN p, false AS lived",
+             "RETURN p, null AS lived",
 }
 
 
@@ -423,13 +424,15 @@ class Neo4jStore:
             return SearchMatches({})
         rows = self._read(
             "CALL () { " + " UNION ".join(branches) + " } "
-            "WITH p, count(CASE WHEN lived THEN 1 END) > 0 AS lived "
+            "WITH p, collect(DISTINCT lived) AS lived "
             "RETURN p.id AS id, p.data AS data, lived ORDER BY id",
             **parameters, limit=max(limit, 0),
             upn_term=_lucene_term(_UPN + parameters["upn"]) if parameters["upn"] else None,
         )
-        return SearchMatches({r["id"]: _node("Person", r["data"]) for r in rows},
-                             frozenset(r["id"] for r in rows if r["lived"]))
+        return SearchMatches(
+            {r["id"]: _node("Person", r["data"]) for r in rows},
+            {r["id"]: tuple(_node("Address", data) for data in sorted(r["lived"]))
+             for r in rows if r["lived"]})
 
     def source_records(self, system: str) -> list[SourceRecord]:
         return [_node("SourceRecord", r["data"])

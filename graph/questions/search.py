@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Protocol
 
 import jellyfish
 
-from graph.model import Person
+from graph.model import Address, Person, SourceRef
 from graph.nicknames import variants_of
 from graph.normalise import name_keys, name_tokens, query_keys, sounds_like
 from graph.store import SLIP_MIN_LENGTH, SearchCriteria, Store, held_name_words, held_upns
@@ -33,6 +34,36 @@ class Candidate:
     person: Person
     score: float
     matched: tuple[str, ...]
+
+
+class Lens(Protocol):
+    """What the asker may see. A search matches, scores and ranks on nothing else, so that
+    which people it finds, and how well, cannot tell the asker a value withheld from them."""
+
+    def person(self, person: Person) -> Person | None:
+        """The person as the asker may see them (withheld fields emptied); None if not at all."""
+        ...
+
+    def address(self, person: Person, address: Address) -> bool:
+        """Whether the asker may see that this person lived at this address."""
+        ...
+
+    def record(self, person: Person, ref: SourceRef) -> bool:
+        """Whether the asker may see that this source record is this person's."""
+        ...
+
+
+class SeesEverything:
+    """The lens of a caller inside the graph (benchmarks, tests): nothing is withheld."""
+
+    def person(self, person: Person) -> Person | None:
+        return person
+
+    def address(self, person: Person, address: Address) -> bool:
+        return True
+
+    def record(self, person: Person, ref: SourceRef) -> bool:
+        return True
 
 
 def _swapped(day: date) -> date | None:
@@ -76,6 +107,7 @@ def search_people(
     *,
     birth_year: int | None = None,
     record: tuple[str, str] | None = None,
+    lens: Lens | None = None,
 ) -> list[Candidate]:
     """Candidates for the criteria, best first; an empty search finds nobody.
 
@@ -84,6 +116,10 @@ def search_people(
     A birth date also finds day and month swapped; `birth_year` narrows by year;
     a postcode finds anyone who lived there, now or before; `record` is a
     (system, record id) pair.
+
+    Every field is matched on the person as `lens` shows them: a restricted address, an
+    NHS number, a birth date or a record id the asker may not see neither finds a person
+    nor adds to a score (a lens that withholds a person whole drops them).
 
     >>> from graph.embedded import EmbeddedStore
     >>> import tempfile, pathlib
@@ -94,6 +130,7 @@ def search_people(
     >>> [(c.person.id, c.matched) for c in search_people(store, SearchCriteria(name="Smith Bill"))]
     [('P1', ('name_sounds_like',))]
     """
+    lens = lens or SeesEverything()
     owner = None
     if record is not None:
         key = f"R:{record[0]}/{record[1]}"
@@ -106,20 +143,28 @@ def search_people(
     limit = max(1, min(limit, MAX_RESULTS))
     swapped = _swapped(criteria.birth_date) if criteria.birth_date else None
     found: dict[str, Person] = {}
-    at_postcode: frozenset[str] = frozenset()
+    lived: dict[str, tuple[Address, ...]] = {}
     if not criteria.empty:
         births = [day for day in (criteria.birth_date, swapped) if day]
         matches = store.search_matches(criteria, births, CANDIDATE_LIMIT)
         found |= matches.people
-        at_postcode = matches.at_postcode
+        lived = dict(matches.at_postcode)
     if owner:
         found |= store.people([owner])
+    seen = {pid: shown for pid, person in found.items()
+            if (shown := lens.person(person)) is not None}
+    at_postcode = {pid for pid, places in lived.items() if pid in seen
+                   and any(lens.address(seen[pid], place) for place in places)}
+    # A record id is matched only when the asker may see that the record is this person's.
+    if owner is not None and record is not None and (
+            owner not in seen or not lens.record(found[owner], SourceRef(*record))):
+        owner = None
     wanted = name_tokens(criteria.name or "")
     # A name alone finds only people whose current name shares one of these with it: a
     # slip or an old name then confirms a match but does not make one on its own.
     findable = query_keys(criteria.name or "")
     ranked = []
-    for person in found.values():
+    for person in seen.values():
         matched = fields_matched(person, criteria, owner=owner, swapped=swapped,
                                  birth_year=birth_year, at_postcode=at_postcode)
         score = sum(WEIGHTS[m] for m in matched)

@@ -49,16 +49,19 @@ class FieldEvidence:
 
 
 def evidence_of(
-    fields: list[dict[str, Any]], agreement: Agreement
+    fields: list[dict[str, Any]], agreement: Agreement, hidden: frozenset[str] = frozenset()
 ) -> tuple[list[FieldEvidence], int]:
     """The field evidence the agreement's categories cover, and how many fields it withheld.
 
-    A field of no known category is withheld: deny by default.
+    A field of no known category is withheld: deny by default; so is a field in `hidden`,
+    one whose value on either record is withheld from the viewer (a refuge's postcode):
+    how well it agreed would tell something of the value.
     """
     shown = [
         FieldEvidence(field=str(f["field"]), level=str(f["level"]), weight=float(f["weight"]))
         for f in fields
         if FIELD_CATEGORY.get(str(f["field"])) in agreement.categories
+        and str(f["field"]) not in hidden
     ]
     return shown, len(fields) - len(shown)
 
@@ -134,13 +137,20 @@ async def explanation_of(ctx: RequestContext, person: model.Person) -> LinkExpla
     found = evidence.explanation
     every = [r.id.removeprefix("R:") for r in evidence.records]
     records = [key for key in every if shared_record(agreement, key)]
+    # Records whose claimed postcode the policy withheld on its own (restricted): their
+    # address evidence is withheld with it.
+    released = set(decision.value.claims)
+    hidden_address = {f"{c.source.system}/{c.source.record_id}"
+                      for c in stored.claims if c.field == "postcode" and c not in released}
     links = []
     stored_links = json.loads(found.links) if found else []
     for item in stored_links:
         if not (shared_record(agreement, item["a"]) and shared_record(agreement, item["b"])):
             continue
         weight = item.get("match_weight")
-        fields, fields_withheld = evidence_of(item["fields"], agreement)
+        dropped = (frozenset({"address"}) if {item["a"], item["b"]} & hidden_address
+                  else frozenset())
+        fields, fields_withheld = evidence_of(item["fields"], agreement, dropped)
         links.append(
             LinkEvidence(
                 record_a=item["a"],

@@ -6,7 +6,7 @@ import dataclasses
 import enum
 from collections.abc import Callable, Hashable, Sequence
 from datetime import date
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, Protocol, TypeVar, cast
 
 import strawberry
 from strawberry.types import Info
@@ -85,11 +85,29 @@ def _sources(refs: tuple[model.SourceRef, ...]) -> list[Source]:
     return [Source(system=r.system, record_id=r.record_id) for r in refs]
 
 
-_DISCREPANCY_CATEGORY = {
-    "nhs_number": Category.NHS_NUMBER,
-    "upn": Category.UPN,
-    "postcode": Category.ADDRESS,
-}
+def _kinship(person: Person, word: str) -> str:
+    """A relationship word as the viewer may read it: "twin" is a fact about two birth
+    dates, so it is said only to a viewer who sees this person's demographics."""
+    if Category.DEMOGRAPHICS in person.withheld:
+        return word.removeprefix("twin ")
+    return word
+
+
+class _AboutSomeone(Protocol):
+    person: Person
+
+
+About = TypeVar("About", bound=_AboutSomeone)
+
+
+def _in_seen_order(items: list[About]) -> list[About]:
+    """People listed in an order the viewer could have worked out: the questions list
+    them eldest first, which tells birth order to a viewer not shown birth dates, so for
+    such a viewer the list is ordered by name and id instead."""
+    if any(Category.DEMOGRAPHICS in item.person.withheld for item in items):
+        return sorted(items, key=lambda item: (item.person.person.display_name,
+                                               item.person.person.id))
+    return items
 
 
 def _withhold_unless(allowed: bool, category: Category) -> None:
@@ -216,14 +234,15 @@ class Person(Node):
                 continue
             members.append(
                 HouseholdMember(
-                    person=person, relationship_to_subject=member.relationship, since=member.since
+                    person=person, since=member.since,
+                    relationship_to_subject=_kinship(person, member.relationship),
                 )
             )
         return Household(
             as_of=answer.as_of,
             address=Address.of(address) if address else None,
             address_withheld=answer.address is not None and address is None,
-            members=members,
+            members=_in_seen_order(members),
             members_withheld=withheld,
         )
 
@@ -314,7 +333,7 @@ class Person(Node):
                 GenogramNode(
                     person=person,
                     generation=item.generation,
-                    relationship_to_subject=item.relationship,
+                    relationship_to_subject=_kinship(person, item.relationship),
                     is_subject=item.is_subject,
                 )
             )
@@ -340,7 +359,7 @@ class Person(Node):
         return Genogram(
             subject_id=strawberry.ID(answer.subject_id),
             as_of=answer.as_of,
-            nodes=nodes,
+            nodes=_in_seen_order(nodes),
             edges=edges,
             nodes_withheld=withheld,
         )
@@ -361,14 +380,14 @@ class Person(Node):
                 if person is None:
                     withheld += 1
                     continue
-                members.append(HouseholdMember(person=person,
-                                               relationship_to_subject=member.relationship,
+                word = _kinship(person, member.relationship)
+                members.append(HouseholdMember(person=person, relationship_to_subject=word,
                                                since=member.since))
             periods.append(HouseholdPeriod(
                 valid_from=period.valid_from, valid_to=period.valid_to,
                 address=Address.of(address) if address else None,
                 address_withheld=period.address is not None and address is None,
-                members=members, members_withheld=withheld))
+                members=_in_seen_order(members), members_withheld=withheld))
         return periods
 
     @strawberry.field(description="The wider family within `depth` steps, nearest first.")
@@ -406,36 +425,22 @@ class Person(Node):
             if person is None:
                 withheld += 1
                 continue
-            members.append(FamilyMember(person=person,
-                                        relationship_to_subject=member.relationship,
+            word = _kinship(person, member.relationship)
+            members.append(FamilyMember(person=person, relationship_to_subject=word,
                                         generation=member.generation))
-        return members, withheld
+        return _in_seen_order(members), withheld
 
     @strawberry.field(description="Where the source systems disagree about this person.")
-    def discrepancies(self, info: Ctx) -> list[Discrepancy] | None:
-        ctx = info.context
-        # What sources assert about a person is their demographics, by source record.
+    def discrepancies(self) -> list[Discrepancy] | None:
+        # What sources assert about a person is their demographics, by source record. The
+        # claims compared are those the policy released with the person, each judged on its
+        # own (its field's category, its system, its sensitivity: a refuge's postcode).
         self._field(Category.DEMOGRAPHICS)
         self._field(Category.SOURCES)
-        shown = []
-        for d in discrepancies_in(self.person):
-            category = _DISCREPANCY_CATEGORY.get(d.field, Category.DEMOGRAPHICS)
-            if category is Category.ADDRESS:
-                topic = ctx.disclosure.release(self.person.id, Topic(self.person, category))
-                if topic is None:
-                    continue
-            elif category in self.withheld:
-                continue
-            assertions = []
-            for a in d.assertions:
-                refs = ctx.disclosure.release(self.person.id, Sources(a.sources))
-                shared = refs.refs if refs is not None else ()
-                if a.sources and not shared:
-                    continue  # asserted only by systems the agreement does not share
-                assertions.append(Assertion(value=a.value, sources=_sources(shared)))
-            if len(assertions) > 1:
-                shown.append(Discrepancy(field=d.field, assertions=assertions))
-        return shown
+        return [Discrepancy(field=d.field,
+                            assertions=[Assertion(value=a.value, sources=_sources(a.sources))
+                                        for a in d.assertions])
+                for d in discrepancies_in(self.person)]
 
     @strawberry.field(description="Events, service starts and ends, and moves, oldest first.")
     async def chronology(
@@ -460,7 +465,7 @@ class Person(Node):
             refs = ctx.disclosure.release(entry.person_id, Sources(entry.sources))
             shown.append(ChronologyEntry(
                 date=entry.date, person=person,
-                relationship_to_subject=entry.relationship, kind=entry.kind,
+                relationship_to_subject=_kinship(person, entry.relationship), kind=entry.kind,
                 summary=entry.summary, sources=_sources(refs.refs if refs else ())))
         chosen, info_ = page(shown, first, after)
         return ChronologyConnection(
@@ -670,7 +675,7 @@ class ServiceEngaged:
         inv, lead = view.involvement, view.lead
         return cls(
             person=person,
-            relationship_to_subject=relationship,
+            relationship_to_subject=_kinship(person, relationship),
             service=inv.service,
             level=inv.level,
             start=inv.start,
@@ -714,7 +719,7 @@ class RiskIndicatorFound:
     ) -> RiskIndicatorFound:
         return cls(
             person=person,
-            relationship_to_subject=relationship,
+            relationship_to_subject=_kinship(person, relationship),
             kind=indicator.kind,
             from_=indicator.valid_from,
             to=indicator.valid_to,
@@ -819,9 +824,11 @@ class PeopleQuery:
             raise BadArgument("recordId", "and system are given together or not at all")
         criteria = SearchCriteria(name, birth_date, postcode, nhs_number, upn)
         start = offset_of(after) + 1 if after else 0
+        # Matched, scored and ranked on what the policy lets this viewer see, nothing else.
         candidates = search_people(
             ctx.store, criteria, min(start + first + 1, MAX_SEARCH), birth_year=birth_year,
-            record=(system, record_id) if system and record_id else None)
+            record=(system, record_id) if system and record_id else None,
+            lens=ctx.disclosure.lens())
         chosen, info_ = page(candidates, first, after)
         edges, withheld = [], 0
         for cursor, candidate in chosen:
