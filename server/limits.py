@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -14,6 +15,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -52,64 +54,88 @@ def _unwrap(kind: Any) -> tuple[Any, bool]:
     return kind, is_list
 
 
-def selection_cost(
-    selections: SelectionSetNode | None,
-    parent: Any,
-    multiplier: int,
-    fragments: dict[str, FragmentDefinitionNode],
-    context: ValidationContext,
-    depth: int = 0,
-    page: int | None = None,
-) -> int:
-    """Nodes a selection could return: each list multiplies what is nested in it (as GitHub)."""
-    if selections is None or depth > 64 or not isinstance(parent, GraphQLObjectType):
-        return 0
-    total = 0
-    for selection in selections.selections:
-        if isinstance(selection, FieldNode):
-            definition = parent.fields.get(selection.name.value)
-            if definition is None:
-                continue
-            inner, is_list = _unwrap(definition.type)
-            size = page if page is not None and selection.name.value == "edges" else None
-            nodes = multiplier * (size or _page_size(selection)) if is_list else multiplier
-            # A Relay connection: its `first`/`last` bounds the `edges` list inside it.
-            paged = None if is_list or not _paged(selection) else _page_size(selection)
-            if isinstance(inner, GraphQLObjectType):
-                total += nodes
-            total += selection_cost(
-                selection.selection_set, inner, nodes, fragments, context, depth + 1, paged
-            )
-        elif isinstance(selection, InlineFragmentNode):
-            kind = (
-                context.schema.get_type(selection.type_condition.name.value)
-                if selection.type_condition else parent
-            )
-            total += selection_cost(
-                selection.selection_set, kind, multiplier, fragments, context, depth + 1, page
-            )
-        elif isinstance(selection, FragmentSpreadNode):
-            fragment = fragments.get(selection.name.value)
-            if fragment is not None:
-                kind = context.schema.get_type(fragment.type_condition.name.value)
-                total += selection_cost(
-                    fragment.selection_set, kind, multiplier, fragments, context, depth + 1, page
+class Cost:
+    """Nodes a selection could return: each list multiplies what is nested in it (as GitHub).
+
+    Each fragment is counted once for each page size it is spread under, and a spread
+    then costs that figure times the lists around it, so the count is linear in the
+    document however often fragments spread each other (written out, twenty levels of
+    fragments spreading the next twice are a million selections). A fragment spread
+    inside itself counts nothing here: the cycle is refused by graphql-core's own rule.
+    Nor is there a depth cut-off: graphql-core aborts validation of a document nested
+    over 200 deep, spreads included, before any rule enters an operation.
+    """
+
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
+        self.schema = schema
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self._fragment_costs: dict[tuple[str, int | None], int] = {}
+        self._counting: set[str] = set()
+        self.visited = 0  # selections looked at: the work done, which the tests bound
+
+    def of(
+        self, selections: SelectionSetNode | None, parent: Any, multiplier: int,
+        page: int | None = None,
+    ) -> int:
+        """What `selections` on a `parent` could return, `multiplier` times over; `page` is
+        the page size of the connection they select from, if any."""
+        if selections is None or not isinstance(parent, GraphQLObjectType):
+            return 0
+        total = 0
+        for selection in selections.selections:
+            self.visited += 1
+            if isinstance(selection, FieldNode):
+                definition = parent.fields.get(selection.name.value)
+                if definition is None:
+                    continue
+                inner, is_list = _unwrap(definition.type)
+                size = page if page is not None and selection.name.value == "edges" else None
+                nodes = multiplier * (size or _page_size(selection)) if is_list else multiplier
+                # A Relay connection: its `first`/`last` bounds the `edges` list inside it.
+                paged = None if is_list or not _paged(selection) else _page_size(selection)
+                if isinstance(inner, GraphQLObjectType):
+                    total += nodes
+                total += self.of(selection.selection_set, inner, nodes, paged)
+            elif isinstance(selection, InlineFragmentNode):
+                kind = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition else parent
                 )
-    return total
+                total += self.of(selection.selection_set, kind, multiplier, page)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += multiplier * self._fragment(selection.name.value, page)
+        return total
+
+    def _fragment(self, name: str, page: int | None) -> int:
+        """What one spread of fragment `name` could return, counted the first time only.
+        The cost of a selection is its multiplier times its cost at multiplier 1."""
+        key = (name, page)
+        if key in self._fragment_costs:
+            return self._fragment_costs[key]
+        fragment = self.fragments.get(name)
+        if fragment is None or name in self._counting:
+            return 0
+        self._counting.add(name)
+        kind = self.schema.get_type(fragment.type_condition.name.value)
+        cost = self.of(fragment.selection_set, kind, 1, page)
+        self._counting.discard(name)
+        self._fragment_costs[key] = cost
+        return cost
 
 
 def cost_rule(max_nodes: int) -> type[ValidationRule]:
     """A validation rule refusing operations that could return more than `max_nodes` nodes."""
 
     class QueryCost(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.cost = Cost(context.schema, context.document)
+
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
             root = self.context.schema.get_root_type(node.operation)
-            fragments = {
-                d.name.value: d
-                for d in self.context.document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            cost = selection_cost(node.selection_set, root, 1, fragments, self.context)
+            cost = self.cost.of(node.selection_set, root, 1)
             if cost > max_nodes:
                 self.report_error(
                     GraphQLError(
