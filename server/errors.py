@@ -23,6 +23,17 @@ class BadArgument(FamgraphError):
         super().__init__(f"argument {argument} {reason}")
 
 
+class QueryTooCostly(FamgraphError):
+    """Raised at the edge when a document holds more selections, once every fragment
+    spread is written out, than the settings allow (SECURITY.md 3, 30)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"this document holds more than {limit} selections once its fragments are"
+            " spread, the most this server takes: spread fewer fragments, or each fewer times")
+
+
 class NotPermitted(FamgraphError):
     """Raised when the viewer may not ask this question at all."""
 
@@ -45,6 +56,7 @@ class OperationTimedOut(FamgraphError):
 DOMAIN_CODES: dict[type[FamgraphError], str] = {
     PersonNotFound: "NOT_FOUND",
     BadArgument: "BAD_USER_INPUT",
+    QueryTooCostly: "QUERY_TOO_COSTLY",
     NotPermitted: "FORBIDDEN",
     FieldNotPermitted: "FIELD_NOT_PERMITTED",
     OperationTimedOut: "TIMEOUT",
@@ -56,6 +68,16 @@ def code_for(error: BaseException) -> str | None:
         if isinstance(error, kind):
             return code
     return None
+
+
+def refusal(error: FamgraphError) -> GraphQLError:
+    """The GraphQL error for a request refused at the edge, before it runs: the domain code,
+    and the limit it went over and the argument, where there is one. Never the value."""
+    extensions: dict[str, Any] = {"code": code_for(error) or "BAD_REQUEST"}
+    for name in ("argument", "limit"):
+        if hasattr(error, name):
+            extensions[name] = getattr(error, name)
+    return GraphQLError(str(error), extensions=extensions)
 
 
 def log_unexpected(error: BaseException, correlation_id: str) -> None:

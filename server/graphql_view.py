@@ -40,7 +40,9 @@ from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator, NotAuthenticated
 from server.budget import Budget, PeopleWatch
 from server.context import Connection, Disclosure, RequestContext, document_hash, nobody
+from server.errors import refusal
 from server.following import Following
+from server.limits import DocumentShape, document_refusal, document_shape
 from server.policy import Viewer
 from server.settings import Mode, Settings
 from server.sharing import SharingRules
@@ -183,6 +185,14 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
                              " and mutations over HTTP.",
                              "extensions": {"code": "BAD_REQUEST"}}]})
             return
+        settings = getattr(self.view, "settings", None)
+        refused = (_refusal(payload.get("query"), payload.get("variables"), settings)
+                   if self.connection_acknowledged and isinstance(payload, dict)
+                   and isinstance(settings, Settings) else None)
+        if refused is not None:
+            await self.send_message({"id": message["id"], "type": "error",
+                                     "payload": [refused.formatted]})
+            return
         await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
@@ -206,21 +216,34 @@ def _is_query_or_mutation(query: Any, operation_name: Any, max_tokens: int | Non
     """False only for a subscription; what does not parse is left for Strawberry's 400."""
     if not isinstance(query, str):
         return True
-    kind = _operation_type(query, operation_name if isinstance(operation_name, str) else None,
-                           max_tokens)
+    shape = _shape(query, max_tokens)
+    kind = None if shape is None else shape.operation_type(
+        operation_name if isinstance(operation_name, str) else None)
     return kind is not OperationType.SUBSCRIPTION
 
 
 @functools.lru_cache(maxsize=1024)
-def _operation_type(
-    query: str, operation_name: str | None, max_tokens: int | None
-) -> OperationType | None:
-    """The kind of operation a document names, or None: remembered per document, as the
+def _shape(query: str, max_tokens: int | None) -> DocumentShape | None:
+    """What the edge checks in a document (its operations, its size with fragments spread),
+    or None if it does not parse: remembered per document, as the
     parser cache remembers its parse, so a client's usual query is not parsed again on
-    every request only to be told apart from a subscription. Within the token limit, so
-    an oversized document is refused by the parser before it is read whole."""
-    operation = _operation(query, operation_name, max_tokens)
-    return None if operation is None else operation.operation
+    every request. Within the token limit, so an oversized document is refused by the
+    parser before it is read whole."""
+    try:
+        return document_shape(parse(query, max_tokens=max_tokens))
+    except GraphQLError:
+        return None
+
+
+def _refusal(
+    query: Any, variables: Any, settings: Settings
+) -> GraphQLError | None:
+    """Why the edge refuses a request before Strawberry parses or validates it (SECURITY.md
+    30), or None: so that no validation rule walks a document whose fragments would write
+    out to millions of selections. What does not parse is left for Strawberry's 400."""
+    shape = _shape(query, settings.max_tokens) if isinstance(query, str) else None
+    refused = None if shape is None else document_refusal(shape, settings)
+    return None if refused is None else refusal(refused)
 
 
 def _operation(
@@ -304,13 +327,18 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
         return acknowledged
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        """Strawberry's, with 405 (not 400) for an operation the HTTP method may not carry."""
+        """Strawberry's, with 405 (not 400) for an operation the HTTP method may not carry,
+        and the edge's refusals (SECURITY.md 30) before it parses or validates anything."""
         data = kwargs.get("request_data")
         if data is not None and not _is_query_or_mutation(
                 data.query, data.operation_name, self.settings.max_tokens):
             raise HTTPException(
                 405, "Subscriptions go over graphql-transport-ws (a websocket to /graphql),"
                 " never over HTTP.")
+        if data is not None:
+            refused = _refusal(data.query, data.variables, self.settings)
+            if refused is not None:
+                return ExecutionResult(data=None, errors=[refused])
         try:
             return await super().execute_single(*args, **kwargs)
         except HTTPException as exc:

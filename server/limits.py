@@ -1,9 +1,12 @@
-"""Query-shape limits beyond Strawberry's: a static cost rule and a whole-operation deadline."""
+"""Query-shape limits beyond Strawberry's: the edge's check of a document's size, a static
+cost rule and a whole-operation deadline."""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -19,11 +22,16 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
 )
 from strawberry.extensions import SchemaExtension
+
+from graph.errors import FamgraphError
+from server.errors import QueryTooCostly
+from server.settings import Settings
 
 MAX_PAGE = 100  # `first`/`last` given as a variable count as the most a page may hold
 LIST_ESTIMATE = 25  # a list without `first`/`last` (household members, genogram nodes)
@@ -147,6 +155,95 @@ def cost_rule(max_nodes: int) -> type[ValidationRule]:
                 )
 
     return QueryCost
+
+
+# Where counting expanded selections stops: far past any limit, and ints stay small.
+_COUNT_CAP = 10**12
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentShape:
+    """What the edge checks in a parsed document before any rule walks it, found in one
+    pass over it: the operations, and the selections it holds once every fragment spread
+    is written out (counted without writing any out)."""
+
+    operations: tuple[tuple[str | None, OperationType], ...]
+    selections: int
+    visited: int  # nodes looked at: the work done, which the tests bound
+
+    def operation_type(self, name: str | None) -> OperationType | None:
+        """The kind of the operation `name` picks, as graphql-core's `get_operation_ast`."""
+        if name is None:
+            return self.operations[0][1] if len(self.operations) == 1 else None
+        return next((kind for named, kind in self.operations if named == name), None)
+
+
+def document_shape(document: DocumentNode) -> DocumentShape:
+    """The shape of `document`, in time linear in its size."""
+    own: dict[str, int] = {}  # definition -> its selections, fragments' contents apart
+    spreads: dict[str, Counter[str]] = {}  # definition -> fragments it spreads, how often
+    operations: list[tuple[str | None, OperationType]] = []
+    visited = 0
+    for index, definition in enumerate(document.definitions):
+        if isinstance(definition, OperationDefinitionNode):
+            name = definition.name.value if definition.name else None
+            operations.append((name, definition.operation))
+            key = f" operation {index}"  # no fragment name has a space
+        elif isinstance(definition, FragmentDefinitionNode):
+            key = definition.name.value
+        else:
+            continue
+        count, spread = 0, Counter[str]()
+        nodes: list[Any] = [definition]
+        while nodes:
+            node = nodes.pop()
+            visited += 1
+            if isinstance(node, FragmentSpreadNode):
+                spread[node.name.value] += 1
+            selections = getattr(node, "selection_set", None)
+            if selections is not None:
+                count += len(selections.selections)
+                nodes.extend(selections.selections)
+        own[key], spreads[key] = count, spread
+    return DocumentShape(
+        tuple(operations),
+        _expanded(own, spreads),
+        visited,
+    )
+
+
+def _expanded(own: dict[str, int], spreads: dict[str, Counter[str]]) -> int:
+    """Selections all operations hold with every spread written out: each fragment's figure
+    is worked out once, from the figures of the fragments it spreads (a spread closing a
+    cycle adds nothing; graphql-core refuses the cycle)."""
+    figures: dict[str, int] = {}
+    for root in own:
+        if root in figures:
+            continue
+        path = [(root, iter(spreads[root]))]
+        on_path = {root}
+        while path:
+            name, pending = path[-1]
+            for child in pending:
+                if child in own and child not in figures and child not in on_path:
+                    path.append((child, iter(spreads[child])))
+                    on_path.add(child)
+                    break
+            else:
+                path.pop()
+                on_path.discard(name)
+                figure = own[name] + sum(
+                    times * figures.get(child, 0) for child, times in spreads[name].items())
+                figures[name] = min(figure, _COUNT_CAP)
+    total = sum(figure for name, figure in figures.items() if name.startswith(" operation"))
+    return min(total, _COUNT_CAP)
+
+
+def document_refusal(shape: DocumentShape, settings: Settings) -> FamgraphError | None:
+    """Why the edge refuses this document before any validation rule walks it, or None."""
+    if shape.selections > settings.max_query_selections:
+        return QueryTooCostly(settings.max_query_selections)
+    return None
 
 
 class TimeLimit(SchemaExtension):

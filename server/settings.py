@@ -40,6 +40,11 @@ class Settings:
     max_query_nodes: int = _setting(
         5000, "Most nodes a GraphQL document may ask for, counted statically (SECURITY.md 3)."
     )
+    max_query_selections: int = _setting(
+        5000, "Most selections a GraphQL document may hold once every fragment spread is"
+        " written out, counted without writing them out, before any rule walks it; over it:"
+        " 422 with QUERY_TOO_COSTLY (SECURITY.md 30).",
+    )
     operation_timeout: float = _setting(
         5.0, "Seconds one GraphQL operation or page may run before it is stopped (SECURITY.md 6)."
     )

@@ -1,5 +1,5 @@
 """No small request stalls the server (SECURITY.md 30): fragments that spread each other are
-counted, not written out."""
+counted, not written out, and refused before any validation rule walks them."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from typing import Any
 import pytest
 from graphql import OperationDefinitionNode, parse, visit
 from graphql.language import Visitor
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from server.app import create_app
-from server.limits import Cost
+from server.errors import QueryTooCostly
+from server.limits import Cost, document_refusal, document_shape
 from server.schema import build_schema
 from server.settings import Mode, Settings
 from tests.viewers import access_store, bearer
 
 Client = Callable[..., TestClient]
+HANG_GUARD = 60  # seconds; only so that a broken server fails a socket test, not hangs it
 
 
 @pytest.fixture
@@ -65,7 +69,59 @@ def selections_in(document: str) -> int:
     return seen[0]
 
 
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the documents Strawberry hands to graphql-core's validation (the real one)."""
+    import strawberry.schema.schema as strawberry_schema
+
+    calls: list[int] = []
+    real = strawberry_schema.validate
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(strawberry_schema, "validate", counted)
+    return calls
+
+
 # --- fragments -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("levels", [20, 30])
+def test_fragments_spreading_each_other_are_refused_before_any_rule_walks_them(
+    make_client: Client, validations: list[int], levels: int
+) -> None:
+    """Twenty levels stalled the server for 14 s and thirty hung it: Strawberry's depth and
+    alias limiters and our cost rule each wrote every spread out."""
+    client = make_client()
+    document = fragment_bomb(levels)
+    assert len(document) < 1500
+    response = post(client, document)
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "limit": 5000}
+    assert validations == [], "no validation rule may walk the document"
+    assert client.app.state.audit.count() == 0  # type: ignore[attr-defined]
+    # The same fragments, spread once each, are an ordinary document and are answered.
+    modest = document
+    for level in range(1, levels):
+        modest = modest.replace(f"...F{level} ...F{level}", f"...F{level}")
+    answered = post(client, modest)
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["data"]["person"]["displayName"]
+    assert validations == [1]
+
+
+@pytest.mark.parametrize("levels", [20, 30, 200])
+def test_counting_a_documents_selections_looks_at_each_node_once(levels: int) -> None:
+    document = fragment_bomb(levels)
+    shape = document_shape(parse(document))
+    # Every spread written out: the operation's two selections, each level's three, the
+    # last one's two, times how often each is reached (capped far past any limit).
+    assert shape.selections == min(2 + sum(3 * 2**k for k in range(levels - 1))
+                                   + 2 * 2 ** (levels - 1), 10**12)
+    assert shape.visited <= 2 * selections_in(document) + 2 * levels
+
 
 def test_the_cost_rule_counts_each_fragment_once() -> None:
     """The cost rule is linear by itself: thirty levels written out are a billion
@@ -92,3 +148,54 @@ def test_a_fragment_costs_what_it_would_written_out(make_client: Client) -> None
         # each and their people: 541.
         error = post(client, document).json()["errors"][0]
         assert error["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 541}
+
+
+@st.composite
+def fragment_dags(draw: st.DrawFn) -> str:
+    """Documents of up to six fragments, each holding a field or two and spreading later
+    fragments (so no cycles) any number of times, also inside inline fragments."""
+    count = draw(st.integers(1, 6))
+    parts = ['{ person(id: "kim") { ...F0 } }']
+    for index in range(count):
+        later = [f"...F{j}" for j in range(index + 1, count)]
+        spreads = draw(st.lists(st.sampled_from(later), max_size=4)) if later else []
+        fields = draw(st.lists(st.sampled_from(["id", "displayName", "birthDate"]),
+                               min_size=1, max_size=2))
+        wrapped = draw(st.booleans())
+        body = " ".join(fields + spreads)
+        if wrapped:
+            body = f"id ... on Person {{ {body} }}"
+        parts.append(f"fragment F{index} on Person {{ {body} }}")
+    return "\n".join(parts)
+
+
+def written_out(document: str) -> int:
+    """Selections with every spread written out, by writing them out (small documents)."""
+    parsed = parse(document)
+    fragments = {d.name.value: d for d in parsed.definitions
+                 if not isinstance(d, OperationDefinitionNode)}
+
+    def count(selection_set: Any) -> int:
+        total = 0
+        for selection in selection_set.selections:
+            total += 1
+            if selection.kind == "fragment_spread":
+                total += count(fragments[selection.name.value].selection_set)  # type: ignore[attr-defined]
+            elif getattr(selection, "selection_set", None) is not None:
+                total += count(selection.selection_set)
+        return total
+
+    return sum(count(d.selection_set) for d in parsed.definitions
+               if isinstance(d, OperationDefinitionNode))
+
+
+@given(fragment_dags())
+def test_selections_counted_are_the_selections_written_out(document: str) -> None:
+    assert document_shape(parse(document)).selections == written_out(document)
+
+
+def test_the_selection_limit_is_a_setting() -> None:
+    shape = document_shape(parse(fragment_bomb(5)))  # 2 + 3*15 + 2*16 = 79 written out
+    assert document_refusal(shape, Settings(max_query_selections=79)) is None
+    refused = document_refusal(shape, Settings(max_query_selections=78))
+    assert isinstance(refused, QueryTooCostly) and refused.limit == 78
