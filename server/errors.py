@@ -23,6 +23,17 @@ class BadArgument(FamgraphError):
         super().__init__(f"argument {argument} {reason}")
 
 
+class RequestTooLarge(FamgraphError):
+    """Raised at the edge when a request's body, or its variables, are larger than the
+    settings allow (SECURITY.md 30)."""
+
+    def __init__(self, what: str, limit: int, unit: str) -> None:
+        self.what, self.limit = what, limit
+        super().__init__(
+            f"the request's {what} is over {limit} {unit}, the most this server takes:"
+            " send a smaller document or fewer variables")
+
+
 class QueryTooCostly(FamgraphError):
     """Raised at the edge when a document holds more selections, once every fragment
     spread is written out, than the settings allow (SECURITY.md 3, 30)."""
@@ -56,6 +67,7 @@ class OperationTimedOut(FamgraphError):
 DOMAIN_CODES: dict[type[FamgraphError], str] = {
     PersonNotFound: "NOT_FOUND",
     BadArgument: "BAD_USER_INPUT",
+    RequestTooLarge: "REQUEST_TOO_LARGE",
     QueryTooCostly: "QUERY_TOO_COSTLY",
     NotPermitted: "FORBIDDEN",
     FieldNotPermitted: "FIELD_NOT_PERMITTED",

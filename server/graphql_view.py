@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,9 +19,10 @@ from graphql import (
     get_operation_ast,
     parse,
 )
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -40,7 +42,7 @@ from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator, NotAuthenticated
 from server.budget import Budget, PeopleWatch
 from server.context import Connection, Disclosure, RequestContext, document_hash, nobody
-from server.errors import refusal
+from server.errors import RequestTooLarge, refusal
 from server.following import Following
 from server.limits import DocumentShape, document_refusal, document_shape
 from server.policy import Viewer
@@ -113,6 +115,54 @@ class SignedInOnly:
             return
         scope.setdefault("state", {})["viewer"] = viewer
         await self.app(scope, receive, send)
+
+
+class BodyLimit:
+    """Refuses, 413, a GraphQL request whose body (or GET query string) is over
+    `max_request_bytes`, reading no further than the limit (SECURITY.md 30); a body within
+    it is handed on whole, so the view reads it as it was sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if len(scope.get("query_string", b"")) > self.max_bytes or (
+                declared.isdigit() and int(declared) > self.max_bytes):
+            await self._too_large(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = RequestTooLarge("body", self.max_bytes, "bytes")
+        response = JSONResponse({"errors": [refusal(error).formatted]}, status_code=413,
+                                headers={"Connection": "close"})
+        await response(scope, receive, send)
 
 
 class DocumentForAudit(SchemaExtension):
@@ -326,6 +376,16 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
         acknowledged: UnsetType = UNSET
         return acknowledged
 
+    def decode_json(self, data: str | bytes) -> object:
+        """Strawberry's, with a number too long for Python to read (over 4,300 digits)
+        refused as bad JSON, 400, like any other, not a server error."""
+        try:
+            return super().decode_json(data)
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:
+            raise json.JSONDecodeError("a number too long to read", "", 0) from exc
+
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Strawberry's, with 405 (not 400) for an operation the HTTP method may not carry,
         and the edge's refusals (SECURITY.md 30) before it parses or validates anything."""
@@ -405,9 +465,11 @@ def http_status(result: ExecutionResult) -> int:
         return 200
     if any(isinstance(e, GraphQLSyntaxError) for e in errors):
         return 400
+    codes = {(e.extensions or {}).get("code") for e in errors}
+    if "REQUEST_TOO_LARGE" in codes:
+        return 413
     if result.data is None and all(e.path is None for e in errors):
         return 422  # rejected before execution: validation, cost, depth, variables
-    codes = {(e.extensions or {}).get("code") for e in errors}
     if "TIMEOUT" in codes:
         return 504
     if result.data is None and "FORBIDDEN" in codes:
@@ -479,4 +541,4 @@ def graphql_app(
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
-    return SignedInOnly(view, auth, budget)
+    return SignedInOnly(BodyLimit(view, settings.max_request_bytes), auth, budget)

@@ -45,6 +45,10 @@ class Settings:
         " written out, counted without writing them out, before any rule walks it; over it:"
         " 422 with QUERY_TOO_COSTLY (SECURITY.md 30).",
     )
+    max_request_bytes: int = _setting(
+        65536, "Largest GraphQL request body (or GET query string) accepted, in bytes; over"
+        " it: 413 with REQUEST_TOO_LARGE, before it is read further (SECURITY.md 30).",
+    )
     operation_timeout: float = _setting(
         5.0, "Seconds one GraphQL operation or page may run before it is stopped (SECURITY.md 6)."
     )

@@ -1,5 +1,6 @@
 """No small request stalls the server (SECURITY.md 30): fragments that spread each other are
-counted, not written out, and refused before any validation rule walks them."""
+counted, not written out, and refused before any validation rule walks them; request
+bodies are capped at the edge."""
 
 from __future__ import annotations
 
@@ -7,22 +8,24 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from graphql import OperationDefinitionNode, parse, visit
 from graphql.language import Visitor
 from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
+from starlette.types import Message
 
 from server.app import create_app
 from server.errors import QueryTooCostly
+from server.graphql_view import BodyLimit
 from server.limits import Cost, document_refusal, document_shape
 from server.schema import build_schema
 from server.settings import Mode, Settings
 from tests.viewers import access_store, bearer
 
 Client = Callable[..., TestClient]
-HANG_GUARD = 60  # seconds; only so that a broken server fails a socket test, not hangs it
 
 
 @pytest.fixture
@@ -199,3 +202,71 @@ def test_the_selection_limit_is_a_setting() -> None:
     assert document_refusal(shape, Settings(max_query_selections=79)) is None
     refused = document_refusal(shape, Settings(max_query_selections=78))
     assert isinstance(refused, QueryTooCostly) and refused.limit == 78
+
+
+# --- the body at the edge ---------------------------------------------------------------
+
+SEARCH = ("query Find($name: String) {"
+          " searchPeople(name: $name, first: 5) { edges { node { score } } } }")
+
+
+def test_a_body_over_the_limit_is_refused_with_413(make_client: Client) -> None:
+    client = make_client()
+    response = post(client, SEARCH, variables={"name": "n" * 5_000_000})
+    assert response.status_code == 413
+    error = response.json()["errors"][0]
+    assert error["extensions"] == {"code": "REQUEST_TOO_LARGE", "limit": 65536}
+    assert "65536 bytes" in error["message"]
+
+
+def test_the_body_limit_is_a_setting_and_holds_for_a_query_string(make_client: Client) -> None:
+    client = make_client(max_request_bytes=1000)
+    assert post(client, SEARCH, variables={"name": "n" * 900}).status_code == 413
+    assert post(client, SEARCH, variables={"name": "n" * 190}).status_code == 200
+    over_get = client.get("/graphql", params={"query": "{ __typename }", "pad": "p" * 1000},
+                          headers={"Accept": "application/json"})
+    assert over_get.status_code == 413
+    within_get = client.get("/graphql", params={"query": "{ __typename }"},
+                            headers={"Accept": "application/json"})
+    assert within_get.status_code == 200
+
+
+def test_a_body_without_a_length_is_read_no_further_than_the_limit() -> None:
+    """A chunked body is refused once it passes the limit: the rest is never read."""
+    reached: list[bytes] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append((await receive())["body"])
+
+    chunks = [{"type": "http.request", "body": b"x" * 1000, "more_body": True}] * 100
+    read: list[Message] = []
+
+    async def receive() -> Message:
+        read.append(chunks[len(read)])
+        return read[-1]
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/graphql", "headers": [],
+             "query_string": b""}
+    anyio.run(BodyLimit(app, 4096), scope, receive, send)
+    assert sent[0]["status"] == 413 and reached == []
+    assert len(read) == 5  # 5,000 bytes: past 4,096, and no further
+
+    read.clear()
+    chunks = [{"type": "http.request", "body": b"y" * 1000, "more_body": True}] * 3 + [
+        {"type": "http.request", "body": b"", "more_body": False}]
+    anyio.run(BodyLimit(app, 4096), scope, receive, send)
+    assert reached == [b"y" * 3000], "a body within the limit reaches the view whole"
+
+
+def test_a_number_too_long_for_python_is_bad_json_not_a_server_error(
+    make_client: Client,
+) -> None:
+    client = make_client()
+    body = b'{"query": "{ __typename }", "variables": {"n": ' + b"1" * 5000 + b"}}"
+    response = client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
