@@ -23,6 +23,15 @@ class BadArgument(FamgraphError):
         super().__init__(f"argument {argument} {reason}")
 
 
+class ArgumentTooLong(BadArgument):
+    """Raised at the edge, before a request runs, when a string given to an argument (in the
+    document or as a variable) is longer than the settings allow (SECURITY.md 30)."""
+
+    def __init__(self, argument: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(argument, f"is longer than {limit} characters, the most it may be")
+
+
 class RequestTooLarge(FamgraphError):
     """Raised at the edge when a request's body, or its variables, are larger than the
     settings allow (SECURITY.md 30)."""

@@ -44,7 +44,7 @@ from server.budget import Budget, PeopleWatch
 from server.context import Connection, Disclosure, RequestContext, document_hash, nobody
 from server.errors import RequestTooLarge, refusal
 from server.following import Following
-from server.limits import DocumentShape, document_refusal, document_shape
+from server.limits import DocumentShape, document_refusal, document_shape, variables_refusal
 from server.policy import Viewer
 from server.settings import Mode, Settings
 from server.sharing import SharingRules
@@ -274,8 +274,8 @@ def _is_query_or_mutation(query: Any, operation_name: Any, max_tokens: int | Non
 
 @functools.lru_cache(maxsize=1024)
 def _shape(query: str, max_tokens: int | None) -> DocumentShape | None:
-    """What the edge checks in a document (its operations, its size with fragments spread),
-    or None if it does not parse: remembered per document, as the
+    """What the edge checks in a document (its operations, its size with fragments spread,
+    its longest strings), or None if it does not parse: remembered per document, as the
     parser cache remembers its parse, so a client's usual query is not parsed again on
     every request. Within the token limit, so an oversized document is refused by the
     parser before it is read whole."""
@@ -290,9 +290,12 @@ def _refusal(
 ) -> GraphQLError | None:
     """Why the edge refuses a request before Strawberry parses or validates it (SECURITY.md
     30), or None: so that no validation rule walks a document whose fragments would write
-    out to millions of selections. What does not parse is left for Strawberry's 400."""
+    out to millions of selections, and no question sees a string longer than its argument
+    may be. What does not parse is left for Strawberry's 400."""
     shape = _shape(query, settings.max_tokens) if isinstance(query, str) else None
     refused = None if shape is None else document_refusal(shape, settings)
+    if refused is None and isinstance(variables, dict):
+        refused = variables_refusal(variables, shape, settings)
     return None if refused is None else refusal(refused)
 
 

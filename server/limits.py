@@ -1,11 +1,11 @@
-"""Query-shape limits beyond Strawberry's: the edge's check of a document's size, a static
-cost rule and a whole-operation deadline."""
+"""Query-shape limits beyond Strawberry's: the edge's checks of a document and its variables,
+a static cost rule and a whole-operation deadline."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,16 +21,21 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
+    ValueNode,
+    VariableNode,
 )
 from strawberry.extensions import SchemaExtension
 
 from graph.errors import FamgraphError
-from server.errors import QueryTooCostly
+from server.errors import ArgumentTooLong, QueryTooCostly, RequestTooLarge
 from server.settings import Settings
 
 MAX_PAGE = 100  # `first`/`last` given as a variable count as the most a page may hold
@@ -157,6 +162,8 @@ def cost_rule(max_nodes: int) -> type[ValidationRule]:
     return QueryCost
 
 
+# Arguments that take a person's written words rather than a name, an id or a cursor.
+FREE_TEXT = frozenset({"reason"})
 # Where counting expanded selections stops: far past any limit, and ints stay small.
 _COUNT_CAP = 10**12
 
@@ -164,11 +171,14 @@ _COUNT_CAP = 10**12
 @dataclass(frozen=True, slots=True)
 class DocumentShape:
     """What the edge checks in a parsed document before any rule walks it, found in one
-    pass over it: the operations, and the selections it holds once every fragment spread
-    is written out (counted without writing any out)."""
+    pass over it: the operations, the selections it holds once every fragment spread is
+    written out (counted without writing any out), the longest string given to each
+    argument, and the arguments each variable is given to."""
 
     operations: tuple[tuple[str | None, OperationType], ...]
     selections: int
+    literals: Mapping[str, int]  # argument (or `$variable`, for a default) -> longest string
+    uses: Mapping[str, frozenset[str]]  # variable -> the arguments it is given to
     visited: int  # nodes looked at: the work done, which the tests bound
 
     def operation_type(self, name: str | None) -> OperationType | None:
@@ -182,6 +192,8 @@ def document_shape(document: DocumentNode) -> DocumentShape:
     """The shape of `document`, in time linear in its size."""
     own: dict[str, int] = {}  # definition -> its selections, fragments' contents apart
     spreads: dict[str, Counter[str]] = {}  # definition -> fragments it spreads, how often
+    literals: dict[str, int] = {}
+    uses: dict[str, set[str]] = {}
     operations: list[tuple[str | None, OperationType]] = []
     visited = 0
     for index, definition in enumerate(document.definitions):
@@ -189,6 +201,10 @@ def document_shape(document: DocumentNode) -> DocumentShape:
             name = definition.name.value if definition.name else None
             operations.append((name, definition.operation))
             key = f" operation {index}"  # no fragment name has a space
+            for variable in definition.variable_definitions or ():
+                if variable.default_value is not None:
+                    _strings(f"${variable.variable.name.value}", variable.default_value,
+                             literals, uses)
         elif isinstance(definition, FragmentDefinitionNode):
             key = definition.name.value
         else:
@@ -198,6 +214,11 @@ def document_shape(document: DocumentNode) -> DocumentShape:
         while nodes:
             node = nodes.pop()
             visited += 1
+            arguments = [*(getattr(node, "arguments", None) or ())]
+            for directive in node.directives or ():
+                arguments.extend(directive.arguments or ())
+            for argument in arguments:
+                visited += _strings(argument.name.value, argument.value, literals, uses)
             if isinstance(node, FragmentSpreadNode):
                 spread[node.name.value] += 1
             selections = getattr(node, "selection_set", None)
@@ -208,8 +229,29 @@ def document_shape(document: DocumentNode) -> DocumentShape:
     return DocumentShape(
         tuple(operations),
         _expanded(own, spreads),
+        literals,
+        {variable: frozenset(arguments) for variable, arguments in uses.items()},
         visited,
     )
+
+
+def _strings(argument: str, value: ValueNode, literals: dict[str, int],
+             uses: dict[str, set[str]]) -> int:
+    """Note the longest string literal in `value` given to `argument`, and the variables in
+    it; return the value nodes looked at."""
+    values, seen = [value], 0
+    while values:
+        node = values.pop()
+        seen += 1
+        if isinstance(node, StringValueNode):
+            literals[argument] = max(literals.get(argument, 0), len(node.value))
+        elif isinstance(node, VariableNode):
+            uses.setdefault(node.name.value, set()).add(argument)
+        elif isinstance(node, ListValueNode):
+            values.extend(node.values)
+        elif isinstance(node, ObjectValueNode):
+            values.extend(field.value for field in node.fields)
+    return seen
 
 
 def _expanded(own: dict[str, int], spreads: dict[str, Counter[str]]) -> int:
@@ -239,11 +281,63 @@ def _expanded(own: dict[str, int], spreads: dict[str, Counter[str]]) -> int:
     return min(total, _COUNT_CAP)
 
 
+def argument_limit(argument: str, settings: Settings) -> int:
+    """The longest string `argument` may be given: written reasons are longer than names."""
+    return settings.max_reason_length if argument in FREE_TEXT else settings.max_argument_length
+
+
 def document_refusal(shape: DocumentShape, settings: Settings) -> FamgraphError | None:
     """Why the edge refuses this document before any validation rule walks it, or None."""
     if shape.selections > settings.max_query_selections:
         return QueryTooCostly(settings.max_query_selections)
+    for given, longest in sorted(shape.literals.items()):
+        argument, limit = _limit(given, shape, settings)
+        if longest > limit:
+            return ArgumentTooLong(argument, limit)
     return None
+
+
+def variables_refusal(
+    variables: Mapping[str, Any] | None, shape: DocumentShape | None, settings: Settings
+) -> FamgraphError | None:
+    """Why the edge refuses these variables, or None: a string longer than the argument it
+    is given to may take, or more than `max_variables_chars` in all (counted about as
+    written in JSON, and no further than the limit)."""
+    if not variables:
+        return None
+    size, most = 2, settings.max_variables_chars
+    for variable, value in variables.items():
+        argument, limit = _limit(f"${variable}", shape, settings)
+        size += len(variable) + 4
+        values = [value]
+        while values:
+            item = values.pop()
+            if isinstance(item, str):
+                if len(item) > limit:
+                    return ArgumentTooLong(argument, limit)
+                size += len(item) + 3
+            elif isinstance(item, dict):
+                size += 2 + sum(len(str(key)) + 4 for key in item)
+                values.extend(item.values())
+            elif isinstance(item, list):
+                size += 2 + len(item)
+                values.extend(item)
+            else:
+                size += 8  # a number, true, false or null
+            if size > most:
+                return RequestTooLarge("variables", most, "characters")
+    return None
+
+
+def _limit(given: str, shape: DocumentShape | None, settings: Settings) -> tuple[str, int]:
+    """The argument a string is checked as, and its limit: a variable is checked as the
+    strictest argument it is given to."""
+    if not given.startswith("$"):
+        return given, argument_limit(given, settings)
+    arguments = sorted(shape.uses.get(given[1:], ())) if shape is not None else []
+    if not arguments:
+        return given, settings.max_argument_length
+    return min(((a, argument_limit(a, settings)) for a in arguments), key=lambda pair: pair[1])
 
 
 class TimeLimit(SchemaExtension):

@@ -1,9 +1,10 @@
 """No small request stalls the server (SECURITY.md 30): fragments that spread each other are
-counted, not written out, and refused before any validation rule walks them; request
-bodies are capped at the edge."""
+counted, not written out, and refused before any validation rule walks them; bodies,
+variables and every string argument are capped at the edge."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,18 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 from starlette.types import Message
 
+import server.schema.people
 from server.app import create_app
 from server.errors import QueryTooCostly
 from server.graphql_view import BodyLimit
 from server.limits import Cost, document_refusal, document_shape
+from server.policy import Purpose
 from server.schema import build_schema
 from server.settings import Mode, Settings
 from tests.viewers import access_store, bearer
 
 Client = Callable[..., TestClient]
+HANG_GUARD = 60  # seconds; only so that a broken server fails a socket test, not hangs it
 
 
 @pytest.fixture
@@ -204,10 +208,77 @@ def test_the_selection_limit_is_a_setting() -> None:
     assert isinstance(refused, QueryTooCostly) and refused.limit == 78
 
 
-# --- the body at the edge ---------------------------------------------------------------
+# --- lengths at the edge -----------------------------------------------------------------
+
+@pytest.fixture
+def searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names the real search is asked for."""
+    asked: list[str] = []
+    real = server.schema.people.search_people
+
+    def counted(store: Any, criteria: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(criteria.name)
+        return real(store, criteria, *args, **kwargs)
+
+    monkeypatch.setattr(server.schema.people, "search_people", counted)
+    return asked
+
 
 SEARCH = ("query Find($name: String) {"
           " searchPeople(name: $name, first: 5) { edges { node { score } } } }")
+
+
+def test_a_60000_character_name_is_refused_before_search(
+    make_client: Client, searches: list[str]
+) -> None:
+    """It stalled the server 13 s (searching takes time quadratic in a word's length)."""
+    client = make_client()
+    name = "q" * 60_000
+    literal = post(client, f'{{ searchPeople(name: "{name}", first: 5) {{ edges {{ cursor }} }} }}')
+    variable = post(client, SEARCH, variables={"name": name})
+    for response in (literal, variable):
+        assert response.status_code == 422
+        error = response.json()["errors"][0]
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "name",
+                                       "limit": 200}
+        assert "name" in error["message"] and "200" in error["message"]
+        assert "qqqq" not in response.text
+    assert searches == []
+    assert post(client, SEARCH, variables={"name": "k" * 200}).status_code == 200
+    assert searches == ["k" * 200]
+
+
+def test_every_string_argument_is_capped_by_a_setting(make_client: Client) -> None:
+    client = make_client(max_argument_length=10)
+    person = 'query($id: ID!) { person(id: $id) { id } }'
+    refused = post(client, person, variables={"id": "k" * 11}).json()["errors"][0]
+    assert refused["extensions"] == {"code": "BAD_USER_INPUT", "argument": "id", "limit": 10}
+    assert post(client, person, variables={"id": "kim"}).status_code == 200
+    default = post(client, 'query($p: String = "EB2 7LD EB2 7LD") { searchPeople(postcode: $p)'
+                           ' { withheld } }').json()["errors"][0]
+    assert default["extensions"] == {"code": "BAD_USER_INPUT", "argument": "postcode",
+                                     "limit": 10}
+    # A variable given to no argument is held to the same limit, named as itself.
+    stray = post(client, "{ __typename }", variables={"stray": "s" * 11}).json()["errors"][0]
+    assert stray["extensions"] == {"code": "BAD_USER_INPUT", "argument": "$stray", "limit": 10}
+
+
+def test_a_written_reason_may_be_longer_than_a_name(make_client: Client) -> None:
+    client = make_client()
+    query = "mutation($r: String!) { breakGlass(reason: $r, hours: 1) { expiresAt } }"
+    within = post(client, query, variables={"r": "Child seen at A&E with injuries. " * 60})
+    assert "BAD_USER_INPUT" not in within.text, within.text
+    over = post(client, query, variables={"r": "r" * 2001}).json()["errors"][0]
+    assert over["extensions"] == {"code": "BAD_USER_INPUT", "argument": "reason", "limit": 2000}
+
+
+def test_variables_over_their_total_size_are_refused(make_client: Client) -> None:
+    client = make_client()
+    many = {f"v{i}": "x" * 150 for i in range(120)}  # each within 200; 18,000 in all
+    response = post(client, "{ __typename }", variables=many)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"] == {"code": "REQUEST_TOO_LARGE",
+                                                          "limit": 16384}
 
 
 def test_a_body_over_the_limit_is_refused_with_413(make_client: Client) -> None:
@@ -270,3 +341,37 @@ def test_a_number_too_long_for_python_is_bad_json_not_a_server_error(
     body = b'{"query": "{ __typename }", "variables": {"n": ' + b"1" * 5000 + b"}}"
     response = client.post("/graphql", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
+
+
+def test_a_subscription_is_held_to_the_same_limits(make_client: Client) -> None:
+    client = make_client()
+    auth = client.app.state.auth  # type: ignore[attr-defined]
+    found = auth.user("sam")
+    assert found is not None
+    token = auth.issue(found, Purpose.MASH_SCREENING)
+    with client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        assert receive(ws)["type"] == "connection_ack"
+        ws.send_json({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($p: ID) { changes(personId: $p) { id } }",
+            "variables": {"p": "p" * 60_000}}})
+        message = receive(ws)
+        assert message["type"] == "error" and message["id"] == "1"
+        assert message["payload"][0]["extensions"] == {"code": "BAD_USER_INPUT",
+                                                       "argument": "personId", "limit": 200}
+        bomb = fragment_bomb(30).replace("query Bomb { person(id: \"kim\") { ...F0 } }",
+                                         "subscription { changes { person { ...F0 } } }")
+        ws.send_json({"id": "2", "type": "subscribe", "payload": {"query": bomb}})
+        message = receive(ws)
+        assert message["type"] == "error" and message["id"] == "2"
+        assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
+def receive(ws: Any) -> dict[str, Any]:
+    """The next message from the server, or a failure after HANG_GUARD seconds."""
+    async def next_message() -> Any:
+        with anyio.fail_after(HANG_GUARD):
+            return await ws._send_rx.receive()
+    message = ws.portal.call(next_message)
+    ws._raise_on_close(message)
+    return dict(json.loads(message["text"]))
