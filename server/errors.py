@@ -23,6 +23,37 @@ class BadArgument(FamgraphError):
         super().__init__(f"argument {argument} {reason}")
 
 
+class ArgumentTooLong(BadArgument):
+    """Raised at the edge, before a request runs, when a string given to an argument (in the
+    document or as a variable) is longer than the settings allow (SECURITY.md 30)."""
+
+    def __init__(self, argument: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(argument, f"is longer than {limit} characters, the most it may be")
+
+
+class RequestTooLarge(FamgraphError):
+    """Raised at the edge when a request's body, or its variables, are larger than the
+    settings allow (SECURITY.md 30)."""
+
+    def __init__(self, what: str, limit: int, unit: str) -> None:
+        self.what, self.limit = what, limit
+        super().__init__(
+            f"the request's {what} is over {limit} {unit}, the most this server takes:"
+            " send a smaller document or fewer variables")
+
+
+class QueryTooCostly(FamgraphError):
+    """Raised at the edge when a document holds more selections, once every fragment
+    spread is written out, than the settings allow (SECURITY.md 3, 30)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(
+            f"this document holds more than {limit} selections once its fragments are"
+            " spread, the most this server takes: spread fewer fragments, or each fewer times")
+
+
 class NotPermitted(FamgraphError):
     """Raised when the viewer may not ask this question at all."""
 
@@ -45,6 +76,8 @@ class OperationTimedOut(FamgraphError):
 DOMAIN_CODES: dict[type[FamgraphError], str] = {
     PersonNotFound: "NOT_FOUND",
     BadArgument: "BAD_USER_INPUT",
+    RequestTooLarge: "REQUEST_TOO_LARGE",
+    QueryTooCostly: "QUERY_TOO_COSTLY",
     NotPermitted: "FORBIDDEN",
     FieldNotPermitted: "FIELD_NOT_PERMITTED",
     OperationTimedOut: "TIMEOUT",
@@ -56,6 +89,16 @@ def code_for(error: BaseException) -> str | None:
         if isinstance(error, kind):
             return code
     return None
+
+
+def refusal(error: FamgraphError) -> GraphQLError:
+    """The GraphQL error for a request refused at the edge, before it runs: the domain code,
+    and the limit it went over and the argument, where there is one. Never the value."""
+    extensions: dict[str, Any] = {"code": code_for(error) or "BAD_REQUEST"}
+    for name in ("argument", "limit"):
+        if hasattr(error, name):
+            extensions[name] = getattr(error, name)
+    return GraphQLError(str(error), extensions=extensions)
 
 
 def log_unexpected(error: BaseException, correlation_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,9 +19,10 @@ from graphql import (
     get_operation_ast,
     parse,
 )
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -40,7 +42,9 @@ from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator, NotAuthenticated
 from server.budget import Budget, PeopleWatch
 from server.context import Connection, Disclosure, RequestContext, document_hash, nobody
+from server.errors import RequestTooLarge, refusal
 from server.following import Following
+from server.limits import DocumentShape, document_refusal, document_shape, variables_refusal
 from server.policy import Viewer
 from server.settings import Mode, Settings
 from server.sharing import SharingRules
@@ -113,6 +117,54 @@ class SignedInOnly:
         await self.app(scope, receive, send)
 
 
+class BodyLimit:
+    """Refuses, 413, a GraphQL request whose body (or GET query string) is over
+    `max_request_bytes`, reading no further than the limit (SECURITY.md 30); a body within
+    it is handed on whole, so the view reads it as it was sent."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if len(scope.get("query_string", b"")) > self.max_bytes or (
+                declared.isdigit() and int(declared) > self.max_bytes):
+            await self._too_large(scope, receive, send)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = RequestTooLarge("body", self.max_bytes, "bytes")
+        response = JSONResponse({"errors": [refusal(error).formatted]}, status_code=413,
+                                headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
 class DocumentForAudit(SchemaExtension):
     """Names the operation and hashes the document on the request's disclosure."""
 
@@ -183,6 +235,14 @@ class TransportWS(BaseGraphQLTransportWSHandler[RequestContext, None]):
                              " and mutations over HTTP.",
                              "extensions": {"code": "BAD_REQUEST"}}]})
             return
+        settings = getattr(self.view, "settings", None)
+        refused = (_refusal(payload.get("query"), payload.get("variables"), settings)
+                   if self.connection_acknowledged and isinstance(payload, dict)
+                   and isinstance(settings, Settings) else None)
+        if refused is not None:
+            await self.send_message({"id": message["id"], "type": "error",
+                                     "payload": [refused.formatted]})
+            return
         await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
@@ -206,21 +266,37 @@ def _is_query_or_mutation(query: Any, operation_name: Any, max_tokens: int | Non
     """False only for a subscription; what does not parse is left for Strawberry's 400."""
     if not isinstance(query, str):
         return True
-    kind = _operation_type(query, operation_name if isinstance(operation_name, str) else None,
-                           max_tokens)
+    shape = _shape(query, max_tokens)
+    kind = None if shape is None else shape.operation_type(
+        operation_name if isinstance(operation_name, str) else None)
     return kind is not OperationType.SUBSCRIPTION
 
 
 @functools.lru_cache(maxsize=1024)
-def _operation_type(
-    query: str, operation_name: str | None, max_tokens: int | None
-) -> OperationType | None:
-    """The kind of operation a document names, or None: remembered per document, as the
+def _shape(query: str, max_tokens: int | None) -> DocumentShape | None:
+    """What the edge checks in a document (its operations, its size with fragments spread,
+    its longest strings), or None if it does not parse: remembered per document, as the
     parser cache remembers its parse, so a client's usual query is not parsed again on
-    every request only to be told apart from a subscription. Within the token limit, so
-    an oversized document is refused by the parser before it is read whole."""
-    operation = _operation(query, operation_name, max_tokens)
-    return None if operation is None else operation.operation
+    every request. Within the token limit, so an oversized document is refused by the
+    parser before it is read whole."""
+    try:
+        return document_shape(parse(query, max_tokens=max_tokens))
+    except GraphQLError:
+        return None
+
+
+def _refusal(
+    query: Any, variables: Any, settings: Settings
+) -> GraphQLError | None:
+    """Why the edge refuses a request before Strawberry parses or validates it (SECURITY.md
+    30), or None: so that no validation rule walks a document whose fragments would write
+    out to millions of selections, and no question sees a string longer than its argument
+    may be. What does not parse is left for Strawberry's 400."""
+    shape = _shape(query, settings.max_tokens) if isinstance(query, str) else None
+    refused = None if shape is None else document_refusal(shape, settings)
+    if refused is None and isinstance(variables, dict):
+        refused = variables_refusal(variables, shape, settings)
+    return None if refused is None else refusal(refused)
 
 
 def _operation(
@@ -303,14 +379,29 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
         acknowledged: UnsetType = UNSET
         return acknowledged
 
+    def decode_json(self, data: str | bytes) -> object:
+        """Strawberry's, with a number too long for Python to read (over 4,300 digits)
+        refused as bad JSON, 400, like any other, not a server error."""
+        try:
+            return super().decode_json(data)
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:
+            raise json.JSONDecodeError("a number too long to read", "", 0) from exc
+
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        """Strawberry's, with 405 (not 400) for an operation the HTTP method may not carry."""
+        """Strawberry's, with 405 (not 400) for an operation the HTTP method may not carry,
+        and the edge's refusals (SECURITY.md 30) before it parses or validates anything."""
         data = kwargs.get("request_data")
         if data is not None and not _is_query_or_mutation(
                 data.query, data.operation_name, self.settings.max_tokens):
             raise HTTPException(
                 405, "Subscriptions go over graphql-transport-ws (a websocket to /graphql),"
                 " never over HTTP.")
+        if data is not None:
+            refused = _refusal(data.query, data.variables, self.settings)
+            if refused is not None:
+                return ExecutionResult(data=None, errors=[refused])
         try:
             return await super().execute_single(*args, **kwargs)
         except HTTPException as exc:
@@ -377,9 +468,11 @@ def http_status(result: ExecutionResult) -> int:
         return 200
     if any(isinstance(e, GraphQLSyntaxError) for e in errors):
         return 400
+    codes = {(e.extensions or {}).get("code") for e in errors}
+    if "REQUEST_TOO_LARGE" in codes:
+        return 413
     if result.data is None and all(e.path is None for e in errors):
         return 422  # rejected before execution: validation, cost, depth, variables
-    codes = {(e.extensions or {}).get("code") for e in errors}
     if "TIMEOUT" in codes:
         return 504
     if result.data is None and "FORBIDDEN" in codes:
@@ -451,4 +544,4 @@ def graphql_app(
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
-    return SignedInOnly(view, auth, budget)
+    return SignedInOnly(BodyLimit(view, settings.max_request_bytes), auth, budget)

@@ -40,6 +40,28 @@ class Settings:
     max_query_nodes: int = _setting(
         5000, "Most nodes a GraphQL document may ask for, counted statically (SECURITY.md 3)."
     )
+    max_query_selections: int = _setting(
+        5000, "Most selections a GraphQL document may hold once every fragment spread is"
+        " written out, counted without writing them out, before any rule walks it; over it:"
+        " 422 with QUERY_TOO_COSTLY (SECURITY.md 30).",
+    )
+    max_request_bytes: int = _setting(
+        65536, "Largest GraphQL request body (or GET query string) accepted, in bytes; over"
+        " it: 413 with REQUEST_TOO_LARGE, before it is read further (SECURITY.md 30).",
+    )
+    max_variables_chars: int = _setting(
+        16384, "Most characters a GraphQL request's variables may hold, about as written in"
+        " JSON; over it: 413 with REQUEST_TOO_LARGE (SECURITY.md 30).",
+    )
+    max_argument_length: int = _setting(
+        200, "Longest string any GraphQL argument may be given (a name, a postcode, an id, a"
+        " cursor), in the document or as a variable; longer: 422 with BAD_USER_INPUT naming"
+        " the argument (SECURITY.md 30).",
+    )
+    max_reason_length: int = _setting(
+        2000, "Longest written reason (break-glass, linking and unlinking records) accepted,"
+        " in characters; longer: 422 with BAD_USER_INPUT (SECURITY.md 30).",
+    )
     operation_timeout: float = _setting(
         5.0, "Seconds one GraphQL operation or page may run before it is stopped (SECURITY.md 6)."
     )
