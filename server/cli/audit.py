@@ -1,4 +1,4 @@
-"""`famgraph audit`: verify the hash chain; who looked at a person; what a user looked at."""
+"""`famgraph audit`: verify the log; who looked at a person; what a user looked at."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from server.audit import AuditLog, AuditRow, verify
-from server.cli.output import err, out
+from server.audit import AuditLog, AuditRow, signed_head, verify
+from server.cli.output import err, one_line_errors, out
 
 audit = typer.Typer(help="The audit log of every read.", no_args_is_help=True)
 StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the store.")]
@@ -24,17 +24,27 @@ def _log_path(store: Path) -> Path:
     return path
 
 
+def _opened(store: Path) -> Path:
+    """The log's path, once opened: a log an earlier famgraph wrote is taken in first."""
+    path = _log_path(store)
+    with one_line_errors():
+        AuditLog(path).close()
+    return path
+
+
 @audit.command("verify")
 def verify_command(store: StoreDir) -> None:
-    """Exit 1 and name the first bad row if any row was edited, removed or reordered."""
-    path = _log_path(store)
+    """Exit 1 and name the first bad row or review if any was edited, removed or
+    reordered."""
+    path = _opened(store)
     problem = verify(path)
     if problem is not None:
-        err.print(f"famgraph: audit log {path}: row {problem.seq} {problem.reason}")
+        err.print(f"famgraph: audit log {path}: {problem}", markup=False)
         raise typer.Exit(1)
-    log = AuditLog(path)
-    out.print(f"audit log intact: {log.count()} rows")
-    log.close()
+    head = signed_head(path)
+    rows, reviews = (head.rows, head.reviews) if head else (0, 0)
+    since = f", head signed {head.time}" if head else ""
+    out.print(f"audit log intact: {rows} rows, {reviews} reviews{since}", markup=False)
 
 
 def _print(rows: list[AuditRow]) -> None:
