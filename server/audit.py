@@ -11,7 +11,10 @@ write. A checkpoint or head that names what the log no longer has is truncation.
 Head and checkpoint sign different statements, so a checkpoint's signature cannot
 stand in for the head (cutting the log back to a checkpoint used to pass). The writer
 continues from the signed head, not from whatever the table ends with, so rows cut
-from the end stay missing after the next write instead of being signed over.
+from the end stay missing after the next write instead of being signed over. What
+no signature inside the log can catch is the whole log (or its head too) put back as
+it was earlier; `famgraph audit anchor` prints the head to keep elsewhere, and
+`verify` against that anchor catches it.
 
 The head used to be a file of its own (`audit.head`), replaced after every commit: a
 second fsync and half a dozen more system calls per commit, each of which gave up the
@@ -104,6 +107,10 @@ class AuditUnavailable(FamgraphError):
     """Raised when audit rows cannot be written durably; the data must not be returned."""
 
 
+class BadAnchor(FamgraphError):
+    """Raised when an anchor file cannot be read or is not a head signed by its own key."""
+
+
 @dataclass(frozen=True, slots=True)
 class AuditRow:
     """Identifiers only, never personal values (SECURITY.md 18)."""
@@ -175,6 +182,25 @@ class Head:
 
     def signed_by(self, public: Ed25519PublicKey | None) -> bool:
         return public is not None and _signature_ok(public, self.signature, self.statement())
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A signed head kept outside the log, with the public key that signed it."""
+
+    head: Head
+    public_key: str
+
+    def text(self) -> str:
+        """One line of JSON, as `famgraph audit anchor` prints it."""
+        head = self.head
+        return json.dumps({
+            "famgraph": "audit-anchor", "rows": head.rows, "hash": head.hash,
+            "reviews": head.reviews, "review_hash": head.review_hash, "time": head.time,
+            "signature": head.signature, "public_key": self.public_key})
+
+    def public(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.public_key))
 
 
 # How long a request waits for its audit rows to be durable before it fails closed.
@@ -546,15 +572,18 @@ def _public_key(directory: Path) -> Ed25519PublicKey | None:
     return Ed25519PublicKey.from_public_bytes(path.read_bytes()) if path.exists() else None
 
 
-def verify(path: Path) -> Tampering | None:
-    """The first row or review that breaks its chain, a signed checkpoint or the signed
-    head; None if all is as written.
+def verify(path: Path, anchor: Anchor | None = None) -> Tampering | None:
+    """The first row or review that breaks its chain, a signed checkpoint, the signed head
+    or the anchor; None if all is as written.
 
     Checks, in order: each row follows the one before and hashes as written; each
     checkpoint is signed and matches its row; each review follows the one before and
-    hashes as written; the signed head names the newest row and the newest review.
+    hashes as written; the signed head names the newest row and the newest review; the
+    log reaches the anchor and holds at the anchored row and review what it held then.
+    With an anchor, every signature is checked against the anchor's key rather than the
+    one beside the log (which whoever can rewrite the log can also replace).
     """
-    public = _public_key(path.parent)
+    public = anchor.public() if anchor is not None else _public_key(path.parent)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = _check_rows(db, public)
@@ -563,7 +592,10 @@ def verify(path: Path) -> Tampering | None:
         reviews = _check_reviews(db)
         if isinstance(reviews, Tampering):
             return reviews
-        return _check_head(_signed_head(db, path.parent / HEAD_FILE), public, rows, reviews)
+        problem = _check_head(_signed_head(db, path.parent / HEAD_FILE), public, rows, reviews)
+        if problem is None and anchor is not None:
+            problem = _check_anchor(db, anchor.head, rows[0], reviews[0])
+        return problem
     finally:
         db.close()
 
@@ -703,6 +735,23 @@ def _check_head(
     return None
 
 
+def _check_anchor(db: sqlite3.Connection, anchored: Head, rows: int, reviews: int
+                  ) -> Tampering | None:
+    for signed, have, signed_hash, table, key, what in (
+        (anchored.rows, rows, anchored.hash, "audit", "seq", "row"),
+        (anchored.reviews, reviews, anchored.review_hash, "review", "id", "review"),
+    ):
+        if signed > have:
+            return Tampering(have + 1, f"and later {what}s are missing: the anchor of"
+                                       f" {anchored.time} covers {what} {signed}", what)
+        if signed and db.execute(
+                f"SELECT hash FROM {table} WHERE {key} = ?",  # noqa: S608 - our own names
+                (signed,)).fetchone() != (signed_hash,):
+            return Tampering(signed, f"is not what it was when anchored at {anchored.time}",
+                             what)
+    return None
+
+
 def signed_head(path: Path) -> Head | None:
     """The log's signed head as it stands (a log that verifies has one if it has anything),
     None if it has none in this famgraph's form."""
@@ -714,3 +763,33 @@ def signed_head(path: Path) -> Head | None:
     return head if isinstance(head, Head) else None
 
 
+def anchor_of(path: Path) -> Anchor | None:
+    """The log's signed head with the public key beside the log, to keep elsewhere; None if
+    the log has no head yet."""
+    head = signed_head(path)
+    public = path.parent / PUBLIC_KEY_FILE
+    if head is None or not public.exists():
+        return None
+    return Anchor(head, public.read_bytes().hex())
+
+
+def read_anchor(path: Path) -> Anchor:
+    """An anchor `famgraph audit anchor` printed, checked against its own key.
+
+    Raises
+    ------
+    BadAnchor : the file cannot be read, or is not a head signed by the key it names
+    """
+    try:
+        data = json.loads(path.read_text())
+        if data.get("famgraph") != "audit-anchor":
+            raise ValueError("not an audit anchor")
+        anchor = Anchor(Head(int(data["rows"]), str(data["hash"]), int(data["reviews"]),
+                             str(data["review_hash"]), str(data["time"]),
+                             str(data["signature"])), str(data["public_key"]))
+        public = anchor.public()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadAnchor(f"anchor {path} cannot be read: {exc}") from None
+    if not anchor.head.signed_by(public):
+        raise BadAnchor(f"anchor {path} is not signed by the key it names")
+    return anchor

@@ -1,5 +1,5 @@
 """The audit log's tamper evidence: hash chains of rows and reviews, signed checkpoints,
-a signed head."""
+a signed head, and anchors kept outside the log."""
 
 from __future__ import annotations
 
@@ -518,3 +518,126 @@ def test_reviews_cut_from_the_end_stay_missing_after_the_next_write(log_path: Pa
     log.close()
     problem = verify(log_path)
     assert problem is not None and str(problem) == "review 2 is missing"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["audit", *args])
+    return result.exit_code, result.output
+
+
+def _anchor(path: Path) -> Path:
+    code, printed = run("anchor", "--store", str(path.parent))
+    assert code == 0, printed
+    file = path.parent.parent / f"anchor-{path.parent.name}.json"
+    file.write_text(printed)
+    return file
+
+
+def test_anchor_prints_the_signed_head_and_the_log_verifies_against_it(log_path: Path) -> None:
+    anchor = _anchor(log_path)
+    printed = json.loads(anchor.read_text())
+    assert (printed["rows"], printed["reviews"]) == (12, 2)
+    assert {"hash", "time", "signature", "public_key"} <= set(printed)
+    _write_more(log_path)
+    code, output = run("verify", "--store", str(log_path.parent), "--anchor", str(anchor))
+    assert code == 0 and "13 rows, 2 reviews" in output and "reaches the anchor" in output
+
+
+def test_a_log_put_back_to_an_earlier_signed_head_is_caught_by_a_later_anchor(
+        log_path: Path) -> None:
+    """The one cut no signature inside the log can catch: rows, reviews and head all
+    put back as they were (a copy of the file, or a head saved and restored)."""
+    saved = sqlite3.connect(log_path).execute(
+        "SELECT seq, hash, time, signature, reviews, review_hash FROM head").fetchone()
+    _write_more(log_path)
+    anchor = _anchor(log_path)
+    tamper(log_path, "DELETE FROM audit WHERE seq > 12",
+           "UPDATE head SET (seq, hash, time, signature, reviews, review_hash) ="
+           f" ({', '.join(repr(v) for v in saved)})")
+    code, _ = run("verify", "--store", str(log_path.parent))
+    assert code == 0  # whole and signed: only the anchor knows it went further
+    code, output = run("verify", "--store", str(log_path.parent), "--anchor", str(anchor))
+    assert code == 1 and output.strip().count("\n") == 0
+    assert "row 13 and later rows are missing: the anchor" in output
+
+
+@pytest.mark.parametrize("emptied", [
+    ("DELETE FROM audit", "DELETE FROM checkpoint", "DELETE FROM head", "DELETE FROM review"),
+    ("DROP TABLE audit", "DROP TABLE checkpoint", "DROP TABLE head", "DROP TABLE review"),
+], ids=["rows deleted", "tables dropped"])
+def test_an_emptied_log_is_intact_without_an_anchor_and_fails_against_one(
+        log_path: Path, emptied: tuple[str, ...]) -> None:
+    anchor = _anchor(log_path)
+    tamper(log_path, *emptied)
+    code, output = run("verify", "--store", str(log_path.parent))
+    assert code == 0 and "0 rows" in output
+    code, output = run("verify", "--store", str(log_path.parent), "--anchor", str(anchor))
+    assert code == 1 and output.strip().count("\n") == 0
+    assert "row 1 and later rows are missing" in output
+
+
+def test_reviews_deleted_after_the_anchor_with_the_head_signed_again_fail_against_it(
+        log_path: Path) -> None:
+    """Even if the writer (holding the key) signs a log whose reviews are gone."""
+    anchor = _anchor(log_path)
+    tamper(log_path, "DELETE FROM review", "DELETE FROM head", "DELETE FROM audit",
+           "DELETE FROM checkpoint")
+    _write_more(log_path)
+    assert verify(log_path) is None
+    code, output = run("verify", "--store", str(log_path.parent), "--anchor", str(anchor))
+    assert code == 1 and "missing: the anchor" in output
+
+
+def test_a_log_rewritten_and_signed_with_a_new_key_fails_against_the_anchor(
+        log_path: Path) -> None:
+    """Whoever can write the store folder can put their own key beside the log; the anchor
+    holds the key that signed it."""
+    anchor = _anchor(log_path)
+    people = _people(log_path)
+    for name in ("audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm", "audit.key",
+                 "audit.pub"):
+        (log_path.parent / name).unlink(missing_ok=True)
+    log = AuditLog(log_path, checkpoint_every=5)
+    log.append([dataclasses.replace(row(1), person_id=p) for p in people if p != "p6"])
+    log.append([row(13)])
+    log.close()
+    assert verify(log_path) is None
+    code, output = run("verify", "--store", str(log_path.parent), "--anchor", str(anchor))
+    assert code == 1 and output.strip().count("\n") == 0
+
+
+def test_a_log_with_a_different_row_at_the_anchored_row_fails_against_it(
+        log_path: Path) -> None:
+    """The anchored row was rewritten and the log re-signed (by someone holding the key)."""
+    anchor = _anchor(log_path)
+    people = _people(log_path)
+    key = log_path.parent / "audit.key"
+    kept = key.read_bytes()
+    for name in ("audit.sqlite", "audit.sqlite-wal", "audit.sqlite-shm"):
+        (log_path.parent / name).unlink(missing_ok=True)
+    assert key.read_bytes() == kept
+    log = AuditLog(log_path, checkpoint_every=5)
+    log.append([dataclasses.replace(row(1), person_id=p) for p in people])
+    log.raise_review("break_glass", "u4", "1h: child admitted with injuries")
+    log.raise_review("break_glass", "u10", "1h: child admitted with injuries")
+    log.close()
+    code, output = run("verify", "--store", str(log_path.parent), "--anchor", str(anchor))
+    assert code == 1 and "is not what it was when anchored" in output
+
+
+def test_an_anchor_not_signed_by_its_own_key_is_refused_in_one_line(log_path: Path) -> None:
+    anchor = _anchor(log_path)
+    forged = json.loads(anchor.read_text())
+    forged["rows"] = 3
+    anchor.write_text(json.dumps(forged))
+    code, output = run("verify", "--store", str(log_path.parent), "--anchor", str(anchor))
+    assert code == 1 and output.strip().count("\n") == 0 and "not signed" in output
+    anchor.write_text("not json")
+    code, output = run("verify", "--store", str(log_path.parent), "--anchor", str(anchor))
+    assert code == 1 and output.strip().count("\n") == 0 and "cannot be read" in output
+
+
+def test_anchor_refuses_a_log_that_does_not_verify(log_path: Path) -> None:
+    tamper(log_path, "DELETE FROM review WHERE id = 1")
+    code, output = run("anchor", "--store", str(log_path.parent))
+    assert code == 1 and "review 1 is missing" in output and "famgraph-audit" not in output
