@@ -14,7 +14,7 @@ continues from the signed head, not from whatever the table ends with, so rows c
 from the end stay missing after the next write instead of being signed over. What
 no signature inside the log can catch is the whole log (or its head too) put back as
 it was earlier; `famgraph audit anchor` prints the head to keep elsewhere, and
-`verify` against that anchor catches it.
+`verify` against that anchor catches it (docs/audit.md).
 
 The head used to be a file of its own (`audit.head`), replaced after every commit: a
 second fsync and half a dozen more system calls per commit, each of which gave up the
@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import weakref
@@ -205,6 +206,9 @@ class Anchor:
 
 # How long a request waits for its audit rows to be durable before it fails closed.
 AUDIT_WAIT_SECONDS = 30.0
+# How long raising a review may hold up the event loop (it waits on the loop's thread).
+REVIEW_WAIT_SECONDS = 5.0
+
 
 def _hash(prev_hash: str, text: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
@@ -225,16 +229,43 @@ def _legacy(seq: int, digest: str, time: str) -> bytes:
 
 
 def audit_keys(directory: Path) -> Ed25519PrivateKey:
-    """The key that signs checkpoints and heads, made on first use; its public half sits
-    beside it."""
+    """The key that signs checkpoints and heads, made on first use (read-only, its public
+    half beside it). Two writers starting on a new log at once make one key: the second
+    finds the first's in place."""
     private = directory / PRIVATE_KEY_FILE
     if not private.exists():
         directory.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
-        private.write_bytes(key.private_bytes_raw())
-        private.chmod(0o600)
-        (directory / PUBLIC_KEY_FILE).write_bytes(key.public_key().public_bytes_raw())
+        made = directory / f".{PRIVATE_KEY_FILE}.{os.getpid()}"
+        made.unlink(missing_ok=True)  # read-only, if a process with this pid died here
+        made.write_bytes(key.private_bytes_raw())
+        made.chmod(0o400)
+        try:
+            os.link(made, private)  # fails if another process has just made one
+            public = directory / f".{PUBLIC_KEY_FILE}.{os.getpid()}"
+            public.write_bytes(key.public_key().public_bytes_raw())
+            public.replace(directory / PUBLIC_KEY_FILE)
+        except FileExistsError:
+            pass
+        finally:
+            made.unlink()
     return Ed25519PrivateKey.from_private_bytes(private.read_bytes())
+
+
+def key_exposure(directory: Path) -> str | None:
+    """Why this process could change the signing key in `directory` (and so re-sign a
+    rewritten log), or None if it cannot. A key behind a symlink is judged where it is."""
+    key = (directory / PRIVATE_KEY_FILE).resolve()
+    if not key.exists():
+        return f"{key} does not exist yet, so this process will make it"
+    if os.access(key, os.W_OK):
+        return f"{key} is writable by this process (uid {os.geteuid()})"
+    if key.stat().st_uid == os.geteuid():
+        return (f"{key} is owned by this process's user (uid {os.geteuid()}), who can make"
+                " it writable")
+    if os.access(key.parent, os.W_OK):
+        return f"{key.parent} is writable by this process, which can replace the key in it"
+    return None
 
 
 def review_text(review: Review) -> str:
@@ -251,7 +282,9 @@ class AuditLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.checkpoint_every = max(1, checkpoint_every)
-        self._key = audit_keys(path.parent)
+        # Read only by a process that signs: the writer, or a command writing rows itself.
+        # The server hands rows and reviews to the writer and never needs it.
+        self._key: Ed25519PrivateKey | None = None
         self._signed: Head | None = None  # the head this process wrote last
         self._lock = threading.Lock()
         self._pipes: dict[asyncio.AbstractEventLoop, WriterPipe] = {}
@@ -286,7 +319,8 @@ class AuditLog:
         """Take in a log an earlier famgraph wrote, once: its head (from the log, or from
         its own file) is signed again as a head if it still names the newest row, and its
         reviews are chained. This trusts the log as it stands, as the earlier famgraph's
-        next write would have."""
+        next write would have; docs/audit.md says what that leaves open, and how an
+        anchor closes it."""
         file = self.path.parent / HEAD_FILE
         with self._lock:
             try:
@@ -340,7 +374,14 @@ class AuditLog:
         self._write_head(seq, digest, found[2] or 0, found[3] or GENESIS, now_utc())
 
     def _signer(self) -> Ed25519PrivateKey:
+        if self._key is None:
+            self._key = audit_keys(self.path.parent)
         return self._key
+
+    def key_exposure(self) -> str | None:
+        """`key_exposure` for this log's key, made first if there is none."""
+        self._signer()
+        return key_exposure(self.path.parent)
 
     def append(self, rows: list[AuditRow]) -> None:
         """Write every row durably or none.
@@ -483,13 +524,26 @@ class AuditLog:
     def raise_review(self, kind: str, user: str, detail: str) -> None:
         """Queue something for a person to review; identifiers and the user's own words only.
 
-        Durable, chained and under the signed head before this returns.
+        Durable (and chained, and under the signed head) before this returns. On an event
+        loop it goes through that loop's writer like the rows, so the server never holds
+        the signing key; the loop waits for it, as it waited for the review's own commit
+        when the server wrote reviews itself. Raising a review is rare.
 
         Raises
         ------
         AuditUnavailable : the review could not be written
         """
-        self.commit_texts([review_text(Review(now_utc(), kind, user, detail))])
+        text = review_text(Review(now_utc(), kind, user, detail))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.commit_texts([text])
+            return
+        pipe = self._pipe(loop)
+        try:
+            pipe.wait(pipe.send([text]), REVIEW_WAIT_SECONDS)
+        except WriterFailed as exc:
+            raise AuditUnavailable(f"review queue {self.path} cannot be written: {exc}") from None
 
     def reviews(self, limit: int = 100) -> list[Review]:
         """The newest reviews first."""

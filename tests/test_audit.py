@@ -520,6 +520,57 @@ def test_reviews_cut_from_the_end_stay_missing_after_the_next_write(log_path: Pa
     assert problem is not None and str(problem) == "review 2 is missing"
 
 
+def test_the_server_hands_reviews_to_the_writer_and_never_reads_the_signing_key(
+        tmp_path: Path) -> None:
+    import asyncio
+
+    log = AuditLog(tmp_path / "audit.sqlite", checkpoint_every=3)
+
+    async def serving() -> None:
+        await log.append_async([row(1)])
+        waiting = asyncio.ensure_future(log.append_async([row(2), row(3)]))
+        log.raise_review("break_glass", "u1", "1h: child admitted with injuries")  # sync
+        await asyncio.gather(waiting, log.append_async([row(4)]))
+        log.raise_review("many_people", "u1", "51 distinct people within 10 minutes")
+
+    asyncio.run(serving())
+    assert log._key is None
+    assert [r.kind for r in log.reviews()] == ["many_people", "break_glass"]
+    log.close()
+    assert verify(tmp_path / "audit.sqlite") is None
+    head = signed_head(tmp_path / "audit.sqlite")
+    assert head is not None and (head.rows, head.reviews) == (4, 2)
+
+
+def test_a_review_the_writer_cannot_take_fails_and_the_next_gets_another_writer(
+        tmp_path: Path) -> None:
+    import asyncio
+    import os
+    import signal
+
+    from server.audit import AuditUnavailable
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+
+    async def serving() -> BaseException | None:
+        await log.append_async([row(1)])
+        os.kill(log._pipes[asyncio.get_running_loop()].pid, signal.SIGKILL)
+        try:
+            log.raise_review("break_glass", "u1", "1h: child admitted with injuries")
+        except AuditUnavailable as exc:
+            failed: BaseException | None = exc
+        else:
+            failed = None
+        log.raise_review("break_glass", "u2", "1h: child admitted with injuries")
+        return failed
+
+    failed = asyncio.run(serving())
+    assert isinstance(failed, AuditUnavailable)
+    assert [r.user for r in log.reviews()] == ["u2"]
+    log.close()
+    assert verify(tmp_path / "audit.sqlite") is None
+
+
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["audit", *args])
     return result.exit_code, result.output
@@ -641,3 +692,38 @@ def test_anchor_refuses_a_log_that_does_not_verify(log_path: Path) -> None:
     tamper(log_path, "DELETE FROM review WHERE id = 1")
     code, output = run("anchor", "--store", str(log_path.parent))
     assert code == 1 and "review 1 is missing" in output and "famgraph-audit" not in output
+
+
+def test_a_new_signing_key_is_read_only(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite")
+    log.append([row(1)])
+    log.close()
+    assert (tmp_path / "audit.key").stat().st_mode & 0o777 == 0o400
+
+
+def test_the_writer_warns_when_it_could_change_the_signing_key(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """Tests run as one user, so the key is always within reach here."""
+    import asyncio
+
+    log = AuditLog(tmp_path / "audit.sqlite")
+    asyncio.run(log.append_async([row(1)]))
+    log.close()
+    warned = capfd.readouterr().err
+    assert "famgraph audit writer: warning: " in warned
+    assert f"{tmp_path / 'audit.key'} is writable by this process" in warned
+    assert "docs/audit.md" in warned
+
+
+def test_a_key_another_user_owns_in_a_folder_this_one_cannot_write_is_not_exposed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from server.audit import audit_keys, key_exposure
+
+    audit_keys(tmp_path)
+    assert key_exposure(tmp_path) is not None
+    owner = (tmp_path / "audit.key").stat().st_uid
+    monkeypatch.setattr(os, "geteuid", lambda: owner + 1)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    assert key_exposure(tmp_path) is None
