@@ -1,18 +1,27 @@
 """The append-only, hash-chained audit log: one row per person whose data left famgraph.
 
 Each row holds the hash of the row before it, so an edit, deletion or reordering
-breaks the chain at the first bad row, and `verify` names it. Losing the newest rows
-leaves a shorter chain that is still whole, so the log also signs checkpoints with
-an Ed25519 key kept beside it: one every `checkpoint_every` rows, and a signed head
-naming the newest row, replaced in the same transaction as every write. A checkpoint
-or head that names rows the log no longer has is truncation.
+breaks the chain at the first bad row, and `verify` names it. Reviews (break-glass
+uses, unusual numbers of people) are a second chain of their own. Losing the newest
+rows or reviews leaves shorter chains that are still whole, so the log also signs
+with an Ed25519 key: a checkpoint every `checkpoint_every` rows, and a head naming
+the newest row and the newest review, replaced in the same transaction as every
+write. A checkpoint or head that names what the log no longer has is truncation.
+
+Head and checkpoint sign different statements, so a checkpoint's signature cannot
+stand in for the head (cutting the log back to a checkpoint used to pass). The writer
+continues from the signed head, not from whatever the table ends with, so rows cut
+from the end stay missing after the next write instead of being signed over. What
+no signature inside the log can catch is the whole log (or its head too) put back as
+it was earlier; `famgraph audit anchor` prints the head to keep elsewhere, and
+`verify` against that anchor catches it (docs/audit.md).
 
 The head used to be a file of its own (`audit.head`), replaced after every commit: a
 second fsync and half a dozen more system calls per commit, each of which gave up the
 interpreter lock and had to win it back from the requests. Inside the log it is as
 hard to forge (it is signed) and as easy to delete (verify reports a missing head), and
-it can never disagree with the rows after a crash. A log that still has the file takes
-its head into the log on first open.
+it can never disagree with the rows after a crash. A log written by an earlier
+famgraph is taken in once, the first time this one opens it (`_upgrade`).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import weakref
@@ -39,6 +49,9 @@ from graph.errors import FamgraphError
 from server.audit_pipe import WriterFailed, WriterPipe
 
 GENESIS = "0" * 64
+# What the writer chains from when the log has rows (or reviews) but no head it signed:
+# never a real hash, so verify names the first row written after the head was lost.
+UNTRUSTED = "-" * 64
 HEAD_FILE = "audit.head"
 PRIVATE_KEY_FILE = "audit.key"
 PUBLIC_KEY_FILE = "audit.pub"
@@ -63,20 +76,40 @@ CREATE TABLE IF NOT EXISTS head (
     seq INTEGER NOT NULL,
     hash TEXT NOT NULL,
     time TEXT NOT NULL,
-    signature TEXT NOT NULL
+    signature TEXT NOT NULL,
+    reviews INTEGER,
+    review_hash TEXT
 );
 CREATE TABLE IF NOT EXISTS review (
     id INTEGER PRIMARY KEY,
     time TEXT NOT NULL,
     kind TEXT NOT NULL,
     user TEXT NOT NULL,
-    detail TEXT NOT NULL
+    detail TEXT NOT NULL,
+    prev_hash TEXT,
+    hash TEXT
 );
+"""
+# Columns an earlier famgraph's log lacks (null in a head or review it wrote).
+_ADDED_COLUMNS = {"head": ("reviews INTEGER", "review_hash TEXT"),
+                  "review": ("prev_hash TEXT", "hash TEXT")}
+
+# Both chains' ends and the head, in one statement: the writer reads them in every commit.
+_ENDS = """
+SELECT a.seq, a.hash, r.id, r.hash, h.seq, h.hash, h.reviews, h.review_hash, h.time, h.signature
+FROM (SELECT 1)
+LEFT JOIN (SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1) AS a
+LEFT JOIN (SELECT id, hash FROM review ORDER BY id DESC LIMIT 1) AS r
+LEFT JOIN head AS h
 """
 
 
 class AuditUnavailable(FamgraphError):
     """Raised when audit rows cannot be written durably; the data must not be returned."""
+
+
+class BadAnchor(FamgraphError):
+    """Raised when an anchor file cannot be read or is not a head signed by its own key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,36 +154,125 @@ class Review:
 
 @dataclass(frozen=True, slots=True)
 class Tampering:
+    """The first thing in the log that is not as written: row (or review) `seq`, and why."""
+
     seq: int
     reason: str
+    what: str = "row"
+
+    def __str__(self) -> str:
+        return f"{self.what} {self.seq} {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """How far the log goes, signed: its row count and newest row's hash, its review count
+    and newest review's hash, and when it was signed."""
+
+    rows: int
+    hash: str
+    reviews: int
+    review_hash: str
+    time: str
+    signature: str
+
+    def statement(self) -> bytes:
+        """What the signature covers; a checkpoint signs something else (`_checkpoint`)."""
+        return (f"famgraph-audit head\nrows {self.rows}\n{self.hash}\n"
+                f"reviews {self.reviews}\n{self.review_hash}\n{self.time}").encode()
+
+    def signed_by(self, public: Ed25519PublicKey | None) -> bool:
+        return public is not None and _signature_ok(public, self.signature, self.statement())
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A signed head kept outside the log, with the public key that signed it."""
+
+    head: Head
+    public_key: str
+
+    def text(self) -> str:
+        """One line of JSON, as `famgraph audit anchor` prints it."""
+        head = self.head
+        return json.dumps({
+            "famgraph": "audit-anchor", "rows": head.rows, "hash": head.hash,
+            "reviews": head.reviews, "review_hash": head.review_hash, "time": head.time,
+            "signature": head.signature, "public_key": self.public_key})
+
+    def public(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.public_key))
 
 
 # How long a request waits for its audit rows to be durable before it fails closed.
 AUDIT_WAIT_SECONDS = 30.0
+# How long raising a review may hold up the event loop (it waits on the loop's thread).
+REVIEW_WAIT_SECONDS = 5.0
 
 
-def _hash(prev_hash: str, row_json: str) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{row_json}".encode()).hexdigest()
+def _hash(prev_hash: str, text: str) -> str:
+    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
 
 
 def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def _signed_text(seq: int, digest: str, time: str) -> bytes:
+def _checkpoint(seq: int, digest: str, time: str) -> bytes:
+    return f"famgraph-audit checkpoint\n{seq}\n{digest}\n{time}".encode()
+
+
+def _legacy(seq: int, digest: str, time: str) -> bytes:
+    """What checkpoints and heads both signed before heads had a statement of their own:
+    still good for a checkpoint, never for a head."""
     return f"famgraph-audit\n{seq}\n{digest}\n{time}".encode()
 
 
 def audit_keys(directory: Path) -> Ed25519PrivateKey:
-    """The key that signs checkpoints, made on first use; its public half sits beside it."""
+    """The key that signs checkpoints and heads, made on first use (read-only, its public
+    half beside it). Two writers starting on a new log at once make one key: the second
+    finds the first's in place."""
     private = directory / PRIVATE_KEY_FILE
     if not private.exists():
         directory.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
-        private.write_bytes(key.private_bytes_raw())
-        private.chmod(0o600)
-        (directory / PUBLIC_KEY_FILE).write_bytes(key.public_key().public_bytes_raw())
+        made = directory / f".{PRIVATE_KEY_FILE}.{os.getpid()}"
+        made.unlink(missing_ok=True)  # read-only, if a process with this pid died here
+        made.write_bytes(key.private_bytes_raw())
+        made.chmod(0o400)
+        try:
+            os.link(made, private)  # fails if another process has just made one
+            public = directory / f".{PUBLIC_KEY_FILE}.{os.getpid()}"
+            public.write_bytes(key.public_key().public_bytes_raw())
+            public.replace(directory / PUBLIC_KEY_FILE)
+        except FileExistsError:
+            pass
+        finally:
+            made.unlink()
     return Ed25519PrivateKey.from_private_bytes(private.read_bytes())
+
+
+def key_exposure(directory: Path) -> str | None:
+    """Why this process could change the signing key in `directory` (and so re-sign a
+    rewritten log), or None if it cannot. A key behind a symlink is judged where it is."""
+    key = (directory / PRIVATE_KEY_FILE).resolve()
+    if not key.exists():
+        return f"{key} does not exist yet, so this process will make it"
+    if os.access(key, os.W_OK):
+        return f"{key} is writable by this process (uid {os.geteuid()})"
+    if key.stat().st_uid == os.geteuid():
+        return (f"{key} is owned by this process's user (uid {os.geteuid()}), who can make"
+                " it writable")
+    if os.access(key.parent, os.W_OK):
+        return f"{key.parent} is writable by this process, which can replace the key in it"
+    return None
+
+
+def review_text(review: Review) -> str:
+    """A review as it is chained, and as it travels to the writer: a JSON array, where a
+    row is a JSON object (`row_text`), so the writer can tell them apart by the first
+    character."""
+    return json.dumps([review.time, review.kind, review.user, review.detail])
 
 
 class AuditLog:
@@ -160,7 +282,10 @@ class AuditLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.checkpoint_every = max(1, checkpoint_every)
-        self._key = audit_keys(path.parent)
+        # Read only by a process that signs: the writer, or a command writing rows itself.
+        # The server hands rows and reviews to the writer and never needs it.
+        self._key: Ed25519PrivateKey | None = None
+        self._signed: Head | None = None  # the head this process wrote last
         self._lock = threading.Lock()
         self._pipes: dict[asyncio.AbstractEventLoop, WriterPipe] = {}
         self._pipes_lock = threading.Lock()
@@ -170,25 +295,93 @@ class AuditLog:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        older = self._written_by_earlier_famgraph()
         self._db.executescript(_SCHEMA)
-        self._adopt_head_file()
+        if older:
+            self._upgrade()
 
-    def _adopt_head_file(self) -> None:
-        """Move a head written by an earlier famgraph (its own file) into the log, as is:
-        it stays signed, and the file goes only once the log holds it durably."""
-        path = self.path.parent / HEAD_FILE
-        head = _head_file(path)
-        if head is None:  # none, or another process has just taken it in
-            return
+    def _written_by_earlier_famgraph(self) -> bool:
+        """Whether an earlier famgraph wrote this log: it has rows but no head table, or a
+        head or review table without the columns added since. Asked before the schema
+        is brought up to date, which adds them."""
+        tables = {name for (name,) in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "audit" not in tables:
+            return False
+        return "head" not in tables or any(
+            table in tables and not self._has_columns(table) for table in _ADDED_COLUMNS)
+
+    def _has_columns(self, table: str) -> bool:
+        have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+        return all(column.split()[0] in have for column in _ADDED_COLUMNS[table])
+
+    def _upgrade(self) -> None:
+        """Take in a log an earlier famgraph wrote, once: its head (from the log, or from
+        its own file) is signed again as a head if it still names the newest row, and its
+        reviews are chained. This trusts the log as it stands, as the earlier famgraph's
+        next write would have; docs/audit.md says what that leaves open, and how an
+        anchor closes it."""
+        file = self.path.parent / HEAD_FILE
         with self._lock:
-            # The newer of the two: an older famgraph run against this log since it was
-            # last opened here wrote its heads to the file.
-            self._db.execute(
-                "INSERT INTO head(id, seq, hash, time, signature) VALUES (1, ?, ?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
-                " time = excluded.time, signature = excluded.signature"
-                " WHERE excluded.seq > head.seq", head)
-        path.unlink(missing_ok=True)
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for table, columns in _ADDED_COLUMNS.items():
+                    if not self._has_columns(table):  # another process may have done it
+                        for column in columns:
+                            self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+                adopted = _head_file(file)
+                if adopted is not None:
+                    self._db.execute(
+                        "INSERT INTO head(id, seq, hash, time, signature) VALUES (1, ?, ?, ?, ?)"
+                        " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
+                        " time = excluded.time, signature = excluded.signature,"
+                        " reviews = NULL, review_hash = NULL"
+                        " WHERE excluded.seq > head.seq", adopted)
+                self._chain_reviews()
+                self._sign_older_head()
+                self._db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise
+        file.unlink(missing_ok=True)
+
+    def _chain_reviews(self) -> None:
+        if self._db.execute("SELECT 1 FROM review WHERE hash IS NULL").fetchone() is None:
+            return
+        reviews = self._db.execute(
+            "SELECT time, kind, user, detail FROM review ORDER BY id").fetchall()
+        self._db.execute("DELETE FROM review")
+        prev, chained = GENESIS, []
+        for number, found in enumerate(reviews, 1):
+            digest = _hash(prev, review_text(Review(*found)))
+            chained.append((number, *found, prev, digest))
+            prev = digest
+        self._db.executemany("INSERT INTO review VALUES (?, ?, ?, ?, ?, ?, ?)", chained)
+
+    def _sign_older_head(self) -> None:
+        found = self._db.execute(_ENDS).fetchone()
+        seq, digest, stamp, signature = found[4], found[5], found[8], found[9]
+        if seq is None or found[6] is not None:
+            return
+        key = self._signer()
+        try:
+            key.public_key().verify(bytes.fromhex(signature), _legacy(seq, digest, stamp))
+        except (InvalidSignature, ValueError):
+            return  # verify says so; the writer will not continue from it
+        if (found[0] or 0, found[1] or GENESIS) != (seq, digest):
+            return
+        self._write_head(seq, digest, found[2] or 0, found[3] or GENESIS, now_utc())
+
+    def _signer(self) -> Ed25519PrivateKey:
+        if self._key is None:
+            self._key = audit_keys(self.path.parent)
+        return self._key
+
+    def key_exposure(self) -> str | None:
+        """`key_exposure` for this log's key, made first if there is none."""
+        self._signer()
+        return key_exposure(self.path.parent)
 
     def append(self, rows: list[AuditRow]) -> None:
         """Write every row durably or none.
@@ -250,60 +443,107 @@ class AuditLog:
                 old.close()
 
     def commit_texts(self, texts: list[str]) -> None:
-        """One transaction: the rows (each its `row_text`), any checkpoint they reach, and
-        the new signed head. The rows go in as one statement over a JSON array, not one
-        statement per row: about five SQLite calls a commit, whatever its size.
+        """One transaction: the rows (each its `row_text`) and reviews (each its
+        `review_text`), any checkpoint they reach, and the new signed head. The rows go in
+        as one statement over a JSON array, not one statement per row: about five SQLite
+        calls a commit, whatever its size.
         """
+        rows = [text for text in texts if text[0] == "{"]
+        reviews = [text for text in texts if text[0] != "{"] if len(rows) < len(texts) else []
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                last = self._db.execute(
-                    "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
-                seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+                (seq, prev), (number, review_prev) = self._continue_from(
+                    self._db.execute(_ENDS).fetchone())
                 stamp = now_utc()
                 chained, checkpoints = [], []
-                for text in texts:
+                for text in rows:
                     seq += 1
                     digest = _hash(prev, text)
                     chained.append((seq, text, prev, digest))
                     if seq % self.checkpoint_every == 0:
-                        checkpoints.append((seq, digest, stamp, self._sign(seq, digest, stamp)))
+                        signature = self._signer().sign(_checkpoint(seq, digest, stamp)).hex()
+                        checkpoints.append((seq, digest, stamp, signature))
                     prev = digest
-                self._db.execute(
-                    "INSERT INTO audit(seq, row, prev_hash, hash) SELECT value ->> 0,"
-                    " value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
-                    (json.dumps(chained),),
-                )
+                if chained:
+                    self._db.execute(
+                        "INSERT INTO audit(seq, row, prev_hash, hash) SELECT value ->> 0,"
+                        " value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
+                        (json.dumps(chained),),
+                    )
                 if checkpoints:
                     self._db.executemany(
                         "INSERT INTO checkpoint(seq, hash, time, signature) VALUES (?,?,?,?)",
                         checkpoints,
                     )
-                self._db.execute(
-                    "INSERT OR REPLACE INTO head(id, seq, hash, time, signature)"
-                    " VALUES (1, ?, ?, ?, ?)",
-                    (seq, prev, stamp, self._sign(seq, prev, stamp)),
-                )
+                for text in reviews:
+                    number += 1
+                    digest = _hash(review_prev, text)
+                    self._db.execute("INSERT INTO review VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                     (number, *json.loads(text), review_prev, digest))
+                    review_prev = digest
+                signed = self._write_head(seq, prev, number, review_prev, stamp)
                 self._db.execute("COMMIT")
-            except (sqlite3.Error, OSError) as exc:
+                self._signed = signed
+            except (sqlite3.Error, OSError, ValueError) as exc:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
                 raise AuditUnavailable(f"audit log {self.path} cannot be written: {exc}") from exc
 
-    def _sign(self, seq: int, digest: str, stamp: str) -> str:
-        return self._key.sign(_signed_text(seq, digest, stamp)).hex()
+    def _continue_from(self, ends: tuple[Any, ...]) -> tuple[tuple[int, str], tuple[int, str]]:
+        """Where the next row and review go, and the hashes they follow.
+
+        From the signed head, not from the tables' ends: rows or reviews cut from the end
+        then stay missing (and rows added without the key stay unsigned for) after this
+        write, where following the tables would sign over the cut. The head is one this
+        process wrote (a comparison), or else one whose signature holds (another writer
+        wrote it). A log with rows and no such head is followed from `UNTRUSTED`, so
+        verify names the first row written after its head was lost or forged.
+        """
+        last_row, last_review = ends[0] or 0, ends[2] or 0
+        head = None if ends[4] is None or ends[6] is None else Head(*ends[4:10])
+        if head is not None and (
+                head == self._signed or head.signed_by(self._signer().public_key())):
+            return ((max(head.rows, last_row), head.hash),
+                    (max(head.reviews, last_review), head.review_hash))
+        return ((last_row, UNTRUSTED if last_row else GENESIS),
+                (last_review, UNTRUSTED if last_review else GENESIS))
+
+    def _write_head(self, rows: int, digest: str, reviews: int, review_hash: str,
+                    stamp: str) -> Head:
+        unsigned = Head(rows, digest, reviews, review_hash, stamp, "")
+        head = Head(rows, digest, reviews, review_hash, stamp,
+                    self._signer().sign(unsigned.statement()).hex())
+        self._db.execute(
+            "INSERT OR REPLACE INTO head(id, seq, hash, time, signature, reviews, review_hash)"
+            " VALUES (1, ?, ?, ?, ?, ?, ?)",
+            (head.rows, head.hash, head.time, head.signature, head.reviews, head.review_hash),
+        )
+        return head
 
     def raise_review(self, kind: str, user: str, detail: str) -> None:
-        """Queue something for a person to review; identifiers and the user's own words only."""
-        with self._lock:
-            try:
-                self._db.execute(
-                    "INSERT INTO review(time, kind, user, detail) VALUES (?, ?, ?, ?)",
-                    (now_utc(), kind, user, detail),
-                )
-            except sqlite3.Error as exc:
-                raise AuditUnavailable(f"review queue {self.path} cannot be written") from exc
+        """Queue something for a person to review; identifiers and the user's own words only.
+
+        Durable (and chained, and under the signed head) before this returns. On an event
+        loop it goes through that loop's writer like the rows, so the server never holds
+        the signing key; the loop waits for it, as it waited for the review's own commit
+        when the server wrote reviews itself. Raising a review is rare.
+
+        Raises
+        ------
+        AuditUnavailable : the review could not be written
+        """
+        text = review_text(Review(now_utc(), kind, user, detail))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.commit_texts([text])
+            return
+        pipe = self._pipe(loop)
+        try:
+            pipe.wait(pipe.send([text]), REVIEW_WAIT_SECONDS)
+        except WriterFailed as exc:
+            raise AuditUnavailable(f"review queue {self.path} cannot be written: {exc}") from None
 
     def reviews(self, limit: int = 100) -> list[Review]:
         """The newest reviews first."""
@@ -373,71 +613,138 @@ _BY_PERSON = "json_extract(row, '$.person_id') = ?"
 _BY_USER = "json_extract(row, '$.user') = ?"
 
 
-def _signature_ok(public: Ed25519PublicKey, seq: int, digest: str, stamp: str, sig: str) -> bool:
+def _signature_ok(public: Ed25519PublicKey, signature: str, statement: bytes) -> bool:
     try:
-        public.verify(bytes.fromhex(sig), _signed_text(seq, digest, stamp))
+        public.verify(bytes.fromhex(signature), statement)
     except (InvalidSignature, ValueError):
         return False
     return True
 
 
-def verify(path: Path) -> Tampering | None:
-    """The first row that breaks the chain or a signed checkpoint, or None if all is as written.
+def _public_key(directory: Path) -> Ed25519PublicKey | None:
+    path = directory / PUBLIC_KEY_FILE
+    return Ed25519PublicKey.from_public_bytes(path.read_bytes()) if path.exists() else None
+
+
+def verify(path: Path, anchor: Anchor | None = None) -> Tampering | None:
+    """The first row or review that breaks its chain, a signed checkpoint, the signed head
+    or the anchor; None if all is as written.
 
     Checks, in order: each row follows the one before and hashes as written; each
-    checkpoint is signed and matches its row; the signed head names the newest row.
+    checkpoint is signed and matches its row; each review follows the one before and
+    hashes as written; the signed head names the newest row and the newest review; the
+    log reaches the anchor and holds at the anchored row and review what it held then.
+    With an anchor, every signature is checked against the anchor's key rather than the
+    one beside the log (which whoever can rewrite the log can also replace).
     """
-    public_path = path.parent / PUBLIC_KEY_FILE
-    public = (
-        Ed25519PublicKey.from_public_bytes(public_path.read_bytes())
-        if public_path.exists() else None
-    )
+    public = anchor.public() if anchor is not None else _public_key(path.parent)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        checkpoints = {
-            seq: (digest, stamp, sig)
-            for seq, digest, stamp, sig in db.execute(
-                "SELECT seq, hash, time, signature FROM checkpoint ORDER BY seq"
-            )
-        }
-        prev, expected_seq = GENESIS, 1
-        for seq, text, prev_hash, digest in db.execute(
-            "SELECT seq, row, prev_hash, hash FROM audit ORDER BY seq"
-        ):
-            if seq != expected_seq:
-                return Tampering(expected_seq, f"row {expected_seq} is missing")
-            if prev_hash != prev:
-                return Tampering(seq, "does not follow the row before it")
-            if _hash(prev_hash, text) != digest:
-                return Tampering(seq, "was changed after it was written")
-            if seq in checkpoints:
-                signed_hash, stamp, sig = checkpoints[seq]
-                if signed_hash != digest or public is None or not _signature_ok(
-                    public, seq, signed_hash, stamp, sig
-                ):
-                    return Tampering(seq, "does not match its signed checkpoint")
-            prev, expected_seq = digest, seq + 1
-        last = expected_seq - 1
-        beyond = [seq for seq in checkpoints if seq > last]
-        if beyond:
-            return Tampering(last + 1, f"and later rows are missing: a signed checkpoint "
-                                       f"covers row {max(beyond)}")
-        return _check_head(_signed_head(db, path.parent / HEAD_FILE), public, last, prev)
+        rows = _check_rows(db, public)
+        if isinstance(rows, Tampering):
+            return rows
+        reviews = _check_reviews(db)
+        if isinstance(reviews, Tampering):
+            return reviews
+        problem = _check_head(_signed_head(db, path.parent / HEAD_FILE), public, rows, reviews)
+        if problem is None and anchor is not None:
+            problem = _check_anchor(db, anchor.head, rows[0], reviews[0])
+        return problem
     finally:
         db.close()
 
 
-def _signed_head(db: sqlite3.Connection, file: Path) -> tuple[int, str, str, str] | None:
-    """The log's signed head: (seq, hash, time, signature), or None if it has none.
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _check_rows(db: sqlite3.Connection, public: Ed25519PublicKey | None
+                ) -> tuple[int, str] | Tampering:
+    """The newest row and its hash, or the first row that is not as written."""
+    if "audit" not in _tables(db):
+        return 0, GENESIS
+    checkpoints = {
+        seq: (digest, stamp, sig)
+        for seq, digest, stamp, sig in db.execute(
+            "SELECT seq, hash, time, signature FROM checkpoint ORDER BY seq"
+        )
+    } if "checkpoint" in _tables(db) else {}
+    prev, expected_seq = GENESIS, 1
+    for seq, text, prev_hash, digest in db.execute(
+        "SELECT seq, row, prev_hash, hash FROM audit ORDER BY seq"
+    ):
+        if seq != expected_seq:
+            return Tampering(expected_seq, "is missing")
+        if prev_hash == UNTRUSTED:
+            return Tampering(seq, "was written after the signed head was removed or forged:"
+                                  " rows before it may be missing")
+        if prev_hash != prev:
+            return Tampering(seq, "does not follow the row before it")
+        if _hash(prev_hash, text) != digest:
+            return Tampering(seq, "was changed after it was written")
+        if seq in checkpoints:
+            signed_hash, stamp, sig = checkpoints[seq]
+            if signed_hash != digest or public is None or not (
+                _signature_ok(public, sig, _checkpoint(seq, signed_hash, stamp))
+                or _signature_ok(public, sig, _legacy(seq, signed_hash, stamp))
+            ):
+                return Tampering(seq, "does not match its signed checkpoint")
+        prev, expected_seq = digest, seq + 1
+    last = expected_seq - 1
+    beyond = [seq for seq in checkpoints if seq > last]
+    if beyond:
+        return Tampering(last + 1, f"and later rows are missing: a signed checkpoint "
+                                   f"covers row {max(beyond)}")
+    return last, prev
+
+
+def _check_reviews(db: sqlite3.Connection) -> tuple[int, str] | Tampering:
+    """The newest review and its hash, or the first review that is not as written."""
+    if "review" not in _tables(db):
+        return 0, GENESIS
+    columns = {row[1] for row in db.execute("PRAGMA table_info(review)")}
+    if "hash" not in columns:  # an earlier famgraph's log: reviews not chained yet
+        count = int(db.execute("SELECT count(*) FROM review").fetchone()[0])
+        return (0, GENESIS) if count == 0 else Tampering(
+            1, "is not chained yet (a log last written by an earlier famgraph: any famgraph"
+               " command that opens it takes it in)", "review")
+    prev, expected = GENESIS, 1
+    for number, stamp, kind, user, detail, prev_hash, digest in db.execute(
+        "SELECT id, time, kind, user, detail, prev_hash, hash FROM review ORDER BY id"
+    ):
+        if number != expected:
+            return Tampering(expected, "is missing", "review")
+        if prev_hash == UNTRUSTED:
+            return Tampering(number, "was written after the signed head was removed or"
+                                     " forged: reviews before it may be missing", "review")
+        if prev_hash != prev:
+            return Tampering(number, "does not follow the review before it", "review")
+        if _hash(prev, review_text(Review(stamp, kind, user, detail))) != digest:
+            return Tampering(number, "was changed after it was written", "review")
+        prev, expected = digest, number + 1
+    return expected - 1, prev
+
+
+def _signed_head(db: sqlite3.Connection, file: Path) -> Head | tuple[int, str, str, str] | None:
+    """The log's signed head, or None if it has none; as (seq, hash, time, signature) if an
+    earlier famgraph signed it, when heads and checkpoints signed the same statement.
 
     A log no famgraph has opened since heads moved inside it still has them in a file.
     """
-    has_table = db.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'head'").fetchone()
-    if has_table:
+    if "head" not in _tables(db):
+        return _head_file(file)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(head)")}
+    if "reviews" not in columns:
         row = db.execute("SELECT seq, hash, time, signature FROM head").fetchone()
         return None if row is None else (int(row[0]), str(row[1]), str(row[2]), str(row[3]))
-    return _head_file(file)
+    found = db.execute(
+        "SELECT seq, hash, reviews, review_hash, time, signature FROM head").fetchone()
+    if found is None:
+        return None
+    if found[2] is None:
+        return int(found[0]), str(found[1]), str(found[4]), str(found[5])
+    return Head(int(found[0]), str(found[1]), int(found[2]), str(found[3]), str(found[4]),
+                str(found[5]))
 
 
 def _head_file(path: Path) -> tuple[int, str, str, str] | None:
@@ -450,18 +757,93 @@ def _head_file(path: Path) -> tuple[int, str, str, str] | None:
 
 
 def _check_head(
-    head: tuple[int, str, str, str] | None, public: Ed25519PublicKey | None, last: int,
-    last_hash: str,
+    head: Head | tuple[int, str, str, str] | None, public: Ed25519PublicKey | None,
+    rows: tuple[int, str], reviews: tuple[int, str],
 ) -> Tampering | None:
+    last, last_hash = rows
+    last_review, last_review_hash = reviews
     if head is None:
-        return None if last == 0 else Tampering(last, "is not covered: the signed head is gone")
-    seq, digest, stamp, signature = head
-    if public is None or not _signature_ok(public, seq, digest, stamp, signature):
-        return Tampering(min(seq, last) or 1, "signed head has a bad signature")
-    if seq > last:
-        return Tampering(last + 1, f"and later rows are missing: the signed head covers row {seq}")
-    if seq < last:
-        return Tampering(seq + 1, "was added after the newest signed head")
-    if digest != last_hash:
-        return Tampering(last, "does not match the signed head")
+        if last:
+            return Tampering(last, "is not covered: the signed head is gone")
+        if last_review:
+            return Tampering(last_review, "is not covered: the signed head is gone", "review")
+        return None
+    if not isinstance(head, Head):
+        # Signed as a checkpoint is: it may be one, copied in to hide what came after.
+        return Tampering(min(head[0], last) or 1, "signed head is an earlier famgraph's, which"
+                         " a checkpoint could stand in for (any famgraph command that opens"
+                         " the log signs it again if it still names the newest row)")
+    if not head.signed_by(public):
+        return Tampering(min(head.rows, last) or 1, "signed head has a bad signature")
+    for signed, have, have_hash, signed_hash, what in (
+        (head.rows, last, last_hash, head.hash, "row"),
+        (head.reviews, last_review, last_review_hash, head.review_hash, "review"),
+    ):
+        if signed > have:
+            return Tampering(have + 1, f"and later {what}s are missing: the signed head"
+                                       f" covers {what} {signed}", what)
+        if signed < have:
+            return Tampering(signed + 1, "was added after the newest signed head", what)
+        if signed_hash != have_hash:
+            return Tampering(have, "does not match the signed head", what)
     return None
+
+
+def _check_anchor(db: sqlite3.Connection, anchored: Head, rows: int, reviews: int
+                  ) -> Tampering | None:
+    for signed, have, signed_hash, table, key, what in (
+        (anchored.rows, rows, anchored.hash, "audit", "seq", "row"),
+        (anchored.reviews, reviews, anchored.review_hash, "review", "id", "review"),
+    ):
+        if signed > have:
+            return Tampering(have + 1, f"and later {what}s are missing: the anchor of"
+                                       f" {anchored.time} covers {what} {signed}", what)
+        if signed and db.execute(
+                f"SELECT hash FROM {table} WHERE {key} = ?",  # noqa: S608 - our own names
+                (signed,)).fetchone() != (signed_hash,):
+            return Tampering(signed, f"is not what it was when anchored at {anchored.time}",
+                             what)
+    return None
+
+
+def signed_head(path: Path) -> Head | None:
+    """The log's signed head as it stands (a log that verifies has one if it has anything),
+    None if it has none in this famgraph's form."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        head = _signed_head(db, path.parent / HEAD_FILE)
+    finally:
+        db.close()
+    return head if isinstance(head, Head) else None
+
+
+def anchor_of(path: Path) -> Anchor | None:
+    """The log's signed head with the public key beside the log, to keep elsewhere; None if
+    the log has no head yet."""
+    head = signed_head(path)
+    public = path.parent / PUBLIC_KEY_FILE
+    if head is None or not public.exists():
+        return None
+    return Anchor(head, public.read_bytes().hex())
+
+
+def read_anchor(path: Path) -> Anchor:
+    """An anchor `famgraph audit anchor` printed, checked against its own key.
+
+    Raises
+    ------
+    BadAnchor : the file cannot be read, or is not a head signed by the key it names
+    """
+    try:
+        data = json.loads(path.read_text())
+        if data.get("famgraph") != "audit-anchor":
+            raise ValueError("not an audit anchor")
+        anchor = Anchor(Head(int(data["rows"]), str(data["hash"]), int(data["reviews"]),
+                             str(data["review_hash"]), str(data["time"]),
+                             str(data["signature"])), str(data["public_key"]))
+        public = anchor.public()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise BadAnchor(f"anchor {path} cannot be read: {exc}") from None
+    if not anchor.head.signed_by(public):
+        raise BadAnchor(f"anchor {path} is not signed by the key it names")
+    return anchor

@@ -21,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,6 +81,35 @@ class WriterPipe:
         self._unsent += "\t".join([str(self._numbered), *texts]).encode() + b"\n"
         self._flush()
         return done
+
+    def wait(self, done: asyncio.Future[None], timeout: float) -> None:
+        """Block until `done` (from `send`) is, for a caller on the loop's own thread that
+        cannot await (a synchronous resolver raising a review). The loop is held up
+        meanwhile, so this reads the answers itself; any for other requests are handed
+        on as the loop would have.
+
+        Raises
+        ------
+        WriterFailed : the rows were not committed, or no answer came within `timeout`
+        """
+        deadline = time.monotonic() + timeout
+        while not done.done():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.abandon(f"did not commit within {timeout:g} s")
+                break
+            # poll, not select: a server with many sockets open may give the pipe a
+            # descriptor past select's 1024.
+            ready = select.poll()
+            ready.register(self._from, select.POLLIN)
+            if self._unsent:
+                ready.register(self._to, select.POLLOUT)
+            for fd, _ in ready.poll(int(left * 1000) + 1):
+                if fd == self._from:
+                    self._on_answers()
+                elif self.failed is None:
+                    self._flush()
+        done.result()
 
     def _flush(self) -> None:
         try:

@@ -1,4 +1,5 @@
-"""`famgraph audit`: verify the hash chain; who looked at a person; what a user looked at."""
+"""`famgraph audit`: verify the log, anchor its head; who looked at a person; what a user
+looked at."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from typing import Annotated
 
 import typer
 
-from server.audit import AuditLog, AuditRow, verify
-from server.cli.output import err, out
+from server.audit import AuditLog, AuditRow, anchor_of, read_anchor, signed_head, verify
+from server.cli.output import err, one_line_errors, out
 
 audit = typer.Typer(help="The audit log of every read.", no_args_is_help=True)
 StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the store.")]
+AnchorFile = Annotated[Path | None, typer.Option(
+    "--anchor", help="A head printed earlier by `famgraph audit anchor`: fail if the log is"
+                     " behind it or differs from it, and check every signature against its"
+                     " key.")]
 
 
 def _log_path(store: Path) -> Path:
@@ -24,17 +29,49 @@ def _log_path(store: Path) -> Path:
     return path
 
 
-@audit.command("verify")
-def verify_command(store: StoreDir) -> None:
-    """Exit 1 and name the first bad row if any row was edited, removed or reordered."""
+def _opened(store: Path) -> Path:
+    """The log's path, once opened: a log an earlier famgraph wrote is taken in first."""
     path = _log_path(store)
+    with one_line_errors():
+        AuditLog(path).close()
+    return path
+
+
+@audit.command("verify")
+def verify_command(store: StoreDir, anchor: AnchorFile = None) -> None:
+    """Exit 1 and name the first bad row or review if any was edited, removed or reordered,
+    or if the log is behind the anchor."""
+    path = _opened(store)
+    with one_line_errors():
+        pinned = None if anchor is None else read_anchor(anchor)
+    problem = verify(path, pinned)
+    if problem is not None:
+        err.print(f"famgraph: audit log {path}: {problem}", markup=False)
+        raise typer.Exit(1)
+    head = signed_head(path)
+    rows, reviews = (head.rows, head.reviews) if head else (0, 0)
+    since = f", head signed {head.time}" if head else ""
+    reached = "" if pinned is None else f"; reaches the anchor of {pinned.head.time}"
+    out.print(f"audit log intact: {rows} rows, {reviews} reviews{since}{reached}",
+              markup=False)
+
+
+@audit.command("anchor")
+def anchor_command(store: StoreDir) -> None:
+    """Print the log's signed head (rows, newest hash, reviews, time, signature, public key)
+    as one line of JSON, to keep where the server cannot write; `verify --anchor` holds the
+    log to it."""
+    path = _opened(store)
     problem = verify(path)
     if problem is not None:
-        err.print(f"famgraph: audit log {path}: row {problem.seq} {problem.reason}")
+        err.print(f"famgraph: audit log {path} does not verify, so it is not anchored:"
+                  f" {problem}", markup=False)
         raise typer.Exit(1)
-    log = AuditLog(path)
-    out.print(f"audit log intact: {log.count()} rows")
-    log.close()
+    anchor = anchor_of(path)
+    if anchor is None:
+        err.print(f"famgraph: audit log {path} has nothing signed to anchor yet")
+        raise typer.Exit(1)
+    out.print(anchor.text(), markup=False)
 
 
 def _print(rows: list[AuditRow]) -> None:
