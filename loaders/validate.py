@@ -1,4 +1,4 @@
-"""Checks shared by every source format: dates, NHS number, UPN, postcode, code lists."""
+"""Checks shared by every source format: dates, identifiers, postcodes, code lists, names."""
 
 from __future__ import annotations
 
@@ -18,6 +18,15 @@ _POSTCODE = re.compile(
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 _UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
 EARLIEST_PLAUSIBLE = date(1890, 1, 1)
+# Unicode bidirectional controls (UAX #9): embeddings and overrides U+202A-U+202E,
+# isolates U+2066-U+2069, the marks U+200E, U+200F and U+061C. In a name they can make it,
+# and text beside it, display reversed or as another name (CVE-2021-42574, "Trojan Source").
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+# The warning names the field, never the value: a name is personal data.
+BIDI_CONTROLS_REASON = ("holds Unicode bidirectional control characters, which can make it "
+                        "display reversed; kept as given")
 
 
 def nhs_number_valid(text: str) -> bool:
@@ -34,6 +43,15 @@ def nhs_number_valid(text: str) -> bool:
     if check == 11:
         check = 0
     return check != 10 and check == int(digits[9])
+
+
+def has_bidi_controls(text: str) -> bool:
+    """Whether `text` holds a character that changes the display order of text around it.
+
+    >>> has_bidi_controls("Cal Moss"), has_bidi_controls("Cal " + chr(0x202E) + "ssoM")
+    (False, True)
+    """
+    return not BIDI_CONTROLS.isdisjoint(text)
 
 
 def normalise_nhs_number(text: str) -> str:

@@ -167,15 +167,28 @@ class Authenticator:
         if user is None:
             raise NotAuthenticated("token names an unknown user")
         grants = self._directory.grants_of(name, moment) if self._directory else frozenset()
+        purpose, permissions = self._acting(user.agency, user.role, purpose, user.permissions)
         return Viewer(
             user.name,
             user.agency,
             user.role,
             purpose,
-            self._rules.permissions(user.role) | user.permissions,
+            permissions,
             grants,
             BreakGlass("", glass) if glass else None,
         )
+
+    def _acting(
+        self, agency: str, role: str, purpose: Purpose | None,
+        extra: frozenset[str] = frozenset(),
+    ) -> tuple[Purpose | None, frozenset[str]]:
+        """The purpose and permissions a viewer acts with: a purpose the agency may not use
+        counts as none (no read), and a role it may not hold gives no purpose and no
+        permissions, whatever a token, a session or an identity provider claims."""
+        if not self._rules.may_hold(agency, role):
+            return None, frozenset()
+        return (purpose if self._rules.may_use(agency, purpose) else None,
+                self._rules.permissions(role) | extra)
 
     def expires_at(self, token: str) -> float:
         """When a token `viewer` accepts stops being accepted (epoch seconds).
@@ -204,4 +217,4 @@ class Authenticator:
         except (KeyError, ValueError):
             raise NotAuthenticated("identity provider token lacks famgraph claims") from None
         name = str(claims.get("preferred_username") or claims["sub"])
-        return Viewer(name, agency, role, purpose, self._rules.permissions(role))
+        return Viewer(name, agency, role, *self._acting(agency, role, purpose))

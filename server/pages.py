@@ -21,7 +21,7 @@ from server.graphql_view import viewer_of, watch
 from server.policy import Purpose, Viewer
 from server.settings import Mode, Settings
 from server.sharing import SharingRules
-from viz.genogram import vis_data
+from viz.genogram import vis_data, without_bidi_controls
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "viz" / "templates"
 
@@ -139,6 +139,9 @@ class Pages:
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
         )
+        # Names go in <bdi>; where markup cannot (a title, an aria-label) this filter
+        # takes out the bidirectional controls that could show them reversed.
+        self.env.filters["without_bidi_controls"] = without_bidi_controls
 
     def render(self, name: str, request: Request, status: int = 200, **values: Any) -> HTMLResponse:
         page = self.env.get_template(name).render(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ class Purpose(enum.StrEnum):
     CP_CONFERENCE = "cp_conference"
 
 
+PURPOSE_NAMES = frozenset(purpose.value for purpose in Purpose)
+
 VIEW_RESTRICTED = "view_restricted"
 VIEW_SEALED = "view_sealed"
 AUDIT_READ = "audit_read"
@@ -80,6 +83,10 @@ class Agreement:
     # Which risk-indicator kinds the agency sees, on top of the `risk_indicators` category:
     # a school sees attendance, not a parent's mental health or police intelligence.
     risk_kinds: frozenset[RiskKind] = frozenset()
+    # Which purposes its users may act under and which acting roles they may hold: a
+    # police officer does not act for early help, nor holds a social worker's permissions.
+    purposes: frozenset[Purpose] = frozenset()
+    roles: frozenset[str] = frozenset()
 
 
 NO_AGREEMENT = Agreement("", frozenset(), frozenset(), Sensitivity.NORMAL, False)
@@ -100,6 +107,14 @@ class SharingRules:
     def permissions(self, role: str) -> frozenset[str]:
         return self.roles.get(role, frozenset())
 
+    def may_hold(self, agency: str, role: str) -> bool:
+        """Whether the agency's users may act in `role`."""
+        return role in self.agreement(agency).roles
+
+    def may_use(self, agency: str, purpose: Purpose | None) -> bool:
+        """Whether the agency's users may act under `purpose`."""
+        return purpose in self.agreement(agency).purposes
+
     def basis(self, purpose: Purpose | None) -> str:
         return self.lawful_basis.get(purpose, "") if purpose else ""
 
@@ -114,7 +129,7 @@ def load_rules(path: Path | None = None) -> SharingRules:
     Raises
     ------
     SharingConfigError : unreadable, or it names an unknown category, level, purpose,
-        permission or risk kind
+        permission, role or risk kind
     """
     path = path or DEFAULT_FILE
     try:
@@ -145,6 +160,15 @@ def parse_rules(data: dict[str, Any], path: Path = DEFAULT_FILE) -> SharingRules
         roles[role] = frozenset(permissions)
     agreements = {}
     for agency, spec in data.get("agencies", {}).items():
+        if not isinstance(spec, dict):
+            raise fail(f"agency {agency} must be a table")
+        purposes, held = _names(spec, "purposes", agency, fail), _names(spec, "roles", agency, fail)
+        for purpose in purposes:
+            if purpose not in PURPOSE_NAMES:
+                raise fail(f"agency {agency} names unknown purpose {purpose}")
+        for role in held:
+            if role not in roles:
+                raise fail(f"agency {agency} names unknown role {role} (not under [roles])")
         try:
             agreements[agency] = Agreement(
                 agency=agency,
@@ -153,12 +177,28 @@ def parse_rules(data: dict[str, Any], path: Path = DEFAULT_FILE) -> SharingRules
                 sensitivity=Sensitivity(spec.get("sensitivity", "normal")),
                 break_glass=bool(spec.get("break_glass", False)),
                 risk_kinds=frozenset(RiskKind(k) for k in spec.get("risk_kinds", [])),
+                purposes=frozenset(Purpose(p) for p in purposes),
+                roles=frozenset(held),
             )
         except (ValueError, AttributeError) as exc:
             raise fail(f"agency {agency}: {exc}") from None
         if agreements[agency].sensitivity not in (Sensitivity.NORMAL, Sensitivity.SENSITIVE):
             raise fail(f"agency {agency}: restricted and sealed come from roles and grants")
     return SharingRules(agreements, roles, basis)
+
+
+def _names(
+    spec: dict[str, Any], key: str, agency: str, fail: Callable[[str], SharingConfigError]
+) -> list[str]:
+    """The agency's list of purposes or roles; a missing list is an error, not "none", so
+    a sharing file written before agencies named them fails at start, not at sign-in."""
+    names = spec.get(key)
+    if names is None:
+        raise fail(f"agency {agency} does not say which {key} it may hold "
+                   f"(write {key} = [] for none)")
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise fail(f"agency {agency}: {key} must be a list of names")
+    return names
 
 
 @functools.cache

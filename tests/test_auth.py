@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -17,7 +18,9 @@ from typer.testing import CliRunner
 
 from server import totp
 from server.app import create_app
+from server.auth import SESSION_COOKIE
 from server.cli.main import app as cli
+from server.policy import Purpose
 from server.settings import Mode, Settings
 from server.users import UserDirectory, UserError
 from tests.viewers import PASSWORD, access_store
@@ -131,6 +134,72 @@ def test_users_add_prints_totp_once_and_token_reads_as_that_user(tmp_path: Path)
     assert response.json()["data"]["person"]["nhsNumber"] == "9434765919"
     assert run("token", "--store", str(tmp_path), "--user", "nobody")[0] == 1
 
+
+
+def test_users_add_refuses_a_role_the_agency_may_not_hold(tmp_path: Path) -> None:
+    code, output = run("users", "add", "--store", str(tmp_path), "--name", "pcsw",
+                       "--agency", "police", "--role", "social_worker", "--password-stdin",
+                       stdin=PASSWORD + "\n")
+    assert code == 1
+    assert output.count("\n") == 1 and "social_worker" in output and "police_officer" in output
+    users = UserDirectory(tmp_path)
+    assert users.get("pcsw") is None
+    users.close()
+
+
+def test_token_refuses_a_purpose_the_agency_may_not_use(store_dir: Path) -> None:
+    code, output = run("token", "--store", str(store_dir), "--user", "pc",
+                       "--purpose", "early_help")
+    assert code == 1
+    assert output.count("\n") == 1 and "early_help" in output and "s47_enquiry" in output
+    assert run("token", "--store", str(store_dir), "--user", "pc",
+               "--purpose", "s47_enquiry")[0] == 0
+
+
+def test_bearer_token_for_a_purpose_the_agency_may_not_use_reads_no_one(
+    store_dir: Path,
+) -> None:
+    app = create_app(Settings(store_dir=store_dir, mode=Mode.PRODUCTION))
+    query = {"query": '{ person(id: "cal") { displayName } }'}
+    with TestClient(app) as client:
+        police = app.state.auth.user("pc")
+
+        def ask(purpose: Purpose) -> Any:
+            token = app.state.auth.issue(police, purpose)
+            return client.post("/graphql", json=query,
+                               headers={"Authorization": f"Bearer {token}"})
+
+        refused, allowed = ask(Purpose.EARLY_HELP), ask(Purpose.MASH_SCREENING)
+    assert refused.status_code == 403 and "Moss" not in refused.text
+    assert allowed.json()["data"]["person"]["displayName"] == "Cal Moss"
+
+
+def test_session_for_a_purpose_the_agency_may_not_use_reads_no_one(store_dir: Path) -> None:
+    app = create_app(Settings(store_dir=store_dir, mode=Mode.PRODUCTION))
+    with TestClient(app) as client:
+        police = app.state.auth.user("pc")
+        client.cookies.set(SESSION_COOKIE, app.state.auth.issue(police, Purpose.EARLY_HELP))
+        refused = client.get("/people/cal")
+        assert refused.status_code == 403 and "Moss" not in refused.text
+        client.cookies.set(SESSION_COOKIE, app.state.auth.issue(police, Purpose.S47_ENQUIRY))
+        assert client.get("/people/cal").status_code == 200
+
+
+def test_stored_user_in_a_role_the_agency_may_not_hold_sees_no_restricted_fact(
+    store_dir: Path,
+) -> None:
+    """A user added before roles were tied to agencies (police, acting as a social worker)
+    reads no one, rather than seeing what a social worker's permissions open."""
+    users = UserDirectory(store_dir)
+    users.add("rogue", "", "police", "social_worker", "", PASSWORD)
+    users.close()
+    app = create_app(Settings(store_dir=store_dir, mode=Mode.PRODUCTION))
+    with TestClient(app) as client:
+        rogue = app.state.auth.user("rogue")
+        token = app.state.auth.issue(rogue, Purpose.MASH_SCREENING)
+        response = client.post("/graphql", json={"query": '{ person(id: "gus") { birthDate } }'},
+                               headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 403 and "1961" not in response.text
 
 def test_users_grant_records_a_time_boxed_grant(store_dir: Path) -> None:
     code, output = run("users", "grant", "--store", str(store_dir), "--user", "jo",

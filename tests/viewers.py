@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 from graph.embedded import EmbeddedStore
 from server.auth import Authenticator
@@ -23,6 +24,10 @@ VIEWERS = {
     "pc": ("police", "police_officer"),
     "ida": ("information_governance", "information_governance"),
 }
+# The purpose each viewer acts for unless a test says otherwise: one its agency may use
+# (server/sharing.toml); an auditor reads the audit log, and may not read people, so has none.
+USUAL_PURPOSE: dict[str, Purpose | None] = {
+    **{name: Purpose.MASH_SCREENING for name in VIEWERS}, "ida": None}
 
 
 _TEMPLATE: dict[str, object] = {}
@@ -57,7 +62,9 @@ def access_store(directory: Path, *, all_families: bool = False) -> dict[str, st
 
 
 def bearer(auth: Authenticator, user: str,
-           purpose: Purpose | None = Purpose.MASH_SCREENING) -> dict[str, str]:
+           purpose: Purpose | Literal["usual"] | None = "usual") -> dict[str, str]:
+    """Headers with a token for `user`, acting for `purpose` (by default their usual one)."""
     found = auth.user(user)
     assert found is not None, user
-    return {"Authorization": f"Bearer {auth.issue(found, purpose)}"}
+    acting = USUAL_PURPOSE[user] if purpose == "usual" else purpose
+    return {"Authorization": f"Bearer {auth.issue(found, acting)}"}

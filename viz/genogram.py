@@ -13,6 +13,23 @@ from viz.layout import layout, unions_of
 SHAPES = {"MALE": "square", "FEMALE": "dot", "UNKNOWN": "diamond"}
 NODE_SIZE = 22
 DASHED_PARENT_KINDS = {"step", "foster", "special_guardian"}
+# Unicode bidirectional controls, as loaders.validate names them (a test keeps the two
+# equal; viz does not import the loaders). Pages isolate names in <bdi>; a canvas label,
+# a page title or an aria-label cannot hold markup, so there they are taken out.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+_NO_BIDI_CONTROLS = {ord(c): None for c in BIDI_CONTROLS}
+
+
+def without_bidi_controls(text: str) -> str:
+    """Text to show where markup cannot isolate it, with no character that could reorder it
+    or what is drawn beside it; the stored value keeps them.
+
+    >>> without_bidi_controls("Cal " + chr(0x202E) + "ssoM")
+    'Cal ssoM'
+    """
+    return text.translate(_NO_BIDI_CONTROLS)
 
 
 def _sources_text(edge: dict[str, Any]) -> str:
@@ -27,7 +44,7 @@ def _label(person: dict[str, Any]) -> str:
     born = (person.get("birthDate") or "")[:4]
     died = (person.get("deathDate") or "")[:4]
     years = f"{born}–{died}" if died else (f"b. {born}" if born else "")
-    given, _, family = person["displayName"].rpartition(" ")
+    given, _, family = without_bidi_controls(person["displayName"]).rpartition(" ")
     name = f"{given}\n{family}" if given else family
     return f"{name}\n{years}".strip()
 

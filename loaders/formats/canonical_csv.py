@@ -24,6 +24,8 @@ from loaders.records import (
     Where,
 )
 from loaders.validate import (
+    BIDI_CONTROLS_REASON,
+    has_bidi_controls,
     nhs_number_valid,
     normalise_nhs_number,
     one_of,
@@ -264,6 +266,15 @@ def _required(fields: dict[str, str], name: str) -> str:
     return value
 
 
+def _warn_bidi_controls(
+    fields: dict[str, str], names: tuple[str, ...], where: Where, q: Quarantine
+) -> None:
+    """Warn of each name field holding bidirectional controls; the value is kept."""
+    for name in names:
+        if has_bidi_controls(fields[name]):
+            q.warn(where.file, where.row, name, BIDI_CONTROLS_REASON)
+
+
 def _optional_date(
     fields: dict[str, str],
     name: str,
@@ -328,6 +339,7 @@ def _person(fields: dict[str, str], where: Where, out: Extract, q: Quarantine, t
     # DfE returns carry no names, only identifiers; a record with neither cannot be anyone.
     if not (given or family or fields["nhs_number"].strip() or fields["upn"].strip()):
         raise RowProblem("family_name", "a person needs a name, an NHS number or a UPN")
+    _warn_bidi_controls(fields, ("given_names", "family_name", "other_names"), where, q)
     sex = SEXES.get(fields["sex"].strip().lower())
     if sex is None:
         q.warn(where.file, where.row, "sex", f"{fields['sex'][:12]!r} is not a known sex code")
@@ -410,6 +422,7 @@ def _involvement(
         raise RowProblem("end", f"{end} is before start {start}")
     status = one_of("status", fields["status"] or ("closed" if end else "open"), STATUSES)
     sensitivity = one_of("sensitivity", fields["sensitivity"] or "normal", SENSITIVITIES)
+    _warn_bidi_controls(fields, ("lead_name",), where, q)
     lead = {
         part: fields[f"lead_{part}"].strip() for part in ("name", "role", "team", "phone", "email")
     }

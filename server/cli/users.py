@@ -10,21 +10,33 @@ import typer
 
 from server.auth import Authenticator, load_secret
 from server.cli.output import err, one_line_errors, out
-from server.sharing import Purpose, default_rules
+from server.settings import Settings
+from server.sharing import Purpose, SharingRules, load_rules
 from server.users import UserDirectory
 
 users = typer.Typer(help="Users who may sign in, and time-boxed grants.", no_args_is_help=True)
 StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the store.")]
 
 
-def _known(agency: str, role: str) -> None:
-    rules = default_rules()
+def _rules(store: Path) -> SharingRules:
+    """The sharing file the server reads: FAMGRAPH_SHARING_FILE, else the shipped one."""
+    settings = Settings.from_env(store_dir=store)
+    with one_line_errors():
+        return load_rules(Path(settings.sharing_file) if settings.sharing_file else None)
+
+
+def _known(rules: SharingRules, agency: str, role: str) -> None:
     if agency not in rules.agreements:
         err.print(f"famgraph: no sharing agreement for agency {agency}; "
                   f"known: {', '.join(sorted(rules.agreements))}")
         raise typer.Exit(1)
     if role not in rules.roles:
         err.print(f"famgraph: unknown role {role}; known: {', '.join(sorted(rules.roles))}")
+        raise typer.Exit(1)
+    if not rules.may_hold(agency, role):
+        held = ", ".join(sorted(rules.agreement(agency).roles)) or "none"
+        err.print(f"famgraph: agency {agency} may not hold role {role}; "
+                  f"its roles (sharing file): {held}")
         raise typer.Exit(1)
 
 
@@ -33,7 +45,7 @@ def add(
     store: StoreDir,
     name: Annotated[str, typer.Option(help="Sign-in name: lower-case letters, digits, . _ -")],
     agency: Annotated[str, typer.Option(help="Agency, as named in the sharing file.")],
-    role: Annotated[str, typer.Option(help="Acting role, as named in the sharing file.")],
+    role: Annotated[str, typer.Option(help="Acting role, one the agency may hold.")],
     team: Annotated[str, typer.Option(help="Team the user works in.")] = "",
     display_name: Annotated[str, typer.Option(help="Name shown on pages.")] = "",
     password_stdin: Annotated[
@@ -41,7 +53,7 @@ def add(
     ] = False,
 ) -> None:
     """Add a user; print their TOTP secret and provisioning URI once."""
-    _known(agency, role)
+    _known(_rules(store), agency, role)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -80,7 +92,9 @@ def token(
     store: StoreDir,
     user: Annotated[str, typer.Option(help="The user the token speaks for.")],
     purpose: Annotated[
-        Purpose | None, typer.Option(help="Purpose of access; without one, no person is read.")
+        Purpose | None,
+        typer.Option(help="Purpose of access, one the user's agency may act under; "
+                          "without one, no person is read."),
     ] = None,
     hours: Annotated[float, typer.Option(help="Hours until the token expires.")] = 8.0,
 ) -> None:
@@ -93,6 +107,12 @@ def token(
             raise typer.Exit(1)
         if not 0 < hours <= 24:
             err.print("famgraph: --hours must be more than 0 and at most 24")
+            raise typer.Exit(1)
+        rules = _rules(store)
+        if purpose is not None and not rules.may_use(found.agency, purpose):
+            allowed = ", ".join(sorted(rules.agreement(found.agency).purposes)) or "none"
+            err.print(f"famgraph: agency {found.agency} may not act for purpose {purpose}; "
+                      f"its purposes (sharing file): {allowed}")
             raise typer.Exit(1)
         auth = Authenticator(load_secret(store), {}, hours, demo=False, directory=directory)
         out.print(auth.issue(found, purpose), markup=False)
