@@ -140,6 +140,21 @@ class Authenticator:
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest())
 
+    def form_token(self, browser_secret: str) -> str:
+        """The token a page's forms carry for the browser holding `browser_secret` in its
+        form cookie (OWASP's signed double-submit cookie): another site can neither read
+        the cookie nor make the token without the server's key."""
+        # A prefix no session token body can start with (they are base64) keeps the two
+        # uses of the key apart.
+        message = b"form\0" + browser_secret.encode()
+        return _b64(hmac.new(self._secret, message, hashlib.sha256).digest())
+
+    def form_token_ok(self, browser_secret: str, token: str) -> bool:
+        """True if `token` is the form token for `browser_secret` (a non-empty one)."""
+        if not browser_secret or not token:
+            return False
+        return hmac.compare_digest(token.encode(), self.form_token(browser_secret).encode())
+
     def viewer(self, token: str, now: float | None = None) -> Viewer:
         """The viewer a token speaks for.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -119,6 +121,16 @@ query SearchPage($name: String, $birthDate: Date, $postcode: String, $nhsNumber:
 """
 
 
+# The form cookie holds a random secret per browser; every state-changing form carries
+# the token made from it (`Authenticator.form_token`). With Secure cookies the name takes
+# the __Host- prefix, so no sibling subdomain can plant its own cookie and token.
+FORM_COOKIE = "famgraph_form"
+FORM_FIELD = "csrf_token"
+# Fetch metadata a browser adds: a form posted from another site, or a sibling subdomain,
+# is refused even before its token is looked at.
+FOREIGN_SITES = {"cross-site", "same-site"}
+
+
 class Pages:
     """Page handlers bound to one schema, store, audit log and authenticator."""
 
@@ -139,15 +151,53 @@ class Pages:
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
         )
+        self.secure_cookies = secure_cookies(settings)
+        self.form_cookie = f"__Host-{FORM_COOKIE}" if self.secure_cookies else FORM_COOKIE
 
-    def render(self, name: str, request: Request, status: int = 200, **values: Any) -> HTMLResponse:
+    def render(
+        self, name: str, request: Request, status: int = 200, *, new_form_cookie: bool = True,
+        **values: Any,
+    ) -> HTMLResponse:
+        """A page, with the form token its forms carry; a browser without a form cookie
+        is given one (unless `new_form_cookie` is False: a refused form changes nothing)."""
+        browser_secret = request.cookies.get(self.form_cookie, "")
+        fresh = "" if browser_secret else secrets.token_urlsafe(32)
         page = self.env.get_template(name).render(
-            demo=self.settings.mode is Mode.DEMO, viewer=viewer_of(request, self.auth), **values
+            demo=self.settings.mode is Mode.DEMO, viewer=viewer_of(request, self.auth),
+            csrf_token=self.auth.form_token(browser_secret or fresh), **values
         )
-        return HTMLResponse(
+        response = HTMLResponse(
             page,
             status_code=status,
             headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP},
+        )
+        if fresh and new_form_cookie:
+            self._set_cookie(response, self.form_cookie, fresh, None)
+        return response
+
+    def _set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
+        response.set_cookie(
+            name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
+            secure=self.secure_cookies,
+        )
+
+    def _forged(self, request: Request, form: Any) -> Response | None:
+        """A 403 page if a state-changing form was not sent by one of our own pages.
+
+        Refused before anything else is looked at, so a forged sign-in counts towards
+        no one's throttle and a forged sign-out ends no session.
+        """
+        token = str(form.get(FORM_FIELD, ""))
+        foreign = request.headers.get("sec-fetch-site", "") in FOREIGN_SITES
+        if not foreign and self.auth.form_token_ok(request.cookies.get(self.form_cookie, ""),
+                                                   token):
+            return None
+        return self.render(
+            "error.html", request, 403, new_form_cookie=False,
+            title="Form not accepted",
+            message="That form was sent from another site or has expired. Go back, reload"
+                    " the page and try again.",
+            correlation_id=None,
         )
 
     async def ask(
@@ -351,6 +401,9 @@ class Pages:
 
     async def signin(self, request: Request) -> Response:
         form = await request.form()
+        forged = self._forged(request, form)
+        if forged is not None:
+            return forged
         next_path = _safe_next(str(form.get("next") or "/"))
         user = self.auth.check_password(
             str(form.get("user", "")), str(form.get("password", "")), str(form.get("code", ""))
@@ -361,27 +414,24 @@ class Pages:
             user = None
         if user is None:
             return self.render(
-                "signin.html",
-                request,
-                401,
-                next=next_path,
-                purposes=list(Purpose),
+                "signin.html", request, 401, next=next_path, purposes=list(Purpose),
                 error="That user name, password, one-time code or purpose was not accepted.",
             )
         response = RedirectResponse(next_path, status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            self.auth.issue(user, purpose),
-            httponly=True,
-            samesite="strict",
-            secure=self.settings.mode is Mode.PRODUCTION,
-            max_age=int(self.settings.token_hours * 3600),
-        )
+        self._set_cookie(response, SESSION_COOKIE, self.auth.issue(user, purpose),
+                         int(self.settings.token_hours * 3600))
+        # A new form secret with the new session: one planted before sign-in is of no use.
+        self._set_cookie(response, self.form_cookie, secrets.token_urlsafe(32), None)
         return response
 
     async def signout(self, request: Request) -> Response:
+        forged = self._forged(request, await request.form())
+        if forged is not None:
+            return forged
         response = RedirectResponse("/signin", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
+        for name in (SESSION_COOKIE, self.form_cookie):
+            response.delete_cookie(name, path="/", secure=self.secure_cookies, httponly=True,
+                                   samesite="strict")
         return response
 
 
@@ -390,6 +440,17 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Cookies are Secure except in demo or development mode listening on loopback, where
+    a browser on the same machine talks plain HTTP to it."""
+    if settings.mode is Mode.PRODUCTION:
+        return True
+    try:
+        return not ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        return settings.host != "localhost"
 
 
 def _safe_next(path: str | None) -> str:

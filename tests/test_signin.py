@@ -1,0 +1,137 @@
+"""Sign-in under pressure: hashing off the event loop, throttled guesses, one-time codes
+used once, forms no other site can send, and pages for a viewer with no purpose."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from server import totp
+from server.app import create_app
+from server.auth import DEMO_PASSWORD
+from server.pages import secure_cookies
+from server.settings import Mode, Settings
+from tests.test_http import form_token, post_sign_in
+from tests.viewers import PASSWORD, access_store
+
+HV = {"user": "hv", "password": PASSWORD, "purpose": "mash_screening", "next": "/"}
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def secrets(store_dir: Path) -> dict[str, str]:
+    """Each stored user's TOTP secret."""
+    return access_store(store_dir)
+
+
+@pytest.fixture
+def production(store_dir: Path, secrets: dict[str, str]) -> Iterator[TestClient]:
+    app = create_app(Settings(store_dir=store_dir, mode=Mode.PRODUCTION))
+    # Over HTTPS: production cookies are Secure, and a client sends them back on HTTPS only.
+    with TestClient(app, base_url="https://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def demo(store_dir: Path, secrets: dict[str, str]) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(store_dir=store_dir, mode=Mode.DEMO))) as client:
+        yield client
+
+
+def code_for(secret: str, at: float | None = None) -> str:
+    return totp.totp(totp.secret_key(secret), time.time() if at is None else at)
+
+
+def on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+# Promise 4: state-changing forms carry a token; other sites' posts are refused.
+
+def test_sign_in_without_the_form_token_is_refused_and_signs_no_one_in(
+    production: TestClient, secrets: dict[str, str]
+) -> None:
+    production.get("/signin")  # the browser holds a form cookie, but the post has no token
+    response = production.post("/signin", data={**HV, "code": code_for(secrets["hv"])},
+                               headers={"Origin": "https://evil.example",
+                                        "Sec-Fetch-Site": "cross-site"},
+                               follow_redirects=False)
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
+    assert production.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_form_token_from_another_browser_does_not_sign_this_one_in(
+    demo: TestClient,
+) -> None:
+    """The session swap: another site posts its own sign-in, with a token it fetched for
+    itself, from the victim's browser."""
+    attackers = form_token(demo)
+    demo.cookies.clear()
+    form_token(demo)  # the victim's browser has a form cookie of its own
+    response = demo.post("/signin", data={"user": "jo", "password": DEMO_PASSWORD,
+                                          "purpose": "mash_screening", "csrf_token": attackers},
+                         follow_redirects=False)
+    assert response.status_code == 403 and "set-cookie" not in response.headers
+
+
+def test_a_cross_site_sign_out_is_refused_and_the_session_stands(demo: TestClient) -> None:
+    post_sign_in(demo, user="sam", password=DEMO_PASSWORD, purpose="mash_screening")
+    token = form_token(demo, "/")
+    for forged in ({}, {"csrf_token": token}):
+        response = demo.post("/signout", data=forged, follow_redirects=False,
+                             headers={"Origin": "https://evil.example",
+                                      "Sec-Fetch-Site": "cross-site"})
+        assert response.status_code == 403 and "set-cookie" not in response.headers
+    assert demo.get("/", follow_redirects=False).status_code == 200
+    signed_out = demo.post("/signout", data={"csrf_token": token}, follow_redirects=False)
+    assert signed_out.status_code == 303
+    assert demo.get("/", follow_redirects=False).status_code == 303
+
+
+def test_every_post_form_on_the_pages_carries_a_working_form_token(demo: TestClient) -> None:
+    post_sign_in(demo, user="sam", password=DEMO_PASSWORD, purpose="mash_screening")
+    auth = demo.app.state.auth  # type: ignore[attr-defined]
+    secret = demo.cookies["famgraph_form"]
+    forms = 0
+    for path in ("/signin", "/", "/?name=Cal", "/people/cal", "/people/cal/genogram",
+                 "/people/nobody"):
+        html = demo.get(path).text
+        for form in re.findall(r"<form\b[^>]*>.*?</form>", html, flags=re.S):
+            if 'method="post"' not in form.lower():
+                continue
+            forms += 1
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+            assert token and auth.form_token_ok(secret, token.group(1)), (path, form)
+    assert forms >= 6
+
+
+def test_cookies_are_strict_http_only_and_secure_except_demo_on_loopback(
+    production: TestClient, demo: TestClient, secrets: dict[str, str]
+) -> None:
+    signed = post_sign_in(production, **HV, code=code_for(secrets["hv"]))
+    cookies = signed.headers.get_list("set-cookie")
+    assert {c.split("=", 1)[0] for c in cookies} == {"famgraph_session", "__Host-famgraph_form"}
+    for cookie in cookies:
+        assert all(part in cookie for part in ("HttpOnly", "SameSite=strict", "Secure",
+                                               "Path=/"))
+    local = post_sign_in(demo, user="sam", password=DEMO_PASSWORD, purpose="mash_screening")
+    for cookie in local.headers.get_list("set-cookie"):
+        assert "SameSite=strict" in cookie and "HttpOnly" in cookie and "Secure" not in cookie
+    assert secure_cookies(Settings(mode=Mode.DEMO, host="192.0.2.10"))
+    assert secure_cookies(Settings(mode=Mode.DEVELOPMENT, host="famgraph.example"))
+    assert not secure_cookies(Settings(mode=Mode.DEVELOPMENT, host="::1"))
