@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from graph.store import Store
-from server.audit import AuditLog, AuditUnavailable
+from server.audit import AuditLog, AuditRow, AuditUnavailable, now_utc
 from server.auth import SESSION_COOKIE, Authenticator
 from server.budget import Budget, PeopleWatch
 from server.context import Disclosure, RequestContext, document_hash
@@ -129,6 +130,7 @@ FORM_FIELD = "csrf_token"
 # Fetch metadata a browser adds: a form posted from another site, or a sibling subdomain,
 # is refused even before its token is looked at.
 FOREIGN_SITES = {"cross-site", "same-site"}
+NO_PURPOSE = "refused: no purpose"
 
 
 class Pages:
@@ -283,7 +285,9 @@ class Pages:
             correlation_id=correlation,
         )
 
-    def _viewer_or_signin(self, request: Request) -> Viewer | Response:
+    async def _viewer_or_signin(self, request: Request, document: str) -> Viewer | Response:
+        """The viewer who may ask the page's `document`, or the page to send instead: sign
+        in, slow down, or choose a purpose (no purpose, no read: SECURITY.md 13)."""
         viewer = viewer_of(request, self.auth)
         if viewer is None:
             return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
@@ -296,11 +300,35 @@ class Pages:
             )
             response.headers["Retry-After"] = str(int(wait))
             return response
+        if viewer.purpose is None:
+            return await self._no_purpose(request, viewer, document)
         return viewer
+
+    async def _no_purpose(self, request: Request, viewer: Viewer, document: str) -> Response:
+        """Refuse a viewer who has chosen no purpose, with an audit row naming no person."""
+        correlation = uuid.uuid4().hex
+        refusal = AuditRow(
+            time=now_utc(), user=viewer.user, role=viewer.role, agency=viewer.agency,
+            purpose="", basis="", operation="page", document_hash=document_hash(document),
+            person_id="", returned=(), withheld=(), outcome=NO_PURPOSE,
+            correlation_id=correlation, break_glass=viewer.breaking_glass(),
+        )
+        try:
+            await self.audit.append_async([refusal])
+        except AuditUnavailable:
+            return self.failure(request, "AUDIT_UNAVAILABLE", correlation)
+        return self.render(
+            "error.html", request, 403,
+            title="Choose a purpose of access",
+            message="Nothing is shown without a purpose of access, and this sign-in names"
+                    " none. Sign out, then sign in again and choose the purpose you are"
+                    " working for; a token needs one named when it is made.",
+            correlation_id=correlation,
+        )
 
     async def export(self, request: Request) -> Response:
         """Everything the viewer may see about one person, as a JSON file."""
-        viewer = self._viewer_or_signin(request)
+        viewer = await self._viewer_or_signin(request, EXPORT)
         if not isinstance(viewer, Viewer):
             return viewer
         data, code, correlation = await self.ask(
@@ -318,7 +346,7 @@ class Pages:
         )
 
     async def search(self, request: Request) -> Response:
-        viewer = self._viewer_or_signin(request)
+        viewer = await self._viewer_or_signin(request, SEARCH_PAGE)
         if not isinstance(viewer, Viewer):
             return viewer
         form = {
@@ -351,7 +379,7 @@ class Pages:
         return self.render("search.html", request, form=form, results=results)
 
     async def person(self, request: Request) -> Response:
-        viewer = self._viewer_or_signin(request)
+        viewer = await self._viewer_or_signin(request, PERSON_PAGE)
         if not isinstance(viewer, Viewer):
             return viewer
         variables = {"id": request.path_params["person_id"], "depth": 2}
@@ -370,7 +398,7 @@ class Pages:
         )
 
     async def genogram(self, request: Request) -> Response:
-        viewer = self._viewer_or_signin(request)
+        viewer = await self._viewer_or_signin(request, GENOGRAM_PAGE)
         if not isinstance(viewer, Viewer):
             return viewer
         try:

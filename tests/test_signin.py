@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,11 +15,12 @@ from starlette.testclient import TestClient
 
 from server import totp
 from server.app import create_app
+from server.audit import verify
 from server.auth import DEMO_PASSWORD
 from server.pages import secure_cookies
 from server.settings import Mode, Settings
 from tests.test_http import form_token, post_sign_in
-from tests.viewers import PASSWORD, access_store
+from tests.viewers import PASSWORD, access_store, bearer
 
 HV = {"user": "hv", "password": PASSWORD, "purpose": "mash_screening", "next": "/"}
 
@@ -135,3 +137,33 @@ def test_cookies_are_strict_http_only_and_secure_except_demo_on_loopback(
     assert secure_cookies(Settings(mode=Mode.DEMO, host="192.0.2.10"))
     assert secure_cookies(Settings(mode=Mode.DEVELOPMENT, host="famgraph.example"))
     assert not secure_cookies(Settings(mode=Mode.DEVELOPMENT, host="::1"))
+
+
+# Promise 5: no purpose, no read, and the refusal is on the audit log.
+
+PAGES = ("/", "/?name=Cal", "/people/cal", "/people/cal/genogram", "/people/cal/export.json")
+
+
+def test_pages_refuse_a_viewer_without_a_purpose_with_a_page_not_a_500(
+    demo: TestClient,
+) -> None:
+    headers = bearer(demo.app.state.auth, "sam", purpose=None)  # type: ignore[attr-defined]
+    for path in PAGES:
+        response = demo.get(path, headers=headers, follow_redirects=False)
+        assert response.status_code == 403, (path, response.status_code)
+        assert "Choose a purpose of access" in response.text
+        assert "with no purpose of access" in response.text
+
+
+def test_a_refusal_for_no_purpose_writes_an_audit_row_naming_no_one(
+    demo: TestClient, store_dir: Path
+) -> None:
+    headers = bearer(demo.app.state.auth, "sam", purpose=None)  # type: ignore[attr-defined]
+    for path in PAGES:
+        demo.get(path, headers=headers)
+    rows = sqlite3.connect(store_dir / "audit.sqlite").execute(
+        "SELECT json_extract(row, '$.user'), json_extract(row, '$.person_id'),"
+        " json_extract(row, '$.outcome'), json_extract(row, '$.purpose') FROM audit"
+    ).fetchall()
+    assert rows == [("sam", "", "refused: no purpose", "")] * len(PAGES)
+    assert verify(store_dir / "audit.sqlite") is None
