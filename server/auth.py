@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,11 @@ __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "SESSION_COOKIE", "Authenticator", "No
            "OidcVerifier", "User", "load_secret"]
 
 SESSION_COOKIE = "famgraph_session"
+
+# Argon2 takes a core for about half a second on purpose; at most this many run at once,
+# each on a thread of its own (argon2-cffi lets go of the interpreter lock meanwhile), so
+# a crowd signing in queues for the hashers and never for the event loop (SECURITY.md 30).
+HASHING_THREADS = min(4, os.cpu_count() or 1)
 
 
 class NotAuthenticated(FamgraphError):
@@ -100,6 +108,7 @@ class Authenticator:
         self._secret, self._demo_users, self._ttl, self._demo = secret, users, token_hours, demo
         self._rules = rules or default_rules()
         self._directory, self._oidc = directory, oidc
+        self._hashers = ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="famgraph-hash")
 
     def user(self, name: str) -> User | None:
         """A user by name: the demo users in demo mode, then the store's users."""
@@ -107,8 +116,18 @@ class Authenticator:
             return self._demo_users[name]
         return self._directory.get(name) if self._directory else None
 
+    async def sign_in(self, name: str, password: str, code: str) -> User | None:
+        """The user if the credentials are right, checked on a hashing thread while the
+        event loop serves other requests; None if they are wrong."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._hashers, self.check_password, name, password, code)
+
     def check_password(self, name: str, password: str, code: str = "") -> User | None:
-        """The user if the credentials are right. Demo users need no one-time code."""
+        """The user if the credentials are right. Demo users need no one-time code.
+
+        Hashes a password, which takes a core for about half a second: the server calls
+        it through `sign_in`, never on the event loop.
+        """
         if self._demo and name in self._demo_users:
             return self._demo_users[name] if hmac.compare_digest(password, DEMO_PASSWORD) else None
         if self._directory is None:

@@ -433,14 +433,15 @@ class Pages:
         if forged is not None:
             return forged
         next_path = _safe_next(str(form.get("next") or "/"))
-        user = self.auth.check_password(
+        try:
+            # Before the password: a form without a purpose uses up no one-time code.
+            purpose: Purpose | None = Purpose(str(form.get("purpose", "")))
+        except ValueError:
+            purpose = None
+        user = None if purpose is None else await self.auth.sign_in(
             str(form.get("user", "")), str(form.get("password", "")), str(form.get("code", ""))
         )
-        try:
-            purpose = Purpose(str(form.get("purpose", "")))
-        except ValueError:
-            user = None
-        if user is None:
+        if user is None or purpose is None:
             return self.render(
                 "signin.html", request, 401, next=next_path, purposes=list(Purpose),
                 error="That user name, password, one-time code or purpose was not accepted.",

@@ -99,28 +99,34 @@ class UserDirectory:
             raise UserError(f"password must be at least {MIN_PASSWORD} characters")
         secret = totp.new_secret()
         user = User(name, display_name or name, agency, role, team)
+        hashed = self._hasher.hash(password)
         with self._lock:
             try:
                 self._db.execute(
                     "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (name, user.display_name, agency, role, team,
-                     self._hasher.hash(password), secret, time.time()),
+                    (name, user.display_name, agency, role, team, hashed, secret, time.time()),
                 )
             except sqlite3.IntegrityError:
                 raise UserError(f"user {name} already exists") from None
         return NewUser(user, secret)
 
     def get(self, name: str) -> User | None:
-        row = self._db.execute(
-            "SELECT name, display_name, agency, role, team FROM users WHERE name = ?", (name,)
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT name, display_name, agency, role, team FROM users WHERE name = ?", (name,)
+            ).fetchone()
         return User(*row) if row else None
 
     def check(self, name: str, password: str, code: str, now: float | None = None) -> User | None:
-        """The user if the password and the one-time code are both right, else None."""
-        row = self._db.execute(
-            "SELECT password_hash, totp_secret FROM users WHERE name = ?", (name,)
-        ).fetchone()
+        """The user if the password and the one-time code are both right, else None.
+
+        Slow on purpose (Argon2): call it off the event loop. The connection is shared
+        with the loop's thread, so every statement holds the lock; the hashing does not.
+        """
+        with self._lock:
+            row = self._db.execute(
+                "SELECT password_hash, totp_secret FROM users WHERE name = ?", (name,)
+            ).fetchone()
         if row is None:
             # Hash anyway so a missing user takes as long as a wrong password.
             self._hasher.hash(password)
@@ -133,9 +139,10 @@ class UserDirectory:
         if not totp.check(secret, code, now):
             return None
         if self._hasher.check_needs_rehash(stored):
+            rehashed = self._hasher.hash(password)
             with self._lock:
                 self._db.execute("UPDATE users SET password_hash = ? WHERE name = ?",
-                                 (self._hasher.hash(password), name))
+                                 (rehashed, name))
         return self.get(name)
 
     def grant(
@@ -164,11 +171,11 @@ class UserDirectory:
     def grants_of(self, user: str, now: float | None = None) -> frozenset[str]:
         """Person ids `user` holds a live grant on."""
         moment = time.time() if now is None else now
-        return frozenset(
-            pid for (pid,) in self._db.execute(
+        with self._lock:
+            rows = self._db.execute(
                 "SELECT person_id FROM grants WHERE user = ? AND until > ?", (user, moment)
-            )
-        )
+            ).fetchall()
+        return frozenset(pid for (pid,) in rows)
 
     def close(self) -> None:
         self._db.close()

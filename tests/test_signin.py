@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from server import totp
@@ -60,6 +62,39 @@ def on_event_loop() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+# Promise 1: password hashing runs off the event loop (SECURITY.md 30).
+
+def test_an_authenticated_read_is_answered_while_a_sign_in_hashes(
+    production: TestClient, secrets: dict[str, str]
+) -> None:
+    """The sign-in's hash waits until the read has been answered: if the hash held the
+    event loop, the read could not be answered and the hash would give up waiting."""
+    hashing, answered = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    class Watched(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            seen["on_loop"] = on_event_loop()
+            hashing.set()
+            seen["read_answered_first"] = answered.wait(timeout=10)
+            return super().verify(hash, password)
+
+    production.app.state.users._hasher = Watched()  # type: ignore[attr-defined]
+    form = {**HV, "code": code_for(secrets["hv"]), "csrf_token": form_token(production)}
+    signed: list[int] = []
+    signing_in = threading.Thread(target=lambda: signed.append(
+        production.post("/signin", data=form, follow_redirects=False).status_code))
+    signing_in.start()
+    assert hashing.wait(timeout=10)
+    read = production.post("/graphql", json={"query": '{ person(id: "cal") { id } }'},
+                           headers=bearer(production.app.state.auth, "hv"))  # type: ignore[attr-defined]
+    answered.set()
+    signing_in.join(timeout=20)
+    assert read.status_code == 200 and read.json()["data"]["person"]["id"] == "cal"
+    assert seen == {"on_loop": False, "read_answered_first": True}
+    assert signed == [303]
 
 
 # Promise 4: state-changing forms carry a token; other sites' posts are refused.
