@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from graph.store import Store
 from server.audit import AuditLog, AuditRow, AuditUnavailable, now_utc
-from server.auth import SESSION_COOKIE, Authenticator
+from server.auth import SESSION_COOKIE, Authenticator, TooManyAttempts
 from server.budget import Budget, PeopleWatch
 from server.context import Disclosure, RequestContext, document_hash
 from server.graphql_view import viewer_of, watch
@@ -438,9 +438,19 @@ class Pages:
             purpose: Purpose | None = Purpose(str(form.get("purpose", "")))
         except ValueError:
             purpose = None
-        user = None if purpose is None else await self.auth.sign_in(
-            str(form.get("user", "")), str(form.get("password", "")), str(form.get("code", ""))
-        )
+        try:
+            user = None if purpose is None else await self.auth.sign_in(
+                str(form.get("user", "")), str(form.get("password", "")),
+                str(form.get("code", "")), request.client.host if request.client else "",
+            )
+        except TooManyAttempts as slow_down:
+            wait = str(int(slow_down.retry_after))
+            slow = self.render(
+                "signin.html", request, 429, next=next_path, purposes=list(Purpose),
+                error=f"Too many sign-in attempts. Wait {wait} seconds, then try again.",
+            )
+            slow.headers["Retry-After"] = wait
+            return slow
         if user is None or purpose is None:
             return self.render(
                 "signin.html", request, 401, next=next_path, purposes=list(Purpose),

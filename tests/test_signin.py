@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -18,7 +19,7 @@ from starlette.testclient import TestClient
 from server import totp
 from server.app import create_app
 from server.audit import verify
-from server.auth import DEMO_PASSWORD
+from server.auth import DEMO_PASSWORD, SignInThrottle
 from server.pages import secure_cookies
 from server.settings import Mode, Settings
 from tests.test_http import form_token, post_sign_in
@@ -95,6 +96,68 @@ def test_an_authenticated_read_is_answered_while_a_sign_in_hashes(
     assert read.status_code == 200 and read.json()["data"]["person"]["id"] == "cal"
     assert seen == {"on_loop": False, "read_answered_first": True}
     assert signed == [303]
+
+
+# Promise 2: guesses are throttled per user and per address, with Retry-After.
+
+def test_wrong_one_time_codes_are_throttled_with_retry_after(
+    production: TestClient, secrets: dict[str, str]
+) -> None:
+    throttle = production.app.state.auth.throttle  # type: ignore[attr-defined]
+    clock = [1000.0]
+    throttle.clock = lambda: clock[0]
+    wrong = "000000" if code_for(secrets["hv"]) != "000000" else "111111"
+    for _ in range(throttle.user_free):
+        assert post_sign_in(production, **HV, code=wrong).status_code == 401
+    refused = post_sign_in(production, **HV, code=code_for(secrets["hv"]))
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "Too many sign-in attempts" in refused.text
+    assert "famgraph_session" not in refused.headers.get("set-cookie", "")
+    clock[0] += int(refused.headers["Retry-After"])
+    assert post_sign_in(production, **HV, code=code_for(secrets["hv"])).status_code == 303
+
+
+def test_throttling_says_the_same_for_a_user_who_does_not_exist(
+    production: TestClient,
+) -> None:
+    throttle = production.app.state.auth.throttle  # type: ignore[attr-defined]
+    throttle.clock = lambda: 1000.0
+    answers: dict[str, list[Any]] = {}
+    for name in ("hv", "nobody"):
+        sent = [post_sign_in(production, **{**HV, "user": name, "password": "not it"})
+                for _ in range(throttle.user_free + 1)]
+        answers[name] = [(r.status_code, r.headers.get("Retry-After"),
+                          re.sub(r'name="csrf_token" value="[^"]+"', "", r.text)) for r in sent]
+    assert [a[0] for a in answers["hv"]] == [401] * throttle.user_free + [429]
+    assert answers["hv"] == answers["nobody"]
+
+
+def test_throttle_counts_failures_per_address_across_user_names() -> None:
+    throttle = SignInThrottle(user_free=5, address_free=20, clock=lambda: 0.0)
+    for n in range(20):
+        assert throttle.attempt(f"guess{n}", "198.51.100.7") == 0
+    assert throttle.attempt("someone-new", "198.51.100.7") >= 1
+    assert throttle.attempt("someone-new", "203.0.113.9") == 0
+
+
+def test_throttle_counts_a_burst_as_it_arrives_and_waits_grow() -> None:
+    clock = [0.0]
+    throttle = SignInThrottle(user_free=5, address_free=1000, clock=lambda: clock[0])
+    # Sixteen at once, before any has been hashed: only the free five go ahead.
+    allowed = [throttle.attempt("sam", f"192.0.2.{n}") == 0 for n in range(16)]
+    assert allowed.count(True) == 5
+    waits = []
+    for _ in range(4):
+        wait = throttle.attempt("sam", "192.0.2.1")
+        waits.append(wait)
+        clock[0] += wait
+        assert throttle.attempt("sam", "192.0.2.1") == 0
+    assert waits == [1, 2, 4, 8]
+    throttle.succeeded("sam", "192.0.2.1")
+    assert throttle.attempt("sam", "192.0.2.1") == 0
+    clock[0] += 10**6
+    assert throttle.attempt("sam", "192.0.2.1") == 0 and throttle.attempt("sam", "x") == 0
 
 
 # Promise 4: state-changing forms carry a token; other sites' posts are refused.
