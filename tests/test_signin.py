@@ -22,6 +22,7 @@ from server.audit import verify
 from server.auth import DEMO_PASSWORD, SignInThrottle
 from server.pages import secure_cookies
 from server.settings import Mode, Settings
+from server.users import UserDirectory
 from tests.test_http import form_token, post_sign_in
 from tests.viewers import PASSWORD, access_store, bearer
 
@@ -158,6 +159,33 @@ def test_throttle_counts_a_burst_as_it_arrives_and_waits_grow() -> None:
     assert throttle.attempt("sam", "192.0.2.1") == 0
     clock[0] += 10**6
     assert throttle.attempt("sam", "192.0.2.1") == 0 and throttle.attempt("sam", "x") == 0
+
+
+# Promise 3: a one-time code signs in once.
+
+def test_a_one_time_code_signs_in_once(production: TestClient, secrets: dict[str, str]) -> None:
+    code = code_for(secrets["hv"])
+    assert post_sign_in(production, **HV, code=code).status_code == 303
+    production.cookies.clear()
+    replay = post_sign_in(production, **HV, code=code)
+    assert replay.status_code == 401
+    assert "famgraph_session" not in replay.headers.get("set-cookie", "")
+
+
+def test_used_time_steps_are_remembered_in_the_users_file(
+    store_dir: Path, secrets: dict[str, str]
+) -> None:
+    now = 1_800_000_000.0
+    first = UserDirectory(store_dir)
+    assert first.check("hv", PASSWORD, code_for(secrets["hv"], now), now) is not None
+    assert first.check("hv", PASSWORD, code_for(secrets["hv"], now), now) is None
+    # The step before is still within drift, but is older than the one used.
+    assert first.check("hv", PASSWORD, code_for(secrets["hv"], now - 30), now) is None
+    first.close()
+    second = UserDirectory(store_dir)  # as another process on the same store would
+    assert second.check("hv", PASSWORD, code_for(secrets["hv"], now), now) is None
+    assert second.check("hv", PASSWORD, code_for(secrets["hv"], now + 30), now) is not None
+    second.close()
 
 
 # Promise 4: state-changing forms carry a token; other sites' posts are refused.
