@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +25,99 @@ from server.sharing import SharingRules, default_rules
 from server.users import User, UserDirectory
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "SESSION_COOKIE", "Authenticator", "NotAuthenticated",
-           "OidcVerifier", "User", "load_secret"]
+           "OidcVerifier", "SignInThrottle", "TooManyAttempts", "User", "load_secret"]
 
 SESSION_COOKIE = "famgraph_session"
+
+# Argon2 takes a core for about half a second on purpose; at most this many run at once,
+# each on a thread of its own (argon2-cffi lets go of the interpreter lock meanwhile), so
+# a crowd signing in queues for the hashers and never for the event loop (SECURITY.md 30).
+HASHING_THREADS = min(4, os.cpu_count() or 1)
+# Longer than any real one: refused at once, before any hashing (SECURITY.md 30).
+MAX_NAME, MAX_PASSWORD, MAX_CODE = 64, 1024, 16
 
 
 class NotAuthenticated(FamgraphError):
     """Raised when a request carries no valid token or session."""
+
+
+class TooManyAttempts(FamgraphError):
+    """Raised when a sign-in comes too soon after failed ones with that user name or from
+    that address; `retry_after` is the seconds to wait. Said the same whether or not the
+    user exists."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"too many sign-in attempts: retry after {retry_after:.0f} seconds")
+
+
+class SignInThrottle:
+    """Failed sign-ins per user name and per client address, with a growing wait.
+
+    Each attempt counts as a failure when it starts (so a burst sent at once is counted
+    as it arrives, not after its hashes finish) and a success takes it back. Once a name
+    has `user_free` failures, or an address `address_free`, each further attempt must
+    wait 1, 2, 4 … seconds after the last, up to `longest_wait`; a key with no attempt
+    for `forget_after` seconds starts again. Names that exist and names that do not are
+    counted alike, so the answer does not say which a name is. Figures are ours: five
+    tries a user as NIST SP 800-63B section 5.2.2 allows far more; an address more,
+    since one office may sign in from behind one address.
+    """
+
+    def __init__(
+        self,
+        user_free: int = 5,
+        address_free: int = 20,
+        longest_wait: float = 15 * 60,
+        forget_after: float = 60 * 60,
+        most_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.user_free, self.address_free = user_free, address_free
+        self.longest_wait, self.forget_after = longest_wait, forget_after
+        self.most_keys, self.clock = most_keys, clock
+        # key -> (failures, time of the last attempt, no attempt before this time)
+        self._keys: OrderedDict[str, tuple[int, float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def attempt(self, name: str, address: str) -> float:
+        """Count an attempt: 0.0 if it may go ahead, else the seconds to wait (not counted)."""
+        now = self.clock()
+        keys = ((f"user:{name}", self.user_free), (f"address:{address}", self.address_free))
+        with self._lock:
+            states = [self._state(key, now) for key, _ in keys]
+            wait = max(until - now for _, _, until in states)
+            if wait > 0:
+                return float(max(1, int(wait + 0.999)))
+            for (key, free), (failures, _, _) in zip(keys, states, strict=True):
+                failures += 1
+                until = now + self._wait(failures, free)
+                self._keys[key] = (failures, now, until)
+                self._keys.move_to_end(key)
+            while len(self._keys) > self.most_keys:
+                self._keys.popitem(last=False)
+        return 0.0
+
+    def succeeded(self, name: str, address: str) -> None:
+        """The attempt just counted was right: the name starts again, the address is owed one."""
+        with self._lock:
+            self._keys.pop(f"user:{name}", None)
+            key = f"address:{address}"
+            if key in self._keys:
+                failures, last, _ = self._keys[key]
+                failures = max(0, failures - 1)
+                self._keys[key] = (failures, last, last + self._wait(failures, self.address_free))
+
+    def _state(self, key: str, now: float) -> tuple[int, float, float]:
+        state = self._keys.get(key, (0, now, now))
+        if now - state[1] > self.forget_after:
+            return (0, now, now)
+        return state
+
+    def _wait(self, failures: int, free: int) -> float:
+        if failures < free:
+            return 0.0
+        return float(min(self.longest_wait, 2.0 ** min(failures - free, 32)))
 
 
 # Demo mode only: these users exist, with the demo password, so a visitor can sign in.
@@ -100,6 +192,8 @@ class Authenticator:
         self._secret, self._demo_users, self._ttl, self._demo = secret, users, token_hours, demo
         self._rules = rules or default_rules()
         self._directory, self._oidc = directory, oidc
+        self.throttle = SignInThrottle()
+        self._hashers = ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="famgraph-hash")
 
     def user(self, name: str) -> User | None:
         """A user by name: the demo users in demo mode, then the store's users."""
@@ -107,8 +201,31 @@ class Authenticator:
             return self._demo_users[name]
         return self._directory.get(name) if self._directory else None
 
+    async def sign_in(self, name: str, password: str, code: str, address: str) -> User | None:
+        """The user if the credentials are right, checked on a hashing thread while the
+        event loop serves other requests; None if they are wrong.
+
+        Raises
+        ------
+        TooManyAttempts : too many recent failures with this name or from this address
+        """
+        wait = self.throttle.attempt(name[:MAX_NAME], address)
+        if wait:
+            raise TooManyAttempts(wait)
+        if len(name) > MAX_NAME or len(password) > MAX_PASSWORD or len(code) > MAX_CODE:
+            return None
+        loop = asyncio.get_running_loop()
+        user = await loop.run_in_executor(self._hashers, self.check_password, name, password, code)
+        if user is not None:
+            self.throttle.succeeded(name, address)
+        return user
+
     def check_password(self, name: str, password: str, code: str = "") -> User | None:
-        """The user if the credentials are right. Demo users need no one-time code."""
+        """The user if the credentials are right. Demo users need no one-time code.
+
+        Hashes a password, which takes a core for about half a second: the server calls
+        it through `sign_in`, never on the event loop.
+        """
         if self._demo and name in self._demo_users:
             return self._demo_users[name] if hmac.compare_digest(password, DEMO_PASSWORD) else None
         if self._directory is None:
@@ -139,6 +256,21 @@ class Authenticator:
 
     def _sign(self, body: str) -> str:
         return _b64(hmac.new(self._secret, body.encode(), hashlib.sha256).digest())
+
+    def form_token(self, browser_secret: str) -> str:
+        """The token a page's forms carry for the browser holding `browser_secret` in its
+        form cookie (OWASP's signed double-submit cookie): another site can neither read
+        the cookie nor make the token without the server's key."""
+        # A prefix no session token body can start with (they are base64) keeps the two
+        # uses of the key apart.
+        message = b"form\0" + browser_secret.encode()
+        return _b64(hmac.new(self._secret, message, hashlib.sha256).digest())
+
+    def form_token_ok(self, browser_secret: str, token: str) -> bool:
+        """True if `token` is the form token for `browser_secret` (a non-empty one)."""
+        if not browser_secret or not token:
+            return False
+        return hmac.compare_digest(token.encode(), self.form_token(browser_secret).encode())
 
     def viewer(self, token: str, now: float | None = None) -> Viewer:
         """The viewer a token speaks for.

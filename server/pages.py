@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
+import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from graph.store import Store
-from server.audit import AuditLog, AuditUnavailable
-from server.auth import SESSION_COOKIE, Authenticator
+from server.audit import AuditLog, AuditRow, AuditUnavailable, now_utc
+from server.auth import SESSION_COOKIE, Authenticator, TooManyAttempts
 from server.budget import Budget, PeopleWatch
 from server.context import Disclosure, RequestContext, document_hash
 from server.graphql_view import viewer_of, watch
@@ -119,6 +122,17 @@ query SearchPage($name: String, $birthDate: Date, $postcode: String, $nhsNumber:
 """
 
 
+# The form cookie holds a random secret per browser; every state-changing form carries
+# the token made from it (`Authenticator.form_token`). With Secure cookies the name takes
+# the __Host- prefix, so no sibling subdomain can plant its own cookie and token.
+FORM_COOKIE = "famgraph_form"
+FORM_FIELD = "csrf_token"
+# Fetch metadata a browser adds: a form posted from another site, or a sibling subdomain,
+# is refused even before its token is looked at.
+FOREIGN_SITES = {"cross-site", "same-site"}
+NO_PURPOSE = "refused: no purpose"
+
+
 class Pages:
     """Page handlers bound to one schema, store, audit log and authenticator."""
 
@@ -142,15 +156,53 @@ class Pages:
         # Names go in <bdi>; where markup cannot (a title, an aria-label) this filter
         # takes out the bidirectional controls that could show them reversed.
         self.env.filters["without_bidi_controls"] = without_bidi_controls
+        self.secure_cookies = secure_cookies(settings)
+        self.form_cookie = f"__Host-{FORM_COOKIE}" if self.secure_cookies else FORM_COOKIE
 
-    def render(self, name: str, request: Request, status: int = 200, **values: Any) -> HTMLResponse:
+    def render(
+        self, name: str, request: Request, status: int = 200, *, new_form_cookie: bool = True,
+        **values: Any,
+    ) -> HTMLResponse:
+        """A page, with the form token its forms carry; a browser without a form cookie
+        is given one (unless `new_form_cookie` is False: a refused form changes nothing)."""
+        browser_secret = request.cookies.get(self.form_cookie, "")
+        fresh = "" if browser_secret else secrets.token_urlsafe(32)
         page = self.env.get_template(name).render(
-            demo=self.settings.mode is Mode.DEMO, viewer=viewer_of(request, self.auth), **values
+            demo=self.settings.mode is Mode.DEMO, viewer=viewer_of(request, self.auth),
+            csrf_token=self.auth.form_token(browser_secret or fresh), **values
         )
-        return HTMLResponse(
+        response = HTMLResponse(
             page,
             status_code=status,
             headers={"Cache-Control": "no-store", "Content-Security-Policy": CSP},
+        )
+        if fresh and new_form_cookie:
+            self._set_cookie(response, self.form_cookie, fresh, None)
+        return response
+
+    def _set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
+        response.set_cookie(
+            name, value, max_age=max_age, path="/", httponly=True, samesite="strict",
+            secure=self.secure_cookies,
+        )
+
+    def _forged(self, request: Request, form: Any) -> Response | None:
+        """A 403 page if a state-changing form was not sent by one of our own pages.
+
+        Refused before anything else is looked at, so a forged sign-in counts towards
+        no one's throttle and a forged sign-out ends no session.
+        """
+        token = str(form.get(FORM_FIELD, ""))
+        foreign = request.headers.get("sec-fetch-site", "") in FOREIGN_SITES
+        if not foreign and self.auth.form_token_ok(request.cookies.get(self.form_cookie, ""),
+                                                   token):
+            return None
+        return self.render(
+            "error.html", request, 403, new_form_cookie=False,
+            title="Form not accepted",
+            message="That form was sent from another site or has expired. Go back, reload"
+                    " the page and try again.",
+            correlation_id=None,
         )
 
     async def ask(
@@ -236,7 +288,9 @@ class Pages:
             correlation_id=correlation,
         )
 
-    def _viewer_or_signin(self, request: Request) -> Viewer | Response:
+    async def _viewer_or_signin(self, request: Request, document: str) -> Viewer | Response:
+        """The viewer who may ask the page's `document`, or the page to send instead: sign
+        in, slow down, or choose a purpose (no purpose, no read: SECURITY.md 13)."""
         viewer = viewer_of(request, self.auth)
         if viewer is None:
             return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
@@ -249,11 +303,35 @@ class Pages:
             )
             response.headers["Retry-After"] = str(int(wait))
             return response
+        if viewer.purpose is None:
+            return await self._no_purpose(request, viewer, document)
         return viewer
+
+    async def _no_purpose(self, request: Request, viewer: Viewer, document: str) -> Response:
+        """Refuse a viewer who has chosen no purpose, with an audit row naming no person."""
+        correlation = uuid.uuid4().hex
+        refusal = AuditRow(
+            time=now_utc(), user=viewer.user, role=viewer.role, agency=viewer.agency,
+            purpose="", basis="", operation="page", document_hash=document_hash(document),
+            person_id="", returned=(), withheld=(), outcome=NO_PURPOSE,
+            correlation_id=correlation, break_glass=viewer.breaking_glass(),
+        )
+        try:
+            await self.audit.append_async([refusal])
+        except AuditUnavailable:
+            return self.failure(request, "AUDIT_UNAVAILABLE", correlation)
+        return self.render(
+            "error.html", request, 403,
+            title="Choose a purpose of access",
+            message="Nothing is shown without a purpose of access, and this sign-in names"
+                    " none. Sign out, then sign in again and choose the purpose you are"
+                    " working for; a token needs one named when it is made.",
+            correlation_id=correlation,
+        )
 
     async def export(self, request: Request) -> Response:
         """Everything the viewer may see about one person, as a JSON file."""
-        viewer = self._viewer_or_signin(request)
+        viewer = await self._viewer_or_signin(request, EXPORT)
         if not isinstance(viewer, Viewer):
             return viewer
         data, code, correlation = await self.ask(
@@ -271,7 +349,7 @@ class Pages:
         )
 
     async def search(self, request: Request) -> Response:
-        viewer = self._viewer_or_signin(request)
+        viewer = await self._viewer_or_signin(request, SEARCH_PAGE)
         if not isinstance(viewer, Viewer):
             return viewer
         form = {
@@ -280,6 +358,12 @@ class Pages:
         }
         if not any(form.values()):
             return self.render("search.html", request, form=form, results=None)
+        limit = self.settings.max_argument_length
+        if any(len(value) > limit for value in form.values()):
+            # Capped at the edge, as GraphQL arguments are: no search runs on a huge word.
+            return self.render("search.html", request, 400, form={k: "" for k in form},
+                               results=None, error=f"Each search field is at most {limit}"
+                               " characters.")
         try:
             birth = date.fromisoformat(form["birth_date"]) if form["birth_date"] else None
         except ValueError:
@@ -304,7 +388,7 @@ class Pages:
         return self.render("search.html", request, form=form, results=results)
 
     async def person(self, request: Request) -> Response:
-        viewer = self._viewer_or_signin(request)
+        viewer = await self._viewer_or_signin(request, PERSON_PAGE)
         if not isinstance(viewer, Viewer):
             return viewer
         variables = {"id": request.path_params["person_id"], "depth": 2}
@@ -323,7 +407,7 @@ class Pages:
         )
 
     async def genogram(self, request: Request) -> Response:
-        viewer = self._viewer_or_signin(request)
+        viewer = await self._viewer_or_signin(request, GENOGRAM_PAGE)
         if not isinstance(viewer, Viewer):
             return viewer
         try:
@@ -354,37 +438,48 @@ class Pages:
 
     async def signin(self, request: Request) -> Response:
         form = await request.form()
+        forged = self._forged(request, form)
+        if forged is not None:
+            return forged
         next_path = _safe_next(str(form.get("next") or "/"))
-        user = self.auth.check_password(
-            str(form.get("user", "")), str(form.get("password", "")), str(form.get("code", ""))
-        )
         try:
-            purpose = Purpose(str(form.get("purpose", "")))
+            # Before the password: a form without a purpose uses up no one-time code.
+            purpose: Purpose | None = Purpose(str(form.get("purpose", "")))
         except ValueError:
-            user = None
-        if user is None:
+            purpose = None
+        try:
+            user = None if purpose is None else await self.auth.sign_in(
+                str(form.get("user", "")), str(form.get("password", "")),
+                str(form.get("code", "")), request.client.host if request.client else "",
+            )
+        except TooManyAttempts as slow_down:
+            wait = str(int(slow_down.retry_after))
+            slow = self.render(
+                "signin.html", request, 429, next=next_path, purposes=list(Purpose),
+                error=f"Too many sign-in attempts. Wait {wait} seconds, then try again.",
+            )
+            slow.headers["Retry-After"] = wait
+            return slow
+        if user is None or purpose is None:
             return self.render(
-                "signin.html",
-                request,
-                401,
-                next=next_path,
-                purposes=list(Purpose),
+                "signin.html", request, 401, next=next_path, purposes=list(Purpose),
                 error="That user name, password, one-time code or purpose was not accepted.",
             )
         response = RedirectResponse(next_path, status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            self.auth.issue(user, purpose),
-            httponly=True,
-            samesite="strict",
-            secure=self.settings.mode is Mode.PRODUCTION,
-            max_age=int(self.settings.token_hours * 3600),
-        )
+        self._set_cookie(response, SESSION_COOKIE, self.auth.issue(user, purpose),
+                         int(self.settings.token_hours * 3600))
+        # A new form secret with the new session: one planted before sign-in is of no use.
+        self._set_cookie(response, self.form_cookie, secrets.token_urlsafe(32), None)
         return response
 
     async def signout(self, request: Request) -> Response:
+        forged = self._forged(request, await request.form())
+        if forged is not None:
+            return forged
         response = RedirectResponse("/signin", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
+        for name in (SESSION_COOKIE, self.form_cookie):
+            response.delete_cookie(name, path="/", secure=self.secure_cookies, httponly=True,
+                                   samesite="strict")
         return response
 
 
@@ -393,6 +488,17 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def secure_cookies(settings: Settings) -> bool:
+    """Cookies are Secure except in demo or development mode listening on loopback, where
+    a browser on the same machine talks plain HTTP to it."""
+    if settings.mode is Mode.PRODUCTION:
+        return True
+    try:
+        return not ipaddress.ip_address(settings.host).is_loopback
+    except ValueError:
+        return settings.host != "localhost"
 
 
 def _safe_next(path: str | None) -> str:

@@ -42,16 +42,28 @@ def secret_key(secret: str) -> bytes:
     return base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
 
 
-def check(secret: str, code: str, at: float | None = None) -> bool:
-    """True if `code` is the current code for `secret`, or one step either side."""
+def matching_step(secret: str, code: str, at: float | None = None) -> int | None:
+    """The time step `code` is the code of, if it is the current step or one either side.
+
+    The caller remembers the step it accepted and refuses that step and earlier ones
+    after, so each code signs in once (RFC 6238 section 5.2).
+    """
     code = code.strip().replace(" ", "")
     if len(code) != DIGITS or not code.isdigit():
-        return False
+        return None
     key, now = secret_key(secret), time.time() if at is None else at
-    return any(
-        hmac.compare_digest(code, totp(key, now + drift * STEP))
-        for drift in range(-DRIFT_STEPS, DRIFT_STEPS + 1)
-    )
+    found = None
+    for drift in range(-DRIFT_STEPS, DRIFT_STEPS + 1):
+        step = int((now + drift * STEP) // STEP)
+        # Every candidate is compared, so the time taken does not say which one matched.
+        if hmac.compare_digest(code, hotp(key, step)):
+            found = step
+    return found
+
+
+def check(secret: str, code: str, at: float | None = None) -> bool:
+    """True if `code` is the current code for `secret`, or one step either side."""
+    return matching_step(secret, code, at) is not None
 
 
 def provisioning_uri(secret: str, user: str, issuer: str = "famgraph") -> str:

@@ -1,6 +1,7 @@
 """Who may sign in: users with agency, role and team, stored in users.sqlite in the store.
 
-Passwords are Argon2id hashes; each user also has a TOTP secret for the second factor.
+Passwords are Argon2id hashes; each user also has a TOTP secret for the second factor,
+and the last time step whose code signed them in, so each code signs in once.
 Time-boxed grants let one user see one restricted or sealed person until a set time.
 """
 
@@ -44,6 +45,10 @@ CREATE TABLE IF NOT EXISTS grants (
     reason TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS grants_user ON grants(user, until);
+CREATE TABLE IF NOT EXISTS totp_used (
+    name TEXT PRIMARY KEY,
+    step INTEGER NOT NULL
+);
 """
 
 
@@ -99,28 +104,35 @@ class UserDirectory:
             raise UserError(f"password must be at least {MIN_PASSWORD} characters")
         secret = totp.new_secret()
         user = User(name, display_name or name, agency, role, team)
+        hashed = self._hasher.hash(password)
         with self._lock:
             try:
                 self._db.execute(
                     "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (name, user.display_name, agency, role, team,
-                     self._hasher.hash(password), secret, time.time()),
+                    (name, user.display_name, agency, role, team, hashed, secret, time.time()),
                 )
             except sqlite3.IntegrityError:
                 raise UserError(f"user {name} already exists") from None
         return NewUser(user, secret)
 
     def get(self, name: str) -> User | None:
-        row = self._db.execute(
-            "SELECT name, display_name, agency, role, team FROM users WHERE name = ?", (name,)
-        ).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT name, display_name, agency, role, team FROM users WHERE name = ?", (name,)
+            ).fetchone()
         return User(*row) if row else None
 
     def check(self, name: str, password: str, code: str, now: float | None = None) -> User | None:
-        """The user if the password and the one-time code are both right, else None."""
-        row = self._db.execute(
-            "SELECT password_hash, totp_secret FROM users WHERE name = ?", (name,)
-        ).fetchone()
+        """The user if the password and the one-time code are both right and the code's
+        time step is later than the last one that signed this user in, else None.
+
+        Slow on purpose (Argon2): call it off the event loop. The connection is shared
+        with the loop's thread, so every statement holds the lock; the hashing does not.
+        """
+        with self._lock:
+            row = self._db.execute(
+                "SELECT password_hash, totp_secret FROM users WHERE name = ?", (name,)
+            ).fetchone()
         if row is None:
             # Hash anyway so a missing user takes as long as a wrong password.
             self._hasher.hash(password)
@@ -130,13 +142,29 @@ class UserDirectory:
             self._hasher.verify(stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
-        if not totp.check(secret, code, now):
+        step = totp.matching_step(secret, code, now)
+        if step is None or not self._use_step(name, step):
             return None
         if self._hasher.check_needs_rehash(stored):
+            rehashed = self._hasher.hash(password)
             with self._lock:
                 self._db.execute("UPDATE users SET password_hash = ? WHERE name = ?",
-                                 (self._hasher.hash(password), name))
+                                 (rehashed, name))
         return self.get(name)
+
+    def _use_step(self, name: str, step: int) -> bool:
+        """Record `step` as used by `name`; False if it or a later step already was.
+
+        One conditional statement, so two sign-ins racing with one code (in this process
+        or another on the same users.sqlite) cannot both win.
+        """
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT INTO totp_used(name, step) VALUES (?, ?) ON CONFLICT(name) DO UPDATE "
+                "SET step = excluded.step WHERE excluded.step > totp_used.step",
+                (name, step),
+            )
+        return cursor.rowcount == 1
 
     def grant(
         self, user: str, person_id: str, hours: float, granted_by: str, reason: str,
@@ -164,11 +192,11 @@ class UserDirectory:
     def grants_of(self, user: str, now: float | None = None) -> frozenset[str]:
         """Person ids `user` holds a live grant on."""
         moment = time.time() if now is None else now
-        return frozenset(
-            pid for (pid,) in self._db.execute(
+        with self._lock:
+            rows = self._db.execute(
                 "SELECT person_id FROM grants WHERE user = ? AND until > ?", (user, moment)
-            )
-        )
+            ).fetchall()
+        return frozenset(pid for (pid,) in rows)
 
     def close(self) -> None:
         self._db.close()

@@ -18,11 +18,12 @@ from typer.testing import CliRunner
 
 from server import totp
 from server.app import create_app
-from server.auth import SESSION_COOKIE
+from server.auth import DEMO_PASSWORD, SESSION_COOKIE
 from server.cli.main import app as cli
 from server.policy import Purpose
 from server.settings import Mode, Settings
 from server.users import UserDirectory, UserError
+from tests.test_http import post_sign_in
 from tests.viewers import PASSWORD, access_store
 
 # RFC 6238 appendix B: the seeds and the eight-digit codes at each time.
@@ -68,16 +69,18 @@ def test_sign_in_needs_password_and_one_time_code(store_dir: Path) -> None:
     secrets = access_store(store_dir)
     code = totp.totp(totp.secret_key(secrets["hv"]), time.time())
     app = create_app(Settings(store_dir=store_dir, mode=Mode.PRODUCTION))
-    with TestClient(app) as client:
+    # Over HTTPS: production cookies are Secure, and a client sends them back on HTTPS only.
+    with TestClient(app, base_url="https://testserver") as client:
         form = {"user": "hv", "password": PASSWORD, "purpose": "mash_screening", "next": "/"}
-        assert client.post("/signin", data=form).status_code == 401
-        wrong = client.post("/signin", data={**form, "code": "000000"})
+        assert post_sign_in(client, **form).status_code == 401
+        wrong = post_sign_in(client, **{**form, "code": "000000"})
         assert wrong.status_code == 401
-        bad = client.post("/signin", data={**form, "password": "not it", "code": code})
+        bad = post_sign_in(client, **{**form, "password": "not it", "code": code})
         assert bad.status_code == 401
-        good = client.post("/signin", data={**form, "code": code}, follow_redirects=False)
+        good = post_sign_in(client, **{**form, "code": code})
         assert good.status_code == 303
-        assert client.get("/people/cal").status_code == 200
+        page = client.get("/people/cal", follow_redirects=False)
+        assert page.status_code == 200 and "Signed in as <strong>hv</strong>" in page.text
 
 
 def test_passwords_are_stored_as_argon2id(store_dir: Path) -> None:
@@ -103,8 +106,8 @@ def test_short_password_and_duplicate_names_are_refused(tmp_path: Path) -> None:
 def test_no_user_exists_outside_demo_mode_by_default(tmp_path: Path) -> None:
     app = create_app(Settings(store_dir=tmp_path, mode=Mode.DEVELOPMENT))
     with TestClient(app) as client:
-        response = client.post("/signin", data={"user": "sam", "password": "demo",
-                                                "purpose": "mash_screening"})
+        response = post_sign_in(client, user="sam", password=DEMO_PASSWORD,
+                                purpose="mash_screening")
         assert response.status_code == 401
 
 

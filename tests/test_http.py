@@ -18,7 +18,7 @@ from graph.model import Claim, SourceRef
 from graph.store import GraphBatch
 from server.app import create_app
 from server.audit import verify
-from server.auth import DEMO_USERS
+from server.auth import DEMO_PASSWORD, DEMO_USERS
 from server.policy import Purpose
 from server.settings import Mode, Settings
 from tests.families import FAMILIES, home, lives
@@ -73,10 +73,22 @@ def ask(client: TestClient, query: str, user: str = "sam", status: int = 200,
     return dict(response.json())
 
 
+def form_token(client: TestClient, path: str = "/signin") -> str:
+    """The form token a page gives this client's browser (and its form cookie with it)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found, path
+    return found.group(1)
+
+
+def post_sign_in(client: TestClient, **form: str) -> Any:
+    """POST the sign-in form as the sign-in page would, with its form token."""
+    return client.post("/signin", data={"csrf_token": form_token(client), **form},
+                       follow_redirects=False)
+
+
 def sign_in(client: TestClient, user: str = "sam") -> None:
-    response = client.post("/signin", data={"user": user, "password": "demo",
-                                            "purpose": "mash_screening", "next": "/"},
-                           follow_redirects=False)
+    response = post_sign_in(client, user=user, password=DEMO_PASSWORD, purpose="mash_screening",
+                            next="/")
     assert response.status_code == 303
 
 
@@ -230,15 +242,14 @@ def test_pages_redirect_to_sign_in_when_signed_out(client: TestClient) -> None:
 
 
 def test_sign_in_refuses_wrong_password(client: TestClient) -> None:
-    response = client.post("/signin", data={"user": "sam", "password": "nope",
-                                            "purpose": "mash_screening"})
+    response = post_sign_in(client, user="sam", password=DEMO_PASSWORD + "?",
+                            purpose="mash_screening")
     assert response.status_code == 401
 
 
 def test_sign_in_refuses_offsite_next(client: TestClient) -> None:
-    response = client.post("/signin", data={"user": "sam", "password": "demo",
-                                            "purpose": "mash_screening",
-                                            "next": "//evil.example/"}, follow_redirects=False)
+    response = post_sign_in(client, user="sam", password=DEMO_PASSWORD, purpose="mash_screening",
+                            next="//evil.example/")
     assert response.headers["location"] == "/"
 
 
@@ -271,10 +282,9 @@ def test_pages_and_graphiql_load_nothing_from_other_hosts(client: TestClient) ->
 
 def test_production_mode_has_no_graphiql_and_no_introspection(app_dir: Path) -> None:
     app = create_app(Settings(store_dir=app_dir, mode=Mode.PRODUCTION))
-    with TestClient(app) as prod:
+    with TestClient(app, base_url="https://testserver") as prod:
         assert DEMO_USERS  # demo users exist, but production does not accept them
-        response = prod.post("/signin", data={"user": "sam", "password": "demo",
-                                              "purpose": "mash_screening"})
+        response = post_sign_in(prod, user="sam", password=DEMO_PASSWORD, purpose="mash_screening")
         assert response.status_code == 401
         assert "Demo mode" not in prod.get("/signin").text
 
@@ -312,6 +322,14 @@ def test_search_page_rejects_a_bad_birth_date(client: TestClient) -> None:
     sign_in(client)
     page = client.get("/", params={"birth_date": "31/02/2014"})
     assert page.status_code == 400 and "Birth date must be a date" in page.text
+
+
+def test_search_page_refuses_a_huge_name_before_searching(client: TestClient) -> None:
+    """SECURITY.md 30: the page is an edge too; a 60,000-letter name runs no search."""
+    sign_in(client)
+    page = client.get("/", params={"name": "x" * 60_000})
+    assert page.status_code == 400 and "at most 200 characters" in page.text
+    assert "x" * 1000 not in page.text
 
 
 def test_search_pages_with_opaque_cursors(client: TestClient) -> None:

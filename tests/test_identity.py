@@ -33,6 +33,7 @@ from server.auth import DEMO_USERS
 from server.cli.main import app as cli
 from server.policy import Purpose
 from server.settings import Mode, Settings
+from tests.test_http import sign_in
 
 pytestmark = pytest.mark.splink
 
@@ -496,10 +497,7 @@ def test_person_page_shows_why_records_were_joined(
     a, b = linked_pair(store, frozenset(SHARED_WITH_SAM))
     person = owner(store, a)
     store.close()
-    response = client.post("/signin", data={"user": "sam", "password": "demo",
-                                            "purpose": "mash_screening", "next": "/"},
-                           follow_redirects=False)
-    assert response.status_code == 303
+    sign_in(client)
     page = client.get(f"/people/{person}")
     assert page.status_code == 200
     assert 'id="link-explanation"' in page.text and a in page.text and b in page.text

@@ -46,17 +46,22 @@ RULES = default_rules()
 SETTINGS = Settings(max_query_depth=20, max_tokens=20000, max_query_nodes=10**9,
                     max_aliases=100)
 SCHEMA = build_schema(SETTINGS)
-EXAMPLES = int(os.environ.get("FAMGRAPH_NONINTERFERENCE_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("FAMGRAPH_NONINTERFERENCE_EXAMPLES", "8"))
 
 
 def viewers() -> list[Viewer]:
-    """One viewer per agency and distinct set of role permissions."""
-    by_permissions: dict[frozenset[str], str] = {}
-    for role, permissions in sorted(RULES.roles.items()):
-        by_permissions.setdefault(permissions, role)
-    return [Viewer(f"{agency}-{role}", agency, role, Purpose.MASH_SCREENING, permissions)
-            for agency in sorted(RULES.agreements)
-            for permissions, role in sorted(by_permissions.items(), key=lambda kv: kv[1])]
+    """One viewer per agency and distinct set of permissions among the roles it may hold,
+    each under a purpose the agency may act for (an agency with none is asked anyway, as
+    if it had one: it must still learn nothing)."""
+    found = []
+    for agency, agreement in sorted(RULES.agreements.items()):
+        purpose = min(agreement.purposes, default=Purpose.MASH_SCREENING)
+        by_permissions: dict[frozenset[str], str] = {}
+        for role in sorted(agreement.roles):
+            by_permissions.setdefault(RULES.permissions(role), role)
+        found += [Viewer(f"{agency}-{role}", agency, role, purpose, permissions)
+                  for permissions, role in sorted(by_permissions.items(), key=lambda kv: kv[1])]
+    return found
 
 
 VIEWERS = viewers()
