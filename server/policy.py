@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from graph.changes import HOUSEHOLD_KINDS, Change, ChangeKind
 from graph.model import (
@@ -109,6 +110,11 @@ class Release(Generic[Fact]):
     category: Category
     returned: frozenset[Category]
     withheld: frozenset[Category]
+    by: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.by is not _POLICY:
+            raise TypeError("only the access policy (server.policy.release) makes a Release")
 
     @property
     def redacted(self) -> bool:
@@ -172,6 +178,170 @@ _SERVICES_RETURNED = frozenset({Category.SERVICES, Category.SERVICE_DETAIL})
 _NONE: frozenset[Category] = frozenset()
 
 
+# Only the policy holds this: a `Release` made anywhere else refuses to exist, so a value
+# that reached an answer through a `Release` passed through `release`.
+_POLICY = object()
+
+
+def _decided(value: Fact | None, category: Category, returned: frozenset[Category],
+             withheld: frozenset[Category]) -> Release[Any]:
+    return Release(value, category, returned, withheld, _POLICY)
+
+
+def _withhold(category: Category) -> Release[Any]:
+    return _decided(None, category, _NONE, frozenset({category}))
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """One question put to the policy: who asks, under which agreement, about whom, when."""
+
+    viewer: Viewer
+    agreement: Agreement
+    about: str
+    now: float | None
+
+    def may_see(self, level: Sensitivity, about: str | None = None) -> bool:
+        return _may_see(self.viewer, self.agreement, level, about or self.about, self.now)
+
+
+def _person(asked: _Asked, fact: Person) -> Release[Any]:
+    agreement, allowed = asked.agreement, asked.agreement.categories
+    if Category.IDENTITY not in allowed:
+        return _withhold(Category.IDENTITY)
+    if not asked.may_see(fact.sensitivity, fact.id):
+        name_only = Person(id=fact.id, given_names=fact.given_names,
+                           family_name=fact.family_name, sensitivity=fact.sensitivity)
+        return _decided(name_only, Category.IDENTITY, frozenset({Category.IDENTITY}),
+                        frozenset(_PERSON_FIELDS))
+    claims = tuple(c for c in fact.claims
+                   if _claim_released(asked.viewer, agreement, c, fact.id, asked.now))
+    if (allowed >= _PERSON_FIELD_SET and _all_shared(agreement, fact.sources)
+            and len(claims) == len(fact.claims)):
+        # Nothing to take out: the copy below would equal the fact itself.
+        return _decided(fact, Category.IDENTITY, _PERSON_RETURNED, _NONE)
+    withheld = frozenset(c for c in _PERSON_FIELDS if c not in allowed)
+    demographics = Category.DEMOGRAPHICS in allowed
+    shown = dataclasses.replace(
+        fact,
+        sex=fact.sex if demographics else type(fact.sex).UNKNOWN,
+        birth_date=fact.birth_date if demographics else None,
+        death_date=fact.death_date if demographics else None,
+        nhs_number=fact.nhs_number if Category.NHS_NUMBER in allowed else None,
+        upn=fact.upn if Category.UPN in allowed else None,
+        sources=_shared(agreement, fact.sources) if Category.SOURCES in allowed else (),
+        claims=claims,
+    )
+    returned = frozenset({Category.IDENTITY} | (set(_PERSON_FIELDS) - withheld))
+    return _decided(shown, Category.IDENTITY, returned, withheld)
+
+
+def _address(asked: _Asked, fact: Address) -> Release[Any]:
+    if (
+        Category.ADDRESS not in asked.agreement.categories
+        or not _from_shared_system(asked.agreement, fact.sources)
+        or not asked.may_see(fact.sensitivity)
+    ):
+        return _withhold(Category.ADDRESS)
+    return _decided(fact, Category.ADDRESS, frozenset({Category.ADDRESS}), _NONE)
+
+
+def _involvement(asked: _Asked, fact: InvolvementView) -> Release[Any]:
+    agreement, allowed = asked.agreement, asked.agreement.categories
+    involvement = fact.involvement
+    if (
+        Category.SERVICES not in allowed
+        or not _from_shared_system(agreement, involvement.sources)
+        or not asked.may_see(involvement.sensitivity)
+    ):
+        return _withhold(Category.SERVICES)
+    detail = Category.SERVICE_DETAIL in allowed
+    sources = Category.SOURCES in allowed
+    if detail and sources and _all_shared(agreement, involvement.sources):
+        # Nothing to take out: the copies below would equal the fact itself.
+        return _decided(fact, Category.SERVICES, _SERVICES_RETURNED, _NONE)
+    bare: Involvement = dataclasses.replace(
+        involvement,
+        reason=involvement.reason if detail else "",
+        status=involvement.status if detail else "",
+        sources=_shared(agreement, involvement.sources) if sources else (),
+    )
+    withheld = frozenset(
+        c for c, ok in ((Category.SERVICE_DETAIL, detail), (Category.SOURCES, sources)) if not ok
+    )
+    return _decided(
+        dataclasses.replace(fact, involvement=bare),
+        Category.SERVICES,
+        frozenset({Category.SERVICES}) | ({Category.SERVICE_DETAIL} if detail else set()),
+        withheld,
+    )
+
+
+def _risk(asked: _Asked, fact: RiskIndicator) -> Release[Any]:
+    agreement = asked.agreement
+    if (
+        Category.RISK_INDICATORS not in agreement.categories
+        or fact.kind not in agreement.risk_kinds
+        or not _from_shared_system(agreement, fact.sources)
+        or not asked.may_see(fact.sensitivity)
+    ):
+        return _withhold(Category.RISK_INDICATORS)
+    sources = Category.SOURCES in agreement.categories
+    shown = dataclasses.replace(fact, sources=_shared(agreement, fact.sources) if sources else ())
+    return _decided(shown, Category.RISK_INDICATORS, frozenset({Category.RISK_INDICATORS}),
+                    _NONE if sources else frozenset({Category.SOURCES}))
+
+
+def _topic(asked: _Asked, fact: Topic) -> Release[Any]:
+    subject = fact.subject
+    if fact.category not in asked.agreement.categories or not asked.may_see(
+        subject.sensitivity, subject.id
+    ):
+        return _withhold(fact.category)
+    return _decided(fact, fact.category, frozenset({fact.category}), _NONE)
+
+
+def _change(asked: _Asked, fact: Change) -> Release[Any]:
+    # A move or a new adult is a household fact; a service a service one; a domestic-
+    # abuse notification a domestic-abuse risk indicator, as `riskIndicators` shows it.
+    # Judged whole, at the sensitivity of everything it would reveal.
+    agreement = asked.agreement
+    notification = fact.kind is ChangeKind.DOMESTIC_ABUSE_NOTIFICATION
+    category = (Category.HOUSEHOLD if fact.kind in HOUSEHOLD_KINDS
+                else Category.RISK_INDICATORS if notification else Category.SERVICES)
+    if (
+        category not in agreement.categories
+        or (notification and RiskKind.DOMESTIC_ABUSE not in agreement.risk_kinds)
+        or not _from_shared_system(agreement, fact.sources)
+        or not asked.may_see(fact.sensitivity)
+    ):
+        return _withhold(category)
+    sources = Category.SOURCES in agreement.categories
+    change = dataclasses.replace(fact, sources=_shared(agreement, fact.sources) if sources else ())
+    return _decided(change, category, frozenset({category}),
+                    _NONE if sources else frozenset({Category.SOURCES}))
+
+
+def _sources(asked: _Asked, fact: Sources) -> Release[Any]:
+    if Category.SOURCES not in asked.agreement.categories:
+        return _withhold(Category.SOURCES)
+    shared = Sources(_shared(asked.agreement, fact.refs))
+    return _decided(shared, Category.SOURCES, frozenset({Category.SOURCES}), _NONE)
+
+
+# The rule for each kind of fact, found by its type: a kind of fact with no rule here
+# cannot be released at all (`release` raises), so a new kind cannot slip past unjudged.
+_RULES: dict[type, Callable[[_Asked, Any], Release[Any]]] = {
+    Person: _person,
+    Address: _address,
+    InvolvementView: _involvement,
+    RiskIndicator: _risk,
+    Topic: _topic,
+    Change: _change,
+    Sources: _sources,
+}
+
+
 def release(
     viewer: Viewer,
     rules: SharingRules,
@@ -186,140 +356,18 @@ def release(
     source system the agreement shares, and its sensitivity is within the agency's
     ceiling or lifted by the role's permission, a grant on the person or break-glass.
     A restricted or sealed person the viewer may not see is released by name only.
+    Each value a source claimed about a person is judged on its own: its field's
+    category, its system and its own sensitivity (a postcode claimed from a refuge).
+
+    Raises
+    ------
+    TypeError : `fact` is of a kind the policy has no rule for
     """
+    rule = _RULES.get(type(fact))
+    if rule is None:
+        raise TypeError(f"the access policy has no rule for {type(fact).__name__}")
     agreement = rules.agreement(viewer.agency) if viewer.purpose else rules.agreement("")
-    allowed = agreement.categories
-
-    def withhold(category: Category) -> Release[Fact]:
-        return Release(None, category, frozenset(), frozenset({category}))
-
-    if isinstance(fact, Person):
-        if Category.IDENTITY not in allowed:
-            return withhold(Category.IDENTITY)
-        if not _may_see(viewer, agreement, fact.sensitivity, fact.id, now):
-            name_only = Person(
-                id=fact.id,
-                given_names=fact.given_names,
-                family_name=fact.family_name,
-                sensitivity=fact.sensitivity,
-            )
-            return Release(
-                name_only,
-                Category.IDENTITY,
-                frozenset({Category.IDENTITY}),
-                frozenset(_PERSON_FIELDS),
-            )
-        claims = tuple(c for c in fact.claims
-                       if _claim_released(viewer, agreement, c, fact.id, now))
-        if (allowed >= _PERSON_FIELD_SET and _all_shared(agreement, fact.sources)
-                and len(claims) == len(fact.claims)):
-            # Nothing to take out: the copy below would equal the fact itself.
-            return Release(fact, Category.IDENTITY, _PERSON_RETURNED, _NONE)
-        withheld = frozenset(c for c in _PERSON_FIELDS if c not in allowed)
-        shown = dataclasses.replace(
-            fact,
-            sex=fact.sex if Category.DEMOGRAPHICS in allowed else type(fact.sex).UNKNOWN,
-            birth_date=fact.birth_date if Category.DEMOGRAPHICS in allowed else None,
-            death_date=fact.death_date if Category.DEMOGRAPHICS in allowed else None,
-            nhs_number=fact.nhs_number if Category.NHS_NUMBER in allowed else None,
-            upn=fact.upn if Category.UPN in allowed else None,
-            sources=_shared(agreement, fact.sources) if Category.SOURCES in allowed else (),
-            claims=claims,
-        )
-        returned = frozenset({Category.IDENTITY} | (set(_PERSON_FIELDS) - withheld))
-        return Release(shown, Category.IDENTITY, returned, withheld)
-
-    if isinstance(fact, Address):
-        if (
-            Category.ADDRESS not in allowed
-            or not _from_shared_system(agreement, fact.sources)
-            or not _may_see(viewer, agreement, fact.sensitivity, about, now)
-        ):
-            return withhold(Category.ADDRESS)
-        return Release(fact, Category.ADDRESS, frozenset({Category.ADDRESS}), frozenset())
-
-    if isinstance(fact, InvolvementView):
-        involvement = fact.involvement
-        if (
-            Category.SERVICES not in allowed
-            or not _from_shared_system(agreement, involvement.sources)
-            or not _may_see(viewer, agreement, involvement.sensitivity, about, now)
-        ):
-            return withhold(Category.SERVICES)
-        detail = Category.SERVICE_DETAIL in allowed
-        sources = Category.SOURCES in allowed
-        if detail and sources and _all_shared(agreement, involvement.sources):
-            # Nothing to take out: the copies below would equal the fact itself.
-            return Release(fact, Category.SERVICES, _SERVICES_RETURNED, _NONE)
-        bare: Involvement = dataclasses.replace(
-            involvement,
-            reason=involvement.reason if detail else "",
-            status=involvement.status if detail else "",
-            sources=_shared(agreement, involvement.sources) if sources else (),
-        )
-        withheld = frozenset(
-            c for c, ok in ((Category.SERVICE_DETAIL, detail), (Category.SOURCES, sources))
-            if not ok
-        )
-        return Release(
-            dataclasses.replace(fact, involvement=bare),
-            Category.SERVICES,
-            frozenset({Category.SERVICES}) | ({Category.SERVICE_DETAIL} if detail else set()),
-            withheld,
-        )
-
-    if isinstance(fact, RiskIndicator):
-        if (
-            Category.RISK_INDICATORS not in allowed
-            or fact.kind not in agreement.risk_kinds
-            or not _from_shared_system(agreement, fact.sources)
-            or not _may_see(viewer, agreement, fact.sensitivity, about, now)
-        ):
-            return withhold(Category.RISK_INDICATORS)
-        sources = Category.SOURCES in allowed
-        shown_risk = dataclasses.replace(
-            fact, sources=_shared(agreement, fact.sources) if sources else ()
-        )
-        return Release(
-            shown_risk,
-            Category.RISK_INDICATORS,
-            frozenset({Category.RISK_INDICATORS}),
-            frozenset() if sources else frozenset({Category.SOURCES}),
-        )
-
-    if isinstance(fact, Topic):
-        subject = fact.subject
-        if fact.category not in allowed or not _may_see(
-            viewer, agreement, subject.sensitivity, subject.id, now
-        ):
-            return withhold(fact.category)
-        return Release(fact, fact.category, frozenset({fact.category}), frozenset())
-
-    if isinstance(fact, Change):
-        # A move or a new adult is a household fact; a service a service one; a domestic-
-        # abuse notification a domestic-abuse risk indicator, as `riskIndicators` shows it.
-        # Judged whole, at the sensitivity of everything it would reveal.
-        notification = fact.kind is ChangeKind.DOMESTIC_ABUSE_NOTIFICATION
-        category = (Category.HOUSEHOLD if fact.kind in HOUSEHOLD_KINDS
-                    else Category.RISK_INDICATORS if notification else Category.SERVICES)
-        if (
-            category not in allowed
-            or (notification and RiskKind.DOMESTIC_ABUSE not in agreement.risk_kinds)
-            or not _from_shared_system(agreement, fact.sources)
-            or not _may_see(viewer, agreement, fact.sensitivity, about, now)
-        ):
-            return withhold(category)
-        sources = Category.SOURCES in allowed
-        change = dataclasses.replace(
-            fact, sources=_shared(agreement, fact.sources) if sources else ())
-        return Release(change, category, frozenset({category}),
-                       frozenset() if sources else frozenset({Category.SOURCES}))
-
-    if Category.SOURCES not in allowed:
-        return withhold(Category.SOURCES)
-    shared = Sources(_shared(agreement, fact.refs))
-    return Release(shared, Category.SOURCES, frozenset({Category.SOURCES}), frozenset())
-
+    return cast(Release[Fact], rule(_Asked(viewer, agreement, about, now), fact))
 
 @dataclass(frozen=True, slots=True)
 class ViewerLens:

@@ -26,7 +26,7 @@ from graph.model import (
 from graph.store import InvolvementView
 from server.app import create_app
 from server.auth import DEMO_USERS
-from server.policy import Category, Purpose, Topic, Viewer, release
+from server.policy import Category, Purpose, Release, Topic, Viewer, release
 from server.settings import Mode, Settings
 from server.sharing import Agreement, SharingConfigError, load_rules, parse_rules
 from server.users import UserDirectory
@@ -368,3 +368,16 @@ def test_a_fact_with_nothing_to_take_out_is_released_as_its_copy_would_be(agency
         assert shown.withheld == ({Category.SERVICE_DETAIL} - ({Category.SERVICE_DETAIL}
                                                                if detail else set())) | (
             set() if sources else {Category.SOURCES})
+
+
+def test_only_the_policy_can_make_a_release() -> None:
+    """A released value is a type only `release` builds: a resolver cannot forge one."""
+    with pytest.raises(TypeError, match="only the access policy"):
+        Release(Person(id="p", given_names="Kim", family_name="Shaw"), Category.IDENTITY,
+                frozenset({Category.IDENTITY}), frozenset())
+
+
+def test_a_kind_of_fact_without_a_rule_is_refused_not_released() -> None:
+    viewer = Viewer("x", "childrens_social_care", "social_worker", Purpose.MASH_SCREENING)
+    with pytest.raises(TypeError, match="no rule for"):
+        release(viewer, RULES, "p", "a bare string")  # type: ignore[type-var]

@@ -117,15 +117,25 @@ def _withhold_unless(allowed: bool, category: Category) -> None:
 
 @strawberry.type(description="One resolved human, as the viewer may see them.")
 class Person(Node):
-    person: strawberry.Private[model.Person]
-    withheld: strawberry.Private[frozenset[Category]] = frozenset()
+    # A person is made from the policy's decision, and a decision only the policy can make
+    # (server.policy.Release): no resolver can hand out a person the policy did not see.
+    decision: strawberry.Private[Release[model.Person]]
 
     @classmethod
     def of(cls, decision: Release[model.Person]) -> Person | None:
         """The GraphQL person for a policy decision; None when the person is withheld whole."""
         if decision.value is None:
             return None
-        return cls(person=decision.value, withheld=decision.withheld)
+        return cls(decision=decision)
+
+    @property
+    def person(self) -> model.Person:
+        """The person as released: withheld fields emptied."""
+        return cast(model.Person, self.decision.value)
+
+    @property
+    def withheld(self) -> frozenset[Category]:
+        return self.decision.withheld
 
     def _field(self, category: Category) -> None:
         _withhold_unless(category not in self.withheld, category)
