@@ -37,7 +37,15 @@ from graph.store import GraphBatch, InvolvementView, Store
 def changes_learned(
     batch: GraphBatch, store: Store, today: date, learned_at: datetime | None = None
 ) -> list[Change]:
-    """The changes `batch` would teach if written to `store` now, oldest effective first."""
+    """The changes `batch` would teach if written to `store` now, in the order they are
+    numbered: by person, kind, the systems that said so and sensitivity, then oldest
+    effective first.
+
+    Change numbers are cursors every follower sees. Ordered by date first, a change a
+    viewer may not see would move the numbers of those they do see according to its
+    hidden date; ordered first by everything the access policy judges a change on, two
+    changes that one viewer sees and another does not are never ordered by their values.
+    """
     recorded_at = stamp(learned_at or datetime.now(UTC))
     nodes = {node.id: node for node in batch.nodes}
     joining = [e for e in batch.edges if isinstance(e, MemberOf)]
@@ -49,8 +57,10 @@ def changes_learned(
     found = _household_changes(store, joining, nodes, prior_people, today, recorded_at)
     found += _service_changes(store, involvements, nodes, prior_people, today, recorded_at)
     found += _abuse_changes(store, events, prior_people, recorded_at)
-    found.sort(key=lambda c: (c.effective or date.min, c.person_id, c.kind.value,
-                              c.other_id or ""))
+    levels = list(Sensitivity)
+    found.sort(key=lambda c: (c.person_id, c.other_id or "", c.kind.value,
+                              sorted({ref.system for ref in c.sources}),
+                              levels.index(c.sensitivity), c.effective or date.min))
     return found
 
 

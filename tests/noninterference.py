@@ -81,7 +81,7 @@ def secrets() -> st.SearchStrategy[Secrets]:
         born=st.tuples(adult, child, child),
         police_id=st.from_regex(r"PN[0-9]{5}", fullmatch=True),
         notification_reason=words,
-        notification_start=st.dates(date(2019, 1, 1), date(2025, 5, 1)),
+        notification_start=st.dates(date(2019, 1, 1), date(2026, 10, 1)),
         police_risk=words,
     )
 

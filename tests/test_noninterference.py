@@ -14,9 +14,11 @@ import asyncio
 import difflib
 import json
 import os
+import sqlite3
 import tempfile
 from collections.abc import Iterator
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from graph.embedded import EmbeddedStore
-from graph.store import Store
+from graph.model import Involvement, MemberOf
+from graph.store import GraphBatch
+from loaders.changes import changes_learned
 from server.context import Disclosure, RequestContext
+from server.following import FOLLOWING_FILE, Following
 from server.policy import Category, Purpose, Viewer
 from server.schema import build_schema
 from server.settings import Settings
@@ -46,6 +51,8 @@ RULES = default_rules()
 SETTINGS = Settings(max_query_depth=20, max_tokens=20000, max_query_nodes=10**9,
                     max_aliases=100)
 SCHEMA = build_schema(SETTINGS)
+TODAY = date(2026, 11, 23)
+LEARNED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 EXAMPLES = int(os.environ.get("FAMGRAPH_NONINTERFERENCE_EXAMPLES", "8"))
 
 
@@ -76,9 +83,22 @@ SEARCH = """query($name: String, $birthDate: Date, $postcode: String, $nhsNumber
   } }"""
 
 
-def ask(store: Store, viewer: Viewer, document: str, variables: dict[str, Any]) -> str:
+@dataclass
+class Served:
+    """A store and who follows whom in it: what a request is answered from."""
+
+    store: EmbeddedStore
+    following: Following
+
+    def close(self) -> None:
+        self.store.close()
+        self.following.close()
+
+
+def ask(served: Served, viewer: Viewer, document: str, variables: dict[str, Any]) -> str:
     """The viewer's answer as JSON text, errors sorted: what the viewer would receive."""
-    context = RequestContext(SETTINGS, store, Disclosure(viewer, "q", "", RULES))
+    context = RequestContext(SETTINGS, served.store, Disclosure(viewer, "q", "", RULES),
+                             following=served.following)
     result = asyncio.run(SCHEMA.execute(document, variable_values=variables,
                                         context_value=context))
     errors = sorted(json.dumps({"message": e.message, "path": e.path,
@@ -105,18 +125,33 @@ def searches(*draws: Secrets) -> Iterator[dict[str, Any]]:
         yield {"system": "police", "recordId": s.police_id}
 
 
-def answers(store: Store, viewer: Viewer, draws: tuple[Secrets, Secrets]) -> list[str]:
+def answers(store: Served, viewer: Viewer, draws: tuple[Secrets, Secrets]) -> list[str]:
     found = [ask(store, viewer, WALK.replace('"cal"', f'"{pid}"').replace('"Moss"', '"Rowe"'),
                  {}) for pid in PEOPLE]
     found += [ask(store, viewer, SEARCH, criteria) for criteria in searches(*draws)]
     return found
 
 
-def write(directory: Path, s: Secrets) -> EmbeddedStore:
+def write(directory: Path, s: Secrets) -> Served:
+    """The family in a new store, with the changes a load of it would teach, and every
+    viewer following all three of them (since a fixed time, so answers can be compared)."""
     directory.mkdir()
     store = EmbeddedStore(directory)
-    store.write(family_with(s))
-    return store
+    family = family_with(s)
+    # First the family at home with no services; then the load that learns of the flight
+    # to the refuge and the services, with the changes it teaches followers.
+    store.write(GraphBatch(
+        nodes=[n for n in family.nodes if not isinstance(n, Involvement)],
+        edges=[e for e in family.edges
+               if not (isinstance(e, MemberOf) and e.dst == "H:refuge")]))
+    family.changes = changes_learned(family, store, TODAY, learned_at=LEARNED)
+    store.write(family)
+    following = Following(directory)
+    with sqlite3.connect(directory / FOLLOWING_FILE) as follows:
+        follows.executemany("INSERT INTO follows(user, person_id, since) VALUES (?, ?, ?)",
+                            [(v.user, pid, LEARNED.isoformat(timespec="seconds"))
+                             for v in VIEWERS for pid in PEOPLE])
+    return Served(store, following)
 
 
 def check_viewer(viewer: Viewer, seen: Secrets, other: Secrets) -> None:
@@ -188,13 +223,13 @@ KNOWN = Secrets("EB9 9ZZ", "1 Safe Street", "100000001", NHS_NUMBERS[:3],
 
 
 @pytest.fixture(scope="module")
-def refuge_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+def refuge_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     store = write(tmp_path_factory.mktemp("refuge") / "store", KNOWN)
     yield store
     store.close()
 
 
-def found(store: Store, viewer: Viewer, **criteria: Any) -> dict[str, list[str]]:
+def found(store: Served, viewer: Viewer, **criteria: Any) -> dict[str, list[str]]:
     answer = json.loads(ask(store, viewer, SEARCH, criteria))
     edges = answer["data"]["searchPeople"]["edges"]
     return {e["node"]["person"]["id"]: e["node"]["matched"] for e in edges}
@@ -208,14 +243,14 @@ def blind_to(fact: str) -> list[Viewer]:
 
 @pytest.mark.parametrize("viewer", blind_to("refuge_postcode"), ids=lambda v: v.user)
 def test_a_refuge_postcode_finds_no_one_for_a_viewer_who_may_not_see_it(
-    refuge_store: Store, viewer: Viewer
+    refuge_store: Served, viewer: Viewer
 ) -> None:
     assert found(refuge_store, viewer, postcode=KNOWN.refuge_postcode) == {}
     named = found(refuge_store, viewer, name="Rowe", postcode=KNOWN.refuge_postcode)
     assert all("postcode" not in matched for matched in named.values())
 
 
-def test_a_refuge_postcode_finds_the_family_for_a_social_worker(refuge_store: Store) -> None:
+def test_a_refuge_postcode_finds_the_family_for_a_social_worker(refuge_store: Served) -> None:
     social_worker = next(v for v in VIEWERS if v.agency == "childrens_social_care"
                          and "view_restricted" in v.permissions)
     assert set(found(refuge_store, social_worker, postcode=KNOWN.refuge_postcode)) == set(PEOPLE)
@@ -228,7 +263,7 @@ def test_a_refuge_postcode_finds_the_family_for_a_social_worker(refuge_store: St
     ("police_id", {"system": "police", "recordId": KNOWN.police_id}),
 ])
 def test_a_withheld_identifier_neither_finds_nor_scores(
-    refuge_store: Store, fact: str, criteria: dict[str, str]
+    refuge_store: Served, fact: str, criteria: dict[str, str]
 ) -> None:
     for viewer in blind_to(fact):
         assert found(refuge_store, viewer, **criteria) == {}, viewer.user
@@ -238,7 +273,7 @@ def test_a_withheld_identifier_neither_finds_nor_scores(
 
 
 @pytest.mark.parametrize("viewer", blind_to("refuge_postcode"), ids=lambda v: v.user)
-def test_discrepancies_never_show_a_withheld_postcode(refuge_store: Store, viewer: Viewer) -> None:
+def test_discrepancies_never_show_a_withheld_postcode(refuge_store: Served, viewer: Viewer) -> None:
     answer = ask(refuge_store, viewer,
                  '{ person(id: "ben") { discrepancies { field assertions { value } } } }', {})
     assert KNOWN.refuge_postcode not in answer
