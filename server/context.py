@@ -18,6 +18,9 @@ from server.policy import Category, Fact, Release, Viewer, ViewerLens, release
 from server.settings import Settings
 from server.sharing import SharingRules, default_rules
 
+# The outcome on the audit row of a read refused for want of a purpose (pages write it too).
+REFUSED_NO_PURPOSE = "refused: no purpose"
+
 
 @dataclass(slots=True)
 class Disclosure:
@@ -31,6 +34,7 @@ class Disclosure:
     deadline: float | None = None  # time.monotonic() after which no more facts are released
     _seen: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
     _aggregates: set[str] = field(default_factory=set)
+    _refused_no_purpose: bool = False
 
     def decide(self, about: str, fact: Fact) -> Release[Fact]:
         """The policy's whole decision on `fact` about person `about`, recorded for the audit.
@@ -41,7 +45,7 @@ class Disclosure:
         OperationTimedOut : the request's time is up; nothing more is released
         """
         if self.viewer.purpose is None:
-            raise NotPermitted("choose a purpose of access before reading about anyone")
+            raise self._no_purpose()
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise OperationTimedOut()
         decision = release(self.viewer, self.rules, about, fact)
@@ -54,6 +58,11 @@ class Disclosure:
             seen[1].update(_values(decision.withheld))
         return decision
 
+    def _no_purpose(self) -> NotPermitted:
+        """The refusal of a read without a purpose, remembered so the refusal is audited."""
+        self._refused_no_purpose = True
+        return NotPermitted("choose a purpose of access before reading about anyone")
+
     def lens(self) -> ViewerLens:
         """The policy for deciding what a search may match on (decisions not recorded).
 
@@ -62,7 +71,7 @@ class Disclosure:
         NotPermitted : no purpose, or an agreement that does not cover people at all
         """
         if self.viewer.purpose is None:
-            raise NotPermitted("choose a purpose of access before reading about anyone")
+            raise self._no_purpose()
         if Category.IDENTITY not in self.rules.agreement(self.viewer.agency).categories:
             raise NotPermitted("your agency's agreement does not cover people")
         return ViewerLens(self.viewer, self.rules)
@@ -122,7 +131,24 @@ class Disclosure:
                 correlation_id=self.correlation_id,
                 break_glass=glass,
             )
-        ] if self._aggregates else [])
+        ] if self._aggregates else []) + ([
+            AuditRow(
+                time=stamp,
+                user=self.viewer.user,
+                role=self.viewer.role,
+                agency=self.viewer.agency,
+                purpose="",
+                basis="",
+                operation=self.operation,
+                document_hash=self.document_hash,
+                person_id="",
+                returned=(),
+                withheld=(),
+                outcome=REFUSED_NO_PURPOSE,
+                correlation_id=self.correlation_id,
+                break_glass=glass,
+            )
+        ] if self._refused_no_purpose else [])
 
     def commit(self, log: AuditLog, outcome: str = "ok") -> None:
         """Write the audit rows; raises `AuditUnavailable` so the caller returns no data."""

@@ -19,7 +19,7 @@ from graph.store import Store
 from server.audit import AuditLog, AuditRow, AuditUnavailable, now_utc
 from server.auth import SESSION_COOKIE, Authenticator, TooManyAttempts
 from server.budget import Budget, PeopleWatch
-from server.context import Disclosure, RequestContext, document_hash
+from server.context import REFUSED_NO_PURPOSE, Disclosure, RequestContext, document_hash
 from server.graphql_view import viewer_of, watch
 from server.policy import Purpose, Viewer
 from server.settings import Mode, Settings
@@ -130,7 +130,7 @@ FORM_FIELD = "csrf_token"
 # Fetch metadata a browser adds: a form posted from another site, or a sibling subdomain,
 # is refused even before its token is looked at.
 FOREIGN_SITES = {"cross-site", "same-site"}
-NO_PURPOSE = "refused: no purpose"
+NO_PURPOSE = REFUSED_NO_PURPOSE
 
 
 class Pages:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Iterator
 from datetime import date
@@ -162,6 +163,18 @@ def test_no_purpose_no_read(client: TestClient) -> None:
     result = ask(client, '{ person(id: "cal") { displayName } }', "sam", status=403,
                  purpose=None)
     assert codes(result) == ["FORBIDDEN"] and result["data"] is None
+
+
+def test_a_graphql_read_refused_for_no_purpose_is_audited_naming_no_one(
+    client: TestClient, store_dir: Path
+) -> None:
+    ask(client, '{ person(id: "cal") { displayName } }', "sam", status=403, purpose=None)
+    ask(client, '{ searchPeople(name: "Moss") { withheld } }', "sam", status=403, purpose=None)
+    rows = [json.loads(row) for (row,) in sqlite3.connect(store_dir / "audit.sqlite").execute(
+        "SELECT row FROM audit ORDER BY seq")]
+    refused = [r for r in rows if r["outcome"] == "refused: no purpose"]
+    assert len(refused) == 2 and all(r["user"] == "sam" and r["person_id"] == ""
+                                     for r in refused)
 
 
 def test_agency_without_agreement_sees_no_one(client: TestClient) -> None:

@@ -80,7 +80,8 @@ def test_sign_in_needs_password_and_one_time_code(store_dir: Path) -> None:
         good = post_sign_in(client, **{**form, "code": code})
         assert good.status_code == 303
         page = client.get("/people/cal", follow_redirects=False)
-        assert page.status_code == 200 and "Signed in as <strong><bdi>hv</bdi></strong>" in page.text
+        assert page.status_code == 200
+        assert "Signed in as <strong><bdi>hv</bdi></strong>" in page.text
 
 
 def test_passwords_are_stored_as_argon2id(store_dir: Path) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import difflib
 import json
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -24,16 +25,19 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from starlette.testclient import TestClient
 
 from graph.embedded import EmbeddedStore
 from graph.model import Involvement, MemberOf
 from graph.store import GraphBatch
 from loaders.changes import changes_learned
+from server.app import create_app
 from server.context import Disclosure, RequestContext
 from server.following import FOLLOWING_FILE, Following
 from server.policy import Category, Purpose, Viewer
 from server.schema import build_schema
-from server.settings import Settings
+from server.settings import Mode, Settings
+from server.settings import Settings as AppSettings
 from server.sharing import default_rules
 from tests.noninterference import (
     HOME_POSTCODE,
@@ -46,6 +50,8 @@ from tests.noninterference import (
 )
 from tests.noninterference import withheld_from as hidden_from
 from tests.test_schema_walk import walk_document
+from tests.viewers import VIEWERS as PAGE_VIEWERS
+from tests.viewers import bearer, copy_users
 
 RULES = default_rules()
 SETTINGS = Settings(max_query_depth=20, max_tokens=20000, max_query_nodes=10**9,
@@ -277,3 +283,63 @@ def test_discrepancies_never_show_a_withheld_postcode(refuge_store: Served, view
     answer = ask(refuge_store, viewer,
                  '{ person(id: "ben") { discrepancies { field assertions { value } } } }', {})
     assert KNOWN.refuge_postcode not in answer
+
+
+# --- pages, genograms and exports: the same proof over HTTP -------------------------------
+
+OTHER = Secrets("NX4 7QT", "14 Quiet Lane", "100000002", NHS_NUMBERS[3:6],
+                ("B000000000001", "B000000000002"),
+                (date(1981, 4, 4), date(2013, 5, 5), date(2017, 6, 6)),
+                "PN00002", "A second incident", date(2026, 9, 1), "Named as victim")
+# What differs between two renderings of one answer and says nothing of the data.
+_VOLATILE = re.compile(r'(name="csrf_token" value=")[^"]*(")')
+
+
+def pages_of(directory: Path, user: str, draws: tuple[Secrets, Secrets]) -> list[str]:
+    """Every page, genogram and export of the family, and the search page by every hidden
+    value, as `user` receives them."""
+    copy_users(directory)
+    app = create_app(AppSettings(store_dir=directory, mode=Mode.DEVELOPMENT))
+    found = []
+    with TestClient(app) as client:
+        headers = bearer(app.state.auth, user)
+        paths = [f"/people/{pid}{tail}" for pid in PEOPLE
+                 for tail in ("", "/genogram", "/export.json")]
+        for s in draws:
+            paths += [f"/?postcode={s.refuge_postcode}",
+                      f"/?name=Rowe&postcode={s.refuge_postcode}",
+                      *(f"/?nhs_number={n}" for n in s.nhs),
+                      *(f"/?birth_date={b.isoformat()}" for b in s.born)]
+        for path in paths:
+            response = client.get(path, headers=headers)
+            found.append(f"{path}\t{response.status_code}\t"
+                         + _VOLATILE.sub(r"\1\2", response.text))
+    return found
+
+
+@pytest.mark.parametrize("user", sorted(set(PAGE_VIEWERS) - {"ida"}))
+def test_pages_of_two_stores_differing_only_in_withheld_values_are_alike(
+    tmp_path: Path, user: str
+) -> None:
+    agency, role = PAGE_VIEWERS[user]
+    viewer = Viewer(user, agency, role, Purpose.MASH_SCREENING, RULES.permissions(role))
+    hidden = hidden_from(viewer, RULES, KNOWN)
+    twin = blend(KNOWN, OTHER, hidden)
+    for name, s in (("a", KNOWN), ("b", twin)):
+        write(tmp_path / name, s).close()
+    first = pages_of(tmp_path / "a", user, (KNOWN, twin))
+    second = pages_of(tmp_path / "b", user, (KNOWN, twin))
+    for a, b in zip(first, second, strict=True):
+        assert a == b, (f"{user} told the stores apart at {a.split(chr(9))[0]};"
+                        f" hidden: {sorted(hidden)}")
+
+
+def test_pages_do_tell_apart_what_the_viewer_may_see(tmp_path: Path) -> None:
+    """Not vacuous: a school lead's pages differ between the two stores where the values
+    differ in what the school may see (the children's UPNs and birth dates)."""
+    write(tmp_path / "a", KNOWN).close()
+    write(tmp_path / "b", OTHER).close()
+    first = pages_of(tmp_path / "a", "jo", (KNOWN, OTHER))
+    second = pages_of(tmp_path / "b", "jo", (KNOWN, OTHER))
+    assert all(page.split("\t")[1] == "200" for page in first)
+    assert any(a != b for a, b in zip(first, second, strict=True))

@@ -56,6 +56,11 @@ def access_store(directory: Path, *, all_families: bool = False) -> dict[str, st
         for make in FAMILIES.values():
             store.write(make())
     store.close()
+    return copy_users(directory)
+
+
+def copy_users(directory: Path) -> dict[str, str]:
+    """Put the viewers in the store folder; return each one's TOTP secret."""
     folder, secrets = _users_template()
     shutil.copyfile(folder / USERS_FILE, directory / USERS_FILE)
     return dict(secrets)
