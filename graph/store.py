@@ -195,6 +195,10 @@ class Store(Protocol):
         """The people with these ids; ids the store does not hold are left out."""
         ...
 
+    def addresses(self, ids: Iterable[str]) -> dict[str, Address]:
+        """The addresses with these ids; ids the store does not hold are left out."""
+        ...
+
     def record_owners(self, record_ids: Iterable[str]) -> dict[str, str]:
         """For source-record node ids, the id of the person each belongs to now."""
         ...

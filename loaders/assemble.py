@@ -195,6 +195,7 @@ def assemble(
             )
         )
         out.loaded += 1
+    _keep_restricted(out, store)
     _restrict_claimed_postcodes(out)
     batch = GraphBatch(nodes=list(out.nodes.values()), edges=list(out.edges.values()))
     return batch, out.loaded
@@ -203,6 +204,28 @@ def assemble(
 # Where a record's postcode claim came from a restricted address, SourceRecord.fields says
 # so under this name, so that claims rebuilt from a stored record stay restricted.
 POSTCODE_SENSITIVITY = "postcode_sensitivity"
+
+
+def _keep_restricted(out: _Batch, store: Store) -> None:
+    """An address the store holds as restricted stays so, with its household and the
+    memberships of it, when a later load gives it as an ordinary address (a people file
+    naming a refuge as someone's current address, without the address history)."""
+    plain = [n.id for n in out.nodes.values()
+             if isinstance(n, Address) and n.sensitivity is Sensitivity.NORMAL]
+    held = {a.id: a.sensitivity for a in store.addresses(plain).values()
+            if a.sensitivity is not Sensitivity.NORMAL}
+    if not held:
+        return
+    households: dict[str, Sensitivity] = {}
+    for node_id, node in list(out.nodes.items()):
+        if isinstance(node, Address) and node.id in held:
+            out.nodes[node_id] = replace(node, sensitivity=held[node.id])
+        elif isinstance(node, Household) and node.address_id in held:
+            out.nodes[node_id] = replace(node, sensitivity=held[node.address_id])
+            households[node.id] = held[node.address_id]
+    for key, edge in list(out.edges.items()):
+        if isinstance(edge, MemberOf) and edge.dst in households:
+            out.edges[key] = replace(edge, sensitivity=households[edge.dst])
 
 
 def _restrict_claimed_postcodes(out: _Batch) -> None:

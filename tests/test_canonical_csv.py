@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from graph.embedded import EmbeddedStore
-from graph.model import Person
+from graph.model import Person, Sensitivity
 from graph.store import LoadLog
 from loaders.errors import LoadError
 from loaders.formats.canonical_csv import (
@@ -837,3 +837,24 @@ def test_risk_for_unknown_record_is_quarantined_and_counts_balance(
                          [risk(), risk(record_id="NOPE")]))
     assert (log.read, log.loaded, log.quarantined) == (3, 2, 1)
     assert {r.field for r in log.rejections} == {"record_id"}
+
+
+def test_a_refuge_stays_restricted_when_a_later_load_gives_it_as_a_plain_address(
+    tmp_path: Path,
+) -> None:
+    """The people file names the refuge as the current address with no flag; only the
+    address history says it is restricted. Loaded again alone, it must not make the refuge
+    an ordinary address, nor its postcode an ordinary claim."""
+    store = EmbeddedStore(tmp_path / "store")
+    refuge = {"address_line1": "1 Safe Street", "postcode": "LS9 9ZZ", "town": "Leeds"}
+    people = people_file(tmp_path / "first", person(**refuge))
+    history = write_csv(tmp_path / "first" / "addresses.csv", ADDRESSES,
+                        [address(**refuge, **{"from": "2025-01-01", "to": "",
+                                              "restricted": "yes"})])
+    load(store, people, history)
+    load(store, people_file(tmp_path / "again", person(**refuge)))
+    person_id = owner(store, "lcs", "C1")
+    view = store.household(person_id, TODAY)
+    assert view.address is not None and view.address.sensitivity is Sensitivity.RESTRICTED
+    claims = [c for c in store.people([person_id])[person_id].claims if c.field == "postcode"]
+    assert claims and all(c.sensitivity is Sensitivity.RESTRICTED for c in claims)

@@ -144,6 +144,11 @@ def test_membership_edges_keep_their_periods(store: Store) -> None:
     assert view.address is not None and view.address.postcode == "EB1 4QT"
 
 
+def test_addresses_returns_only_ids_held_with_their_sensitivity(all_families: Store) -> None:
+    found = all_families.addresses(["A:1", "nobody", "amy"])
+    assert list(found) == ["A:1"] and found["A:1"].postcode
+
+
 def test_people_returns_only_ids_held(all_families: Store) -> None:
     found = all_families.people(["amy", "nobody"])
     assert list(found) == ["amy"] and isinstance(found["amy"], Person)

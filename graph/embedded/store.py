@@ -256,6 +256,12 @@ class EmbeddedStore:
                     found[person_id] = node
             return found
 
+    def addresses(self, ids: Iterable[str]) -> dict[str, Address]:
+        with self._lock:
+            self._catch_up()
+            return {address_id: node for address_id in ids
+                    if isinstance(node := self._node(address_id), Address)}
+
     def _person(self, person_id: str) -> Person:
         node = self._node(person_id)
         if not isinstance(node, Person):

@@ -98,6 +98,9 @@ LOAD_LOGS = "MATCH (l:FamgraphLoadLog) RETURN l.data AS data ORDER BY l.seq"
 # People by id.
 PEOPLE = "MATCH (p:Person) WHERE p.id IN $ids RETURN p.id AS id, p.data AS data"
 
+# Addresses by id (a load asks whether an address it is about to write is held restricted).
+ADDRESSES = "MATCH (a:Address) WHERE a.id IN $ids RETURN a.id AS id, a.data AS data"
+
 # The person each source record belongs to.
 RECORD_OWNERS = (
     "MATCH (p:Person)-[:HAS_RECORD]->(r:SourceRecord) WHERE r.id IN $ids "

@@ -318,6 +318,10 @@ class Neo4jStore:
                                                                            ids=wanted)}
         return {i: found[i] for i in wanted if i in found}
 
+    def addresses(self, ids: Iterable[str]) -> dict[str, Address]:
+        return {r["id"]: _node("Address", r["data"])
+                for r in self._read(cypher.ADDRESSES, ids=list(dict.fromkeys(ids)))}
+
     def record_owners(self, record_ids: Iterable[str]) -> dict[str, str]:
         rows = self._read(cypher.RECORD_OWNERS, ids=list(record_ids))
         return {r["record"]: r["person"] for r in rows}
