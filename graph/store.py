@@ -152,6 +152,19 @@ def held_upns(person: Person) -> set[str]:
         {person.upn} if person.upn else set())
 
 
+def held_birth_dates(person: Person) -> set[date]:
+    """Every birth date any source gave the person: a search finds them by any of these, so
+    which people it finds never hangs on which source's date was chosen to show."""
+    held = {person.birth_date} if person.birth_date else set()
+    for claim in person.claims:
+        if claim.field == "birth_date":
+            try:
+                held.add(date.fromisoformat(claim.value))
+            except ValueError:
+                continue  # a loader checks dates; a store written by hand may hold anything
+    return held
+
+
 def word_keys(word: str) -> set[str]:
     """Keys a held word shares with a searched `word` when it is the word, a short or long
     form of it, or sounds like it (held words are indexed under themselves and their sound)."""
@@ -258,7 +271,8 @@ class Store(Protocol):
         """People a search might be about, narrower than `search_candidates`; ranking and
         the final word-by-word check are the caller's job.
 
-        Everyone with the NHS number, the UPN (now or before), any of `birth_dates` (not
+        Everyone with the NHS number, the UPN (now or before), any of `birth_dates` (as any
+        source gave it, `held_birth_dates`; not
         `criteria.birth_date`: the caller adds the swapped one), or who lived at the postcode,
         now or before (in `at_postcode`, with the addresses there); and, for a name, at most
         `limit` people (lowest ids first) who for EVERY word of it hold a name word (current

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Generic, TypeVar, cast
 
 from graph.changes import HOUSEHOLD_KINDS, Change, ChangeKind
@@ -22,6 +24,7 @@ from graph.model import (
     RiskIndicator,
     RiskKind,
     Sensitivity,
+    Sex,
     SourceRef,
 )
 from graph.store import InvolvementView
@@ -205,6 +208,39 @@ class _Asked:
         return _may_see(self.viewer, self.agreement, level, about or self.about, self.now)
 
 
+# Fields a person's sources each claim, and the value shown is the one most of them assert.
+_VOTED = ("given_names", "family_name", "sex", "birth_date", "death_date", "nhs_number", "upn")
+
+
+def _voted(claims: tuple[Claim, ...], field: str) -> str | None:
+    """The value most of these claims assert for `field` (ties to the smallest), as a
+    load chooses it; None when none claims it."""
+    votes = Counter(c.value for c in claims if c.field == field)
+    return min(votes.items(), key=lambda item: (-item[1], item[0]))[0] if votes else None
+
+
+def _as_released(fact: Person, claims: tuple[Claim, ...]) -> Person:
+    """The person with each voted field chosen again from the released claims alone: a
+    value from a system the viewer may not see must not tip which value they are shown."""
+    changes: dict[str, Any] = {}
+    for name in _VOTED:
+        held = [c for c in fact.claims if c.field == name]
+        if not held or all(c in claims for c in held):
+            continue
+        value = _voted(claims, name)
+        if value is None and name in ("given_names", "family_name"):
+            # Who someone is stays known: a person no shared system names keeps the name
+            # the sources gave (identity is released by category, not by system).
+            continue
+        if name == "sex":
+            changes[name] = Sex(value) if value else Sex.UNKNOWN
+        elif name in ("birth_date", "death_date"):
+            changes[name] = date.fromisoformat(value) if value else None
+        else:
+            changes[name] = value
+    return dataclasses.replace(fact, **changes) if changes else fact
+
+
 def _person(asked: _Asked, fact: Person) -> Release[Any]:
     agreement, allowed = asked.agreement, asked.agreement.categories
     if Category.IDENTITY not in allowed:
@@ -222,6 +258,7 @@ def _person(asked: _Asked, fact: Person) -> Release[Any]:
         return _decided(fact, Category.IDENTITY, _PERSON_RETURNED, _NONE)
     withheld = frozenset(c for c in _PERSON_FIELDS if c not in allowed)
     demographics = Category.DEMOGRAPHICS in allowed
+    fact = _as_released(fact, claims)
     shown = dataclasses.replace(
         fact,
         sex=fact.sex if demographics else type(fact.sex).UNKNOWN,

@@ -62,6 +62,7 @@ class Secrets:
     notification_reason: str
     notification_start: date
     police_risk: str
+    police_born: date  # the birth date the police record gives Ada (theirs is wrong)
 
 
 def secrets() -> st.SearchStrategy[Secrets]:
@@ -83,6 +84,7 @@ def secrets() -> st.SearchStrategy[Secrets]:
         notification_reason=words,
         notification_start=st.dates(date(2019, 1, 1), date(2026, 10, 1)),
         police_risk=words,
+        police_born=adult,
     )
 
 
@@ -131,9 +133,12 @@ def _person(s: Secrets, index: int) -> Person:
         claims += [Claim("upn", upn, refs[-1]), Claim("postcode", HOME_POSTCODE, refs[-1])]
     else:
         refs.append(SourceRef(POLICE, s.police_id))
-        claims.append(Claim("family_name", "Rowe", refs[-1]))
+        claims += [Claim("family_name", "Rowe", refs[-1]),
+                   Claim("birth_date", s.police_born.isoformat(), refs[-1])]
+    # As a load chooses: the value most sources give, ties to the smallest.
+    born = s.born[index] if index else min(s.born[0], s.police_born)
     return Person(id=pid, given_names=given, family_name="Rowe",
-                  sex=Sex.FEMALE if index == 0 else Sex.MALE, birth_date=s.born[index],
+                  sex=Sex.FEMALE if index == 0 else Sex.MALE, birth_date=born,
                   nhs_number=s.nhs[index], upn=upn, sources=tuple(refs), claims=tuple(claims))
 
 
@@ -186,6 +191,8 @@ def withheld_from(viewer: Viewer, rules: SharingRules, s: Secrets) -> frozenset[
         hidden.add("born")
     if Category.SOURCES not in allowed or POLICE not in agreement.systems:
         hidden.add("police_id")
+    if Category.DEMOGRAPHICS not in allowed or POLICE not in agreement.systems:
+        hidden.add("police_born")
     view = InvolvementView(_notification(s), None, None)
     if release(viewer, rules, "ada", view).value is None:
         hidden |= {"notification_reason", "notification_start"}

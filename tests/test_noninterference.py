@@ -128,6 +128,7 @@ def searches(*draws: Secrets) -> Iterator[dict[str, Any]]:
             yield {"birthDate": born.isoformat()}
             yield {"name": "Rowe", "birthDate": born.isoformat()}
             yield {"name": "Rowe", "birthYear": born.year}
+        yield {"birthDate": s.police_born.isoformat()}
         yield {"system": "police", "recordId": s.police_id}
 
 
@@ -201,10 +202,10 @@ def test_the_pair_differs_where_the_viewer_is_blind() -> None:
                          and "view_restricted" in v.permissions)
     one = Secrets("EB9 9ZZ", "1 Safe Street", "100000001", NHS_NUMBERS[:3], ("A000000000001",
                   "A000000000002"), (date(1980, 1, 1), date(2014, 2, 2), date(2016, 3, 3)),
-                  "PN00001", "first", date(2020, 1, 1), "first risk")
+                  "PN00001", "first", date(2020, 1, 1), "first risk", date(1979, 1, 1))
     two = Secrets("NX4 7QT", "14 Quiet Lane", "100000002", NHS_NUMBERS[3:6], ("B000000000001",
                   "B000000000002"), (date(1981, 4, 4), date(2013, 5, 5), date(2017, 6, 6)),
-                  "PN00002", "second", date(2021, 1, 1), "second risk")
+                  "PN00002", "second", date(2021, 1, 1), "second risk", date(1978, 1, 1))
     hidden = hidden_from(school, RULES, one)
     assert {"refuge_postcode", "nhs", "police_id"} <= hidden
     assert blend(one, two, hidden) != one
@@ -225,7 +226,8 @@ def test_the_pair_differs_where_the_viewer_is_blind() -> None:
 KNOWN = Secrets("EB9 9ZZ", "1 Safe Street", "100000001", NHS_NUMBERS[:3],
                 ("A000000000001", "A000000000002"),
                 (date(1980, 1, 1), date(2014, 2, 2), date(2016, 3, 3)),
-                "PN00001", "Incident at the old address", date(2020, 1, 1), "Victim, high risk")
+                "PN00001", "Incident at the old address", date(2020, 1, 1), "Victim, high risk",
+                date(1979, 12, 1))
 
 
 @pytest.fixture(scope="module")
@@ -290,7 +292,8 @@ def test_discrepancies_never_show_a_withheld_postcode(refuge_store: Served, view
 OTHER = Secrets("NX4 7QT", "14 Quiet Lane", "100000002", NHS_NUMBERS[3:6],
                 ("B000000000001", "B000000000002"),
                 (date(1981, 4, 4), date(2013, 5, 5), date(2017, 6, 6)),
-                "PN00002", "A second incident", date(2026, 9, 1), "Named as victim")
+                "PN00002", "A second incident", date(2026, 9, 1), "Named as victim",
+                date(1978, 6, 6))
 # What differs between two renderings of one answer and says nothing of the data.
 _VOLATILE = re.compile(r'(name="csrf_token" value=")[^"]*(")')
 

@@ -443,3 +443,18 @@ def test_a_neo4j_write_may_take_longer_the_more_it_holds() -> None:
     assert write_timeout(GraphBatch()) == WRITE_TIMEOUT
     assert WRITE_TIMEOUT < write_timeout(small) < write_timeout(borough)
     assert write_timeout(borough) >= 10 * WRITE_TIMEOUT  # a whole borough is one batch
+
+
+def test_search_finds_a_person_by_a_birth_date_any_source_gave(store: Store) -> None:
+    """A search must not hang on which source's date a load chose to show: one viewer may
+    see only the other source's date (SECURITY.md 29)."""
+    from graph.model import Claim, SourceRef
+    from graph.store import SearchCriteria
+
+    told = [Claim("birth_date", "1980-01-01", SourceRef("social_care", "S1")),
+            Claim("birth_date", "1979-12-01", SourceRef("police", "P1"))]
+    store.write(GraphBatch(nodes=[Person(id="ada", given_names="Ada", family_name="Rowe",
+                                         birth_date=date(1979, 12, 1), claims=tuple(told))]))
+    for day in (date(1980, 1, 1), date(1979, 12, 1)):
+        assert list(store.search_matches(SearchCriteria(birth_date=day), [day], 10).people) == [
+            "ada"]

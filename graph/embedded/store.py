@@ -52,6 +52,7 @@ from graph.store import (
     LoadLog,
     SearchCriteria,
     SearchMatches,
+    held_birth_dates,
     held_name_words,
     held_upns,
     slip_forms,
@@ -194,8 +195,8 @@ class EmbeddedStore:
                         self._name_words_by_form[form].add(word)
             for upn in held_upns(node):
                 self._by_upn[upn].add(node.id)
-            if node.birth_date:
-                self._by_birth_date[node.birth_date].add(node.id)
+            for born in held_birth_dates(node):
+                self._by_birth_date[born].add(node.id)
         elif isinstance(node, Involvement):
             self._involvements_of[node.person_id].add(node.id)
         elif isinstance(node, Event):
@@ -221,8 +222,8 @@ class EmbeddedStore:
                 self._by_claimed_name_key[key].discard(node.id)
             for upn in held_upns(node):
                 self._by_upn[upn].discard(node.id)
-            if node.birth_date:
-                self._by_birth_date[node.birth_date].discard(node.id)
+            for born in held_birth_dates(node):
+                self._by_birth_date[born].discard(node.id)
         elif isinstance(node, Involvement):
             self._involvements_of[node.person_id].discard(node.id)
         elif isinstance(node, Event):

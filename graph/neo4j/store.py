@@ -57,6 +57,7 @@ from graph.store import (
     Rejection,
     SearchCriteria,
     SearchMatches,
+    held_birth_dates,
     held_name_words,
     held_upns,
     slip_forms,
@@ -83,6 +84,8 @@ def _iso(value: date | None) -> str | None:
 _DROPPED = "%"
 # Marks a key that is a UPN the person holds (a name key never has this character).
 _UPN = "#"
+# Marks a key that is a birth date some source gave the person (ISO 8601).
+_BORN = "@"
 # Lucene refuses a query of more terms than this (its default limit is 1,024).
 _MAX_TERMS = 1_000
 
@@ -90,8 +93,10 @@ _MAX_TERMS = 1_000
 def search_key_text(person: Person) -> str:
     """What `search_matches` finds a person under: every name word they hold (current or
     claimed), its sound and, for words long enough to slip, each one-letter-shorter form;
-    and every UPN they hold, so a UPN search is an index lookup, not a scan of everyone."""
+    and every UPN and birth date they hold, so a UPN search is an index lookup, not a scan
+    of everyone, and a birth date any source gave finds them."""
     keys: set[str] = {_UPN + upn for upn in held_upns(person)}
+    keys |= {_BORN + born.isoformat() for born in held_birth_dates(person)}
     for word in held_name_words(person):
         keys |= {word, sounds_like(word)}
         if len(word) >= SLIP_MIN_LENGTH:
@@ -178,10 +183,11 @@ SEARCH_INDEX = (
     "CREATE FULLTEXT INDEX person_search_keys IF NOT EXISTS FOR (p:Person) ON EACH "
     "[p.search_key_text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
 )
-# People written before `search_key_text` existed, or before it held their UPNs, a batch
-# at a time, to give it them.
+# People written before `search_key_text` existed, or before it held their UPNs and birth
+# dates, a batch at a time, to give it them.
 _UNKEYED = ("MATCH (p:Person) WHERE p.search_key_text IS NULL OR (size(p.upns) > 0 "
-            f"AND NOT p.search_key_text CONTAINS '{_UPN}') RETURN p.data AS data LIMIT 5000")
+            f"AND NOT p.search_key_text CONTAINS '{_UPN}') OR (p.birth_date IS NOT NULL "
+            f"AND NOT p.search_key_text CONTAINS '{_BORN}') RETURN p.data AS data LIMIT 5000")
 _SET_KEYS = ("UNWIND $rows AS row MATCH (p:Person {id: row.id}) "
              "SET p.search_key_text = row.keys")
 # The branches of one search, only those its criteria need (each `RETURN p, lived`).
@@ -189,7 +195,8 @@ _SEARCH_BRANCHES = {
     "nhs": "MATCH (p:Person {nhs_number: $nhs}) RETURN p, null AS lived",
     "upn": "CALL db.index.fulltext.queryNodes('person_search_keys', $upn_term) YIELD node "
            "WITH node AS p WHERE p:Person AND $upn IN p.upns RETURN p, null AS lived",
-    "births": "MATCH (p:Person) WHERE p.birth_date IN $births RETURN p, null AS lived",
+    "births": "CALL db.index.fulltext.queryNodes('person_search_keys', $births_term) "
+              "YIELD node WITH node AS p WHERE p:Person RETURN p, null AS lived",
     # `lived` is the address itself: the caller releases it before counting the postcode.
     "postcode": "MATCH (a:Address {postcode_key: $postcode}) "
                 "MATCH (h:Household {address_id: a.id}) "
@@ -432,6 +439,8 @@ class Neo4jStore:
             "RETURN p.id AS id, p.data AS data, lived ORDER BY id",
             **parameters, limit=max(limit, 0),
             upn_term=_lucene_term(_UPN + parameters["upn"]) if parameters["upn"] else None,
+            births_term=" OR ".join(_lucene_term(_BORN + day) for day in parameters["births"])
+            if parameters["births"] else None,
         )
         return SearchMatches(
             {r["id"]: _node("Person", r["data"]) for r in rows},
