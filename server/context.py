@@ -76,6 +76,13 @@ class Disclosure:
             raise NotPermitted("your agency's agreement does not cover people")
         return ViewerLens(self.viewer, self.rules)
 
+    def counted(self) -> ViewerLens:
+        """The policy for deciding which facts an aggregate may count (not recorded: the
+        aggregate is audited as one row naming no one)."""
+        if self.viewer.purpose is None:
+            raise self._no_purpose()
+        return ViewerLens(self.viewer, self.rules)
+
     def release(self, about: str, fact: Fact) -> Fact | None:
         """`fact` as the viewer may see it (None if withheld), recorded against person `about`."""
         return self.decide(about, fact).value

@@ -408,8 +408,9 @@ def release(
 
 @dataclass(frozen=True, slots=True)
 class ViewerLens:
-    """The policy as a search sees candidates: what the viewer may match on, decided by
-    `release` but not recorded, since only the people a search returns are disclosed."""
+    """The policy as a search sees candidates, and as aggregates see facts: what the viewer
+    may match on or count, decided by `release` but not recorded, since only the people a
+    search returns are disclosed (aggregates are audited as one row naming no one)."""
 
     viewer: Viewer
     rules: SharingRules
@@ -422,6 +423,14 @@ class ViewerLens:
         topic = release(self.viewer, self.rules, person.id, Topic(person, Category.ADDRESS))
         return topic.value is not None and (
             release(self.viewer, self.rules, person.id, address).value is not None)
+
+    def involvement(self, involvement: Involvement) -> bool:
+        """Whether a service may count in this viewer's aggregates: as they would see it."""
+        view = InvolvementView(involvement, None, None)
+        return release(self.viewer, self.rules, involvement.person_id, view).value is not None
+
+    def risk(self, risk: RiskIndicator) -> bool:
+        return release(self.viewer, self.rules, risk.person_id, risk).value is not None
 
     def record(self, person: Person, ref: SourceRef) -> bool:
         """A record id is the person's sources: withheld with them, or with its system."""

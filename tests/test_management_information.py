@@ -364,3 +364,36 @@ def test_lift_comes_from_the_published_counts_so_it_cannot_undo_the_rounding(
     assert (pair.first.families, pair.second.families, pair.families) == (
         Count(15), Count(15), Count(5))
     assert pair.lift == pytest.approx(0.89)
+
+
+def test_counts_rest_only_on_facts_the_reader_may_see(tmp_path: Path) -> None:
+    """A restricted service is counted for a team manager, who may see it, and not for a
+    performance analyst of the same agency, who may not (SECURITY.md 29)."""
+    from graph.model import Involvement, Person, Sensitivity, ServiceLevel, SourceRef
+    from graph.questions.management_information import co_occurrence
+    from server.policy import Purpose, Viewer, ViewerLens
+    from server.sharing import default_rules
+
+    rules = default_rules()
+    store = EmbeddedStore(tmp_path / "store")
+    batch = GraphBatch()
+    for n in range(10):
+        batch.nodes += [
+            Person(id=f"c{n}", given_names="C", family_name=f"F{n}"),
+            Involvement(id=f"I:x{n}", person_id=f"c{n}", service="Exploitation team",
+                        level=ServiceLevel.SPECIALIST, start=date(2025, 3, 1),
+                        sources=(SourceRef("social_care", f"X{n}"),),
+                        sensitivity=Sensitivity.RESTRICTED),
+        ]
+    store.write(batch)
+
+    def services(role: str) -> set[str]:
+        viewer = Viewer(role, "childrens_social_care", role, Purpose.MASH_SCREENING,
+                        rules.permissions(role))
+        answer = co_occurrence(store, date(2025, 1, 1), date(2025, 12, 31),
+                               counted=ViewerLens(viewer, rules))
+        return {i.item.name for i in answer.items}
+
+    assert services("team_manager") == {"Exploitation team"}
+    assert services("performance_analyst") == set()
+    store.close()

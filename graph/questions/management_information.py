@@ -32,8 +32,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import combinations
+from typing import Protocol
 
-from graph.model import CIN_PRIMARY_NEEDS, Involvement, MemberOf, ServiceLevel
+from graph.model import CIN_PRIMARY_NEEDS, Involvement, MemberOf, RiskIndicator, ServiceLevel
 from graph.questions import resolve_as_of
 from graph.store import Store
 
@@ -168,8 +169,28 @@ def primary_need(involvement: Involvement) -> str | None:
     return next((code for code, text in PRIMARY_NEEDS.items() if reason.startswith(text)), None)
 
 
+class Counted(Protocol):
+    """Which facts the asker's counts may rest on: a count must not move with a fact the
+    asker may not see (a restricted service, a system their agreement does not share)."""
+
+    def involvement(self, involvement: Involvement) -> bool: ...
+
+    def risk(self, risk: RiskIndicator) -> bool: ...
+
+
+class CountsEverything:
+    """For callers inside the graph (benchmarks, tests): every fact counts."""
+
+    def involvement(self, involvement: Involvement) -> bool:
+        return True
+
+    def risk(self, risk: RiskIndicator) -> bool:
+        return True
+
+
 def co_occurrence(
-    store: Store, start: date | None = None, end: date | None = None, top: int = 50
+    store: Store, start: date | None = None, end: date | None = None, top: int = 50,
+    counted: Counted | None = None,
 ) -> CoOccurrence:
     """How many families had each service and need in the period, and each pair together,
     with lift = P(both) / (P(first) P(second)) over families with any service or need.
@@ -196,15 +217,16 @@ def co_occurrence(
     (True, [True])
     """
     first, last = period_of(start, end)
+    counted = counted or CountsEverything()
     had: dict[str, set[Item]] = defaultdict(set)  # person id -> items
     for inv in store.all_involvements():
-        if _overlaps(inv.start, inv.end, first, last):
+        if _overlaps(inv.start, inv.end, first, last) and counted.involvement(inv):
             had[inv.person_id].add(Item("service", inv.service))
             need = primary_need(inv)
             if need:
                 had[inv.person_id].add(Item("need", f"{need} {PRIMARY_NEEDS[need]}"))
     for risk in store.all_risk_indicators():
-        if _overlaps(risk.valid_from, risk.valid_to, first, last):
+        if _overlaps(risk.valid_from, risk.valid_to, first, last) and counted.risk(risk):
             had[risk.person_id].add(Item("need", risk.kind.value))
     family_of = families_on(store, had, last)
     by_family: dict[str, set[Item]] = defaultdict(set)
@@ -246,12 +268,14 @@ def _order(item: Item) -> tuple[str, str]:
     return (item.kind, item.name.casefold())
 
 
-def _episodes(store: Store) -> list[Involvement]:
+def _episodes(store: Store, counted: Counted | None) -> list[Involvement]:
     """Involvements with one per episode several systems report (same person, service and
     start), so a CIN episode in social care and in the CIN census counts once."""
+    counted = counted or CountsEverything()
     kept: dict[tuple[str, str, date], Involvement] = {}
     for inv in store.all_involvements():
-        kept.setdefault((inv.person_id, inv.service.casefold(), inv.start), inv)
+        if counted.involvement(inv):
+            kept.setdefault((inv.person_id, inv.service.casefold(), inv.start), inv)
     return list(kept.values())
 
 
@@ -264,8 +288,8 @@ def _follows(later: Involvement, earlier: Involvement) -> bool:
     return earlier.end is None or later.start <= earlier.end + timedelta(days=HANDOVER_DAYS)
 
 
-def transitions(store: Store, start: date | None = None, end: date | None = None
-                ) -> Transitions:
+def transitions(store: Store, start: date | None = None, end: date | None = None,
+                counted: Counted | None = None) -> Transitions:
     """Early-help and social-care episodes begun in the period, and step-ups and
     step-downs between them (each child's move counted once per episode).
 
@@ -276,7 +300,7 @@ def transitions(store: Store, start: date | None = None, end: date | None = None
     first, last = period_of(start, end)
     early: dict[str, list[Involvement]] = defaultdict(list)
     social: dict[str, list[Involvement]] = defaultdict(list)
-    for inv in _episodes(store):
+    for inv in _episodes(store, counted):
         if inv.level is ServiceLevel.TARGETED:
             early[inv.person_id].append(inv)
         elif inv.level is ServiceLevel.STATUTORY:
@@ -293,8 +317,8 @@ def transitions(store: Store, start: date | None = None, end: date | None = None
                        publish(ups), publish(downs))
 
 
-def re_referrals(store: Store, start: date | None = None, end: date | None = None
-                 ) -> ReReferrals:
+def re_referrals(store: Store, start: date | None = None, end: date | None = None,
+                 counted: Counted | None = None) -> ReReferrals:
     """Referrals (child-in-need episodes begun) in the period, and how many came within
     365 days of the same child's previous referral.
 
@@ -304,7 +328,7 @@ def re_referrals(store: Store, start: date | None = None, end: date | None = Non
     """
     first, last = period_of(start, end)
     starts: dict[str, list[date]] = defaultdict(list)
-    for inv in _episodes(store):
+    for inv in _episodes(store, counted):
         if inv.service.casefold() == CHILD_IN_NEED:
             starts[inv.person_id].append(inv.start)
     referrals = again = 0

@@ -113,7 +113,8 @@ class ManagementQuery:
         ctx = _analyst(info, "mi_co_occurrence")
         if not 1 <= top <= MAX_PAIRS:
             raise BadArgument("top", f"must be between 1 and {MAX_PAIRS}")
-        answer = mi.co_occurrence(ctx.store, *_period(from_, to), top=top)
+        answer = mi.co_occurrence(ctx.store, *_period(from_, to), top=top,
+                                  counted=ctx.disclosure.counted())
         return CoOccurrence(
             start=answer.start, end=answer.end, families=SuppressedCount.of(answer.families),
             items=[MiItem.of(i) for i in answer.items],
@@ -128,7 +129,7 @@ class ManagementQuery:
     def step_transitions(self, info: Ctx, from_: From = None, to: To = None
                          ) -> StepTransitions:
         ctx = _analyst(info, "mi_step_transitions")
-        answer = mi.transitions(ctx.store, *_period(from_, to))
+        answer = mi.transitions(ctx.store, *_period(from_, to), ctx.disclosure.counted())
         return StepTransitions(
             start=answer.start, end=answer.end,
             early_help_started=SuppressedCount.of(answer.early_help_started),
@@ -141,7 +142,7 @@ class ManagementQuery:
                       " counts under 5 suppressed. Management information permission only.")
     def re_referrals(self, info: Ctx, from_: From = None, to: To = None) -> ReReferrals:
         ctx = _analyst(info, "mi_re_referrals")
-        answer = mi.re_referrals(ctx.store, *_period(from_, to))
+        answer = mi.re_referrals(ctx.store, *_period(from_, to), ctx.disclosure.counted())
         return ReReferrals(start=answer.start, end=answer.end,
                            referrals=SuppressedCount.of(answer.referrals),
                            re_referrals=SuppressedCount.of(answer.re_referrals))
