@@ -159,14 +159,15 @@ def release_change(
         other_value = people.get(shown.other_id)
         other = Person.of(disclosure.decide(shown.other_id, other_value)) if other_value else None
         other_withheld = other is None
-    address = disclosure.release(change.person_id, shown.address) if shown.address else None
+    address = (Address.of(disclosure.decide(change.person_id, shown.address))
+               if shown.address else None)
     service = None
     if shown.involvement is not None:
         view = disclosure.decide(
             change.person_id, InvolvementView(shown.involvement, shown.organisation, shown.lead))
         if view.value is None:
             return None
-        service = ServiceEngaged.of(subject, "self", view.value, view.withheld)
+        service = ServiceEngaged.of(subject, "self", view)
     summary: str | None = ""
     if shown.event is not None:
         # What the notification says is service detail, judged at the event's sensitivity.
@@ -183,7 +184,7 @@ def release_change(
         person=subject,
         other_person=other,
         other_person_withheld=other_withheld,
-        address=Address.of(address) if address else None,
+        address=address,
         address_withheld=shown.address is not None and address is None,
         service=service,
         summary_value=summary,

@@ -235,7 +235,8 @@ class Person(Node):
         ctx = info.context
         self._topic(ctx, Category.HOUSEHOLD)
         answer = await ctx.loaders.households.load((self.person.id, resolve_as_of(as_of)))
-        address = ctx.disclosure.release(self.person.id, answer.address) if answer.address else None
+        address = (Address.of(ctx.disclosure.decide(self.person.id, answer.address))
+                   if answer.address else None)
         members, withheld = [], 0
         for member in answer.members:
             person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
@@ -250,7 +251,7 @@ class Person(Node):
             )
         return Household(
             as_of=answer.as_of,
-            address=Address.of(address) if address else None,
+            address=address,
             address_withheld=answer.address is not None and address is None,
             members=_in_seen_order(members),
             members_withheld=withheld,
@@ -382,7 +383,7 @@ class Person(Node):
         self._topic(ctx, Category.HOUSEHOLD)
         periods = []
         for period in await ctx.loaders.histories.load(self.person.id):
-            address = (ctx.disclosure.release(self.person.id, period.address)
+            address = (Address.of(ctx.disclosure.decide(self.person.id, period.address))
                        if period.address else None)
             members, withheld = [], 0
             for member in period.members:
@@ -395,7 +396,7 @@ class Person(Node):
                                                since=member.since))
             periods.append(HouseholdPeriod(
                 valid_from=period.valid_from, valid_to=period.valid_to,
-                address=Address.of(address) if address else None,
+                address=address,
                 address_withheld=period.address is not None and address is None,
                 members=_in_seen_order(members), members_withheld=withheld))
         return periods
@@ -542,12 +543,12 @@ class ChronologyConnection:
 
 async def _released(
     ctx: RequestContext, key: Hashable, found: Sequence[Any], fact_of: Callable[[Any], Any],
-    build: Callable[[Person, str, Any, frozenset[Category]], Shown],
+    build: Callable[[Person, str, Release[Any]], Shown],
 ) -> tuple[list[Shown], int]:
     """What the viewer may see of facts about the people around a subject (each `found`
     item has a `person_id` and a `relationship`), built as `build(person, relationship,
-    fact, withheld)`, and how many were withheld: a fact is shown only when both it and
-    the person it is about are released.
+    decision)` from the policy's decision on the fact, and how many were withheld: a fact
+    is shown only when both it and the person it is about are released.
 
     Decided once per request for each `key`: a list and its withheld count (and a
     person's school and GP, from the same services) are one set of facts asked twice,
@@ -564,7 +565,7 @@ async def _released(
         if fact is None or fact.value is None or person is None:
             withheld += 1
             continue
-        shown.append(build(person, item.relationship, fact.value, fact.withheld))
+        shown.append(build(person, item.relationship, fact))
     ctx.loaders.released[key] = (shown, withheld)
     return shown, withheld
 
@@ -596,7 +597,11 @@ class Address:
     uprn: str | None
 
     @classmethod
-    def of(cls, address: model.Address) -> Address:
+    def of(cls, decision: Release[model.Address]) -> Address | None:
+        """The GraphQL address for a policy decision; None when it is withheld."""
+        address = decision.value
+        if address is None:
+            return None
         return cls(
             line1=address.line1,
             line2=address.line2,
@@ -676,12 +681,10 @@ class ServiceEngaged:
 
     @classmethod
     def of(
-        cls,
-        person: Person,
-        relationship: str,
-        view: InvolvementView,
-        withheld: frozenset[Category] = frozenset(),
+        cls, person: Person, relationship: str, decision: Release[InvolvementView]
     ) -> ServiceEngaged:
+        """The GraphQL service for a policy decision that released it."""
+        view, withheld = cast(InvolvementView, decision.value), decision.withheld
         inv, lead = view.involvement, view.lead
         return cls(
             person=person,
@@ -721,12 +724,10 @@ class RiskIndicatorFound:
 
     @classmethod
     def of(
-        cls,
-        person: Person,
-        relationship: str,
-        indicator: model.RiskIndicator,
-        withheld: frozenset[Category] = frozenset(),
+        cls, person: Person, relationship: str, decision: Release[model.RiskIndicator]
     ) -> RiskIndicatorFound:
+        """The GraphQL risk indicator for a policy decision that released it."""
+        indicator, withheld = cast(model.RiskIndicator, decision.value), decision.withheld
         return cls(
             person=person,
             relationship_to_subject=_kinship(person, relationship),
