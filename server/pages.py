@@ -465,6 +465,16 @@ class Pages:
                 "signin.html", request, 401, next=next_path, purposes=list(Purpose),
                 error="That user name, password, one-time code or purpose was not accepted.",
             )
+        if not self.rules.may_use(user.agency, purpose):
+            # Said here, not left to a session that reads nothing: the sharing file names
+            # the purposes each agency acts for.
+            allowed = sorted(p.value.replace("_", " ")
+                             for p in self.rules.agreement(user.agency).purposes)
+            return self.render(
+                "signin.html", request, 403, next=next_path, purposes=list(Purpose),
+                error=f"Your agency may not act for {purpose.value.replace('_', ' ')}; it may"
+                      f" act for: {', '.join(allowed) or 'no purpose (it reads no one)'}.",
+            )
         response = RedirectResponse(next_path, status_code=303)
         self._set_cookie(response, SESSION_COOKIE, self.auth.issue(user, purpose),
                          int(self.settings.token_hours * 3600))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from starlette.applications import Starlette
 from websockets.sync.client import connect
 
 from server.app import create_app
@@ -87,3 +88,11 @@ def test_a_follower_hears_of_a_new_adult_over_the_served_socket(
     change = message["payload"]["data"]["changes"]
     assert (change["kind"], change["person"]["id"], change["otherPerson"]["id"]) == (
         "NEW_ADULT_IN_HOUSEHOLD", "zak", "ivo")
+
+
+def test_a_served_websocket_message_is_capped_like_a_request_body() -> None:
+    """SECURITY.md 30: uvicorn would take 16 MiB messages; famgraph serve takes no more
+    than a request body."""
+    settings = Settings(max_request_bytes=12_345)
+    config = server_config(Starlette(), settings)
+    assert config.ws_max_size == 12_345

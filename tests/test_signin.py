@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from server import totp
 from server.app import create_app
 from server.audit import verify
-from server.auth import DEMO_PASSWORD, SignInThrottle
+from server.auth import DEMO_PASSWORD, SESSION_COOKIE, SignInThrottle
 from server.pages import secure_cookies
 from server.settings import Mode, Settings
 from server.users import UserDirectory
@@ -295,3 +295,16 @@ def test_a_refusal_for_no_purpose_writes_an_audit_row_naming_no_one(
     ).fetchall()
     assert rows == [("sam", "", "refused: no purpose", "")] * len(PAGES)
     assert verify(store_dir / "audit.sqlite") is None
+
+
+def test_signing_in_for_a_purpose_the_agency_may_not_use_is_refused_in_words(
+    production: TestClient, secrets: dict[str, str]
+) -> None:
+    """Police may not act for early help: said at sign-in, not left to a session that
+    silently reads no one."""
+    form = {"user": "pc", "password": PASSWORD, "purpose": "early_help", "next": "/",
+            "code": code_for(secrets["pc"])}
+    response = post_sign_in(production, **form)
+    assert response.status_code == 403
+    assert "may not act for early help" in response.text and "s47 enquiry" in response.text
+    assert SESSION_COOKIE not in response.cookies
