@@ -171,6 +171,16 @@ def test_any_borough_keeps_the_invariants(seed: int, people: int) -> None:
         assert demo["system"] == "social_care"
 
 
+def test_a_child_eighteen_by_the_end_of_assessment_is_not_placed() -> None:
+    """Seed 194 with 200 people refers a boy weeks before his 18th birthday; care was once
+    started when the assessment ended, after that birthday, so the foster stay ended (at 18)
+    before it began."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        generate_borough(200, 194, out, TODAY)
+        check_population(out)
+
+
 # -- rates at a fixed seed -----------------------------------------------------------------------
 
 

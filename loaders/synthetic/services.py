@@ -374,6 +374,11 @@ class _Recorder:
         assessment_end = assessed + timedelta(days=rng.randint(10, 44))
         if outcome in ("cp", "lac") and assessment_end > self.today - timedelta(days=21):
             outcome = "cin"
+        # A child is placed when the assessment ends, which can be weeks after the referral:
+        # one who has turned 18 by then cannot become looked after.
+        placeable = [c for c in children if assessment_end < add_years(c.birth_date, 18)]
+        if outcome == "lac" and not placeable:
+            outcome = "cin"
         factors = rng.sample(
             ["1B", "2B", "3A", "3B", "4B", "4A", "16A", "17A", "21"], rng.randint(1, 3)
         )
@@ -410,7 +415,10 @@ class _Recorder:
         if outcome == "lac":
             foster = self.foster_home(household, day)
             if foster is not None:
-                placed = [c for c in children if rng.random() < 0.8] or children[:1]
+                under_18 = {c.key for c in placeable}
+                placed = [
+                    c for c in children if rng.random() < 0.8 and c.key in under_18
+                ] or placeable[:1]
                 ends = [
                     self.look_after(child, household, foster, assessment_end, need, worker)
                     for child in placed
@@ -497,7 +505,10 @@ class _Recorder:
     def look_after(
         self, child: Human, household: str, foster: str, day: date, need: str, worker: Practitioner
     ) -> date | None:
-        """Place ``child`` with foster carers from ``day``; return the day care ended, if it has."""
+        """Place ``child`` with foster carers from ``day``; return the day care ended, if it has.
+
+        ``child`` must be under 18 on ``day``: care ends at 18 at the latest.
+        """
         rng = self.rng
         home = child.residence_on(day)
         home_postcode = home.address.postcode if home else ""
