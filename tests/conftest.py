@@ -5,14 +5,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from neo4j import Driver, GraphDatabase
+from starlette.testclient import TestClient
 
 from graph.embedded import EmbeddedStore
 from graph.neo4j.store import Neo4jStore, delete_everything
 from graph.store import GraphBatch, Store
+from server.app import create_app
+from server.settings import Mode, Settings
 from tests.families import FAMILIES
+from tests.viewers import access_store, bearer
 from tools.neo4j.launcher import start
 
 
@@ -96,3 +101,26 @@ def batch_of(*batches: GraphBatch) -> GraphBatch:
         merged.nodes += batch.nodes
         merged.edges += batch.edges
     return merged
+
+
+Client = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(tmp_path: Path) -> Iterator[Client]:
+    """Apps over the access fixture and every family, made with the settings asked for,
+    each client signed in as sam (a social worker)."""
+    access_store(tmp_path, all_families=True)
+    opened: list[TestClient] = []
+
+    def make(**settings: Any) -> TestClient:
+        settings.setdefault("mode", Mode.DEVELOPMENT)
+        client = TestClient(create_app(Settings(store_dir=tmp_path, **settings)))
+        client.__enter__()
+        client.headers.update(bearer(client.app.state.auth, "sam"))  # type: ignore[attr-defined]
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,31 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from server.app import create_app
 from server.budget import PeopleWatch
 from server.schema import build_schema, direct_resolvers
 from server.settings import Mode, Settings
-from tests.viewers import access_store, bearer
-
-Client = Callable[..., TestClient]
-
-
-@pytest.fixture
-def make_client(tmp_path: Path) -> Iterator[Client]:
-    access_store(tmp_path, all_families=True)
-    opened: list[TestClient] = []
-
-    def make(**settings: Any) -> TestClient:
-        settings.setdefault("mode", Mode.DEVELOPMENT)
-        client = TestClient(create_app(Settings(store_dir=tmp_path, **settings)))
-        client.__enter__()
-        client.headers.update(bearer(client.app.state.auth, "sam"))  # type: ignore[attr-defined]
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
+from tests.conftest import Client
+from tests.viewers import bearer
 
 
 def post(client: TestClient, query: str, **extra: Any) -> Any:

@@ -5,8 +5,6 @@ variables and every string argument are capped at the edge."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -15,43 +13,18 @@ from graphql import OperationDefinitionNode, parse, visit
 from graphql.language import Visitor
 from hypothesis import given
 from hypothesis import strategies as st
-from starlette.testclient import TestClient
 from starlette.types import Message
 
 import server.schema.people
-from server.app import create_app
 from server.errors import QueryTooCostly
 from server.graphql_view import BodyLimit
 from server.limits import Cost, document_refusal, document_shape
 from server.policy import Purpose
 from server.schema import build_schema
-from server.settings import Mode, Settings
-from tests.viewers import access_store, bearer
+from server.settings import Settings
+from tests.test_hardening import Client, post
 
-Client = Callable[..., TestClient]
 HANG_GUARD = 60  # seconds; only so that a broken server fails a socket test, not hangs it
-
-
-@pytest.fixture
-def make_client(tmp_path: Path) -> Iterator[Client]:
-    access_store(tmp_path, all_families=True)
-    opened: list[TestClient] = []
-
-    def make(**settings: Any) -> TestClient:
-        settings.setdefault("mode", Mode.DEVELOPMENT)
-        client = TestClient(create_app(Settings(store_dir=tmp_path, **settings)))
-        client.__enter__()
-        client.headers.update(bearer(client.app.state.auth, "sam"))  # type: ignore[attr-defined]
-        opened.append(client)
-        return client
-
-    yield make
-    for client in opened:
-        client.__exit__(None, None, None)
-
-
-def post(client: TestClient, query: str, **extra: Any) -> Any:
-    return client.post("/graphql", json={"query": query, **extra})
 
 
 def fragment_bomb(levels: int) -> str:
