@@ -39,7 +39,7 @@ from graph.store import GraphBatch, InvolvementView
 from server.policy import Category, Viewer, release
 from server.sharing import SharingRules
 
-PEOPLE = ("ada", "ben", "cy")
+PEOPLE = ("ada", "ben", "cy", "dot")  # Dot, the youngest, has a sealed identity
 HOME_POSTCODE = "EB1 1AA"  # where they lived before: ordinary, seen by everyone with addresses
 FLED = date(2025, 6, 1)
 SC, HEALTH, SCHOOL, POLICE = "social_care", "health", "education", "police"
@@ -63,6 +63,7 @@ class Secrets:
     notification_start: date
     police_risk: str
     police_born: date  # the birth date the police record gives Ada (theirs is wrong)
+    sealed_born: date  # Dot's: she is shown by name only to most
 
 
 def secrets() -> st.SearchStrategy[Secrets]:
@@ -85,6 +86,7 @@ def secrets() -> st.SearchStrategy[Secrets]:
         notification_start=st.dates(date(2019, 1, 1), date(2026, 10, 1)),
         police_risk=words,
         police_born=adult,
+        sealed_born=child,
     )
 
 
@@ -116,30 +118,35 @@ def _police_risk(s: Secrets) -> RiskIndicator:
 def _person(s: Secrets, index: int) -> Person:
     pid = PEOPLE[index]
     given = pid.capitalize()
+    sealed = pid == "dot"
+    born = s.sealed_born if sealed else s.born[index]
     refs = [SourceRef(SC, f"SC-{pid}"), SourceRef(HEALTH, f"H-{pid}")]
     claims = [
         Claim("given_names", given, refs[0]), Claim("family_name", "Rowe", refs[0]),
-        Claim("birth_date", s.born[index].isoformat(), refs[0]),
-        Claim("nhs_number", s.nhs[index], refs[1]),
+        Claim("birth_date", born.isoformat(), refs[0]),
         # Social care and health know the refuge; the school still has the old postcode,
         # so the systems disagree about where they live.
         Claim("postcode", s.refuge_postcode, refs[0], Sensitivity.RESTRICTED),
         Claim("postcode", s.refuge_postcode, refs[1], Sensitivity.RESTRICTED),
     ]
-    upn = None
-    if index:
+    nhs = upn = None
+    if not sealed:
+        nhs = s.nhs[index]
+        claims.append(Claim("nhs_number", nhs, refs[1]))
+    if index in (1, 2):
         upn = s.upn[index - 1]
         refs.append(SourceRef(SCHOOL, f"E-{pid}"))
         claims += [Claim("upn", upn, refs[-1]), Claim("postcode", HOME_POSTCODE, refs[-1])]
-    else:
+    elif index == 0:
         refs.append(SourceRef(POLICE, s.police_id))
         claims += [Claim("family_name", "Rowe", refs[-1]),
                    Claim("birth_date", s.police_born.isoformat(), refs[-1])]
-    # As a load chooses: the value most sources give, ties to the smallest.
-    born = s.born[index] if index else min(s.born[0], s.police_born)
+        # As a load chooses: the value most sources give, ties to the smallest.
+        born = min(born, s.police_born)
     return Person(id=pid, given_names=given, family_name="Rowe",
-                  sex=Sex.FEMALE if index == 0 else Sex.MALE, birth_date=born,
-                  nhs_number=s.nhs[index], upn=upn, sources=tuple(refs), claims=tuple(claims))
+                  sex=Sex.MALE if index in (1, 2) else Sex.FEMALE, birth_date=born,
+                  nhs_number=nhs, upn=upn, sources=tuple(refs), claims=tuple(claims),
+                  sensitivity=Sensitivity.SEALED if sealed else Sensitivity.NORMAL)
 
 
 def family_with(s: Secrets) -> GraphBatch:
@@ -189,6 +196,8 @@ def withheld_from(viewer: Viewer, rules: SharingRules, s: Secrets) -> frozenset[
         hidden.add("upn")
     if Category.DEMOGRAPHICS not in allowed:
         hidden.add("born")
+    if Category.DEMOGRAPHICS in release(viewer, rules, "dot", _person(s, 3)).withheld:
+        hidden.add("sealed_born")
     if Category.SOURCES not in allowed or POLICE not in agreement.systems:
         hidden.add("police_id")
     if Category.DEMOGRAPHICS not in allowed or POLICE not in agreement.systems:
