@@ -87,6 +87,12 @@ class Disclosure:
         """`fact` as the viewer may see it (None if withheld), recorded against person `about`."""
         return self.decide(about, fact).value
 
+    def matched(self, about: str, categories: frozenset[Category]) -> None:
+        """Record that a search answer told these categories of fact about person `about`
+        (a postcode match tells where they lived), already released by the search's lens."""
+        if categories:
+            self._seen.setdefault(about, (set(), set()))[0].update(_values(categories))
+
     def aggregate(self, what: str) -> None:
         """Record an aggregate read (management information): audited as one row naming no
         person, so a leader's questions are on the log without personal data on it."""

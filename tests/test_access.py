@@ -177,6 +177,20 @@ def test_a_graphql_read_refused_for_no_purpose_is_audited_naming_no_one(
                                      for r in refused)
 
 
+def test_a_search_match_is_audited_as_the_fact_it_tells(
+    client: TestClient, store_dir: Path
+) -> None:
+    """A postcode match says where someone lived: the audit row names the address."""
+    result = ask(client, '{ searchPeople(postcode: "EB8 1AA") { edges { node { matched'
+                         ' person { id } } } } }', "sam")
+    found = {e["node"]["person"]["id"] for e in result["data"]["searchPeople"]["edges"]}
+    assert "cal" in found
+    rows = [json.loads(row) for (row,) in sqlite3.connect(store_dir / "audit.sqlite").execute(
+        "SELECT row FROM audit ORDER BY seq")]
+    about_cal = [r for r in rows if r["person_id"] == "cal"]
+    assert about_cal and "address" in about_cal[-1]["returned"]
+
+
 def test_agency_without_agreement_sees_no_one(client: TestClient) -> None:
     result = ask(client, '{ person(id: "cal") { displayName } }', "ida", status=403)
     assert codes(result) == ["FORBIDDEN"] and "Moss" not in str(result)

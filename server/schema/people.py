@@ -778,6 +778,12 @@ class SearchResult:
 
 
 MAX_SEARCH = 100
+# The category of fact a search match tells (names are identity, returned anyway).
+MATCHED_CATEGORY = {
+    "postcode": Category.ADDRESS, "nhs_number": Category.NHS_NUMBER, "upn": Category.UPN,
+    "birth_date": Category.DEMOGRAPHICS, "birth_date_swapped": Category.DEMOGRAPHICS,
+    "birth_year": Category.DEMOGRAPHICS, "record_id": Category.SOURCES,
+}
 
 
 @strawberry.type
@@ -847,6 +853,9 @@ class PeopleQuery:
             if person is None:
                 withheld += 1
                 continue
+            # A match tells its field's fact ("lived at this postcode"): audited as returned.
+            ctx.disclosure.matched(candidate.person.id, frozenset(
+                MATCHED_CATEGORY[m] for m in candidate.matched if m in MATCHED_CATEGORY))
             result = SearchResult(person=person, score=candidate.score,
                                   matched=list(candidate.matched))
             edges.append(SearchEdge(cursor=cursor, node=result))
