@@ -181,6 +181,16 @@ def test_a_child_eighteen_by_the_end_of_assessment_is_not_placed() -> None:
         check_population(out)
 
 
+def test_a_separation_after_an_incident_near_the_extract_date_is_not_in_the_history() -> None:
+    """Seed 863 with 100 people has a domestic abuse incident on 8 November, two weeks before the
+    extract date; the abuser was once moved out 22 days later, after the extract date, so his new
+    council flat's tenancy (and the end of the couple's bond) began after it."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        generate_borough(100, 863, out, TODAY)
+        check_population(out)
+
+
 # -- rates at a fixed seed -----------------------------------------------------------------------
 
 
