@@ -191,6 +191,16 @@ def test_a_separation_after_an_incident_near_the_extract_date_is_not_in_the_hist
         check_population(out)
 
 
+def test_a_child_who_dies_before_the_assessment_ends_is_not_placed() -> None:
+    """Seed 1455 with 200 people refers a girl ten days before she dies; care was once started
+    when the assessment ended, after her death, so she was placed with foster carers (and lived
+    with them) weeks after she died."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        generate_borough(200, 1455, out, TODAY)
+        check_population(out)
+
+
 # -- rates at a fixed seed -----------------------------------------------------------------------
 
 
