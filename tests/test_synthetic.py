@@ -201,6 +201,15 @@ def test_a_child_who_dies_before_the_assessment_ends_is_not_placed() -> None:
         check_population(out)
 
 
+def test_a_baby_who_dies_in_the_first_days_has_no_health_visiting() -> None:
+    """Seed 1953 with 200 people has a baby who dies at eleven days old; health visiting starts
+    at twelve days, and was once recorded for him the day after his death."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        generate_borough(200, 1953, out, TODAY)
+        check_population(out)
+
+
 # -- rates at a fixed seed -----------------------------------------------------------------------
 
 

@@ -995,6 +995,9 @@ class _Recorder:
             first = max(child.birth_date + timedelta(days=12), child.residences[0].start)
             if five <= self.start or first >= self.today:
                 continue
+            # The first visit is due at twelve days old: a baby who died before it has none.
+            if not child.alive_on(first):
+                continue
             district = child.residence.address.district or "Central"
             visitor = self.workforce.lead(
                 f"Health Visiting Team {district}", "Health Visitor", NHS_DOMAIN
