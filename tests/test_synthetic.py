@@ -181,6 +181,35 @@ def test_a_child_eighteen_by_the_end_of_assessment_is_not_placed() -> None:
         check_population(out)
 
 
+def test_a_separation_after_an_incident_near_the_extract_date_is_not_in_the_history() -> None:
+    """Seed 863 with 100 people has a domestic abuse incident on 8 November, two weeks before the
+    extract date; the abuser was once moved out 22 days later, after the extract date, so his new
+    council flat's tenancy (and the end of the couple's bond) began after it."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        generate_borough(100, 863, out, TODAY)
+        check_population(out)
+
+
+def test_a_child_who_dies_before_the_assessment_ends_is_not_placed() -> None:
+    """Seed 1455 with 200 people refers a girl ten days before she dies; care was once started
+    when the assessment ended, after her death, so she was placed with foster carers (and lived
+    with them) weeks after she died."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        generate_borough(200, 1455, out, TODAY)
+        check_population(out)
+
+
+def test_a_baby_who_dies_in_the_first_days_has_no_health_visiting() -> None:
+    """Seed 1953 with 200 people has a baby who dies at eleven days old; health visiting starts
+    at twelve days, and was once recorded for him the day after his death."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        generate_borough(200, 1953, out, TODAY)
+        check_population(out)
+
+
 # -- rates at a fixed seed -----------------------------------------------------------------------
 
 

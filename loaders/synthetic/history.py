@@ -336,9 +336,11 @@ class History:
         if draw < RATES["refuge_after_incident"]:
             self.flee(household, victim, abuser, children, day + timedelta(days=1))
         elif draw < RATES["refuge_after_incident"] + RATES["separate_after_incident"]:
-            self.separate(
-                household, couple, day + timedelta(days=self.rng.randint(1, 40)), leaver=abuser
-            )
+            parted = day + timedelta(days=self.rng.randint(1, 40))
+            # The history ends the day before the extract date: a parting due later than that
+            # has not happened yet (it would move the abuser into a home from after the extract).
+            if parted < self.pop.today:
+                self.separate(household, couple, parted, leaver=abuser)
 
     def flee(
         self, household: Household, victim: Human, abuser: Human, children: list[Human], day: date

@@ -375,8 +375,12 @@ class _Recorder:
         if outcome in ("cp", "lac") and assessment_end > self.today - timedelta(days=21):
             outcome = "cin"
         # A child is placed when the assessment ends, which can be weeks after the referral:
-        # one who has turned 18 by then cannot become looked after.
-        placeable = [c for c in children if assessment_end < add_years(c.birth_date, 18)]
+        # one who has turned 18 (or died) by then cannot become looked after.
+        placeable = [
+            c
+            for c in children
+            if assessment_end < add_years(c.birth_date, 18) and c.alive_on(assessment_end)
+        ]
         if outcome == "lac" and not placeable:
             outcome = "cin"
         factors = rng.sample(
@@ -433,6 +437,10 @@ class _Recorder:
             child_closure = closure
             if child_closure is not None and add_years(child.birth_date, 18) < child_closure:
                 child_closure = add_years(child.birth_date, 18)
+            # The enquiry and conference come days after the referral: a child who has died by
+            # then has neither.
+            child_s47 = s47 if s47 is not None and child.alive_on(s47) else None
+            child_cp = cp if cp is not None and child.alive_on(cp[0]) else None
             self.out.cin_cases.append(
                 CinCase(
                     child.key,
@@ -445,9 +453,9 @@ class _Recorder:
                     assessment_end if assessment_end <= self.today else None,
                     factors,
                     plan,
-                    s47,
-                    cp,
-                    cp_reviews,
+                    child_s47,
+                    child_cp,
+                    cp_reviews if child_cp is not None else [],
                 )
             )
             self.episode(
@@ -464,8 +472,9 @@ class _Recorder:
             )
             self.event("social_care", child, day, "referral", "Referral received")
             self.event("social_care", child, assessed, "assessment", "Assessment started")
-            if s47 is not None and cp is not None:
-                self.event("social_care", child, s47, "s47", "Section 47 enquiry started")
+            if child_s47 is not None:
+                self.event("social_care", child, child_s47, "s47", "Section 47 enquiry started")
+            if child_cp is not None:
                 cp_worker = self.workforce.lead(
                     f"Child Protection Team {district}", "Social Worker", COUNCIL_DOMAIN
                 )
@@ -474,16 +483,20 @@ class _Recorder:
                     child,
                     "Child protection plan",
                     "statutory",
-                    cp[0],
-                    cp[1],
-                    cp[2],
+                    child_cp[0],
+                    child_cp[1],
+                    child_cp[2],
                     SOCIAL_CARE,
                     cp_worker,
                     code="CP",
-                    sensitivity="sensitive" if cp[2] == "SAB" else "normal",
+                    sensitivity="sensitive" if child_cp[2] == "SAB" else "normal",
                 )
                 self.event(
-                    "social_care", child, cp[0], "conference", "Initial child protection conference"
+                    "social_care",
+                    child,
+                    child_cp[0],
+                    "conference",
+                    "Initial child protection conference",
                 )
             if child_closure is not None:
                 self.event("social_care", child, child_closure, "closure", "Case closed")
@@ -981,6 +994,9 @@ class _Recorder:
             five = add_years(child.birth_date, 5)
             first = max(child.birth_date + timedelta(days=12), child.residences[0].start)
             if five <= self.start or first >= self.today:
+                continue
+            # The first visit is due at twelve days old: a baby who died before it has none.
+            if not child.alive_on(first):
                 continue
             district = child.residence.address.district or "Central"
             visitor = self.workforce.lead(
