@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, TypeAlias
@@ -97,6 +99,16 @@ class Claim:
     value: str
     source: SourceRef
     sensitivity: Sensitivity = Sensitivity.NORMAL
+
+
+def most_asserted(claims: Iterable[Claim], field: str) -> str | None:
+    """The value most of these claims give for `field`; ties go to the smallest value, so
+    reruns agree. None when no claim gives it. A load chooses a person's values so, and the
+    access policy chooses again from the claims a viewer may see."""
+    votes = Counter(c.value for c in claims if c.field == field)
+    if not votes:
+        return None
+    return min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
 
 
 # --- nodes -----------------------------------------------------------------

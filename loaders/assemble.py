@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -36,6 +36,7 @@ from graph.model import (
     SourceRecord,
     SourceRef,
     couple,
+    most_asserted,
 )
 from graph.normalise import normalise_name
 from graph.store import GraphBatch, Store
@@ -274,14 +275,6 @@ def _claims(record: PersonRecord) -> list[Claim]:
     return [Claim(name, value, source) for name, value in claim_fields(record).items()]
 
 
-def best_value(claims: Iterable[Claim], name: str) -> str | None:
-    """The value most sources assert; ties go to the smallest value, so reruns agree."""
-    votes = Counter(c.value for c in claims if c.field == name)
-    if not votes:
-        return None
-    return min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
-
-
 def stored_claims(held: SourceRecord) -> list[Claim]:
     source = SourceRef(held.system, held.local_id)
     postcode = Sensitivity(held.fields.get(POSTCODE_SENSITIVITY, Sensitivity.NORMAL.value))
@@ -301,18 +294,18 @@ def person_from(
     """A person as its records' claims make it: each value the one most sources assert."""
     ordered = sorted(claims, key=lambda c: (c.field, c.source.key))
     sources = sorted({c.source for c in ordered} | set(refs), key=lambda s: s.key)
-    birth, death = best_value(ordered, "birth_date"), best_value(ordered, "death_date")
+    birth, death = most_asserted(ordered, "birth_date"), most_asserted(ordered, "death_date")
     if birth and death and death < birth:
         death = None
     return Person(
         id=person_id,
-        given_names=best_value(ordered, "given_names") or "",
-        family_name=best_value(ordered, "family_name") or "",
-        sex=Sex(best_value(ordered, "sex") or "unknown"),
+        given_names=most_asserted(ordered, "given_names") or "",
+        family_name=most_asserted(ordered, "family_name") or "",
+        sex=Sex(most_asserted(ordered, "sex") or "unknown"),
         birth_date=date.fromisoformat(birth) if birth else None,
         death_date=date.fromisoformat(death) if death else None,
-        nhs_number=best_value(ordered, "nhs_number"),
-        upn=best_value(ordered, "upn"),
+        nhs_number=most_asserted(ordered, "nhs_number"),
+        upn=most_asserted(ordered, "upn"),
         sources=tuple(sources),
         claims=tuple(ordered),
         sensitivity=sensitivity,

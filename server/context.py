@@ -45,7 +45,7 @@ class Disclosure:
         OperationTimedOut : the request's time is up; nothing more is released
         """
         if self.viewer.purpose is None:
-            raise self._no_purpose()
+            raise self.refuse_no_purpose()
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise OperationTimedOut()
         decision = release(self.viewer, self.rules, about, fact)
@@ -58,7 +58,7 @@ class Disclosure:
             seen[1].update(_values(decision.withheld))
         return decision
 
-    def _no_purpose(self) -> NotPermitted:
+    def refuse_no_purpose(self) -> NotPermitted:
         """The refusal of a read without a purpose, remembered so the refusal is audited."""
         self._refused_no_purpose = True
         return NotPermitted("choose a purpose of access before reading about anyone")
@@ -70,17 +70,16 @@ class Disclosure:
         ------
         NotPermitted : no purpose, or an agreement that does not cover people at all
         """
-        if self.viewer.purpose is None:
-            raise self._no_purpose()
+        lens = self.counted()
         if Category.IDENTITY not in self.rules.agreement(self.viewer.agency).categories:
             raise NotPermitted("your agency's agreement does not cover people")
-        return ViewerLens(self.viewer, self.rules)
+        return lens
 
     def counted(self) -> ViewerLens:
         """The policy for deciding which facts an aggregate may count (not recorded: the
         aggregate is audited as one row naming no one)."""
         if self.viewer.purpose is None:
-            raise self._no_purpose()
+            raise self.refuse_no_purpose()
         return ViewerLens(self.viewer, self.rules)
 
     def release(self, about: str, fact: Fact) -> Fact | None:
@@ -102,66 +101,37 @@ class Disclosure:
         return sorted(self._seen)
 
     def audit_rows(self, outcome: str) -> list[AuditRow]:
-        """One row per person disclosed (or withheld) in this request."""
+        """One row per person disclosed (or withheld) in this request; one naming no one
+        for its aggregate reads; one naming no one for a read refused for want of a purpose."""
         stamp = now_utc()
         glass = self.viewer.breaking_glass()
         basis = self.rules.basis(self.viewer.purpose)
         if glass:
             basis = "break-glass"  # the written reason goes to the review queue, not the log
-        return [
-            AuditRow(
-                time=stamp,
-                user=self.viewer.user,
-                role=self.viewer.role,
+
+        def row(**about: Any) -> AuditRow:
+            return AuditRow(
+                time=stamp, user=self.viewer.user, role=self.viewer.role,
                 agency=self.viewer.agency,
                 purpose=self.viewer.purpose.value if self.viewer.purpose else "",
-                basis=basis,
-                operation=self.operation,
-                document_hash=self.document_hash,
-                person_id=person_id,
-                returned=tuple(sorted(returned)),
-                withheld=tuple(sorted(withheld - returned)),
-                outcome=outcome,
-                correlation_id=self.correlation_id,
-                break_glass=glass,
-                grant=person_id in self.viewer.grants,
+                operation=self.operation, document_hash=self.document_hash,
+                correlation_id=self.correlation_id, break_glass=glass, **about,
             )
+
+        rows = [
+            row(person_id=person_id, basis=basis, returned=tuple(sorted(returned)),
+                withheld=tuple(sorted(withheld - returned)), outcome=outcome,
+                grant=person_id in self.viewer.grants)
             for person_id, (returned, withheld) in sorted(self._seen.items())
-        ] + ([
-            AuditRow(
-                time=stamp,
-                user=self.viewer.user,
-                role=self.viewer.role,
-                agency=self.viewer.agency,
-                purpose=self.viewer.purpose.value if self.viewer.purpose else "",
-                basis="aggregate, small numbers suppressed",
-                operation=self.operation,
-                document_hash=self.document_hash,
-                person_id="",
-                returned=tuple(sorted(self._aggregates)),
-                withheld=(),
-                outcome=outcome,
-                correlation_id=self.correlation_id,
-                break_glass=glass,
-            )
-        ] if self._aggregates else []) + ([
-            AuditRow(
-                time=stamp,
-                user=self.viewer.user,
-                role=self.viewer.role,
-                agency=self.viewer.agency,
-                purpose="",
-                basis="",
-                operation=self.operation,
-                document_hash=self.document_hash,
-                person_id="",
-                returned=(),
-                withheld=(),
-                outcome=REFUSED_NO_PURPOSE,
-                correlation_id=self.correlation_id,
-                break_glass=glass,
-            )
-        ] if self._refused_no_purpose else [])
+        ]
+        if self._aggregates:
+            rows.append(row(person_id="", basis="aggregate, small numbers suppressed",
+                            returned=tuple(sorted(self._aggregates)), withheld=(),
+                            outcome=outcome))
+        if self._refused_no_purpose:
+            rows.append(row(person_id="", basis="", returned=(), withheld=(),
+                            outcome=REFUSED_NO_PURPOSE))
+        return rows
 
     def commit(self, log: AuditLog, outcome: str = "ok") -> None:
         """Write the audit rows; raises `AuditUnavailable` so the caller returns no data."""

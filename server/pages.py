@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from graph.store import Store
-from server.audit import AuditLog, AuditRow, AuditUnavailable, now_utc
+from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator, TooManyAttempts
 from server.budget import Budget, PeopleWatch
 from server.context import REFUSED_NO_PURPOSE, Disclosure, RequestContext, document_hash
@@ -130,7 +129,6 @@ FORM_FIELD = "csrf_token"
 # Fetch metadata a browser adds: a form posted from another site, or a sibling subdomain,
 # is refused even before its token is looked at.
 FOREIGN_SITES = {"cross-site", "same-site"}
-NO_PURPOSE = REFUSED_NO_PURPOSE
 
 
 class Pages:
@@ -309,15 +307,11 @@ class Pages:
 
     async def _no_purpose(self, request: Request, viewer: Viewer, document: str) -> Response:
         """Refuse a viewer who has chosen no purpose, with an audit row naming no person."""
-        correlation = uuid.uuid4().hex
-        refusal = AuditRow(
-            time=now_utc(), user=viewer.user, role=viewer.role, agency=viewer.agency,
-            purpose="", basis="", operation="page", document_hash=document_hash(document),
-            person_id="", returned=(), withheld=(), outcome=NO_PURPOSE,
-            correlation_id=correlation, break_glass=viewer.breaking_glass(),
-        )
+        disclosure = Disclosure(viewer, "page", document_hash(document), rules=self.rules)
+        disclosure.refuse_no_purpose()
+        correlation = disclosure.correlation_id
         try:
-            await self.audit.append_async([refusal])
+            await disclosure.commit_async(self.audit, REFUSED_NO_PURPOSE)
         except AuditUnavailable:
             return self.failure(request, "AUDIT_UNAVAILABLE", correlation)
         return self.render(

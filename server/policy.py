@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +25,7 @@ from graph.model import (
     Sensitivity,
     Sex,
     SourceRef,
+    most_asserted,
 )
 from graph.store import InvolvementView
 from server.sharing import (
@@ -212,13 +212,6 @@ class _Asked:
 _VOTED = ("given_names", "family_name", "sex", "birth_date", "death_date", "nhs_number", "upn")
 
 
-def _voted(claims: tuple[Claim, ...], field: str) -> str | None:
-    """The value most of these claims assert for `field` (ties to the smallest), as a
-    load chooses it; None when none claims it."""
-    votes = Counter(c.value for c in claims if c.field == field)
-    return min(votes.items(), key=lambda item: (-item[1], item[0]))[0] if votes else None
-
-
 def _as_released(fact: Person, claims: tuple[Claim, ...]) -> Person:
     """The person with each voted field chosen again from the released claims alone: a
     value from a system the viewer may not see must not tip which value they are shown."""
@@ -227,7 +220,7 @@ def _as_released(fact: Person, claims: tuple[Claim, ...]) -> Person:
         held = [c for c in fact.claims if c.field == name]
         if not held or all(c in claims for c in held):
             continue
-        value = _voted(claims, name)
+        value = most_asserted(claims, name)
         if value is None and name in ("given_names", "family_name"):
             # Who someone is stays known: a person no shared system names keeps the name
             # the sources gave (identity is released by category, not by system).

@@ -202,10 +202,10 @@ def withheld_from(viewer: Viewer, rules: SharingRules, s: Secrets) -> frozenset[
         hidden.add("police_id")
     if Category.DEMOGRAPHICS not in allowed or POLICE not in agreement.systems:
         hidden.add("police_born")
-    view = InvolvementView(_notification(s), None, None)
-    if release(viewer, rules, "ada", view).value is None:
+    shown = release(viewer, rules, "ada", InvolvementView(_notification(s), None, None)).value
+    if shown is None:
         hidden |= {"notification_reason", "notification_start"}
-    elif (shown := release(viewer, rules, "ada", view).value) and not shown.involvement.reason:
+    elif not shown.involvement.reason:
         hidden.add("notification_reason")
     if release(viewer, rules, "ada", _police_risk(s)).value is None:
         hidden.add("police_risk")

@@ -4,7 +4,6 @@ variables and every string argument are capped at the edge."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import anyio
@@ -22,9 +21,8 @@ from server.limits import Cost, document_refusal, document_shape
 from server.policy import Purpose
 from server.schema import build_schema
 from server.settings import Settings
+from tests.test_changes_api import receive
 from tests.test_hardening import Client, post
-
-HANG_GUARD = 60  # seconds; only so that a broken server fails a socket test, not hangs it
 
 
 def fragment_bomb(levels: int) -> str:
@@ -340,11 +338,3 @@ def test_a_subscription_is_held_to_the_same_limits(make_client: Client) -> None:
         assert message["payload"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 
-def receive(ws: Any) -> dict[str, Any]:
-    """The next message from the server, or a failure after HANG_GUARD seconds."""
-    async def next_message() -> Any:
-        with anyio.fail_after(HANG_GUARD):
-            return await ws._send_rx.receive()
-    message = ws.portal.call(next_message)
-    ws._raise_on_close(message)
-    return dict(json.loads(message["text"]))

@@ -3,7 +3,7 @@ ranked, each with the fields that matched and how."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
@@ -143,12 +143,12 @@ def search_people(
     limit = max(1, min(limit, MAX_RESULTS))
     swapped = _swapped(criteria.birth_date) if criteria.birth_date else None
     found: dict[str, Person] = {}
-    lived: dict[str, tuple[Address, ...]] = {}
+    lived: Mapping[str, tuple[Address, ...]] = {}
     if not criteria.empty:
         births = [day for day in (criteria.birth_date, swapped) if day]
         matches = store.search_matches(criteria, births, CANDIDATE_LIMIT)
         found |= matches.people
-        lived = dict(matches.at_postcode)
+        lived = matches.at_postcode
     if owner:
         found |= store.people([owner])
     seen = {pid: shown for pid, person in found.items()

@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from graph import model
 from graph.changes import highest
-from graph.questions import resolve_as_of
+from graph.questions import household, resolve_as_of
 from graph.questions.coverage import CoverageState, coverage_of
 from graph.questions.discrepancies import discrepancies_in
 from graph.questions.family import Genogram as GenogramAnswer
@@ -237,23 +237,12 @@ class Person(Node):
         answer = await ctx.loaders.households.load((self.person.id, resolve_as_of(as_of)))
         address = (Address.of(ctx.disclosure.decide(self.person.id, answer.address))
                    if answer.address else None)
-        members, withheld = [], 0
-        for member in answer.members:
-            person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
-            if person is None:
-                withheld += 1
-                continue
-            members.append(
-                HouseholdMember(
-                    person=person, since=member.since,
-                    relationship_to_subject=_kinship(person, member.relationship),
-                )
-            )
+        members, withheld = _residents(ctx, answer.members)
         return Household(
             as_of=answer.as_of,
             address=address,
             address_withheld=answer.address is not None and address is None,
-            members=_in_seen_order(members),
+            members=members,
             members_withheld=withheld,
         )
 
@@ -385,20 +374,12 @@ class Person(Node):
         for period in await ctx.loaders.histories.load(self.person.id):
             address = (Address.of(ctx.disclosure.decide(self.person.id, period.address))
                        if period.address else None)
-            members, withheld = [], 0
-            for member in period.members:
-                person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
-                if person is None:
-                    withheld += 1
-                    continue
-                word = _kinship(person, member.relationship)
-                members.append(HouseholdMember(person=person, relationship_to_subject=word,
-                                               since=member.since))
+            members, withheld = _residents(ctx, period.members)
             periods.append(HouseholdPeriod(
                 valid_from=period.valid_from, valid_to=period.valid_to,
                 address=address,
                 address_withheld=period.address is not None and address is None,
-                members=_in_seen_order(members), members_withheld=withheld))
+                members=members, members_withheld=withheld))
         return periods
 
     @strawberry.field(description="The wider family within `depth` steps, nearest first.")
@@ -539,6 +520,23 @@ class ChronologyConnection:
     withheld: int = strawberry.field(
         default=0, description="Entries withheld from you by your agreement, in the range."
     )
+
+
+def _residents(
+    ctx: RequestContext, found: Sequence[household.HouseholdMember]
+) -> tuple[list[HouseholdMember], int]:
+    """The residents of a household the viewer may see, in an order they could have worked
+    out, and how many were withheld."""
+    members, withheld = [], 0
+    for member in found:
+        person = Person.of(ctx.disclosure.decide(member.person.id, member.person))
+        if person is None:
+            withheld += 1
+            continue
+        members.append(HouseholdMember(
+            person=person, since=member.since,
+            relationship_to_subject=_kinship(person, member.relationship)))
+    return _in_seen_order(members), withheld
 
 
 async def _released(
