@@ -23,7 +23,7 @@ from server.graphql_view import viewer_of, watch
 from server.policy import Purpose, Viewer
 from server.settings import Mode, Settings
 from server.sharing import SharingRules
-from viz.genogram import vis_data, without_bidi_controls
+from viz.genogram import without_bidi_controls
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "viz" / "templates"
 
@@ -34,6 +34,7 @@ fragment GenogramFields on Genogram {
           person { id displayName sex birthDate deathDate } }
   edges { kind sourceId targetId subtype status validFrom validTo provenance
           sources { system recordId } }
+  household nodesWithheld svg
 }
 """
 PERSON_PAGE = (
@@ -397,7 +398,7 @@ class Pages:
             services=person["servicesEngaged"],
             risks=person["riskIndicators"],
             explanation=person.get("linkExplanation"),
-            genogram=vis_data(person["genogram"]) if person["genogram"] else None,
+            genogram=person["genogram"],
         )
 
     async def genogram(self, request: Request) -> Response:
@@ -418,7 +419,7 @@ class Pages:
             request,
             subject_name=person["displayName"],
             subject_id=person["id"],
-            genogram=vis_data(person["genogram"]) if person["genogram"] else None,
+            genogram=person["genogram"],
         )
 
     async def signin_form(self, request: Request) -> Response:

@@ -26,7 +26,7 @@ from server.policy import Purpose
 from server.settings import Mode, Settings
 from tests.families import family_known_to_many_agencies, stepfamily
 from viz import genogram
-from viz.genogram import vis_data, without_bidi_controls
+from viz.genogram import Chart, ChartPerson, svg, without_bidi_controls
 
 TODAY = date(2026, 11, 23)
 RLO, PDF, RLI, PDI, RLM, ALM = "\u202e", "\u202c", "\u2067", "\u2069", "\u200f", "\u061c"
@@ -142,7 +142,7 @@ def test_person_page_isolates_every_name(client: TestClient) -> None:
     assert f"Dee{RLO} Moss" in names  # a household member, a service's person, a risk's
     assert f"Nia{ALM} {RLI}Obi" in names  # the lead practitioner
     assert "<title>Cal Moss · famgraph</title>" in page.text
-    assert 'aria-label="Genogram of Cal Moss\'s family"' in page.text
+    assert '<title id="genogram-title">Genogram of Cal Moss as at' in page.text
 
 
 def test_person_page_isolates_the_school_safeguarding_leads_name(client: TestClient) -> None:
@@ -157,12 +157,10 @@ def test_genogram_page_isolates_the_name_and_draws_labels_without_controls(
     page = client.get("/people/cal/genogram")
     assert page.status_code == 200
     assert isolated_names(page.text) == [f"Cal{RLO} Moss"]
-    data = re.search(r'<script type="application/json" id="genogram-data">(.*?)</script>',
-                     page.text, re.S)
-    assert data is not None
-    labels = [node["label"] for node in json.loads(data.group(1))["nodes"] if "label" in node]
-    assert "Cal\nMoss\nb. 2016" in labels
-    assert not any(has_bidi_controls(label) for label in labels)
+    drawing = page.text[page.text.index("<svg"):page.text.index("</svg>")]
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", drawing)
+    assert labels[labels.index("Cal"):labels.index("Cal") + 3] == ["Cal", "Moss", "b. 2016"]
+    assert not has_bidi_controls(drawing)
 
 
 def test_search_results_isolate_each_name(client: TestClient) -> None:
@@ -172,8 +170,9 @@ def test_search_results_isolate_each_name(client: TestClient) -> None:
 
 
 def test_genogram_label_takes_controls_out_of_a_name() -> None:
-    person = {"id": "p", "displayName": f"{RLI}Ann{PDI} {RLO}Lee{PDF}", "sex": "FEMALE",
-              "birthDate": "2015-03-02", "deathDate": None}
-    drawn = vis_data({"nodes": [{"person": person, "generation": 0, "isSubject": True,
-                                 "relationshipToSubject": "self"}], "edges": []})
-    assert [n["label"] for n in drawn["nodes"] if n["id"] == "p"] == ["Ann\nLee\nb. 2015"]
+    person = ChartPerson(id="p", name=f"{RLI}Ann{PDI} {RLO}Lee{PDF}", sex="FEMALE",
+                         born=date(2015, 3, 2), died=None, relationship="self",
+                         is_subject=True, generation=0)
+    drawn = svg(Chart(subject_id="p", as_of=date(2026, 1, 1), people=(person,), ties=()))
+    assert re.findall(r"<text[^>]*>([^<]*)</text>", drawn)[:4] == ["10", "Ann", "Lee", "b. 2015"]
+    assert not has_bidi_controls(drawn)

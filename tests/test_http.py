@@ -232,7 +232,7 @@ def test_person_page_shows_household_and_lead_phone(client: TestClient) -> None:
     assert page.status_code == 200
     assert "Sue Ward" in page.text and "foster carer" in page.text
     assert "020 7946 0123" in page.text and "Priya Nair" in page.text
-    assert 'id="genogram-data"' in page.text
+    assert 'data-person="rio"' in page.text and 'class="famgraph-genogram"' in page.text
 
 
 def test_pages_redirect_to_sign_in_when_signed_out(client: TestClient) -> None:
@@ -264,7 +264,11 @@ def test_genogram_page_draws_subject_with_outline(client: TestClient) -> None:
     sign_in(client)
     page = client.get("/people/kim/genogram")
     assert page.status_code == 200
-    assert '"outline:kim"' in page.text and '"union:lou:max"' in page.text
+    drawing = page.text[page.text.index("<svg"):page.text.index("</svg>")]
+    subject = drawing[drawing.index('data-person="kim"'):]
+    subject = subject[:subject.index("</a>")]
+    assert subject.count('class="shape"') == 2, "the index person is double-outlined"
+    assert 'class="partner partner current"' in drawing or 'class="partner spouse' in drawing
 
 
 def test_pages_and_graphiql_load_nothing_from_other_hosts(client: TestClient) -> None:
@@ -436,21 +440,17 @@ def test_search_people_arguments_over_graphql(client: TestClient) -> None:
     assert half["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-def test_genogram_draws_one_line_per_couple_and_unique_ids() -> None:
-    from viz.genogram import vis_data
+def test_genogram_draws_one_line_per_couple_the_current_one() -> None:
+    from viz.genogram import Chart, ChartPerson, ChartTie, svg
 
-    person = {"displayName": "A B", "sex": "FEMALE", "birthDate": "1990-01-01"}
-    nodes = [{"person": {**person, "id": pid}, "generation": 0, "relationshipToSubject": "x",
-              "isSubject": pid == "a"} for pid in ("a", "b")]
-    edge = {"kind": "PARTNER", "sourceId": "a", "targetId": "b", "subtype": "partner",
-            "provenance": "recorded", "sources": [], "validTo": None}
-    data = vis_data({"nodes": nodes, "edges": [
-        {**edge, "status": "ended", "validFrom": "2010-01-01"},
-        {**edge, "status": "current", "validFrom": "2015-01-01"}]})
-    partner_lines = [e for e in data["edges"] if e["kind"] == "partner"]
-    assert len(partner_lines) == 1 and partner_lines[0]["dashes"] is False
-    ids = [item["id"] for item in data["nodes"] + data["edges"]]
-    assert len(ids) == len(set(ids))
+    people = tuple(ChartPerson(id=pid, name="A B", sex="FEMALE", born=date(1990, 1, 1),
+                               died=None, relationship="x", is_subject=pid == "a",
+                               generation=0) for pid in ("a", "b"))
+    ties = (ChartTie("PARTNER", "a", "b", "partner", "ended", date(2010, 1, 1)),
+            ChartTie("PARTNER", "a", "b", "partner", "current", date(2015, 1, 1)))
+    drawn = svg(Chart(subject_id="a", as_of=date(2026, 1, 1), people=people, ties=ties))
+    assert drawn.count('<g class="partner ') == 1
+    assert '<g class="partner partner current"' in drawn
 
 
 def test_post_to_graphql_is_answered_there_not_redirected(client: TestClient) -> None:

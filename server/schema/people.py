@@ -28,6 +28,8 @@ from server.errors import BadArgument, FieldNotPermitted, NotPermitted
 from server.policy import Category, Release, Sources, Topic
 from server.schema.linkage import LinkExplanation, explanation_of
 from server.schema.relay import Node, PageInfo, offset_of, page
+from viz.genogram import Chart, ChartPerson, ChartTie
+from viz.genogram import svg as genogram_svg
 
 Ctx = Info[RequestContext, None]
 Shown = TypeVar("Shown")
@@ -362,6 +364,7 @@ class Person(Node):
             nodes=_in_seen_order(nodes),
             edges=edges,
             nodes_withheld=withheld,
+            subject=self,
         )
 
 
@@ -766,6 +769,61 @@ class Genogram:
     nodes: list[GenogramNode]
     edges: list[GenogramEdge]
     nodes_withheld: int = strawberry.field(description="Family members withheld from you.")
+    subject: strawberry.Private[Person]
+
+    @strawberry.field(
+        description="The people on this genogram who live with the subject on `asOf` (the"
+        " household boundary); null when the subject's household is withheld from you."
+    )
+    async def household(self, info: Ctx) -> list[strawberry.ID] | None:
+        found = await self._household(info.context)
+        return None if found is None else [strawberry.ID(pid) for pid in sorted(found)]
+
+    @strawberry.field(
+        description="This genogram drawn in standard notation (docs/genogram.md) as a"
+        " standalone SVG document, made from exactly the nodes, edges and household in this"
+        " answer. Each person is a link to `/people/<id>`; pass it to famgraph-genogram.js to"
+        " add keyboard access, tooltips, zoom and export."
+    )
+    async def svg(self, info: Ctx) -> str:
+        return genogram_svg(chart_of(self, await self._household(info.context)))
+
+    async def _household(self, ctx: RequestContext) -> frozenset[str] | None:
+        subject = self.subject
+        topic = ctx.disclosure.release(subject.person.id, Topic(subject.person,
+                                                                Category.HOUSEHOLD))
+        if topic is None:
+            return None
+        answer = await ctx.loaders.households.load((subject.person.id, self.as_of))
+        residents, _ = _residents(ctx, answer.members)
+        on_chart = {node.person.person.id for node in self.nodes}
+        return frozenset({m.person.person.id for m in residents} | {subject.person.id}) \
+            & on_chart
+
+
+def chart_of(genogram: Genogram, household: frozenset[str] | None) -> Chart:
+    """The drawing's input: only what this answer released."""
+    people = []
+    for node in genogram.nodes:
+        shown = node.person
+        released = shown.person
+        demographics = Category.DEMOGRAPHICS not in shown.withheld
+        sources = () if Category.SOURCES in shown.withheld else released.sources
+        people.append(ChartPerson(
+            id=released.id, name=released.display_name,
+            sex=released.sex.name if demographics and released.sex else "UNKNOWN",
+            born=released.birth_date if demographics else None,
+            died=released.death_date if demographics else None,
+            relationship=node.relationship_to_subject, is_subject=node.is_subject,
+            generation=node.generation, systems=tuple(s.system for s in sources)))
+    ties = tuple(
+        ChartTie(kind=e.kind, src=str(e.source_id), dst=str(e.target_id), subtype=e.subtype,
+                 status=e.status, valid_from=e.valid_from, valid_to=e.valid_to,
+                 systems=tuple(s.system for s in e.sources))
+        for e in genogram.edges)
+    return Chart(subject_id=str(genogram.subject_id), as_of=genogram.as_of,
+                 people=tuple(people), ties=ties, household=household,
+                 withheld=genogram.nodes_withheld)
 
 
 @strawberry.type(description="A search candidate, with its score and which fields matched.")
