@@ -101,7 +101,7 @@ KIND_WORDS = {
     "special_guardian": "special guardianship or kinship care", "step": "step-parent",
     "unknown": "parent (kind not recorded)",
 }
-PARTNER_DASHES = {"spouse": "", "partner": "8 5", "coparents": "1 5"}
+PARTNER_DASHES = {"spouse": "", "partner": "8 5", "coparents": "3 3"}
 SLASHES = {"separated": 1, "ended": 1, "divorced": 2}
 INK = "#0b0c0c"
 MUTED = "#505a5f"
@@ -151,7 +151,7 @@ def svg(chart: Chart, href: Callable[[str], str] | None = None,
     legend_top = drawing.height + 16
     legend, legend_height = _legend(legend_top, chart)
     height = legend_top + legend_height + 18 * len(footer) + 12
-    width = max(drawing.width, 760.0)
+    width = max(drawing.width, 920.0)
     name = people[chart.subject_id].name if chart.subject_id in people else "this person"
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="famgraph-genogram" '
@@ -223,11 +223,15 @@ def _partner_lines(drawing: Drawing, ties: Sequence[ChartTie],
             style, slashes = PARTNER_DASHES["coparents"], 0
             title = f"{names}: parents of the same child; no partnership recorded"
             cls = "partner coparents"
+        # A couple with no partnership recorded is drawn thin and grey: known only as
+        # the parents of one child.
+        stroke = f'stroke="{MUTED}" stroke-width="1.2"' if not recorded else \
+            f'stroke="{INK}" stroke-width="2"'
         for line in lines:
             dash = f' stroke-dasharray="{style}"' if style else ""
             out.append(f'<g class="{cls}" data-people="{escape(a)} {escape(b)}">'
                        f"<title>{_text(title)}</title>"
-                       f'<path d="{_path(line.points)}" stroke="{INK}" stroke-width="2"{dash}/>'
+                       f'<path d="{_path(line.points)}" {stroke}{dash}/>'
                        + "".join(_slashes(line, slashes)) + "</g>")
     return out
 
@@ -415,7 +419,7 @@ def _legend(top: float, chart: Chart) -> tuple[list[str], float]:
     """The key, drawn with the chart so that an export carries it."""
     out = [f'<g class="legend" transform="translate(16 {top:.0f})" font-size="12" '
            f'fill="{INK}"><text x="0" y="12" font-weight="700">Key</text>']
-    step = 250.0
+    step = 300.0
     entries: list[tuple[str, str]] = [
         (_shape("MALE", 8, -4, 7).format(fill="#fff", stroke=INK, width=1.5), "male"),
         (_shape("FEMALE", 8, -4, 7).format(fill="#fff", stroke=INK, width=1.5), "female"),
@@ -432,6 +436,9 @@ def _legend(top: float, chart: Chart) -> tuple[list[str], float]:
     for kind in ("adoptive", "foster", "special_guardian", "step"):
         entries.append((f'<path d="M0,-4 H30" stroke="#0b0c0c" stroke-width="2" '
                         f'stroke-dasharray="{DASHES[kind]}"/>', KIND_WORDS[kind]))
+    entries.append((f'<path d="M0,-4 H30" stroke="{MUTED}" stroke-width="1.2" '
+                    f'stroke-dasharray="{PARTNER_DASHES["coparents"]}"/>',
+                    "parents of one child, no partnership recorded"))
     entries.append(('<path d="M0,4 L8,-10 L16,4" fill="none" stroke="#0b0c0c" '
                     'stroke-width="2"/>', "twins or triplets"))
     if chart.household:

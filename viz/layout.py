@@ -39,7 +39,8 @@ CORRIDOR_SLOT = 9.0  # distance between vertical lines sharing a corridor
 TRACK = 11.0  # distance between horizontal lines sharing the gap under a row
 GAP_MARGIN = 14.0
 STUB_DROP = 9.0  # how far below mid-height a one-parent stub leaves its parent
-CARE_OFFSET = 12.0  # how far beside the birth line a carer's line joins a couple or a child
+CARE_OFFSET = 2 * CORRIDOR_SLOT  # how far beside the birth line a carer's line leaves a couple
+ENTRY_SHIFT = 11.0  # how far from a shape's middle a second line may meet its top
 
 # Ties whose children hang from a union of their own; the others are carers' lines.
 BIRTH, ADOPTIVE = "birth", "adoptive"
@@ -345,12 +346,41 @@ def _order(family: _Family, rows: dict[str, int]) -> dict[int, list[Block]]:
     by_row: dict[int, list[str]] = defaultdict(list)
     for pid, r in rows.items():
         by_row[r].append(pid)
-    blocks = {r: _chains(family, people) for r, people in by_row.items()}
+    blocks = {r: _join_multiple_births(family, _chains(family, people))
+              for r, people in by_row.items()}
     visit = _first_visit(family, rows)
     order = {r: sorted(bs, key=lambda b: min(visit[p] for p in b)) for r, bs in blocks.items()}
     for r in order:
         order[r] = _respect_birth_order(family, order[r], {p: float(visit[p]) for p in rows})
     return order
+
+
+def _join_multiple_births(family: _Family, blocks: list[Block]) -> list[Block]:
+    """Twins and triplets stand together: their blocks join end to end where each twin is
+    at an end of its own block (a twin's partner stays on the outer side)."""
+    for (_, kind), kids in family.unions.items():
+        if kind not in DESCENT_KINDS:
+            continue
+        births: dict[date, list[str]] = defaultdict(list)
+        for kid in kids:
+            born = family.members[kid].born
+            if born is not None:
+                births[born].append(kid)
+        for twins in births.values():
+            for older, younger in itertools.pairwise(twins):
+                left = next((b for b in blocks if older in b), None)
+                right = next((b for b in blocks if younger in b), None)
+                if left is None or right is None or left is right:
+                    continue
+                if left[0] == older:
+                    left = left[::-1]
+                if right[-1] == younger and len(right) > 1:
+                    right = right[::-1]
+                if left[-1] != older or right[0] != younger:
+                    continue
+                blocks = [b for b in blocks if older not in b and younger not in b]
+                blocks.append(left + right)
+    return blocks
 
 
 def _first_visit(family: _Family, rows: dict[str, int]) -> dict[str, int]:
@@ -435,7 +465,7 @@ def _turn(family: _Family, block: Block, wish: Mapping[str, float]) -> Block:
 
 # --- x positions ------------------------------------------------------------------------
 
-SWEEPS = 6
+SWEEPS = 7
 
 
 def _positions(family: _Family, order: dict[int, list[Block]]) -> dict[str, float]:
@@ -585,6 +615,7 @@ def _route(family: _Family, order: dict[int, list[Block]], xs: dict[str, float])
         plan = _plan_union(parents, kind, kids, rows, xs, corridors, couple_plans, care_seen,
                            family)
         plans.append(plan)
+    _nudge_entries(plans, couple_plans.values())
     segments = [s for c in couple_plans.values() for s in c.segments]
     segments += [s for p in plans for s in p.segments]
     gaps = _assign_tracks(segments)
@@ -745,6 +776,14 @@ class _Plan:
     stub_side: int
     entry: dict[str, float]  # where each child's line meets its shape's top
     members: Mapping[str, Member]
+    members_x: dict[str, float] = field(default_factory=dict)
+
+    def settle_bar(self) -> None:
+        """The bar runs from the stem to the farthest child (or twins' apex)."""
+        bar = self.segments[-1]
+        x = self.via[-1] if self.via else self.start_x
+        apexes = [apex for apex, _ in _apexes(self.children, self.entry, self.members)]
+        bar.x0, bar.x1 = min([x, *apexes]), max([x, *apexes])
 
     def realise(self, row_y: Mapping[int, float], people: Mapping[str, Placed]
                 ) -> tuple[UnionPlaced, list[Line]]:
@@ -828,7 +867,7 @@ def _plan_union(parents: tuple[str, ...], kind: str, kids: list[str], rows: Mapp
             n = care_seen[key]
             has_own = any(kid in ks for (_, k), ks in family.unions.items() if k in DESCENT_KINDS)
             if has_own or n > 1:
-                shift = CARE_OFFSET * (1 if n % 2 else -1) * ((n + 1) // 2)
+                shift = ENTRY_SHIFT * (1 if n % 2 else -1) * min((n + 1) // 2, 1)
         entry[kid] = xs[kid] + shift
     # Rows passed through on the way down, each crossed in a free corridor.
     child_row = min(rows[k] for k in kids)
@@ -841,11 +880,42 @@ def _plan_union(parents: tuple[str, ...], kind: str, kids: list[str], rows: Mapp
         segments.append(_Segment(r - 1, min(x, next_x), max(x, next_x)))
         via.append(next_x)
         x = next_x
-    apex_xs = [apex for apex, _ in _apexes(kids, entry, family.members)]
     bar_row = max(child_row - 1, row)  # a child recorded above its parent: drawn as found
-    segments.append(_Segment(bar_row, min([x, *apex_xs]), max([x, *apex_xs])))
-    return _Plan(parents, kind, kids, row, start_x, via, segments, start, offset, stub_side,
+    segments.append(_Segment(bar_row, x, x))
+    plan = _Plan(parents, kind, kids, row, start_x, via, segments, start, offset, stub_side,
                  entry, family.members)
+    plan.members_x = {k: xs[k] for k in kids}
+    plan.settle_bar()
+    return plan
+
+
+def _nudge_entries(plans: Sequence[_Plan], couples: Iterable[_CouplePlan]) -> None:
+    """A child's line must not run on, or end on, another family's vertical line: that
+    would draw the child as theirs. Where one would, it meets the child's top off-centre."""
+    verticals: dict[int, list[tuple[float, int]]] = defaultdict(list)  # gap -> (x, owner)
+    for i, plan in enumerate(plans):
+        verticals[plan.row].append((plan.start_x, i))
+        for r, x in enumerate(plan.via, start=plan.row + 1):
+            verticals[r - 1].append((x, i))
+            verticals[r].append((x, i))
+    for couple in couples:
+        if not couple.adjacent:
+            verticals[couple.row] += [(couple.lane_xa, -1), (couple.lane_xb, -1)]
+    for i, plan in enumerate(plans):
+        gap = plan.segments[-1].row
+        others = [x for x, owner in verticals[gap] if owner != i]
+        moved = False
+        for kid, x in plan.entry.items():
+            if not any(abs(x - o) < CORRIDOR_SLOT for o in others):
+                continue
+            centre = plan.members_x[kid]
+            for shift in (ENTRY_SHIFT, -ENTRY_SHIFT, 0.0):
+                if not any(abs(centre + shift - o) < CORRIDOR_SLOT for o in others):
+                    plan.entry[kid] = centre + shift
+                    moved = True
+                    break
+        if moved:
+            plan.settle_bar()
 
 
 def _assign_tracks(segments: Iterable[_Segment]) -> dict[int, int]:
