@@ -231,9 +231,23 @@ def _partner_lines(drawing: Drawing, ties: Sequence[ChartTie],
             dash = f' stroke-dasharray="{style}"' if style else ""
             out.append(f'<g class="{cls}" data-people="{escape(a)} {escape(b)}">'
                        f"<title>{_text(title)}</title>"
-                       f'<path d="{_path(line.points)}" {stroke}{dash}/>'
+                       f'<path d="{_path(_from_within(line, drawing))}" {stroke}{dash}/>'
                        + "".join(_slashes(line, slashes)) + "</g>")
     return out
+
+
+def _from_within(line: Line, drawing: Drawing) -> list[Point]:
+    """A stub or lane leaves its shape off mid-height, where a circle's or diamond's edge is
+    inside the layout's square: it is drawn from the centre, and the shape, painted over
+    it, shows it leaving from the edge."""
+    points = list(line.points)
+    if line.role in ("stub", "lane"):
+        first = drawing.people[line.people[0]].centre
+        points[0] = Point(first.x, points[0].y)
+    if line.role == "lane":
+        last = drawing.people[line.people[1]].centre
+        points[-1] = Point(last.x, points[-1].y)
+    return points
 
 
 def _slashes(line: Line, count: int) -> list[str]:
@@ -272,7 +286,8 @@ def _descent_lines(drawing: Drawing, ties: Sequence[ChartTie],
             names = " and ".join(people[p].name for p in parents)
             title = f"children of {names} ({KIND_WORDS.get(line.kind, line.kind)})"
         out.append(f'<path class="{line.role} {line.kind}" data-people="'
-                   f'{escape(" ".join(line.people))}" d="{_path(line.points)}" stroke="{INK}" '
+                   f'{escape(" ".join(line.people))}" d="{_path(_from_within(line, drawing))}" '
+                   f'stroke="{INK}" '
                    f'stroke-width="2"{dashed}><title>{_text(title)}</title></path>')
     return out
 

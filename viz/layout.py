@@ -28,6 +28,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 SHAPE = 36.0  # side of a square, diameter of a circle
 LABEL_WIDTH = 118.0  # the widest a label may be drawn: names are cut to fit
@@ -38,9 +39,11 @@ SPACING = 184.0  # centre to centre in a row: a label, and a corridor for lines 
 CORRIDOR_SLOT = 9.0  # distance between vertical lines sharing a corridor
 TRACK = 11.0  # distance between horizontal lines sharing the gap under a row
 GAP_MARGIN = 14.0
-STUB_DROP = 9.0  # how far below mid-height a one-parent stub leaves its parent
-CARE_OFFSET = 2 * CORRIDOR_SLOT  # how far beside the birth line a carer's line leaves a couple
+# Heights (from mid-height, down positive) at which a person's stubs and lanes leave their
+# shape, so that two never run along each other; mid-height is for partners beside them.
+STUB_LEVELS = (9.0, -9.0, 15.0, -15.0, 4.0, -4.0)
 ENTRY_SHIFT = 11.0  # how far from a shape's middle a second line may meet its top
+ENTRY_SHIFTS = (0.0, ENTRY_SHIFT, -ENTRY_SHIFT, ENTRY_SHIFT / 2, -ENTRY_SHIFT / 2)
 
 # Ties whose children hang from a union of their own; the others are carers' lines.
 BIRTH, ADOPTIVE = "birth", "adoptive"
@@ -157,25 +160,35 @@ def descent_parents(ties: Iterable[Tie]) -> dict[str, tuple[tuple[str, ...], str
     return chosen
 
 
+class UnionKey(NamedTuple):
+    """Children hang from `parents` by `kind`; `care` when those are carers beside the
+    child's own parents (foster, special guardian, step, or adoptive beside birth)."""
+
+    parents: tuple[str, ...]
+    kind: str
+    care: bool
+
+
 @dataclass(slots=True)
 class _Family:
     """The ties grouped as the layout uses them."""
 
     members: Mapping[str, Member]
-    unions: dict[tuple[tuple[str, ...], str], list[str]]  # (parents, kind) -> children
+    unions: dict[UnionKey, list[str]]  # children, oldest first
+    descent_kind: dict[str, str]  # how each child is its own parents' (birth, adoptive...)
     partners: dict[str, set[str]]  # drawn couples, and co-parents with no couple recorded
 
     def children_of(self, pid: str) -> list[str]:
-        return [c for (parents, _), kids in self.unions.items() if pid in parents for c in kids]
+        return [c for key, kids in self.unions.items() if pid in key.parents for c in kids]
 
     def parents_of(self) -> dict[str, list[tuple[tuple[str, ...], list[str], float]]]:
         """Each child's unions with their children, weighted: its own parents count more
         than its carers."""
         result: dict[str, list[tuple[tuple[str, ...], list[str], float]]] = defaultdict(list)
-        for (parents, kind), kids in self.unions.items():
-            weight = 1.0 if kind in DESCENT_KINDS else 0.4
+        for key, kids in self.unions.items():
+            weight = 0.4 if key.care else 1.0
             for kid in kids:
-                result[kid].append((parents, kids, weight))
+                result[kid].append((key.parents, kids, weight))
         return result
 
 
@@ -183,9 +196,11 @@ def _family(members: Mapping[str, Member], ties: Iterable[Tie],
             couples: Iterable[tuple[str, str]]) -> _Family:
     ties = [t for t in ties if t.parent in members and t.child in members and t.parent != t.child]
     descent = descent_parents(ties)
-    unions: dict[tuple[tuple[str, ...], str], list[str]] = defaultdict(list)
-    for child, (parents, kind) in descent.items():
-        unions[(parents, kind)].append(child)
+    unions: dict[UnionKey, list[str]] = defaultdict(list)
+    # A couple's birth and adopted children hang from one point; each child's own line
+    # says how it is theirs.
+    for child, (parents, _) in descent.items():
+        unions[UnionKey(parents, BIRTH, care=False)].append(child)
     care: dict[tuple[str, str], set[str]] = defaultdict(set)
     for tie in ties:
         if tie.parent not in descent.get(tie.child, ((), ""))[0]:
@@ -199,17 +214,18 @@ def _family(members: Mapping[str, Member], ties: Iterable[Tie],
         group = tuple(sorted(carers))
         # Two carers who are a couple share one line; otherwise each has their own.
         if len(group) == 2 and group[1] in partners[group[0]]:
-            unions[(group, kind)].append(child)
+            unions[UnionKey(group, kind, care=True)].append(child)
         else:
             for carer in group:
-                unions[((carer,), kind)].append(child)
-    for (parents, _), kids in unions.items():
+                unions[UnionKey((carer,), kind, care=True)].append(child)
+    for (parents, _, _), kids in unions.items():
         kids.sort(key=lambda c: birth_key(members[c].born, c))
         if len(parents) == 2:
             a, b = parents
             partners[a].add(b)
             partners[b].add(a)
-    return _Family(members, dict(sorted(unions.items())), partners)
+    kinds = {child: kind for child, (_, kind) in descent.items()}
+    return _Family(members, dict(sorted(unions.items())), kinds, partners)
 
 
 def layout(members: Mapping[str, Member], ties: Iterable[Tie],
@@ -242,7 +258,7 @@ def _rows(family: _Family) -> dict[str, int]:
         level = max(family.members[m].generation for m in members)
         for m in members:
             row[m] = level
-    edges = {(parents[0], kid) for (parents, _), kids in family.unions.items() for kid in kids}
+    edges = {(key.parents[0], kid) for key, kids in family.unions.items() for kid in kids}
     for _ in range(len(family.members)):
         moved = False
         for parent, kid in edges:
@@ -358,8 +374,8 @@ def _order(family: _Family, rows: dict[str, int]) -> dict[int, list[Block]]:
 def _join_multiple_births(family: _Family, blocks: list[Block]) -> list[Block]:
     """Twins and triplets stand together: their blocks join end to end where each twin is
     at an end of its own block (a twin's partner stays on the outer side)."""
-    for (_, kind), kids in family.unions.items():
-        if kind not in DESCENT_KINDS:
+    for key, kids in family.unions.items():
+        if key.care:
             continue
         births: dict[date, list[str]] = defaultdict(list)
         for kid in kids:
@@ -504,8 +520,8 @@ def _positions(family: _Family, order: dict[int, list[Block]]) -> dict[str, floa
 def _children_by_parent(family: _Family) -> dict[str, list[tuple[tuple[str, ...], list[str],
                                                                 float]]]:
     result: dict[str, list[tuple[tuple[str, ...], list[str], float]]] = defaultdict(list)
-    for (parents, kind), kids in family.unions.items():
-        weight = 1.0 if kind in DESCENT_KINDS else 0.3
+    for (parents, _, care), kids in family.unions.items():
+        weight = 0.3 if care else 1.0
         for parent in parents:
             result[parent].append((parents, kids, weight))
     return result
@@ -604,17 +620,20 @@ def _route(family: _Family, order: dict[int, list[Block]], xs: dict[str, float])
     # First pass: every horizontal run below a row, so gaps can be sized; then the ys.
     plans: list[_Plan] = []
     couple_plans: dict[frozenset[str], _CouplePlan] = {}
+    levels: dict[str, int] = defaultdict(int)
     for a in sorted(family.partners):
         for b in sorted(family.partners[a]):
             if a < b and rows[a] == rows[b]:
                 pair = frozenset((a, b))
                 couple_plans[pair] = _plan_couple(a, b, pair in adjacent, rows[a], xs,
-                                                  corridors)
-    care_seen: dict[tuple[frozenset[str], int], int] = defaultdict(int)
-    for (parents, kind), kids in family.unions.items():
-        plan = _plan_union(parents, kind, kids, rows, xs, corridors, couple_plans, care_seen,
-                           family)
-        plans.append(plan)
+                                                  corridors, levels)
+    # Couples' points claim their corridor slots before anyone's stub is handed one; a
+    # child's own parents' line meets it in the middle, carers' lines beside it.
+    for key, kids in sorted(family.unions.items(),
+                            key=lambda item: (frozenset(item[0].parents) not in couple_plans,
+                                              item[0].care, item[0])):
+        plans.append(_plan_union(key, kids, rows, xs, corridors, couple_plans, levels,
+                                 family))
     _nudge_entries(plans, couple_plans.values())
     segments = [s for c in couple_plans.values() for s in c.segments]
     segments += [s for p in plans for s in p.segments]
@@ -717,7 +736,8 @@ class _CouplePlan:
     xb: float
     lane_xa: float = 0.0
     lane_xb: float = 0.0
-    drop: float = 0.0  # below mid-height, where a lane's stubs leave the partners
+    drop_a: float = 0.0  # below mid-height, where a lane leaves each partner
+    drop_b: float = 0.0
     segments: list[_Segment] = field(default_factory=list)
     care_points: int = 0
 
@@ -737,15 +757,22 @@ class _CouplePlan:
             return [Line("partner", (Point(self.xa + SHAPE / 2, y), Point(self.xb - SHAPE / 2, y)),
                          (self.a, self.b), "")]
         ty = _track_y(row_y, self.segments[0])
-        sy = y + self.drop
-        return [Line("lane", (Point(self.xa + SHAPE / 2, sy), Point(self.lane_xa, sy),
+        ya, yb = y + self.drop_a, y + self.drop_b
+        return [Line("lane", (Point(self.xa + SHAPE / 2, ya), Point(self.lane_xa, ya),
                               Point(self.lane_xa, ty), Point(self.lane_xb, ty),
-                              Point(self.lane_xb, sy), Point(self.xb - SHAPE / 2, sy)),
+                              Point(self.lane_xb, yb), Point(self.xb - SHAPE / 2, yb)),
                      (self.a, self.b), "")]
 
 
+def _level(levels: dict[str, int], pid: str) -> float:
+    """The next free height for a line leaving `pid`'s side."""
+    used = levels[pid]
+    levels[pid] = used + 1
+    return STUB_LEVELS[used % len(STUB_LEVELS)]
+
+
 def _plan_couple(a: str, b: str, adjacent: bool, row: int, xs: Mapping[str, float],
-                 corridors: _Corridors) -> _CouplePlan:
+                 corridors: _Corridors, levels: dict[str, int]) -> _CouplePlan:
     if xs[a] > xs[b]:
         a, b = b, a
     plan = _CouplePlan(a, b, row, adjacent, xs[a], xs[b])
@@ -756,8 +783,7 @@ def _plan_couple(a: str, b: str, adjacent: bool, row: int, xs: Mapping[str, floa
     # A partner out of reach: stubs into the corridors facing each other, a lane below.
     plan.lane_xa = corridors.take(row, xs[a], -1, corridors.index_beside(row, a, +1))
     plan.lane_xb = corridors.take(row, xs[b], +1, corridors.index_beside(row, b, -1))
-    # lane stubs leave at distinct heights from the one-parent stubs
-    plan.drop = -STUB_DROP
+    plan.drop_a, plan.drop_b = _level(levels, a), _level(levels, b)
     plan.segments.append(_Segment(row, plan.lane_xa, plan.lane_xb, lane=True))
     return plan
 
@@ -774,8 +800,11 @@ class _Plan:
     start: _CouplePlan | None
     offset: float
     stub_side: int
+    stub_level: float
     entry: dict[str, float]  # where each child's line meets its shape's top
     members: Mapping[str, Member]
+    care: bool = False
+    descent_kind: Mapping[str, str] = field(default_factory=dict)
     members_x: dict[str, float] = field(default_factory=dict)
 
     def settle_bar(self) -> None:
@@ -793,7 +822,7 @@ class _Plan:
             point = self.start.point(row_y, self.offset)
         else:
             parent = people[self.parents[0]]
-            y = parent_y + STUB_DROP
+            y = parent_y + self.stub_level
             edge = parent.shape.x1 if self.stub_side > 0 else parent.shape.x0
             point = Point(self.start_x, y)
             lines.append(Line("stub", (Point(edge, y), point), self.parents, self.kind))
@@ -814,8 +843,9 @@ class _Plan:
             for child in twins:
                 top = Point(self.entry[child], people[child].shape.y0)
                 role = "twin" if len(twins) > 1 else "drop"
+                kind = self.kind if self.care else self.descent_kind.get(child, self.kind)
                 lines.append(Line(role, (Point(apex, bar_y), top), (*self.parents, child),
-                                  self.kind))
+                                  kind))
         union = UnionPlaced(self.parents, self.kind, point, tuple(self.children))
         return union, lines
 
@@ -833,22 +863,26 @@ def _apexes(children: Sequence[str], entry: Mapping[str, float],
     return [(sum(entry[c] for c in g) / len(g), g) for g in groups]
 
 
-def _plan_union(parents: tuple[str, ...], kind: str, kids: list[str], rows: Mapping[str, int],
+def _plan_union(key: UnionKey, kids: list[str], rows: Mapping[str, int],
                 xs: Mapping[str, float], corridors: _Corridors,
                 couple_plans: Mapping[frozenset[str], _CouplePlan],
-                care_seen: dict[tuple[frozenset[str], int], int], family: _Family) -> _Plan:
+                levels: dict[str, int], family: _Family) -> _Plan:
+    parents, kind, care = key
     row = rows[parents[0]]
     start: _CouplePlan | None = None
     offset = 0.0
-    stub_side = 0
+    stub_side, stub_level = 0, 0.0
     centre = sum(xs[k] for k in kids) / len(kids)
     if len(parents) == 2 and frozenset(parents) in couple_plans:
         start = couple_plans[frozenset(parents)]
-        if kind not in DESCENT_KINDS:
+        if care:
             # Carers' children leave the couple's line beside its birth children's point.
             start.care_points += 1
-            offset = CARE_OFFSET * (1 if start.care_points % 2 else -1) * (
-                (start.care_points + 1) // 2)
+            slots = (1 if start.care_points % 2 else -1) * 2 * ((start.care_points + 1) // 2)
+            offset = slots * CORRIDOR_SLOT
+            if start.adjacent:
+                index = corridors.index_beside(row, start.a, +1)
+                corridors.claim(row, index, slots)
         base = start.point({start.row: 0.0}, offset) if start.adjacent else None
         start_x = base.x if base else (start.lane_xa + start.lane_xb) / 2 + offset
     else:
@@ -856,19 +890,10 @@ def _plan_union(parents: tuple[str, ...], kind: str, kids: list[str], rows: Mapp
         stub_side = 1 if centre >= xs[parent] else -1
         index = corridors.index_beside(row, parent, stub_side)
         start_x = corridors.take(row, centre, -stub_side, index)
-    # Each child's line meets the top of its shape: birth lines in the middle, carers'
-    # lines beside them.
-    entry: dict[str, float] = {}
-    for kid in kids:
-        shift = 0.0
-        if kind not in DESCENT_KINDS:
-            key = (frozenset((kid,)), 0)
-            care_seen[key] += 1
-            n = care_seen[key]
-            has_own = any(kid in ks for (_, k), ks in family.unions.items() if k in DESCENT_KINDS)
-            if has_own or n > 1:
-                shift = ENTRY_SHIFT * (1 if n % 2 else -1) * min((n + 1) // 2, 1)
-        entry[kid] = xs[kid] + shift
+        stub_level = _level(levels, parent)
+    # Each child's line meets the top of its shape in the middle; `_nudge_entries` moves
+    # a second line (a carer's) beside it.
+    entry = {kid: xs[kid] for kid in kids}
     # Rows passed through on the way down, each crossed in a free corridor.
     child_row = min(rows[k] for k in kids)
     segments: list[_Segment] = []
@@ -883,15 +908,15 @@ def _plan_union(parents: tuple[str, ...], kind: str, kids: list[str], rows: Mapp
     bar_row = max(child_row - 1, row)  # a child recorded above its parent: drawn as found
     segments.append(_Segment(bar_row, x, x))
     plan = _Plan(parents, kind, kids, row, start_x, via, segments, start, offset, stub_side,
-                 entry, family.members)
+                 stub_level, entry, family.members, care, family.descent_kind)
     plan.members_x = {k: xs[k] for k in kids}
     plan.settle_bar()
     return plan
 
 
 def _nudge_entries(plans: Sequence[_Plan], couples: Iterable[_CouplePlan]) -> None:
-    """A child's line must not run on, or end on, another family's vertical line: that
-    would draw the child as theirs. Where one would, it meets the child's top off-centre."""
+    """A child's line must not run on, or end on, another line: that would draw the child
+    as someone else's. Where one would, it meets the child's top off-centre."""
     verticals: dict[int, list[tuple[float, int]]] = defaultdict(list)  # gap -> (x, owner)
     for i, plan in enumerate(plans):
         verticals[plan.row].append((plan.start_x, i))
@@ -903,17 +928,17 @@ def _nudge_entries(plans: Sequence[_Plan], couples: Iterable[_CouplePlan]) -> No
             verticals[couple.row] += [(couple.lane_xa, -1), (couple.lane_xb, -1)]
     for i, plan in enumerate(plans):
         gap = plan.segments[-1].row
-        others = [x for x, owner in verticals[gap] if owner != i]
         moved = False
         for kid, x in plan.entry.items():
-            if not any(abs(x - o) < CORRIDOR_SLOT for o in others):
-                continue
-            centre = plan.members_x[kid]
-            for shift in (ENTRY_SHIFT, -ENTRY_SHIFT, 0.0):
-                if not any(abs(centre + shift - o) < CORRIDOR_SLOT for o in others):
-                    plan.entry[kid] = centre + shift
-                    moved = True
-                    break
+            others = [o for o, owner in verticals[gap] if owner != i]
+            if any(abs(x - o) < CORRIDOR_SLOT for o in others):
+                centre = plan.members_x[kid]
+                free = next((centre + shift for shift in ENTRY_SHIFTS
+                             if not any(abs(centre + shift - o) < ENTRY_SHIFT / 2 - 0.5
+                                        for o in others)), x)
+                moved = moved or free != x
+                plan.entry[kid] = x = free
+            verticals[gap].append((x, i))
         if moved:
             plan.settle_bar()
 
