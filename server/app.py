@@ -16,6 +16,7 @@ from graph.store import Store
 from server.audit import AuditLog
 from server.auth import DEMO_USERS, Authenticator, OidcVerifier, load_secret
 from server.budget import Budget, PeopleWatch
+from server.exports import GenogramExports
 from server.following import Following
 from server.graphql_view import graphql_app
 from server.pages import Pages
@@ -53,6 +54,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     people = PeopleWatch(settings.alert_distinct_people, settings.alert_window_minutes)
     graphql = graphql_app(settings, store, audit, auth, rules, budget, people, following)
     pages = Pages(settings, build_schema(settings), store, audit, auth, rules, budget, people)
+    exports = GenogramExports(pages)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -70,6 +72,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             Route("/signout", pages.signout, methods=["POST"]),
             Route("/people/{person_id}", pages.person),
             Route("/people/{person_id}/genogram", pages.genogram),
+            Route("/people/{person_id}/genogram.svg", exports.svg),
+            Route("/people/{person_id}/genogram.png", exports.png),
+            Route("/people/{person_id}/genogram.pdf", exports.pdf),
             Route("/people/{person_id}/export.json", pages.export),
             Route("/healthz", lambda request: PlainTextResponse("ok")),
             # The endpoint itself, not only a mount: a mount answers POST /graphql with a

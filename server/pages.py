@@ -205,14 +205,15 @@ class Pages:
         )
 
     async def ask(
-        self, viewer: Viewer, document: str, variables: dict[str, Any]
+        self, viewer: Viewer, document: str, variables: dict[str, Any], operation: str = "page"
     ) -> tuple[dict[str, Any] | None, str | None, str]:
         """Run a page's query as the viewer: (data, error code, correlation id).
 
         Fields withheld with FIELD_NOT_PERMITTED come back null and the page stands;
         any other error fails the page, and a page that timed out shows nothing.
+        `operation` is what the audit rows call the read (a file export names itself).
         """
-        disclosure = Disclosure(viewer, "page", document_hash(document), rules=self.rules)
+        disclosure = Disclosure(viewer, operation, document_hash(document), rules=self.rules)
         context = RequestContext(
             self.settings, self.store, disclosure, audit=self.audit, auth=self.auth
         )
@@ -287,7 +288,9 @@ class Pages:
             correlation_id=correlation,
         )
 
-    async def _viewer_or_signin(self, request: Request, document: str) -> Viewer | Response:
+    async def _viewer_or_signin(
+        self, request: Request, document: str, operation: str = "page"
+    ) -> Viewer | Response:
         """The viewer who may ask the page's `document`, or the page to send instead: sign
         in, slow down, or choose a purpose (no purpose, no read: SECURITY.md 13)."""
         viewer = viewer_of(request, self.auth)
@@ -303,12 +306,14 @@ class Pages:
             response.headers["Retry-After"] = str(int(wait))
             return response
         if viewer.purpose is None:
-            return await self._no_purpose(request, viewer, document)
+            return await self._no_purpose(request, viewer, document, operation)
         return viewer
 
-    async def _no_purpose(self, request: Request, viewer: Viewer, document: str) -> Response:
+    async def _no_purpose(
+        self, request: Request, viewer: Viewer, document: str, operation: str = "page"
+    ) -> Response:
         """Refuse a viewer who has chosen no purpose, with an audit row naming no person."""
-        disclosure = Disclosure(viewer, "page", document_hash(document), rules=self.rules)
+        disclosure = Disclosure(viewer, operation, document_hash(document), rules=self.rules)
         disclosure.refuse_no_purpose()
         correlation = disclosure.correlation_id
         try:
