@@ -59,6 +59,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        exports.close()
         store.close()
         audit.close()
         directory.close()

@@ -10,10 +10,13 @@ here, on the server, and never from text a client sent.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import multiprocessing
 import re
 import textwrap
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -25,7 +28,6 @@ import resvg_py
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
 from PIL import Image
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -59,6 +61,7 @@ DEMO_NOTE = "Synthetic demonstration data: no real person is shown"
 FOOTER_WIDTH = 90
 
 MEDIA = {"svg": "image/svg+xml; charset=utf-8", "png": "image/png", "pdf": "application/pdf"}
+RENDER_WORKERS = 2  # PNG and PDF renders at once; more wait their turn
 PNG_ZOOM = 2  # twice the drawing's CSS pixels: sharp on a screen and in a document
 PRINT_DPI = 300  # the PDF's picture of the chart, at the size it is printed
 CSS_PX_MM = 25.4 / 96  # the SVG's units are CSS pixels, 96 to the inch
@@ -89,6 +92,7 @@ class GenogramExports:
 
     def __init__(self, pages: Pages) -> None:
         self.pages = pages
+        self._workers: ProcessPoolExecutor | None = None
 
     async def svg(self, request: Request) -> Response:
         return await self._export(request, "svg")
@@ -135,9 +139,9 @@ class GenogramExports:
         if ext == "svg":
             body = drawn.svg.encode()
         elif ext == "png":
-            body = await run_in_threadpool(png_of, drawn.svg)
+            body = await self.render(png_of, drawn.svg)
         else:
-            body = await run_in_threadpool(pdf_of, drawn)
+            body = await self.render(pdf_of, drawn)
         person_id = quote(str(data["person"]["id"]), safe="")
         filename = f"genogram-{person_id}-{drawn.chart.as_of.isoformat()}.{ext}"
         return Response(body, media_type=MEDIA[ext], headers={
@@ -147,6 +151,21 @@ class GenogramExports:
             # An SVG opened on its own runs in our origin: let it load and run nothing.
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
         })
+
+    async def render(self, make: Callable[[Any], bytes], drawing: Any) -> bytes:
+        """PNG and PDF in a worker process: resvg holds the interpreter lock for the whole
+        render (0.4 s for a large family), which in a thread would stall every request."""
+        if self._workers is None:
+            # spawn, not fork: the server has threads (the audit writer) a fork would copy
+            # mid-flight.
+            self._workers = ProcessPoolExecutor(
+                max_workers=RENDER_WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        return await asyncio.get_running_loop().run_in_executor(self._workers, make, drawing)
+
+    def close(self) -> None:
+        if self._workers is not None:
+            self._workers.shutdown(wait=True, cancel_futures=True)
+            self._workers = None
 
     def drawn(self, request: Request, viewer: Viewer, answer: Mapping[str, Any]) -> Drawn:
         """The chart from the answer, its footer, and the SVG; links go to famgraph's page
