@@ -23,7 +23,7 @@ from server.graphql_view import viewer_of, watch
 from server.policy import Purpose, Viewer
 from server.settings import Mode, Settings
 from server.sharing import SharingRules
-from viz.family_table import family_rows
+from viz.family_table import chart_data, family_rows
 from viz.genogram import uk_date, without_bidi_controls
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "viz" / "templates"
@@ -412,6 +412,8 @@ class Pages:
             risks=person["riskIndicators"],
             explanation=person.get("linkExplanation"),
             genogram=person["genogram"],
+            chart=chart_data(person["genogram"], [], f"/people/{quote(person['id'])}/genogram")
+            if person["genogram"] else None,
         )
 
     async def genogram(self, request: Request) -> Response:
@@ -484,10 +486,7 @@ class Pages:
             today_url=address(asOf="") if as_of else None,
             hidden_branches=[(names.get(pid, pid), address(
                 collapse=",".join(c for c in collapse if c != pid))) for pid in shown],
-            chart_data={"subjectId": person["id"], "collapsed": shown,
-                        "nodes": (genogram or {}).get("nodes", []),
-                        "edges": (genogram or {}).get("edges", []),
-                        "branchBase": address(collapse="")},
+            chart=chart_data(genogram, shown, address(collapse="")) if genogram else None,
         )
 
     async def signin_form(self, request: Request) -> Response:

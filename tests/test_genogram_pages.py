@@ -4,7 +4,6 @@ exactly as tests/test_browser.py does (its fixtures, every other host refused)."
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,21 +108,21 @@ def test_table_names_leads_of_open_statutory_and_targeted_services(client: TestC
 def test_table_counts_family_withheld_from_the_viewer(client: TestClient) -> None:
     """No fixture withholds a whole person (the policy shows them name-only), so the
     template is given an answer that does."""
-    sign_in(client)
-    page = client.get("/people/kim/genogram?depth=1").text
-    data = json.loads(page[page.index('id="genogram-data">') + 19:page.index("</script>",
-                                                                          page.index("genogram-data"))])
+    nodes = ask(client, """{ person(id: "kim") { genogram(depth: 1) { nodes {
+        generation relationshipToSubject isSubject
+        person { id displayName birthDate deathDate } } } } }""")["data"]["person"][
+        "genogram"]["nodes"]
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
     env.filters["without_bidi_controls"] = lambda text: text
     genogram = {"svg": "", "nodesWithheld": 2, "nodesCollapsed": 0, "asOf": "2026-01-01",
-                "nodes": data["nodes"], "household": None}
+                "nodes": nodes, "household": None}
     values = {"genogram": genogram, "rows": family_rows(genogram, None), "depth": 1,
               "max_depth": 4, "subject_name": "Kim Shaw", "subject_id": "kim",
-              "as_of_words": "1 Jan 2026", "chart_data": {}, "services_withheld": 0}
+              "as_of_words": "1 Jan 2026", "chart": {}, "services_withheld": 0}
     html = env.get_template("genogram.html").render(**values)
     assert "2 family members are withheld from you." in html
     table = html[html.index("<tbody"):html.index("</tbody>")]
-    assert table.count("not shared with you") == 2 * (len(data["nodes"]) - 1) + 1
+    assert table.count("not shared with you") == 2 * (len(nodes) - 1) + 1
     assert "1 family member is withheld" in env.get_template("genogram.html").render(
         **(values | {"genogram": genogram | {"nodesWithheld": 1}}))
 

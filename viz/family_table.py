@@ -96,3 +96,20 @@ def family_rows(genogram: dict[str, Any], services: list[dict[str, Any]] | None
             age=ages(born, died or as_of), lives_with=lives,
             leads=None if services is None else tuple(leads.get(person["id"], ()))))
     return rows
+
+
+def chart_data(genogram: dict[str, Any], collapsed: list[str], branch_base: str
+               ) -> dict[str, Any]:
+    """What a page hands famgraph-genogram.js beside the SVG: who is who, who is joined to
+    whom, and what is folded; nothing the script does not use."""
+    return {
+        "subjectId": genogram["subjectId"],
+        "collapsed": collapsed,
+        "branchBase": branch_base,
+        "nodes": [{"relationshipToSubject": n["relationshipToSubject"],
+                   "person": {"id": n["person"]["id"],
+                              "displayName": n["person"]["displayName"]}}
+                  for n in genogram.get("nodes") or []],
+        "edges": [{"kind": e["kind"], "sourceId": e["sourceId"], "targetId": e["targetId"]}
+                  for e in genogram.get("edges") or []],
+    }

@@ -269,9 +269,11 @@
       if (!a) { return; }
       a.classList.add("fg-collapsed");
       a.setAttribute("aria-label", (a.getAttribute("aria-label") || "") + "; branch hidden");
-      var ring = a.querySelector(".focus-ring");
-      if (!ring) { return; }
-      var x = num(ring, "x") + num(ring, "width"), y = num(ring, "y");
+      // Beside the shape's top right corner, where a branch line would have left it.
+      var shape = a.querySelector(".shape");
+      if (!shape || !shape.getBBox) { return; }
+      var edge = shape.getBBox();
+      var x = edge.x + edge.width + 20, y = edge.y - 8;
       var mark = document.createElementNS(SVG_NS, "g");
       mark.setAttribute("class", "fg-collapsed-mark");
       mark.setAttribute("aria-hidden", "true");
