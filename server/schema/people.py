@@ -845,8 +845,8 @@ class Genogram:
     @strawberry.field(
         description="This genogram drawn in standard notation (docs/genogram.md) as a"
         " standalone SVG document, made from exactly the nodes, edges and household in this"
-        " answer. Each person is a link to `/people/<id>`; pass it to famgraph-genogram.js to"
-        " add keyboard access, tooltips, zoom and export."
+        " answer. Each person is a link to `/people/<id>`; give it to famgraph-genogram.js for"
+        " keyboard access, a details panel, zoom and pan (docs/genogram-embedding.md)."
     )
     async def svg(self, info: Ctx) -> str:
         return genogram_svg(chart_of(self, await self._household(info.context)))

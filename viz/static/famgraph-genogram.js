@@ -130,8 +130,7 @@
     while (container.firstChild) { container.removeChild(container.firstChild); }
     container.classList.add("fg-genogram");
     var hint = make("p", { "class": "fg-hint", id: "fg" + n + "-hint" }, HINT);
-    var toolbar = make("div", { "class": "fg-toolbar", role: "toolbar",
-                               "aria-label": "Genogram view", "aria-controls": "fg" + n + "-viewport" });
+    var toolbar = make("div", { "class": "fg-toolbar", role: "group", "aria-label": "Genogram view" });
     var viewport = make("div", { "class": "fg-viewport", id: "fg" + n + "-viewport" });
     var panel = make("div", { "class": "fg-panel" });
     var details = make("div", { "class": "fg-details", "aria-live": "polite", "aria-atomic": "true" });
@@ -633,15 +632,13 @@
       zoomAt(Math.exp(-event.deltaY * (event.deltaMode === 1 ? 0.05 : 0.002)), event.clientX, event.clientY);
     }, { passive: false });
 
-    // Printing shows the whole chart (the stylesheet drops the camera too).
-    function beforePrint() { fit(); }
+    // Printing shows the whole chart (the stylesheet drops the camera too), then the view
+    // the user had comes back.
+    var beforePrinting = null;
+    function beforePrint() { beforePrinting = view; fit(); }
+    function afterPrint() { if (beforePrinting) { view = beforePrinting; beforePrinting = null; apply(); } }
     window.addEventListener("beforeprint", beforePrint);
-    var resizeTimer = null;
-    function onResize() {
-      clearTimeout(resizeTimer);
-      resizeTimer = setTimeout(function () { if (current) { ensureVisible(current); } }, 100);
-    }
-    window.addEventListener("resize", onResize);
+    window.addEventListener("afterprint", afterPrint);
 
     reset();
     container.setAttribute("data-mounted", "true");
@@ -656,7 +653,7 @@
       select: function (id) { if (byId[id]) { showPerson(byId[id]); } },
       destroy: function () {
         window.removeEventListener("beforeprint", beforePrint);
-        window.removeEventListener("resize", onResize);
+        window.removeEventListener("afterprint", afterPrint);
         while (container.firstChild) { container.removeChild(container.firstChild); }
         container.classList.remove("fg-genogram");
         container.removeAttribute("data-mounted");
