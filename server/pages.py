@@ -7,7 +7,7 @@ import secrets
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import strawberry
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -23,7 +23,8 @@ from server.graphql_view import viewer_of, watch
 from server.policy import Purpose, Viewer
 from server.settings import Mode, Settings
 from server.sharing import SharingRules
-from viz.genogram import without_bidi_controls
+from viz.family_table import chart_data, family_rows
+from viz.genogram import uk_date, without_bidi_controls
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "viz" / "templates"
 
@@ -107,11 +108,23 @@ PARTIAL_CODES = {"FIELD_NOT_PERMITTED"}
 GENOGRAM_PAGE = (
     GENOGRAM_FIELDS
     + """
-query GenogramPage($id: ID!, $depth: Int!) {
-  person(id: $id) { id displayName genogram(depth: $depth) { ...GenogramFields } }
+query GenogramPage($id: ID!, $depth: Int!, $asOf: Date, $collapse: [ID!]) {
+  person(id: $id) {
+    id displayName
+    genogram(depth: $depth, asOf: $asOf, collapse: $collapse) {
+      ...GenogramFields collapsed nodesCollapsed
+    }
+    servicesEngaged(scope: FAMILY, asOf: $asOf) {
+      service level person { id } lead { name role phone }
+    }
+    servicesWithheld(scope: FAMILY, asOf: $asOf)
+  }
 }
 """
 )
+# The genogram page's default depth, and how many branches its address may fold away.
+GENOGRAM_DEPTH = 3
+MAX_COLLAPSED_BRANCHES = 20
 SEARCH_PAGE = """
 query SearchPage($name: String, $birthDate: Date, $postcode: String, $nhsNumber: String) {
   searchPeople(name: $name, birthDate: $birthDate, postcode: $postcode, nhsNumber: $nhsNumber,
@@ -404,27 +417,81 @@ class Pages:
             risks=person["riskIndicators"],
             explanation=person.get("linkExplanation"),
             genogram=person["genogram"],
+            chart=chart_data(person["genogram"], [], f"/people/{quote(person['id'])}/genogram")
+            if person["genogram"] else None,
         )
 
     async def genogram(self, request: Request) -> Response:
+        """The family chart with its controls (`?asOf=`, `?depth=`, `?collapse=`) and the
+        same family as a table; every answer comes from one GraphQL question."""
         viewer = await self._viewer_or_signin(request, GENOGRAM_PAGE)
         if not isinstance(viewer, Viewer):
             return viewer
+        params = request.query_params
+        limit = self.settings.max_genogram_depth
+        default_depth = min(GENOGRAM_DEPTH, limit)
+        problem = None
         try:
-            depth = int(request.query_params.get("depth", "3"))
+            depth = int(params.get("depth") or default_depth)
         except ValueError:
             depth = 0
-        variables = {"id": request.path_params["person_id"], "depth": depth}
+        if not 1 <= depth <= limit:
+            problem = f"Generations must be a whole number from 1 to {limit}."
+        as_of_text = (params.get("asOf") or "").strip()
+        try:
+            as_of = date.fromisoformat(as_of_text) if as_of_text else None
+        except ValueError:
+            problem = "The date must be a real date, written like 2024-03-09."
+        collapse = list(dict.fromkeys(
+            part.strip() for value in params.getlist("collapse") for part in value.split(",")
+            if part.strip()))
+        if len(collapse) > MAX_COLLAPSED_BRANCHES:
+            problem = f"At most {MAX_COLLAPSED_BRANCHES} branches can be hidden at once."
+        elif any(len(pid) > self.settings.max_argument_length for pid in collapse):
+            problem = "A hidden branch names a person id that is too long."
+        if problem:
+            return self.render("error.html", request, 400, title="Cannot draw that genogram",
+                               message=problem + " Go back and change the date or the"
+                               " number of generations.", correlation_id=None)
+        variables = {"id": request.path_params["person_id"], "depth": depth,
+                     "asOf": as_of.isoformat() if as_of else None, "collapse": collapse or None}
         data, code, correlation = await self.ask(viewer, GENOGRAM_PAGE, variables)
         if data is None:
             return self.failure(request, code or "INTERNAL", correlation)
         person = data["person"]
+        genogram = person["genogram"]
+        here = request.url.path
+
+        def address(**change: Any) -> str:
+            values = {"asOf": as_of.isoformat() if as_of else "", "depth": depth,
+                      "collapse": ",".join(collapse)} | change
+            if values["depth"] == default_depth:
+                values["depth"] = ""
+            query = urlencode({k: v for k, v in values.items() if v not in ("", None)}, safe=",")
+            return f"{here}?{query}" if query else here
+
+        names = {n["person"]["id"]: n["person"]["displayName"]
+                 for n in (genogram or {}).get("nodes", [])}
+        shown = list(genogram["collapsed"]) if genogram else []
         return self.render(
             "genogram.html",
             request,
             subject_name=person["displayName"],
             subject_id=person["id"],
-            genogram=person["genogram"],
+            genogram=genogram,
+            rows=family_rows(genogram, person["servicesEngaged"]) if genogram else [],
+            services_withheld=person["servicesWithheld"] or 0,
+            as_of=as_of.isoformat() if as_of else "",
+            as_of_words=uk_date(date.fromisoformat(genogram["asOf"])) if genogram else "",
+            depth=depth,
+            max_depth=limit,
+            collapse=",".join(collapse),
+            more_url=address(depth=depth + 1) if depth < limit else None,
+            fewer_url=address(depth=depth - 1) if depth > 1 else None,
+            today_url=address(asOf="") if as_of else None,
+            hidden_branches=[(names.get(pid, pid), address(
+                collapse=",".join(c for c in collapse if c != pid))) for pid in shown],
+            chart=chart_data(genogram, shown, address(collapse="")) if genogram else None,
         )
 
     async def signin_form(self, request: Request) -> Response:

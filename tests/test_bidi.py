@@ -156,7 +156,11 @@ def test_genogram_page_isolates_the_name_and_draws_labels_without_controls(
 ) -> None:
     page = client.get("/people/cal/genogram")
     assert page.status_code == 200
-    assert isolated_names(page.text) == [f"Cal{RLO} Moss"]
+    names = isolated_names(page.text)
+    assert f"<h1>Genogram: <bdi>Cal{RLO} Moss</bdi></h1>" in page.text
+    # The family table names everyone, each isolated, and so does its lead column.
+    assert {f"{given}{RLO} Moss" for given in ("Cal", "Dee", "Eli", "Hal", "Gus")} <= set(names)
+    assert f"Nia{ALM} {RLI}Obi" in names
     drawing = page.text[page.text.index("<svg"):page.text.index("</svg>")]
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", drawing)
     assert labels[labels.index("Cal"):labels.index("Cal") + 3] == ["Cal", "Moss", "b. 2016"]

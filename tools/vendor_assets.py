@@ -1,19 +1,17 @@
 """Fetch the browser assets pages need into viz/static/vendor, so nothing loads from a CDN.
 
-vis-network comes from the pyvis package already installed; GraphiQL and React are
-fetched once as npm tarballs (`npm pack`, no install scripts run).
+GraphiQL and React, and axe-core for the accessibility tests, are fetched once as npm
+tarballs (`npm pack`, no install scripts run). The genogram's own script
+(viz/static/famgraph-genogram.js) needs nothing vendored.
 """
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
-
-import pyvis
 
 VENDOR = Path(__file__).resolve().parent.parent / "viz" / "static" / "vendor"
 
@@ -26,14 +24,13 @@ NPM_FILES = {
                        "graphiql.min.css": "graphiql.min.css"},
     "@graphiql/plugin-explorer@1.0.2": {"dist/index.umd.js": "plugin-explorer.umd.js",
                                         "dist/style.css": "plugin-explorer.css"},
+    # Only the browser tests load it (tests/test_genogram_pages.py); no page does.
+    "axe-core@4.10.3": {"axe.min.js": "axe.min.js"},
 }
 
 
 def main() -> int:
     VENDOR.mkdir(parents=True, exist_ok=True)
-    vis = Path(pyvis.__file__).parent / "lib" / "vis-9.1.2"
-    for name in ("vis-network.min.js", "vis-network.css"):
-        shutil.copyfile(vis / name, VENDOR / name)
     wanted = {pkg: files for pkg, files in NPM_FILES.items()
               if not all((VENDOR / out).exists() for out in files.values())}
     if not wanted:

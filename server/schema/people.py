@@ -32,6 +32,8 @@ from viz.genogram import Chart, ChartPerson, ChartTie
 from viz.genogram import svg as genogram_svg
 
 Ctx = Info[RequestContext, None]
+# The most people one genogram question may fold away (`collapse`).
+MAX_COLLAPSE = 50
 Shown = TypeVar("Shown")
 
 Sex = strawberry.enum(model.Sex, description="Sex as recorded by the sources.")
@@ -319,11 +321,23 @@ class Person(Node):
     ) -> int | None:
         return (await self._risks(info.context, scope, as_of))[1]
 
-    @strawberry.field(description="The family as typed nodes and edges, for drawing.")
+    @strawberry.field(
+        description="The family as typed nodes and edges, for drawing. `collapse` names"
+        " people whose branch to fold away: everyone on the chart who is joined to this"
+        " person only through one of them (their other parents, partners, children and"
+        " further, away from this person) is left out of nodes, edges, household and svg;"
+        " the collapsed people themselves stay, and `collapsed` lists those that were on"
+        " the chart. Ids not on the chart, and this person, are ignored (at most"
+        f" {MAX_COLLAPSE} ids). The branch is found among the people released to you only,"
+        " so what it hides says nothing about people withheld from you."
+    )
     async def genogram(
-        self, info: Ctx, depth: int = 2, as_of: date | None = None
+        self, info: Ctx, depth: int = 2, as_of: date | None = None,
+        collapse: list[strawberry.ID] | None = None,
     ) -> Genogram | None:
         ctx = info.context
+        if collapse is not None and len(collapse) > MAX_COLLAPSE:
+            raise BadArgument("collapse", f"names at most {MAX_COLLAPSE} people")
         answer = await self._genogram(ctx, depth, as_of)
         nodes, withheld = [], 0
         for item in answer.people:
@@ -358,12 +372,19 @@ class Person(Node):
                     sources=_sources(sources.refs) if sources else [],
                 )
             )
+        hidden, folded = _folded(answer.subject_id, shown, edges, collapse or [])
+        if hidden:
+            nodes = [node for node in nodes if node.person.person.id not in hidden]
+            edges = [edge for edge in edges
+                     if str(edge.source_id) not in hidden and str(edge.target_id) not in hidden]
         return Genogram(
             subject_id=strawberry.ID(answer.subject_id),
             as_of=answer.as_of,
             nodes=_in_seen_order(nodes),
             edges=edges,
             nodes_withheld=withheld,
+            collapsed=[strawberry.ID(pid) for pid in folded],
+            nodes_collapsed=len(hidden),
             subject=self,
         )
 
@@ -741,6 +762,43 @@ class RiskIndicatorFound:
         )
 
 
+def _folded(subject: str, shown: set[str], edges: Sequence[GenogramEdge],
+            collapse: Sequence[str]) -> tuple[set[str], list[str]]:
+    """(who to leave out, which collapse ids were applied) for a genogram whose released
+    people are `shown` and lines `edges`.
+
+    A person is left out when the subject reaches them through the released lines, but no
+    longer once the collapsed people are taken away: they hang off the chart only through
+    a collapsed person. Who is reachable without any collapse is the baseline, so people
+    the policy already cut off (their only tie ran through someone withheld) stay shown.
+    """
+    folded = [pid for pid in dict.fromkeys(str(c) for c in collapse)
+              if pid in shown and pid != subject]
+    if not folded:
+        return set(), []
+    joined: dict[str, set[str]] = {}
+    for edge in edges:
+        a, b = str(edge.source_id), str(edge.target_id)
+        joined.setdefault(a, set()).add(b)
+        joined.setdefault(b, set()).add(a)
+
+    def reached(avoid: set[str]) -> set[str]:
+        seen, todo = {subject}, [subject]
+        while todo:
+            for other in joined.get(todo.pop(), ()):
+                if other not in seen and other not in avoid:
+                    seen.add(other)
+                    todo.append(other)
+        return seen
+
+    stops = set(folded)
+    near = reached(stops)
+    # A collapsed person stays when the subject reaches them before any other stop.
+    kept = near | {pid for pid in stops if joined.get(pid, set()) & near}
+    hidden = reached(set()) - kept
+    return hidden, [pid for pid in folded if pid not in hidden]
+
+
 @strawberry.type
 class GenogramNode:
     person: Person
@@ -769,6 +827,11 @@ class Genogram:
     nodes: list[GenogramNode]
     edges: list[GenogramEdge]
     nodes_withheld: int = strawberry.field(description="Family members withheld from you.")
+    collapsed: list[strawberry.ID] = strawberry.field(
+        description="The people named in `collapse` who are on this chart, their branches"
+        " folded away (a person inside another folded branch is not listed).")
+    nodes_collapsed: int = strawberry.field(
+        description="How many people `collapse` left out of this chart.")
     subject: strawberry.Private[Person]
 
     @strawberry.field(
@@ -782,8 +845,8 @@ class Genogram:
     @strawberry.field(
         description="This genogram drawn in standard notation (docs/genogram.md) as a"
         " standalone SVG document, made from exactly the nodes, edges and household in this"
-        " answer. Each person is a link to `/people/<id>`; pass it to famgraph-genogram.js to"
-        " add keyboard access, tooltips, zoom and export."
+        " answer. Each person is a link to `/people/<id>`; give it to famgraph-genogram.js for"
+        " keyboard access, a details panel, zoom and pan (docs/genogram-embedding.md)."
     )
     async def svg(self, info: Ctx) -> str:
         return genogram_svg(chart_of(self, await self._household(info.context)))
