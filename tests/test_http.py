@@ -139,6 +139,20 @@ def test_genogram_over_graphql_has_typed_nodes_and_edges(client: TestClient) -> 
     assert all(e["provenance"] == "recorded" and e["sources"] for e in genogram["edges"])
 
 
+def test_genogram_partnerships_as_they_stood_on_the_day_asked(client: TestClient) -> None:
+    query = """query($id: ID!, $on: Date) { person(id: $id) { genogram(depth: 2, asOf: $on) {
+        edges { kind sourceId targetId status validTo } } } }"""
+
+    def lou_and_otto(on: str) -> set[str]:
+        edges = ask(client, query, id="kim", on=on)["data"]["person"]["genogram"]["edges"]
+        return {e["status"] for e in edges if e["kind"] == "PARTNER"
+                and {e["sourceId"], e["targetId"]} == {"lou", "otto"}}
+
+    ended = lou_and_otto("2026-11-23")
+    assert ended and "current" not in ended
+    assert lou_and_otto("2016-01-01") == {"current"}, "they split in 2017: current in 2016"
+
+
 def test_genogram_depth_outside_limits_is_bad_user_input(client: TestClient) -> None:
     query = "query { person(id: \"kim\") { genogram(depth: 9) { asOf } } }"
     errors = ask(client, query)["errors"]

@@ -101,6 +101,11 @@ KIND_WORDS = {
     "special_guardian": "special guardianship or kinship care", "step": "step-parent",
     "unknown": "parent (kind not recorded)",
 }
+PARENT_WORDS = {
+    "birth": "birth parent", "adoptive": "adoptive parent", "foster": "foster carer",
+    "special_guardian": "special guardian or kinship carer", "step": "step-parent",
+    "unknown": "parent",
+}
 PARTNER_DASHES = {"spouse": "", "partner": "8 5", "coparents": "3 3"}
 SLASHES = {"separated": 1, "ended": 1, "divorced": 2}
 INK = "#0b0c0c"
@@ -276,7 +281,7 @@ def _descent_lines(drawing: Drawing, ties: Sequence[ChartTie],
             child = line.people[-1]
             parents = list(line.people[:-1])
             said = "; ".join(
-                f"{people[p].name}: {KIND_WORDS.get(recorded[(p, child)].subtype, 'parent')}"
+                f"{people[p].name}: {PARENT_WORDS.get(recorded[(p, child)].subtype, 'parent')}"
                 f" of {people[child].name}, " + _said(recorded[(p, child)].systems,
                                                       recorded[(p, child)].valid_from,
                                                       recorded[(p, child)].valid_to)

@@ -85,7 +85,7 @@ def genogram_from(kin: KinGraph, day: date) -> Genogram:
             e.src,
             e.dst,
             str(e.kind),
-            "current" if e.valid_to is None else "ended",
+            "current" if e.valid_to is None or day < e.valid_to else "ended",
             e.valid_from,
             e.valid_to,
             "recorded",
@@ -100,7 +100,7 @@ def genogram_from(kin: KinGraph, day: date) -> Genogram:
             e.src,
             e.dst,
             str(e.kind),
-            str(e.status),
+            _status_on(e, day),
             e.valid_from,
             e.valid_to,
             "recorded",
@@ -109,6 +109,20 @@ def genogram_from(kin: KinGraph, day: date) -> Genogram:
         for e in kin.partners
     ]
     return Genogram(person_id, day, people, tuple(edges))
+
+
+def _status_on(partnership: PartnerOf, day: date) -> str:
+    """A partnership's status as it stood on `day`: one that ended later was current then.
+
+    >>> from graph.model import PartnerKind, PartnerStatus
+    >>> ended = PartnerOf("a", "b", PartnerKind.SPOUSE, PartnerStatus.DIVORCED,
+    ...                   date(2001, 1, 1), date(2010, 1, 1), ())
+    >>> _status_on(ended, date(2005, 1, 1)), _status_on(ended, date(2011, 1, 1))
+    ('current', 'divorced')
+    """
+    if partnership.valid_to is not None and day < partnership.valid_to:
+        return "current"
+    return str(partnership.status)
 
 
 def _generations(
