@@ -242,9 +242,9 @@ def _partner_lines(drawing: Drawing, ties: Sequence[ChartTie],
 
 
 def _from_within(line: Line, drawing: Drawing) -> list[Point]:
-    """A stub or lane leaves its shape off mid-height, where a circle's or diamond's edge is
-    inside the layout's square: it is drawn from the centre, and the shape, painted over
-    it, shows it leaving from the edge."""
+    """A stub or lane leaves its shape off mid-height, and a child's line may meet it off
+    centre, where a circle's or diamond's edge is inside the layout's square: such lines
+    are drawn to the centre, and the shape, painted over them, shows them meet its edge."""
     points = list(line.points)
     if line.role in ("stub", "lane"):
         first = drawing.people[line.people[0]].centre
@@ -252,6 +252,8 @@ def _from_within(line: Line, drawing: Drawing) -> list[Point]:
     if line.role == "lane":
         last = drawing.people[line.people[1]].centre
         points[-1] = Point(last.x, points[-1].y)
+    if line.role == "drop":  # a second line meets a circle's top off-centre, below the box
+        points[-1] = Point(points[-1].x, drawing.people[line.people[-1]].centre.y)
     return points
 
 

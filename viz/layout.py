@@ -43,7 +43,8 @@ GAP_MARGIN = 14.0
 # shape, so that two never run along each other; mid-height is for partners beside them.
 STUB_LEVELS = (9.0, -9.0, 15.0, -15.0, 4.0, -4.0)
 ENTRY_SHIFT = 11.0  # how far from a shape's middle a second line may meet its top
-ENTRY_SHIFTS = (0.0, ENTRY_SHIFT, -ENTRY_SHIFT, ENTRY_SHIFT / 2, -ENTRY_SHIFT / 2)
+ENTRY_SHIFTS = (0.0, ENTRY_SHIFT, -ENTRY_SHIFT, ENTRY_SHIFT / 2, -ENTRY_SHIFT / 2,
+                SHAPE / 2 - 2, -(SHAPE / 2 - 2))
 
 # Ties whose children hang from a union of their own; the others are carers' lines.
 BIRTH, ADOPTIVE = "birth", "adoptive"
@@ -250,7 +251,9 @@ def _rows(family: _Family) -> dict[str, int]:
     """A row for each person: partners share one, children sit below their parents.
 
     Starts from the API's generation (a walk out from the subject) and pushes down anyone
-    above their own parent, so inconsistent records still give a drawable picture.
+    above their own parent, and the children of one union to one row, so inconsistent
+    records (a grandmother who is also the child's guardian) still give a drawable
+    picture.
     """
     group = _partner_groups(family)
     row: dict[str, int] = {}
@@ -259,15 +262,27 @@ def _rows(family: _Family) -> dict[str, int]:
         for m in members:
             row[m] = level
     edges = {(key.parents[0], kid) for key, kids in family.unions.items() for kid in kids}
-    for _ in range(len(family.members)):
+    broods = [kids for kids in family.unions.values() if len(kids) > 1]
+
+    def lower(pid: str, level: int) -> bool:
+        if row[pid] >= level:
+            return False
+        for m in group[pid]:
+            row[m] = level
+        return True
+
+    # Rows only ever move down, so this settles; the bound stops records that contradict
+    # themselves (a child who is also their sibling's parent) from pushing for ever.
+    for _ in range(len(family.members) + 1):
         moved = False
         for parent, kid in edges:
-            if group[parent] is group[kid]:
-                continue  # a partner's own child: a cycle in the records, drawn as found
-            if row[kid] < row[parent] + 1:
-                for m in group[kid]:
-                    row[m] = row[parent] + 1
-                moved = True
+            if group[parent] is not group[kid]:  # a partner's own child: drawn as found
+                moved |= lower(kid, row[parent] + 1)
+        # The children of one union share a row, so one bar reaches them all.
+        for kids in broods:
+            deepest = max(row[k] for k in kids)
+            for kid in kids:
+                moved |= lower(kid, deepest)
         if not moved:
             break
     low = min(row.values(), default=0)
