@@ -30,6 +30,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from viz.genogram import Chart, ChartPerson, ChartTie
 from viz.layout import Member, Tie
 
 Triple = tuple[dict[str, Member], list[Tie], list[tuple[str, str]]]
@@ -733,3 +734,35 @@ def literal(family: Triple) -> str:
         lines.append(f"    Tie({t.parent!r}, {t.child!r}{kind}),")
     lines.append(f"], {list(couples)!r})")
     return "\n".join(lines)
+
+
+# --- as charts, for drawing ---------------------------------------------------------------
+
+AS_OF = date(2026, 12, 7)
+_SEXES = {"M": "MALE", "F": "FEMALE", "U": "UNKNOWN"}
+# A partnership in the notes, as the API's partner kind and status.
+_PARTNERSHIPS = {"married": ("spouse", "current"), "cohabiting": ("partner", "current"),
+                 "divorced": ("spouse", "divorced"), "separated": ("partner", "separated")}
+
+
+def chart_of(family: Family) -> Chart:
+    """The family as the drawing's input: names from ids, sex, deaths and partnerships from
+    its notes (a family without notes draws everyone as not recorded, all couples married).
+    """
+    members, ties, couples = family
+    notes = getattr(family, "notes", None)
+    subject = notes.subject if notes else SUBJECT
+    people = tuple(
+        ChartPerson(
+            id=pid, name=pid.replace("_", " ").replace(".", " ").title(),
+            sex=_SEXES.get(notes.sex.get(pid, "U"), "UNKNOWN") if notes else "UNKNOWN",
+            born=m.born, died=date(2021, 3, 1) if notes and pid in notes.deceased else None,
+            relationship="self" if pid == subject else "relative", is_subject=pid == subject,
+            generation=m.generation, systems=("social_care",))
+        for pid, m in members.items())
+    drawn_ties = [ChartTie("PARENT", t.parent, t.child, t.kind, "current") for t in ties]
+    for a, b in couples:
+        said = notes.status.get(frozenset((a, b)), "married") if notes else "married"
+        kind, status = _PARTNERSHIPS.get(said, ("spouse", "current"))
+        drawn_ties.append(ChartTie("PARTNER", a, b, kind, status))
+    return Chart(subject_id=subject, as_of=AS_OF, people=people, ties=tuple(drawn_ties))

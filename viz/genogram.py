@@ -326,14 +326,16 @@ def _household(drawing: Drawing, chart: Chart) -> list[str]:
     return out
 
 
-def _label_lines(person: ChartPerson, width: float = LABEL_WIDTH) -> list[str]:
-    """Given names, family name, years: each cut to the label's width."""
+def _label_lines(person: ChartPerson, width: float = LABEL_WIDTH) -> list[tuple[str, bool]]:
+    """Given names, family name, years (each with whether it is the name), each cut to
+    the label's width; a one-word name takes one line."""
     given, _, family = without_bidi_controls(person.name).rpartition(" ")
     if person.died:
         years = f"{person.born.year if person.born else '?'}–{person.died.year}"
     else:
         years = f"b. {person.born.year}" if person.born else ""
-    return [_fit(given, width), _fit(family, width), years]
+    names = [_fit(part, width) for part in (given, family) if part]
+    return [(name, True) for name in names] + [(years, False)]
 
 
 def _fit(text: str, width: float) -> str:
@@ -383,10 +385,10 @@ def _person(placed: Placed, person: ChartPerson, chart: Chart, drawing: Drawing,
         out.append(f'<text class="age" x="{x:.1f}" y="{y + 5:.1f}" text-anchor="middle" '
                    f'font-size="14" font-weight="700" fill="{INK}"{halo}>{_text(age)}</text>')
     top = placed.label.y0
-    for i, text in enumerate(_label_lines(person)):
+    for i, (text, is_name) in enumerate(_label_lines(person)):
         if text:
-            weight = ' font-weight="700"' if person.is_subject and i < 2 else ""
-            colour = MUTED if i == 2 else INK
+            weight = ' font-weight="700"' if person.is_subject and is_name else ""
+            colour = INK if is_name else MUTED
             out.append(f'<text x="{x:.1f}" y="{top + (i + 0.8) * LABEL_LINE:.1f}" '
                        f'text-anchor="middle" font-size="13" fill="{colour}"{weight}>'
                        f"{_text(text)}</text>")

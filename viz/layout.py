@@ -488,8 +488,8 @@ def _turn(family: _Family, block: Block, wish: Mapping[str, float]) -> Block:
 
     def cost(chain: Block) -> float:
         centre = sum(wish[p] for p in chain) / len(chain)
-        return sum(abs((wish[p] - centre) - (i - (len(chain) - 1) / 2)) for i, p in
-                   enumerate(chain))
+        return sum(abs((wish[p] - centre) - (i - (len(chain) - 1) / 2) * SPACING)
+                   for i, p in enumerate(chain))
 
     return block if cost(block) <= cost(flipped) else flipped
 
@@ -514,8 +514,12 @@ def _positions(family: _Family, order: dict[int, list[Block]]) -> dict[str, floa
             blocks = order[r]
             wish = {p: _wish(p, xs, parents_of, children_of, downward) for b in blocks
                     for p in b}
-            blocks = _respect_birth_order(
-                family, blocks, {p: (w[0] if w[1] > 0 else xs[p]) for p, w in wish.items()})
+            keys = {p: (w[0] if w[1] > 0 else xs[p]) for p, w in wish.items()}
+            if downward:
+                # Going down, order by family first: the children of one union stand
+                # together, so a sibling bar does not run over another family's children.
+                keys = {p: _family_key(p, xs, parents_of, keys[p]) for p in keys}
+            blocks = _respect_birth_order(family, blocks, keys)
             order[r] = blocks
             targets, weights = {}, {}
             for block in blocks:
@@ -530,6 +534,18 @@ def _positions(family: _Family, order: dict[int, list[Block]]) -> dict[str, floa
                 weights[block] = total or 0.05
             _pack(blocks, targets, weights, xs)
     return xs
+
+
+def _family_key(pid: str, xs: Mapping[str, float],
+                parents_of: Mapping[str, list[tuple[tuple[str, ...], list[str], float]]],
+                otherwise: float) -> float:
+    """Where `pid`'s own parents' union stands, nudged by birth rank: siblings sort
+    together, oldest first; someone with no parents drawn keeps `otherwise`."""
+    unions = parents_of.get(pid)
+    if not unions:
+        return otherwise
+    parents, kids, _ = max(unions, key=lambda u: u[2])
+    return sum(xs[p] for p in parents) / len(parents) + kids.index(pid) * 1e-3
 
 
 def _children_by_parent(family: _Family) -> dict[str, list[tuple[tuple[str, ...], list[str],
