@@ -342,3 +342,29 @@ API_FAMILIES = {
     "stepfamily": stepfamily,
     "child_moved_between_parents": child_moved_between_parents,
 }
+
+
+def child_recorded_at_three_addresses() -> GraphBatch:
+    """Wes (9): social care has him at his mother Yara's since 2026-03-01; education and
+    health have had him at his grandmother Zoe's since January (two systems against one);
+    social care also still has him at a refuge (restricted) from December 2025."""
+    batch = GraphBatch()
+    batch.nodes += [
+        person("wes", "Wes", "Penn", Sex.MALE, date(2017, 5, 5)),
+        person("yara", "Yara", "Penn", Sex.FEMALE, date(1992, 8, 8)),
+        person("zoe", "Zoe", "Penn", Sex.FEMALE, date(1966, 3, 3)),
+    ]
+    mums, grans = home(batch, "20", "EB5 2WP"), home(batch, "21", "EB6 9ZP")
+    refuge = home(batch, "22", "EB9 1RF", restricted=True)
+    education, health = SourceRef("education", "ED-wes"), SourceRef("health", "H-wes")
+    batch.edges += [
+        MemberOf("wes", mums, date(2026, 3, 1), None, (SC,)),
+        MemberOf("wes", grans, date(2026, 1, 10), None, (education,)),
+        MemberOf("wes", grans, date(2026, 1, 15), None, (health,)),
+        MemberOf("wes", refuge, date(2025, 12, 1), None, (SC,), Sensitivity.RESTRICTED),
+    ]
+    lives(batch, "yara", mums, date(2015, 1, 1))
+    lives(batch, "zoe", grans, date(1995, 1, 1))
+    parent(batch, "yara", "wes")
+    parent(batch, "zoe", "yara")
+    return batch

@@ -37,7 +37,8 @@ ABOUT_PEOPLE = {"Person", "Household", "HouseholdMember", "Address", "ServiceEng
                 "LinkExplanation", "LinkEvidence", "FieldEvidence", "IdentityChange",
                 "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult",
                 "Change", "ChangeEdge", "ChangeConnection", "FollowedPerson", "FollowedEdge",
-                "FollowingConnection", "SourceStatus", "RiskIndicatorFound"}
+                "FollowingConnection", "SourceStatus", "RiskIndicatorFound",
+                "AlternativeAddress"}
 NOT_ABOUT_PEOPLE = {"Query", "Mutation", "Subscription", "AuditEntry", "AuditReview",
                     "BreakGlassPass", "PageInfo", "CoOccurrence", "MiItem", "MiPair",
                     "SuppressedCount", "StepTransitions", "ReReferrals"}

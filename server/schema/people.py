@@ -242,12 +242,15 @@ class Person(Node):
         address = (Address.of(ctx.disclosure.decide(self.person.id, answer.address))
                    if answer.address else None)
         members, withheld = _residents(ctx, answer.members)
+        alternatives, alternatives_withheld = _also_recorded_at(ctx, self.person.id, answer)
         return Household(
             as_of=answer.as_of,
             address=address,
             address_withheld=answer.address is not None and address is None,
             members=members,
             members_withheld=withheld,
+            also_recorded_at=alternatives,
+            alternatives_withheld=alternatives_withheld,
         )
 
     async def _services(
@@ -642,6 +645,48 @@ class HouseholdMember:
     since: date | None = strawberry.field(description="When they joined this household.")
 
 
+@strawberry.type(description="Another address a source system places the subject at on the"
+                 " same date as the household shown: the sources disagree about where they"
+                 " lived, and famgraph says so rather than choosing silently.")
+class AlternativeAddress:
+    address: Address = strawberry.field(description="The address, as you may see it.")
+    since: date | None = strawberry.field(
+        description="The earliest start any of these sources gives for the stay.")
+    refs: strawberry.Private[tuple[model.SourceRef, ...]]
+    sources_withheld: strawberry.Private[bool]
+
+    @strawberry.field(description="The source records placing the subject here, from systems"
+                      " your agreement shares; null with FIELD_NOT_PERMITTED when sources are"
+                      " withheld.")
+    def sources(self) -> list[Source] | None:
+        _withhold_unless(not self.sources_withheld, Category.SOURCES)
+        return _sources(self.refs)
+
+
+def _also_recorded_at(
+    ctx: RequestContext, subject: str, answer: household.HouseholdAnswer
+) -> tuple[list[AlternativeAddress], int]:
+    """The other addresses sources place the subject at, each judged by the policy as an
+    address is: the claim that these sources place them there, at the highest sensitivity
+    of the household, the address and the memberships (a refuge stays withheld). Withheld
+    ones are only counted."""
+    shown, withheld = [], 0
+    for other in answer.also_recorded_at:
+        if other.address is None:
+            continue
+        claim = dataclasses.replace(other.address, sources=other.sources,
+                                    sensitivity=other.sensitivity)
+        released = Address.of(ctx.disclosure.decide(subject, claim))
+        if released is None:
+            withheld += 1
+            continue
+        refs = ctx.disclosure.release(subject, Sources(other.sources))
+        shown.append(AlternativeAddress(address=released, since=other.since,
+                                        refs=refs.refs if refs else (),
+                                        sources_withheld=refs is None))
+    return shown, withheld
+
+
 @strawberry.type(description="The people living with the subject at one address on one date.")
 class Household:
     as_of: date
@@ -655,6 +700,14 @@ class Household:
     members_withheld: int = strawberry.field(
         description="How many other residents are withheld from you (not: nobody else lives there)."
     )
+    also_recorded_at: list[AlternativeAddress] = strawberry.field(
+        default_factory=list,
+        description="Other addresses source systems place the subject at on `asOf`: the"
+        " address above is the one the latest-starting stay names, these are the rest, so a"
+        " disagreement between systems is shown, not hidden.")
+    alternatives_withheld: int = strawberry.field(
+        default=0,
+        description="How many other recorded addresses on `asOf` are withheld from you.")
 
 
 @strawberry.type
