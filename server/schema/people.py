@@ -18,6 +18,7 @@ from graph.questions.coverage import CoverageState, coverage_of
 from graph.questions.discrepancies import discrepancies_in
 from graph.questions.family import Genogram as GenogramAnswer
 from graph.questions.family import check_depth, family_from, genogram_from
+from graph.questions.risk import is_current, kind_words, summary_words, whose_concern
 from graph.questions.search import search_people
 from graph.questions.services import GP_SERVICES, SCHOOL_SERVICES
 from graph.questions.services import Scope as ScopeValue
@@ -301,14 +302,22 @@ class Person(Node):
         self, ctx: RequestContext, scope: Scope, as_of: date | None
     ) -> tuple[list[RiskIndicatorFound], int]:
         self._topic(ctx, Category.RISK_INDICATORS)
-        key = ServicesKey(self.person.id, ScopeValue(scope.value), resolve_as_of(as_of))
+        day = resolve_as_of(as_of)
+        key = ServicesKey(self.person.id, ScopeValue(scope.value), day)
         found = await ctx.loaders.risks.load(key)
-        return await _released(ctx, ("risks", key), found, lambda item: item.indicator,
-                               RiskIndicatorFound.of)
+        months = ctx.settings.risk_current_months
+
+        def build(person: Person, relationship: str,
+                  decision: Release[model.RiskIndicator]) -> RiskIndicatorFound:
+            return RiskIndicatorFound.of(person, relationship, decision, day, months)
+
+        return await _released(ctx, ("risks", key), found, lambda item: item.indicator, build)
 
     @strawberry.field(
-        description="Risk indicators current on `asOf` (default today) for the child, their"
-        " household or family, each with the member's relationship to this person."
+        description="Risk indicators begun and not ended on `asOf` (default today) for the"
+        " child, their household or family: grouped by the person whose record holds them"
+        " (this person first), then by kind, newest first. `current` says which are still"
+        " current by the stated rule (docs/risk-indicators.md)."
     )
     async def risk_indicators(
         self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None
@@ -781,16 +790,47 @@ class ServiceEngaged:
         )
 
 
-@strawberry.type(description="One risk indicator about a member of the subject's family.")
+@strawberry.type(description="One risk indicator recorded on a member of the subject's family,"
+                 " saying whom it is about and on whose record it was found.")
 class RiskIndicatorFound:
-    person: Person
-    relationship_to_subject: str
+    person: Person = strawberry.field(
+        description="The person whose record holds the indicator: the same as `recordedOn`"
+        " (kept for older clients). Who it is about is `aboutPerson`/`aboutRelationship`.")
+    relationship_to_subject: str = strawberry.field(
+        description="How `recordedOn` is related to the subject (self, mother...).")
     kind: RiskKind  # type: ignore[valid-type]
+    kind_words: str = strawberry.field(
+        description="The kind in plain words: Substance misuse, Domestic abuse...")
     from_: date | None = strawberry.field(name="from")
     to: date | None
-    summary: str
+    summary: str = strawberry.field(description="What the source recorded, as it wrote it.")
+    summary_words: str = strawberry.field(
+        description="The summary with raw codes in words (SUSPECT HIGH: Suspected"
+        " perpetrator, high risk); a summary with codes not in the table is passed through.")
+    about_relationship: str = strawberry.field(
+        description="Whom the concern is about, as related to the subject: the relationship"
+        " of `recordedOn` for their own concerns; for a parental factor recorded on a child's"
+        " assessment (CIN census codes ending B or C) the words for that adult, such as"
+        " \"parent(s)/carer(s)\" or \"brother's parent(s)/carer(s)\".")
+    current: bool = strawberry.field(
+        description="Current on `asOf` by the stated rule: not ended; with no end date, begun"
+        " within FAMGRAPH_RISK_CURRENT_MONTHS months (default 12) and not called historic or"
+        " closed by its source (docs/risk-indicators.md).")
     indicator: strawberry.Private[model.RiskIndicator]
     withheld: strawberry.Private[frozenset[Category]]
+    holder: strawberry.Private[Person]
+    someone_else: strawberry.Private[bool]
+
+    @strawberry.field(description="The person whose record the indicator was found on.")
+    def recorded_on(self) -> Person:
+        return self.holder
+
+    @strawberry.field(
+        description="The person the concern is about, when famgraph knows who: the record"
+        " holder for their own concerns; null for a parental or household factor recorded on"
+        " a child's record, since the source does not name the adult (see aboutRelationship).")
+    def about_person(self) -> Person | None:
+        return None if self.someone_else else self.holder
 
     @strawberry.field(description="Null with FIELD_NOT_PERMITTED when sources are withheld.")
     def sources(self) -> list[Source] | None:
@@ -799,19 +839,30 @@ class RiskIndicatorFound:
 
     @classmethod
     def of(
-        cls, person: Person, relationship: str, decision: Release[model.RiskIndicator]
+        cls, person: Person, relationship: str, decision: Release[model.RiskIndicator],
+        day: date | None = None, months: int = 12,
     ) -> RiskIndicatorFound:
         """The GraphQL risk indicator for a policy decision that released it."""
         indicator, withheld = cast(model.RiskIndicator, decision.value), decision.withheld
+        word = _kinship(person, relationship)
+        whose = whose_concern(indicator)
+        about = word if whose is None else (
+            whose if word == "self" else f"{word}'s {whose}")
         return cls(
             person=person,
-            relationship_to_subject=_kinship(person, relationship),
+            relationship_to_subject=word,
             kind=indicator.kind,
+            kind_words=kind_words(indicator.kind),
             from_=indicator.valid_from,
             to=indicator.valid_to,
             summary=indicator.summary,
+            summary_words=summary_words(indicator.summary),
+            about_relationship=about,
+            current=is_current(indicator, resolve_as_of(day), months),
             indicator=indicator,
             withheld=withheld,
+            holder=person,
+            someone_else=whose is not None,
         )
 
 
