@@ -365,6 +365,12 @@ def child_recorded_at_three_addresses() -> GraphBatch:
     ]
     lives(batch, "yara", mums, date(2015, 1, 1))
     lives(batch, "zoe", grans, date(1995, 1, 1))
+    # A child protection plan health leads: a school does not share health's system.
+    team = Organisation(id="O:wes-health", name="Eastbridge Community Health", kind="team")
+    batch.nodes += [team, Involvement(
+        id="I:wes-cpp", person_id="wes", service="Child protection plan",
+        level=ServiceLevel.STATUTORY, start=date(2026, 4, 1), organisation_id=team.id,
+        sources=(health,))]
     parent(batch, "yara", "wes")
     parent(batch, "zoe", "yara")
     return batch

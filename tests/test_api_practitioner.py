@@ -159,3 +159,38 @@ def test_risks_are_grouped_by_person_then_kind_newest_first(client: TestClient) 
         ("tia", "DOMESTIC_ABUSE", "2026-09-01"),
         ("tia", "DOMESTIC_ABUSE", "2019-03-14"),
     ]
+
+
+WHO = """query($id: ID!) { person(id: $id) { servicesWithheld whoToAsk(asOf: "2026-06-01") {
+  leadAgency contact { name role email phone } } } }"""
+
+
+def test_whom_to_ask_names_the_viewers_own_contact_and_a_visible_lead_agency(
+    client: TestClient,
+) -> None:
+    found = ask(client, WHO, id="wes")["person"]["whoToAsk"]
+    assert found["leadAgency"] == "Eastbridge Community Health"
+    assert found["contact"]["email"] == "mash.sharing@example.gov.uk"
+
+
+def test_a_lead_agency_whose_service_is_withheld_is_not_named(client: TestClient) -> None:
+    found = ask(client, WHO, user="jo", id="wes")["person"]
+    assert found["whoToAsk"]["leadAgency"] is None
+    assert found["whoToAsk"]["contact"]["name"] == "Grace Lin"  # the school's own contact
+
+
+def test_every_shipped_agency_has_a_fictional_contact_and_a_bad_one_is_refused() -> None:
+    from server.sharing import SharingConfigError, default_rules, parse_rules
+    for agreement in default_rules().agreements.values():
+        assert agreement.contact is not None, agreement.agency
+        assert "@example." in agreement.contact.email
+        assert agreement.contact.phone.startswith("01632 960")
+    spec = {"systems": [], "categories": [], "purposes": [], "roles": [],
+            "contact": {"name": "A", "role": "B", "email": "not an email", "phone": "01632"}}
+    purposes = {p: "basis" for p in ("mash_screening", "s47_enquiry", "s17_assessment",
+                                     "early_help", "cp_conference")}
+    with pytest.raises(SharingConfigError, match="email"):
+        parse_rules({"purposes": purposes, "agencies": {"x": spec}})
+    spec["contact"] = {"name": "A", "role": "B", "email": "a@example.gov.uk"}
+    with pytest.raises(SharingConfigError, match="phone"):
+        parse_rules({"purposes": purposes, "agencies": {"x": spec}})

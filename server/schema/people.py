@@ -281,6 +281,33 @@ class Person(Node):
         found = [s for s in released if s.service.casefold() in names]
         return max(found, key=lambda s: s.start) if found else None
 
+    @strawberry.field(
+        description="Whom to ask about anything withheld from you about this person (a"
+        " servicesWithheld, riskIndicatorsWithheld, membersWithheld, alternativesWithheld"
+        " count, or a withheld sourceCoverage row): your own agency's information-sharing"
+        " contact, and the agency leading an open statutory service for them, named only when"
+        " that service is visible to you."
+    )
+    async def who_to_ask(self, info: Ctx, as_of: date | None = None) -> WithheldHelp:
+        ctx = info.context
+        agreement = ctx.disclosure.rules.agreement(ctx.disclosure.viewer.agency)
+        contact = agreement.contact
+        lead_agency = None
+        try:
+            released, _ = await self._services(ctx, Scope.CHILD, as_of)
+        except FieldNotPermitted:
+            released = []
+        statutory = [s for s in released if s.level is model.ServiceLevel.STATUTORY
+                     and (s.organisation is not None or s.lead is not None)]
+        if statutory:
+            chosen = max(statutory, key=lambda s: (s.start, s.service))
+            lead_agency = (chosen.organisation.name if chosen.organisation
+                           else cast(Practitioner, chosen.lead).team)
+        return WithheldHelp(
+            lead_agency=lead_agency,
+            contact=SharingContact(name=contact.name, role=contact.role, email=contact.email,
+                                   phone=contact.phone) if contact else None)
+
     @strawberry.field(description="Services open on `asOf`, for the child, household or family.")
     async def services_engaged(
         self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
@@ -724,6 +751,25 @@ class Organisation:
     name: str
     kind: str = strawberry.field(description="team, school, gp_practice, agency...")
     code: str | None = strawberry.field(description="A school's URN or a GP practice's ODS code.")
+
+
+@strawberry.type(description="An agency's information-sharing contact (server/sharing.toml).")
+class SharingContact:
+    name: str
+    role: str
+    email: str
+    phone: str
+
+
+@strawberry.type(description="Whom to ask about what is withheld from you.")
+class WithheldHelp:
+    lead_agency: str | None = strawberry.field(
+        description="The organisation (else the team) of the lead practitioner of the newest"
+        " open statutory service for this person that you may see; null when there is none"
+        " you may see.")
+    contact: SharingContact | None = strawberry.field(
+        description="Your own agency's information-sharing contact; null if your agency's"
+        " agreement names none.")
 
 
 @strawberry.type(description="Who leads a piece of work, and how to reach them.")
