@@ -324,6 +324,11 @@ class Store(Protocol):
         """Up to `first` open review pairs ordered by id, those after id `after` only."""
         ...
 
+    def review_pairs_of(self, person_ids: Iterable[str]) -> dict[str, list[ReviewPair]]:
+        """The open review pairs naming each of these people, by id; every id asked is a
+        key."""
+        ...
+
     def link_explanation(self, person_id: str) -> LinkExplanation | None:
         """Why this person's records were joined, as the last load that touched them said."""
         ...

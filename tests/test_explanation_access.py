@@ -141,3 +141,25 @@ def test_person_page_says_how_much_of_the_explanation_is_withheld(client: TestCl
     assert 'id="explanation-withheld"' in page.text and HEALTH in page.text
     assert SCHOOL not in page.text
     assert "1 field(s) withheld" in page.text
+
+
+DUPLICATES = """query($id: ID!) { person(id: $id) { possibleDuplicates {
+  count people { id } peopleWithheld reviewItemIds } } }"""
+
+
+def test_possible_duplicates_name_the_other_person_of_each_pair_the_viewer_may_see(
+    client: TestClient,
+) -> None:
+    found = ask(client, "sam", DUPLICATES, id="cal")["data"]["person"]["possibleDuplicates"]
+    # Q:1 names adult social care, which no agreement here shares: it is not counted.
+    assert (found["count"], [p["id"] for p in found["people"]]) == (1, ["dee"])
+    assert found["reviewItemIds"] == ["Q:2"], "sam may resolve identities"
+    other = ask(client, "sam", DUPLICATES, id="dee")["data"]["person"]
+    assert [p["id"] for p in other["possibleDuplicates"]["people"]] == ["cal"]
+
+
+def test_possible_duplicates_hide_pairs_across_systems_the_agreement_does_not_share(
+    client: TestClient,
+) -> None:
+    found = ask(client, "hv", DUPLICATES, id="cal")["data"]["person"]["possibleDuplicates"]
+    assert found == {"count": 0, "people": [], "peopleWithheld": 0, "reviewItemIds": None}

@@ -38,7 +38,7 @@ ABOUT_PEOPLE = {"Person", "Household", "HouseholdMember", "Address", "ServiceEng
                 "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult",
                 "Change", "ChangeEdge", "ChangeConnection", "FollowedPerson", "FollowedEdge",
                 "FollowingConnection", "SourceStatus", "RiskIndicatorFound",
-                "AlternativeAddress", "WithheldHelp"}
+                "AlternativeAddress", "WithheldHelp", "PossibleDuplicates"}
 NOT_ABOUT_PEOPLE = {"Query", "Mutation", "Subscription", "AuditEntry", "AuditReview",
                     "BreakGlassPass", "PageInfo", "CoOccurrence", "MiItem", "MiPair",
                     "SuppressedCount", "StepTransitions", "ReReferrals", "SharingContact"}

@@ -207,6 +207,9 @@ def test_identity_resolution_reads(store: Store) -> None:
     assert [m.id for m in store.linkage_models()] == ["M1"]
     assert [p.id for p in store.review_queue(None, 10)] == ["Q1", "Q3"]
     assert [p.id for p in store.review_queue("Q1", 1)] == ["Q3"]
+    pairs = store.review_pairs_of(["b", "a", "z"])
+    assert {pid: [p.id for p in found] for pid, found in pairs.items()} == {
+        "b": ["Q1"], "a": ["Q1", "Q3"], "z": []}
     explanation = store.link_explanation("a")
     assert explanation is not None and explanation.records == ("lcs/1", "lcs/2")
     assert store.link_explanation("b") is None

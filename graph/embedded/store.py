@@ -601,6 +601,18 @@ class EmbeddedStore:
             ]
             return found[: max(first, 0)]
 
+    def review_pairs_of(self, person_ids: Iterable[str]) -> dict[str, list[ReviewPair]]:
+        wanted = dict.fromkeys(person_ids)
+        found: dict[str, list[ReviewPair]] = {pid: [] for pid in wanted}
+        with self._lock:
+            self._catch_up()
+            for pair in self._labelled(ReviewPair.label):
+                if isinstance(pair, ReviewPair) and pair.status == "open":
+                    for pid in dict.fromkeys((pair.person_a, pair.person_b)):
+                        if pid in found:
+                            found[pid].append(pair)
+        return found
+
     def link_explanation(self, person_id: str) -> LinkExplanation | None:
         with self._lock:
             self._catch_up()

@@ -338,6 +338,12 @@ REVIEW_QUEUE = (
     "RETURN p.data AS data ORDER BY p.id LIMIT $first"
 )
 
+# Open review pairs naming any of these people.
+REVIEW_PAIRS_OF = (
+    "MATCH (p:ReviewPair) WHERE p.status = 'open' AND (p.person_a IN $ids OR p.person_b IN $ids)"
+    " RETURN p.data AS data ORDER BY p.id"
+)
+
 # Why one person's records were joined.
 LINK_EXPLANATION = "MATCH (x:LinkExplanation {person_id: $id}) RETURN x.data AS data"
 

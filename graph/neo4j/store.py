@@ -156,7 +156,7 @@ def node_row(node: Node) -> dict[str, Any]:
     elif isinstance(node, IdentityEvent | LinkExplanation):
         row["person_id"] = node.person_id
     elif isinstance(node, ReviewPair):
-        row["status"] = node.status
+        row |= {"status": node.status, "person_a": node.person_a, "person_b": node.person_b}
     return row
 
 
@@ -506,6 +506,16 @@ class Neo4jStore:
     def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
         rows = self._read(cypher.REVIEW_QUEUE, after=after, first=max(first, 0))
         return [_node("ReviewPair", r["data"]) for r in rows]
+
+    def review_pairs_of(self, person_ids: Iterable[str]) -> dict[str, list[ReviewPair]]:
+        wanted = list(dict.fromkeys(person_ids))
+        found: dict[str, list[ReviewPair]] = {pid: [] for pid in wanted}
+        for row in self._read(cypher.REVIEW_PAIRS_OF, ids=wanted):
+            pair: ReviewPair = _node("ReviewPair", row["data"])
+            for pid in dict.fromkeys((pair.person_a, pair.person_b)):
+                if pid in found:
+                    found[pid].append(pair)
+        return found
 
     def link_explanation(self, person_id: str) -> LinkExplanation | None:
         rows = self._read(cypher.LINK_EXPLANATION, id=person_id)

@@ -26,8 +26,8 @@ from graph.store import InvolvementView, SearchCriteria
 from server.batching import ChronologyKey, KinKey, ServicesKey, coverage_declarations
 from server.context import RequestContext
 from server.errors import BadArgument, FieldNotPermitted, NotPermitted
-from server.policy import Category, Release, Sources, Topic
-from server.schema.linkage import LinkExplanation, explanation_of
+from server.policy import RESOLVE_IDENTITY, Category, Release, Sources, Topic
+from server.schema.linkage import LinkExplanation, explanation_of, shared_record
 from server.schema.relay import Node, PageInfo, offset_of, page
 from viz.genogram import Chart, ChartPerson, ChartTie
 from viz.genogram import svg as genogram_svg
@@ -228,6 +228,32 @@ class Person(Node):
     def _topic(self, ctx: RequestContext, category: Category) -> None:
         topic = ctx.disclosure.release(self.person.id, Topic(self.person, category))
         _withhold_unless(topic is not None, category)
+
+    @strawberry.field(
+        description="Other people the identity review queue pairs with this person: maybe"
+        " the same human recorded twice (a census stub with no name, say). Only pairs whose"
+        " records both come from systems your agreement shares; `reviewItemIds` only for"
+        " roles that may resolve identities (open them in `reviewQueue` or at /review)."
+    )
+    def possible_duplicates(self, info: Ctx) -> PossibleDuplicates:
+        ctx = info.context
+        agreement = ctx.disclosure.rules.agreement(ctx.disclosure.viewer.agency)
+        pid = self.person.id
+        pairs = [p for p in ctx.store.review_pairs_of([pid])[pid]
+                 if shared_record(agreement, p.record_a) and shared_record(agreement, p.record_b)]
+        others = ctx.store.people({p.person_b if p.person_a == pid else p.person_a
+                                   for p in pairs} - {pid})
+        people, withheld = [], 0
+        for other in sorted(others.values(), key=lambda o: o.id):
+            shown = Person.of(ctx.disclosure.decide(other.id, other))
+            if shown is None:
+                withheld += 1
+            else:
+                people.append(shown)
+        may_resolve = RESOLVE_IDENTITY in ctx.disclosure.viewer.permissions
+        return PossibleDuplicates(
+            count=len(pairs), people=people, people_withheld=withheld,
+            review_item_ids=[strawberry.ID(p.id) for p in pairs] if may_resolve else None)
 
     @strawberry.field(
         description="Which source records were joined into this person and why, field by field."
@@ -1037,6 +1063,15 @@ def chart_of(genogram: Genogram, household: frozenset[str] | None) -> Chart:
     return Chart(subject_id=str(genogram.subject_id), as_of=genogram.as_of,
                  people=tuple(people), ties=ties, household=household,
                  withheld=genogram.nodes_withheld)
+
+
+@strawberry.type(description="People the identity review queue pairs with a person.")
+class PossibleDuplicates:
+    count: int = strawberry.field(description="Open review pairs naming this person.")
+    people: list[Person] = strawberry.field(description="The other person of each pair.")
+    people_withheld: int = strawberry.field(description="Other people withheld from you.")
+    review_item_ids: list[strawberry.ID] | None = strawberry.field(
+        description="The pairs' ids in `reviewQueue`; null unless you may resolve identities.")
 
 
 @strawberry.type(description="A search candidate, with its score and which fields matched.")
