@@ -398,17 +398,19 @@ class Pages:
         )
 
     async def search(self, request: Request) -> Response:
-        viewer = await self._viewer_or_signin(request, SEARCH_PAGE)
-        if not isinstance(viewer, Viewer):
-            return viewer
         form = {
             k: request.query_params.get(k, "").strip()
             for k in ("name", "birth_date", "postcode", "nhs_number")
         }
-        if not self.reads_people(viewer):
-            # An auditor's agreement covers no one: say so, and point to their own pages.
+        someone = viewer_of(request, self.auth)
+        if someone is not None and not self.reads_people(someone):
+            # An auditor's agreement covers no one, whatever the purpose: say so, and point
+            # to their own pages. Nothing is read, so there is nothing to audit.
             return self.render("search.html", request, form=form, results=None,
                                may_search=False)
+        viewer = await self._viewer_or_signin(request, SEARCH_PAGE)
+        if not isinstance(viewer, Viewer):
+            return viewer
         if not any(form.values()):
             return self.render("search.html", request, form=form, results=None)
         limit = self.settings.max_argument_length
@@ -458,6 +460,9 @@ class Pages:
             contacts=front_door.who_to_call(services),
             ask_whom=front_door.ask_whom(services),
             restricted=front_door.is_restricted((household or {}).get("address")),
+            # The viewer's own agreement: a system it shares whose coverage is withheld is
+            # withheld for want of the sources category, which the page says in words.
+            shared_systems=self.rules.agreement(viewer.agency).systems,
             wider=front_door.wider_family(person["genogram"], household),
             risks=front_door.newest_first(person["riskIndicators"]),
             explanation=person.get("linkExplanation"),

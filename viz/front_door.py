@@ -128,10 +128,10 @@ def lead_agency(services: list[dict[str, Any]] | None) -> str | None:
     first open statutory service visible to them, if there is one."""
     for service in services or []:
         if service.get("level") == "STATUTORY" and not service.get("end"):
-            org = (service.get("organisation") or {}).get("name")
-            team = (service.get("lead") or {}).get("team")
-            if org or team:
-                return str(org or team)
+            lead = service.get("lead") or {}
+            org = (service.get("organisation") or {}).get("name") or lead.get("team")
+            if org:
+                return f"{org} ({lead['name']})" if lead.get("name") else str(org)
     return None
 
 
