@@ -98,8 +98,21 @@ class KinGraph:
 
 
 @dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """Another household a source places the subject in on the same day, beside the one
+    chosen: its address and the subject's memberships of it (whose sources say so)."""
+
+    household: Household
+    address: Address | None
+    memberships: tuple[MemberOf, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class HouseholdView:
-    """The household a subject lived in on `as_of`: its address, residents and their kin."""
+    """The household a subject lived in on `as_of`: its address, residents and their kin.
+
+    `elsewhere` holds every other household the subject's memberships current on `as_of`
+    place them in (sources disagreeing about where they lived), ordered by household id."""
 
     subject_id: str
     as_of: date
@@ -107,6 +120,7 @@ class HouseholdView:
     address: Address | None
     members: tuple[MemberOf, ...]
     kin: KinGraph
+    elsewhere: tuple[Elsewhere, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

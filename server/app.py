@@ -25,6 +25,7 @@ from server.settings import Mode, Settings
 from server.sharing import load_rules
 from server.stores import open_store
 from server.users import UserDirectory
+from server.work_pages import WorkPages
 
 STATIC = Path(__file__).resolve().parent.parent / "viz" / "static"
 
@@ -53,8 +54,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     budget = Budget(settings.budget_per_minute)
     people = PeopleWatch(settings.alert_distinct_people, settings.alert_window_minutes)
     graphql = graphql_app(settings, store, audit, auth, rules, budget, people, following)
-    pages = Pages(settings, build_schema(settings), store, audit, auth, rules, budget, people)
+    pages = Pages(settings, build_schema(settings), store, audit, auth, rules, budget, people,
+                  following)
     exports = GenogramExports(pages)
+    work = WorkPages(pages)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -77,6 +80,16 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             Route("/people/{person_id}/genogram.png", exports.png),
             Route("/people/{person_id}/genogram.pdf", exports.pdf),
             Route("/people/{person_id}/export.json", pages.export),
+            Route("/people/{person_id}/chronology", work.chronology, methods=["GET"]),
+            Route("/audit", work.audit, methods=["GET"]),
+            Route("/audit/person", work.audit_person, methods=["GET"]),
+            Route("/audit/user", work.audit_user, methods=["GET"]),
+            Route("/review", work.review, methods=["GET"]),
+            Route("/review", work.review_decide, methods=["POST"]),
+            Route("/following", work.following, methods=["GET"]),
+            Route("/following", work.follow, methods=["POST"]),
+            Route("/break-glass", work.break_glass_form, methods=["GET"]),
+            Route("/break-glass", work.break_glass, methods=["POST"]),
             Route("/healthz", lambda request: PlainTextResponse("ok")),
             # The endpoint itself, not only a mount: a mount answers POST /graphql with a
             # redirect to /graphql/, which many clients do not follow with the body; and

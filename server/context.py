@@ -34,6 +34,7 @@ class Disclosure:
     deadline: float | None = None  # time.monotonic() after which no more facts are released
     _seen: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
     _aggregates: set[str] = field(default_factory=set)
+    _audit_reads: set[tuple[str, str]] = field(default_factory=set)
     _refused_no_purpose: bool = False
 
     def decide(self, about: str, fact: Fact) -> Release[Fact]:
@@ -97,6 +98,11 @@ class Disclosure:
         person, so a leader's questions are on the log without personal data on it."""
         self._aggregates.add(what)
 
+    def audit_read(self, what: str, about: str = "") -> None:
+        """Record a read of the audit log itself (who looked at person `about`, what a user
+        looked at, the reviews): auditors' looks are on the log like everyone's."""
+        self._audit_reads.add((about, what))
+
     def people(self) -> list[str]:
         return sorted(self._seen)
 
@@ -128,6 +134,8 @@ class Disclosure:
             rows.append(row(person_id="", basis="aggregate, small numbers suppressed",
                             returned=tuple(sorted(self._aggregates)), withheld=(),
                             outcome=outcome))
+        rows += [row(person_id=about, basis="audit", returned=(what,), withheld=(),
+                     outcome=outcome) for about, what in sorted(self._audit_reads)]
         if self._refused_no_purpose:
             rows.append(row(person_id="", basis="", returned=(), withheld=(),
                             outcome=REFUSED_NO_PURPOSE))

@@ -34,23 +34,13 @@ from starlette.responses import Response
 from server.pages import Pages
 from server.policy import Viewer
 from server.settings import Mode
-from viz.answer import chart_from_answer, extracts_on_chart
+from viz.answer import SELECTION, chart_from_answer, extracts_on_chart
 from viz.genogram import Chart, svg, uk_date, without_bidi_controls
 
-EXPORT_GENOGRAM = """
-query GenogramExport($id: ID!, $depth: Int!, $asOf: Date) {
-  person(id: $id) {
-    id
-    genogram(depth: $depth, asOf: $asOf) {
-      subjectId asOf household nodesWithheld
-      nodes { generation relationshipToSubject isSubject
-              person { id displayName sex birthDate deathDate sources { system asOf } } }
-      edges { kind sourceId targetId subtype status validFrom validTo
-              sources { system asOf } }
-    }
-  }
-}
-"""
+EXPORT_GENOGRAM = (
+    "query GenogramExport($id: ID!, $depth: Int!, $asOf: Date) {\n"
+    f"  person(id: $id) {{ id {SELECTION} }}\n}}\n"
+)
 DEFAULT_DEPTH = 3  # as the genogram page
 UK = ZoneInfo("Europe/London")
 # Government Security Classifications: personal data about children is OFFICIAL, marked

@@ -19,10 +19,12 @@ from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator, TooManyAttempts
 from server.budget import Budget, PeopleWatch
 from server.context import REFUSED_NO_PURPOSE, Disclosure, RequestContext, document_hash
+from server.following import Following
 from server.graphql_view import viewer_of, watch
 from server.policy import Purpose, Viewer
 from server.settings import Mode, Settings
 from server.sharing import AUDIT_READ, RESOLVE_IDENTITY, Category, SharingRules
+from server.work_pages import landing_for
 from viz import front_door
 from viz.family_table import chart_data, family_rows
 from viz.genogram import uk_date, without_bidi_controls
@@ -61,11 +63,12 @@ query PersonPage($id: ID!, $depth: Int!) {
     gp { organisation { name } sources { system recordId asOf } }
     sourceCoverage { system state asOf withheld covers records }
     riskIndicators(scope: HOUSEHOLD) {
-      relationshipToSubject kind from to summary
+      relationshipToSubject kind kindWords from to summary summaryWords aboutRelationship
       person { id displayName }
       sources { system recordId asOf }
     }
     riskIndicatorsWithheld(scope: HOUSEHOLD)
+    whoToAsk { leadAgency contact { name role email phone } }
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
       records modelId recordsWithheld linksWithheld changesWithheld
@@ -161,10 +164,11 @@ class Pages:
         rules: SharingRules,
         budget: Budget,
         people: PeopleWatch,
+        following: Following | None = None,
     ) -> None:
         self.settings, self.schema, self.store = settings, schema, store
         self.audit, self.auth, self.rules = audit, auth, rules
-        self.budget, self.people = budget, people
+        self.budget, self.people, self.following = budget, people, following
         self.env = Environment(
             loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
         )
@@ -262,25 +266,37 @@ class Pages:
         any other error fails the page, and a page that timed out shows nothing.
         `operation` is what the audit rows call the read (a file export names itself).
         """
+        data, code, correlation, _ = await self.ask_explained(viewer, document, variables,
+                                                             operation)
+        return data, code, correlation
+
+    async def ask_explained(
+        self, viewer: Viewer, document: str, variables: dict[str, Any], operation: str = "page"
+    ) -> tuple[dict[str, Any] | None, str | None, str, str | None]:
+        """`ask`, with the failing error's message as the API gave it (a form shows why a
+        mutation refused its input: the API's own words, never a second set of rules)."""
         disclosure = Disclosure(viewer, operation, document_hash(document), rules=self.rules)
         context = RequestContext(
-            self.settings, self.store, disclosure, audit=self.audit, auth=self.auth
+            self.settings, self.store, disclosure, audit=self.audit, auth=self.auth,
+            following=self.following,
         )
         result = await self.schema.execute(
             document, variable_values=variables, context_value=context
         )
         correlation = disclosure.correlation_id
-        codes = [str((e.extensions or {}).get("code", "INTERNAL")) for e in result.errors or []]
-        failing = [code for code in codes if code not in PARTIAL_CODES]
-        outcome = "error" if failing else ("partial" if codes else "ok")
+        errors = [(str((e.extensions or {}).get("code", "INTERNAL")), e.message)
+                  for e in result.errors or []]
+        failing = [(code, message) for code, message in errors if code not in PARTIAL_CODES]
+        outcome = "error" if failing else ("partial" if errors else "ok")
         try:
             await disclosure.commit_async(self.audit, outcome)
             watch(self.people, self.audit, disclosure)
         except AuditUnavailable:
-            return None, "AUDIT_UNAVAILABLE", correlation
+            return None, "AUDIT_UNAVAILABLE", correlation, None
         if failing or result.data is None:
-            return None, (failing or ["INTERNAL"])[0], correlation
-        return result.data, None, correlation
+            code, message = failing[0] if failing else ("INTERNAL", "")
+            return None, code, correlation, message or None
+        return result.data, None, correlation, None
 
     def failure(self, request: Request, code: str, correlation: str) -> HTMLResponse:
         if code == "NOT_FOUND":
@@ -458,7 +474,7 @@ class Pages:
             services=services,
             folded=front_door.fold_services(services),
             contacts=front_door.who_to_call(services),
-            ask_whom=front_door.ask_whom(services),
+            ask_whom=front_door.ask_whom(person.get("whoToAsk")),
             restricted=front_door.is_restricted((household or {}).get("address")),
             # The viewer's own agreement: a system it shares whose coverage is withheld is
             # withheld for want of the sources category, which the page says in words.
@@ -582,7 +598,9 @@ class Pages:
                 "signin.html", request, 401, next=next_path, purposes=list(Purpose),
                 error="That user name, password, one-time code or purpose was not accepted.",
             )
-        if not self.rules.may_use(user.agency, purpose):
+        if not self.rules.agreement(user.agency).purposes:
+            purpose = None  # an agency acting for no purpose (auditors) reads no one
+        elif not self.rules.may_use(user.agency, purpose):
             # Said here, not left to a session that reads nothing: the sharing file names
             # the purposes each agency acts for.
             allowed = sorted(p.value.replace("_", " ")
@@ -592,9 +610,11 @@ class Pages:
                 error=f"Your agency may not act for {purpose.value.replace('_', ' ')}; it may"
                       f" act for: {', '.join(allowed) or 'no purpose (it reads no one)'}.",
             )
+        session = self.auth.issue(user, purpose)
+        if next_path == "/":
+            next_path = landing_for(self.auth.viewer(session))
         response = RedirectResponse(next_path, status_code=303)
-        self._set_cookie(response, SESSION_COOKIE, self.auth.issue(user, purpose),
-                         int(self.settings.token_hours * 3600))
+        self._set_cookie(response, SESSION_COOKIE, session, int(self.settings.token_hours * 3600))
         # A new form secret with the new session: one planted before sign-in is of no use.
         self._set_cookie(response, self.form_cookie, secrets.token_urlsafe(32), None)
         return response

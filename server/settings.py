@@ -37,6 +37,10 @@ class Settings:
     max_aliases: int = _setting(15, "Most aliases in one GraphQL document (SECURITY.md 1).")
     max_tokens: int = _setting(2000, "Most tokens in one GraphQL document (SECURITY.md 1).")
     max_genogram_depth: int = _setting(4, "Deepest genogram a page or query may ask for.")
+    risk_current_months: int = _setting(
+        12, "Months a risk indicator with no end date stays `current` after its start"
+        " (docs/risk-indicators.md).",
+    )
     max_query_nodes: int = _setting(
         5000, "Most nodes a GraphQL document may ask for, counted statically (SECURITY.md 3)."
     )

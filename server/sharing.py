@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +73,16 @@ class SharingConfigError(FamgraphError):
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """Whom an agency's users ask about information withheld from them."""
+
+    name: str
+    role: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
 class Agreement:
     """What one agency may see."""
 
@@ -87,6 +98,8 @@ class Agreement:
     # police officer does not act for early help, nor holds a social worker's permissions.
     purposes: frozenset[Purpose] = frozenset()
     roles: frozenset[str] = frozenset()
+    # The agency's information-sharing contact, if the file gives one.
+    contact: Contact | None = None
 
 
 NO_AGREEMENT = Agreement("", frozenset(), frozenset(), Sensitivity.NORMAL, False)
@@ -179,12 +192,45 @@ def parse_rules(data: dict[str, Any], path: Path = DEFAULT_FILE) -> SharingRules
                 risk_kinds=frozenset(RiskKind(k) for k in spec.get("risk_kinds", [])),
                 purposes=frozenset(Purpose(p) for p in purposes),
                 roles=frozenset(held),
+                contact=_contact(spec, agency, fail),
             )
         except (ValueError, AttributeError) as exc:
             raise fail(f"agency {agency}: {exc}") from None
         if agreements[agency].sensitivity not in (Sensitivity.NORMAL, Sensitivity.SENSITIVE):
             raise fail(f"agency {agency}: restricted and sealed come from roles and grants")
     return SharingRules(agreements, roles, basis)
+
+
+_CONTACT_FIELDS = ("name", "role", "email", "phone")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ]{6,19}$")
+
+
+def _contact(
+    spec: dict[str, Any], agency: str, fail: Callable[[str], SharingConfigError]
+) -> Contact | None:
+    """The agency's information-sharing contact: a table of name, role, email and phone,
+    each a non-empty string, the email with one @ and a dotted domain, the phone digits and
+    spaces (an optional leading +). No table: no contact."""
+    found = spec.get("contact")
+    if found is None:
+        return None
+    if not isinstance(found, dict):
+        raise fail(f"agency {agency}: contact must be a table")
+    unknown = set(found) - set(_CONTACT_FIELDS)
+    if unknown:
+        raise fail(f"agency {agency}: contact has unknown fields {sorted(unknown)}")
+    values = {}
+    for name in _CONTACT_FIELDS:
+        value = found.get(name)
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f"agency {agency}: contact needs a {name}")
+        values[name] = value.strip()
+    local, at, domain = values["email"].partition("@")
+    if not (local and at and "." in domain and "@" not in domain):
+        raise fail(f"agency {agency}: contact email is not an email address")
+    if not _PHONE.match(values["phone"]):
+        raise fail(f"agency {agency}: contact phone is not a phone number")
+    return Contact(**values)
 
 
 def _names(

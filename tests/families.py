@@ -342,3 +342,72 @@ API_FAMILIES = {
     "stepfamily": stepfamily,
     "child_moved_between_parents": child_moved_between_parents,
 }
+
+
+def child_recorded_at_three_addresses() -> GraphBatch:
+    """Wes (9): social care has him at his mother Yara's since 2026-03-01; education and
+    health have had him at his grandmother Zoe's since January (two systems against one);
+    social care also still has him at a refuge (restricted) from December 2025."""
+    batch = GraphBatch()
+    batch.nodes += [
+        person("wes", "Wes", "Penn", Sex.MALE, date(2017, 5, 5)),
+        person("yara", "Yara", "Penn", Sex.FEMALE, date(1992, 8, 8)),
+        person("zoe", "Zoe", "Penn", Sex.FEMALE, date(1966, 3, 3)),
+    ]
+    mums, grans = home(batch, "20", "EB5 2WP"), home(batch, "21", "EB6 9ZP")
+    refuge = home(batch, "22", "EB9 1RF", restricted=True)
+    education, health = SourceRef("education", "ED-wes"), SourceRef("health", "H-wes")
+    batch.edges += [
+        MemberOf("wes", mums, date(2026, 3, 1), None, (SC,)),
+        MemberOf("wes", grans, date(2026, 1, 10), None, (education,)),
+        MemberOf("wes", grans, date(2026, 1, 15), None, (health,)),
+        MemberOf("wes", refuge, date(2025, 12, 1), None, (SC,), Sensitivity.RESTRICTED),
+    ]
+    lives(batch, "yara", mums, date(2015, 1, 1))
+    lives(batch, "zoe", grans, date(1995, 1, 1))
+    # A child protection plan health leads: a school does not share health's system.
+    team = Organisation(id="O:wes-health", name="Eastbridge Community Health", kind="team")
+    batch.nodes += [team, Involvement(
+        id="I:wes-cpp", person_id="wes", service="Child protection plan",
+        level=ServiceLevel.STATUTORY, start=date(2026, 4, 1), organisation_id=team.id,
+        sources=(health,))]
+    parent(batch, "yara", "wes")
+    parent(batch, "zoe", "yara")
+    return batch
+
+
+def family_with_recorded_risks() -> GraphBatch:
+    """Ria (8) and her brother Sol (12) live with their mother Tia. Ria's CIN assessment
+    recorded her parents' drug misuse (2B) in 2026; police recorded Tia as the victim of a
+    high-risk domestic-abuse incident in 2019 with no end date, and again in 2026 as a
+    suspect; education flags Ria's attendance, closed as historic."""
+    batch = GraphBatch()
+    batch.nodes += [
+        person("ria", "Ria", "Vale", Sex.FEMALE, date(2018, 2, 2)),
+        person("sol", "Sol", "Vale", Sex.MALE, date(2014, 9, 9)),
+        person("tia", "Tia", "Vale", Sex.FEMALE, date(1988, 6, 6)),
+    ]
+    house = home(batch, "30", "EB4 3RV")
+    for pid in ("ria", "sol", "tia"):
+        lives(batch, pid, house, date(2018, 2, 2))
+    for child in ("ria", "sol"):
+        parent(batch, "tia", child)
+    police, cin = SourceRef("police", "PN-tia"), SourceRef("cin_census", "CIN-ria")
+    batch.nodes += [
+        RiskIndicator(id="K:ria-2b", person_id="ria", kind=RiskKind.SUBSTANCE_MISUSE,
+                      valid_from=date(2026, 4, 1),
+                      summary="CIN assessment factor 2B: concerns about drug misuse by the"
+                              " parent(s)/carer(s)", sources=(cin,)),
+        RiskIndicator(id="K:tia-2019", person_id="tia", kind=RiskKind.DOMESTIC_ABUSE,
+                      valid_from=date(2019, 3, 14), summary="VICTIM HIGH", sources=(police,)),
+        RiskIndicator(id="K:tia-2026", person_id="tia", kind=RiskKind.DOMESTIC_ABUSE,
+                      valid_from=date(2026, 9, 1), summary="SUSPECT MEDIUM",
+                      sources=(police,)),
+        RiskIndicator(id="K:tia-mh", person_id="tia", kind=RiskKind.MENTAL_HEALTH,
+                      valid_from=date(2025, 1, 1), valid_to=date(2027, 1, 1),
+                      summary="Adult mental health referral", sources=(SC,)),
+        RiskIndicator(id="K:ria-pa", person_id="ria", kind=RiskKind.ATTENDANCE,
+                      valid_from=date(2026, 9, 1), summary="Historic PA flag",
+                      sources=(SourceRef("education", "ED-ria"),)),
+    ]
+    return batch

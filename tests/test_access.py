@@ -209,6 +209,12 @@ def test_auditor_asks_who_looked_at_a_child_and_what_a_user_looked_at(
     assert trail[0]["basis"] == RULES.basis(Purpose.MASH_SCREENING)
     looked = ask(client, '{ auditOfUser(user: "jo") { personId } }', "ida")["data"]
     assert [e["personId"] for e in looked["auditOfUser"]] == ["cal"]
+    # The auditor's own looks are on the log too: asking who looked at Cal is a look at Cal.
+    again = ask(client, '{ auditOfPerson(personId: "cal") { user basis returned } }',
+                "ida")["data"]["auditOfPerson"]
+    assert again[0] == {"user": "ida", "basis": "audit", "returned": ["audit_of_person"]}
+    mine = ask(client, '{ auditOfUser(user: "ida") { personId returned } }', "ida")["data"]
+    assert {"personId": "", "returned": ["audit_of_user:jo"]} in mine["auditOfUser"]
 
 
 def test_only_auditors_read_the_audit_log(client: TestClient) -> None:

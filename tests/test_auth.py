@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from graph.embedded import EmbeddedStore
 from server import totp
 from server.app import create_app
 from server.auth import DEMO_PASSWORD, SESSION_COOKIE
@@ -23,6 +24,7 @@ from server.cli.main import app as cli
 from server.policy import Purpose
 from server.settings import Mode, Settings
 from server.users import UserDirectory, UserError
+from tests.families import family_known_to_many_agencies
 from tests.test_http import post_sign_in
 from tests.viewers import PASSWORD, access_store
 
@@ -138,6 +140,25 @@ def test_users_add_prints_totp_once_and_token_reads_as_that_user(tmp_path: Path)
     assert response.json()["data"]["person"]["nhsNumber"] == "9434765919"
     assert run("token", "--store", str(tmp_path), "--user", "nobody")[0] == 1
 
+
+
+def test_token_for_a_demo_user_reads_in_demo_mode_only(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    store.write(family_known_to_many_agencies())
+    store.close()
+    code, output = run("token", "--store", str(tmp_path), "--user", "sam")
+    assert code == 1 and "--demo" in output
+    code, output = run("token", "--store", str(tmp_path), "--user", "sam", "--demo",
+                       "--purpose", "mash_screening")
+    assert code == 0
+    headers = {"Authorization": f"Bearer {output.strip()}"}
+    query = {"query": '{ person(id: "cal") { displayName } }'}
+    for mode, reads in ((Mode.DEMO, True), (Mode.PRODUCTION, False)):
+        app = create_app(Settings(store_dir=tmp_path, mode=mode))
+        with TestClient(app) as client:
+            answer = client.post("/graphql", json=query, headers=headers)
+        assert (answer.status_code == 200 and answer.json()["data"]["person"] is not None) \
+            is reads, mode
 
 
 def test_users_add_refuses_a_role_the_agency_may_not_hold(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
 from graph.embedded import EmbeddedStore
 from server.app import create_app
@@ -61,11 +61,9 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
-    """A signed-in page whose requests to any other host are refused and recorded."""
-    context = browser.new_context()
-    offsite: list[str] = []
+def sign_in_offline(context: BrowserContext, base_url: str, offsite: list[str]) -> Page:
+    """A tab in `context`, signed in as sam, whose requests to any other host are refused
+    and listed in `offsite`."""
 
     def only_local(route: Route) -> None:
         if route.request.url.startswith(base_url):
@@ -75,12 +73,21 @@ def page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
             route.abort()
 
     context.route("**/*", only_local)
-    signed_in = context.new_page()
-    signed_in.goto(f"{base_url}/signin")
-    signed_in.fill("input[name=user]", "sam")
-    signed_in.fill("input[name=password]", "demo")
-    signed_in.click("button[type=submit]")
-    signed_in.wait_for_url(f"{base_url}/")
+    tab = context.new_page()
+    tab.goto(f"{base_url}/signin")
+    tab.fill("input[name=user]", "sam")
+    tab.fill("input[name=password]", "demo")
+    tab.click("button[type=submit]")
+    tab.wait_for_url(f"{base_url}/")
+    return tab
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
+    """A signed-in page whose requests to any other host are refused and recorded."""
+    context = browser.new_context()
+    offsite: list[str] = []
+    signed_in = sign_in_offline(context, base_url, offsite)
     yield signed_in, offsite
     context.close()
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page
 from starlette.testclient import TestClient
 
 from server.pages import TEMPLATES
-from tests.test_browser import base_url, browser
+from tests.test_browser import base_url, browser, sign_in_offline
 from tests.test_http import app_dir, ask, client, sign_in
 from viz.family_table import family_rows
 
@@ -131,22 +131,7 @@ def test_table_counts_family_withheld_from_the_viewer(client: TestClient) -> Non
 
 def signed_in(browser: Browser, base_url: str, **options: Any) -> Page:
     """A signed-in tab whose requests to any other host are refused."""
-    context = browser.new_context(**options)
-
-    def only_local(route: Route) -> None:
-        if route.request.url.startswith(base_url):
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", only_local)
-    tab = context.new_page()
-    tab.goto(f"{base_url}/signin")
-    tab.fill("input[name=user]", "sam")
-    tab.fill("input[name=password]", "demo")
-    tab.click("button[type=submit]")
-    tab.wait_for_url(f"{base_url}/")
-    return tab
+    return sign_in_offline(browser.new_context(**options), base_url, [])
 
 
 @pytest.fixture

@@ -37,10 +37,11 @@ ABOUT_PEOPLE = {"Person", "Household", "HouseholdMember", "Address", "ServiceEng
                 "LinkExplanation", "LinkEvidence", "FieldEvidence", "IdentityChange",
                 "ReviewConnection", "ReviewEdge", "ReviewItem", "DecisionResult",
                 "Change", "ChangeEdge", "ChangeConnection", "FollowedPerson", "FollowedEdge",
-                "FollowingConnection", "SourceStatus", "RiskIndicatorFound"}
+                "FollowingConnection", "SourceStatus", "RiskIndicatorFound",
+                "AlternativeAddress", "WithheldHelp"}
 NOT_ABOUT_PEOPLE = {"Query", "Mutation", "Subscription", "AuditEntry", "AuditReview",
                     "BreakGlassPass", "PageInfo", "CoOccurrence", "MiItem", "MiPair",
-                    "SuppressedCount", "StepTransitions", "ReReferrals"}
+                    "SuppressedCount", "StepTransitions", "ReReferrals", "SharingContact"}
 # Fields behind a permission none of the walking viewers hold (tested on their own).
 AUDITOR_ONLY = {"auditOfPerson", "auditOfUser", "auditReviews", "coOccurrence",
                 "stepTransitions", "reReferrals"}

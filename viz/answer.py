@@ -5,16 +5,8 @@ chart_of`); an export asks for the same answer as JSON and rebuilds the same cha
 so the drawing holds exactly what the answer released: a field withheld from the viewer
 comes back null and is drawn as not recorded (sex unknown, no dates, no systems).
 
-The answer is what this selection returns (extra fields are ignored; `sources` and their
-`asOf` may be left out or null):
-
-    genogram(depth: $depth, asOf: $asOf) {
-      subjectId asOf household nodesWithheld
-      nodes { generation relationshipToSubject isSubject
-              person { id displayName sex birthDate deathDate sources { system asOf } } }
-      edges { kind sourceId targetId subtype status validFrom validTo
-              sources { system asOf } }
-    }
+The answer is what `SELECTION` returns (extra fields are ignored; `sources` and their
+`asOf` may be left out or null).
 """
 
 from __future__ import annotations
@@ -25,7 +17,17 @@ from typing import Any
 
 from viz.genogram import Chart, ChartPerson, ChartTie
 
-__all__ = ["chart_from_answer", "extracts_on_chart"]
+__all__ = ["SELECTION", "chart_from_answer", "extracts_on_chart"]
+
+SELECTION = """
+genogram(depth: $depth, asOf: $asOf) {
+  subjectId asOf household nodesWithheld
+  nodes { generation relationshipToSubject isSubject
+          person { id displayName sex birthDate deathDate sources { system asOf } } }
+  edges { kind sourceId targetId subtype status validFrom validTo
+          sources { system asOf } }
+}
+"""
 
 
 def _day(value: Any) -> date | None:

@@ -123,22 +123,24 @@ def who_to_call(services: list[dict[str, Any]] | None) -> list[Contact]:
     return list(contacts.values())
 
 
-def lead_agency(services: list[dict[str, Any]] | None) -> str | None:
-    """Whom a withheld count sends the reader to: the organisation (or team) leading the
-    first open statutory service visible to them, if there is one."""
-    for service in services or []:
-        if service.get("level") == "STATUTORY" and not service.get("end"):
-            lead = service.get("lead") or {}
-            org = (service.get("organisation") or {}).get("name") or lead.get("team")
-            if org:
-                return f"{org} ({lead['name']})" if lead.get("name") else str(org)
-    return None
+def ask_whom(help_: dict[str, Any] | None) -> str:
+    """Whom a withheld count sends the reader to, from the API's `whoToAsk`: the lead
+    agency of an open statutory service they may see, else their own agency's
+    information-sharing contact.
 
-
-def ask_whom(services: list[dict[str, Any]] | None) -> str:
-    agency = lead_agency(services)
-    return (f"ask the lead agency: {agency}" if agency
-            else "ask your information-sharing contact")
+    >>> ask_whom({"leadAgency": "Children in Care Team", "contact": None})
+    'ask the lead agency: Children in Care Team'
+    >>> ask_whom({"leadAgency": None, "contact": {"name": "A Lee", "phone": "01 2"}})
+    'ask your information-sharing contact: A Lee, 01 2'
+    >>> ask_whom(None)
+    'ask your information-sharing contact'
+    """
+    agency = (help_ or {}).get("leadAgency")
+    if agency:
+        return f"ask the lead agency: {agency}"
+    contact = (help_ or {}).get("contact") or {}
+    said = ", ".join(str(contact[k]) for k in ("name", "phone") if contact.get(k))
+    return "ask your information-sharing contact" + (f": {said}" if said else "")
 
 
 @dataclass

@@ -212,13 +212,16 @@ def _family(members: Mapping[str, Member], ties: Iterable[Tie],
             partners[a].add(b)
             partners[b].add(a)
     for (child, kind), carers in sorted(care.items()):
-        group = tuple(sorted(carers))
-        # Two carers who are a couple share one line; otherwise each has their own.
-        if len(group) == 2 and group[1] in partners[group[0]]:
-            unions[UnionKey(group, kind, care=True)].append(child)
-        else:
-            for carer in group:
-                unions[UnionKey((carer,), kind, care=True)].append(child)
+        # Carers who are a couple share one line; anyone else has their own.
+        alone = sorted(carers)
+        for carer in sorted(carers):
+            partner = next((p for p in alone if p != carer and p in partners[carer]), None)
+            if carer in alone and partner is not None:
+                alone = [p for p in alone if p not in (carer, partner)]
+                pair = (carer, partner) if carer < partner else (partner, carer)
+                unions[UnionKey(pair, kind, care=True)].append(child)
+        for carer in alone:
+            unions[UnionKey((carer,), kind, care=True)].append(child)
     for (parents, _, _), kids in unions.items():
         kids.sort(key=lambda c: birth_key(members[c].born, c))
         if len(parents) == 2:
@@ -964,9 +967,13 @@ def _nudge_entries(plans: Sequence[_Plan], couples: Iterable[_CouplePlan]) -> No
             others = [o for o, owner in verticals[gap] if owner != i]
             if any(abs(x - o) < CORRIDOR_SLOT for o in others):
                 centre = plan.members_x[kid]
+                # The first place clear of every other line; failing that (a child with
+                # more lines than room), the one farthest from its nearest neighbour.
                 free = next((centre + shift for shift in ENTRY_SHIFTS
                              if not any(abs(centre + shift - o) < ENTRY_SHIFT / 2 - 0.5
-                                        for o in others)), x)
+                                        for o in others)),
+                            max((centre + shift for shift in ENTRY_SHIFTS),
+                                key=lambda at: min(abs(at - o) for o in others)))
                 moved = moved or free != x
                 plan.entry[kid] = x = free
             verticals[gap].append((x, i))

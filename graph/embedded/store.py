@@ -45,6 +45,7 @@ from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
     NAME_CLAIM_FIELDS,
     SLIP_MIN_LENGTH,
+    Elsewhere,
     GraphBatch,
     HouseholdView,
     InvolvementView,
@@ -361,7 +362,25 @@ class EmbeddedStore:
                 address if isinstance(address, Address) else None,
                 members,
                 kin,
+                self._elsewhere(household.id, memberships),
             )
+
+    def _elsewhere(self, chosen: str, memberships: list[MemberOf]) -> tuple[Elsewhere, ...]:
+        """The other households these current memberships place the subject in."""
+        by_household: dict[str, list[MemberOf]] = {}
+        for membership in memberships:
+            if membership.dst != chosen:
+                by_household.setdefault(membership.dst, []).append(membership)
+        found = []
+        for household_id in sorted(by_household):
+            other = self._node(household_id)
+            if not isinstance(other, Household):
+                continue
+            address = self._node(other.address_id)
+            found.append(Elsewhere(
+                other, address if isinstance(address, Address) else None,
+                tuple(sorted(by_household[household_id], key=lambda m: m.key))))
+        return tuple(found)
 
     # Traversals in memory cost no round trip: the batched forms walk from each subject.
     def households(

@@ -178,10 +178,20 @@ def _household_from_s(depth: int, day: str, key: str = "") -> str:
         "  RETURN h.data AS household, a.data AS address, "
         "         collect(pm.data) AS members, collect(p.data) AS residents "
         "} "
+        # Every membership current on the day, with its household and address: those not
+        # of the household chosen above are where other sources place the subject.
+        f"CALL ({_names('s', key)}) {{ "
+        "  MATCH (s)-[om:MEMBER_OF]->(oh:Household) "
+        f"  WHERE (om.valid_from IS NULL OR om.valid_from <= {day}) "
+        f"    AND (om.valid_to IS NULL OR {day} <= om.valid_to) "
+        "  OPTIONAL MATCH (oa:Address {id: oh.address_id}) "
+        "  RETURN collect({membership: om.data, household: oh.data, address: oa.data})"
+        "         AS current "
+        "} "
         f"CALL ({_names('s', key)}) {{ "
         + _kin_from_s(depth, day, key)
         + " } "
-        "RETURN household, address, members, residents, people, edges"
+        "RETURN household, address, members, residents, current, people, edges"
     )
 
 
@@ -201,7 +211,7 @@ def households(depth: int) -> str:
         + _household_from_s(depth, "key.as_of", "key")
         + " } "
         "RETURN key.id AS id, key.as_of AS as_of, household, address, members, residents, "
-        "       people, edges"
+        "       current, people, edges"
     )
 
 

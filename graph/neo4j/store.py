@@ -49,6 +49,7 @@ from graph.normalise import name_keys, name_tokens, normalise_postcode, query_ke
 from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
     SLIP_MIN_LENGTH,
+    Elsewhere,
     GraphBatch,
     HouseholdView,
     InvolvementView,
@@ -584,7 +585,23 @@ def _household_view(person_id: str, as_of: date, row: Any) -> HouseholdView:
     return HouseholdView(
         person_id, as_of, household, _node("Address", row["address"]), members,
         KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related),
+        _elsewhere(household.id, row["current"]),
     )
+
+
+def _elsewhere(chosen: str, rows: Any) -> tuple[Elsewhere, ...]:
+    """The other households the subject's current memberships (`cypher`'s `current`) place
+    them in, as the embedded store orders them."""
+    found: dict[str, tuple[Household, Address | None, list[MemberOf]]] = {}
+    for row in rows:
+        other = _node("Household", row["household"])
+        if other is None or other.id == chosen:
+            continue
+        entry = found.setdefault(other.id, (other, _node("Address", row["address"]), []))
+        entry[2].append(_edge("MEMBER_OF", row["membership"]))
+    return tuple(
+        Elsewhere(other, address, tuple(sorted(memberships, key=lambda m: m.key)))
+        for other, address, memberships in (found[key] for key in sorted(found)))
 
 
 def _log_as_json(log: LoadLog) -> dict[str, Any]:

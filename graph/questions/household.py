@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from graph.changes import highest
 from graph.errors import PersonNotFound
-from graph.model import Address, Person
+from graph.model import Address, Person, Sensitivity, SourceRef
 from graph.questions import resolve_as_of
 from graph.questions.kinship import describe_all
 from graph.store import HouseholdView, Store
@@ -21,14 +22,32 @@ class HouseholdMember:
 
 
 @dataclass(frozen=True, slots=True)
+class AlsoRecordedAt:
+    """Another address a source places the subject at on the same day as the household
+    chosen (sources disagreeing about where they lived): which sources say so, since when,
+    and the highest sensitivity of the household, the address and those memberships."""
+
+    household_id: str
+    address: Address | None
+    since: date | None
+    sources: tuple[SourceRef, ...]
+    sensitivity: Sensitivity
+
+
+@dataclass(frozen=True, slots=True)
 class HouseholdAnswer:
-    """`address` is None when no source places the subject anywhere on `as_of`."""
+    """`address` is None when no source places the subject anywhere on `as_of`.
+
+    The household chosen is the one the latest-starting membership current on `as_of` names
+    (the store's rule); `also_recorded_at` lists every other household a current membership
+    names, ordered by household id, so disagreement is shown rather than chosen away."""
 
     subject: Person
     as_of: date
     household_id: str | None
     address: Address | None
     members: tuple[HouseholdMember, ...]
+    also_recorded_at: tuple[AlsoRecordedAt, ...] = ()
 
 
 def household_of(
@@ -67,7 +86,22 @@ def household_of(
         household_id=view.household.id if view.household else None,
         address=view.address,
         members=tuple(members),
+        also_recorded_at=tuple(_also_recorded_at(view)),
     )
+
+
+def _also_recorded_at(view: HouseholdView) -> list[AlsoRecordedAt]:
+    found = []
+    for other in view.elsewhere:
+        starts = [m.valid_from for m in other.memberships if m.valid_from]
+        sources = tuple(dict.fromkeys(ref for m in other.memberships for ref in m.sources))
+        level = highest(other.household.sensitivity,
+                        *(m.sensitivity for m in other.memberships))
+        if other.address is not None:
+            level = highest(level, other.address.sensitivity)
+        found.append(AlsoRecordedAt(other.household.id, other.address,
+                                    min(starts) if starts else None, sources, level))
+    return found
 
 
 def households_of(

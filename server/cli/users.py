@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from server.auth import Authenticator, load_secret
+from server.auth import DEMO_USERS, Authenticator, load_secret
 from server.cli.output import err, one_line_errors, out
 from server.settings import Settings
 from server.sharing import Purpose, SharingRules, load_rules
@@ -97,13 +97,20 @@ def token(
                           "without one, no person is read."),
     ] = None,
     hours: Annotated[float, typer.Option(help="Hours until the token expires.")] = 8.0,
+    demo: Annotated[bool, typer.Option(
+        help="Also look among the demo users (sam, jo, ida); a server accepts their tokens"
+             " only in demo mode.")] = False,
 ) -> None:
     """Print a signed bearer token for the API."""
     directory = UserDirectory(store)
     try:
-        found = directory.get(user)
+        lookup = Authenticator(load_secret(store), DEMO_USERS if demo else {}, hours, demo=demo,
+                               directory=directory)
+        found = lookup.user(user)
         if found is None:
-            err.print(f"famgraph: no user {user} in {store}; add one with famgraph users add")
+            hint = "" if demo else "; for a demo user add --demo"
+            err.print(f"famgraph: no user {user} in {store}; add one with famgraph users add"
+                      f"{hint}")
             raise typer.Exit(1)
         if not 0 < hours <= 24:
             err.print("famgraph: --hours must be more than 0 and at most 24")
@@ -114,7 +121,6 @@ def token(
             err.print(f"famgraph: agency {found.agency} may not act for purpose {purpose}; "
                       f"its purposes (sharing file): {allowed}")
             raise typer.Exit(1)
-        auth = Authenticator(load_secret(store), {}, hours, demo=False, directory=directory)
-        out.print(auth.issue(found, purpose), markup=False)
+        out.print(lookup.issue(found, purpose), markup=False)
     finally:
         directory.close()

@@ -72,16 +72,19 @@ class AuditQuery:
     def audit_of_person(self, info: Ctx, person_id: strawberry.ID, first: PageSize = 50
                         ) -> list[AuditEntry]:
         log = _auditor(info, first)
+        info.context.disclosure.audit_read("audit_of_person", str(person_id))
         return [AuditEntry.of(r) for r in log.rows_about(str(person_id), first, True)]
 
     @strawberry.field(description="Everything this user looked at, newest first. Auditors only.")
     def audit_of_user(self, info: Ctx, user: str, first: PageSize = 50) -> list[AuditEntry]:
         log = _auditor(info, first)
+        info.context.disclosure.audit_read(f"audit_of_user:{user}")
         return [AuditEntry.of(r) for r in log.rows_by(user, first, True)]
 
     @strawberry.field(description="Break-glass uses and alerts awaiting review. Auditors only.")
     def audit_reviews(self, info: Ctx, first: PageSize = 50) -> list[AuditReview]:
         log = _auditor(info, first)
+        info.context.disclosure.audit_read("audit_reviews")
         return [
             AuditReview(time=datetime.fromisoformat(r.time), kind=r.kind, user=r.user,
                         detail=r.detail)

@@ -18,6 +18,7 @@ from graph.questions.coverage import CoverageState, coverage_of
 from graph.questions.discrepancies import discrepancies_in
 from graph.questions.family import Genogram as GenogramAnswer
 from graph.questions.family import check_depth, family_from, genogram_from
+from graph.questions.risk import is_current, kind_words, summary_words, whose_concern
 from graph.questions.search import search_people
 from graph.questions.services import GP_SERVICES, SCHOOL_SERVICES
 from graph.questions.services import Scope as ScopeValue
@@ -242,12 +243,15 @@ class Person(Node):
         address = (Address.of(ctx.disclosure.decide(self.person.id, answer.address))
                    if answer.address else None)
         members, withheld = _residents(ctx, answer.members)
+        alternatives, alternatives_withheld = _also_recorded_at(ctx, self.person.id, answer)
         return Household(
             as_of=answer.as_of,
             address=address,
             address_withheld=answer.address is not None and address is None,
             members=members,
             members_withheld=withheld,
+            also_recorded_at=alternatives,
+            alternatives_withheld=alternatives_withheld,
         )
 
     async def _services(
@@ -277,6 +281,33 @@ class Person(Node):
         found = [s for s in released if s.service.casefold() in names]
         return max(found, key=lambda s: s.start) if found else None
 
+    @strawberry.field(
+        description="Whom to ask about anything withheld from you about this person (a"
+        " servicesWithheld, riskIndicatorsWithheld, membersWithheld, alternativesWithheld"
+        " count, or a withheld sourceCoverage row): your own agency's information-sharing"
+        " contact, and the agency leading an open statutory service for them, named only when"
+        " that service is visible to you."
+    )
+    async def who_to_ask(self, info: Ctx, as_of: date | None = None) -> WithheldHelp:
+        ctx = info.context
+        agreement = ctx.disclosure.rules.agreement(ctx.disclosure.viewer.agency)
+        contact = agreement.contact
+        lead_agency = None
+        try:
+            released, _ = await self._services(ctx, Scope.CHILD, as_of)
+        except FieldNotPermitted:
+            released = []
+        statutory = [s for s in released if s.level is model.ServiceLevel.STATUTORY
+                     and (s.organisation is not None or s.lead is not None)]
+        if statutory:
+            chosen = max(statutory, key=lambda s: (s.start, s.service))
+            lead_agency = (chosen.organisation.name if chosen.organisation
+                           else cast(Practitioner, chosen.lead).team)
+        return WithheldHelp(
+            lead_agency=lead_agency,
+            contact=SharingContact(name=contact.name, role=contact.role, email=contact.email,
+                                   phone=contact.phone) if contact else None)
+
     @strawberry.field(description="Services open on `asOf`, for the child, household or family.")
     async def services_engaged(
         self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None,
@@ -298,14 +329,22 @@ class Person(Node):
         self, ctx: RequestContext, scope: Scope, as_of: date | None
     ) -> tuple[list[RiskIndicatorFound], int]:
         self._topic(ctx, Category.RISK_INDICATORS)
-        key = ServicesKey(self.person.id, ScopeValue(scope.value), resolve_as_of(as_of))
+        day = resolve_as_of(as_of)
+        key = ServicesKey(self.person.id, ScopeValue(scope.value), day)
         found = await ctx.loaders.risks.load(key)
-        return await _released(ctx, ("risks", key), found, lambda item: item.indicator,
-                               RiskIndicatorFound.of)
+        months = ctx.settings.risk_current_months
+
+        def build(person: Person, relationship: str,
+                  decision: Release[model.RiskIndicator]) -> RiskIndicatorFound:
+            return RiskIndicatorFound.of(person, relationship, decision, day, months)
+
+        return await _released(ctx, ("risks", key), found, lambda item: item.indicator, build)
 
     @strawberry.field(
-        description="Risk indicators current on `asOf` (default today) for the child, their"
-        " household or family, each with the member's relationship to this person."
+        description="Risk indicators begun and not ended on `asOf` (default today) for the"
+        " child, their household or family: grouped by the person whose record holds them"
+        " (this person first), then by kind, newest first. `current` says which are still"
+        " current by the stated rule (docs/risk-indicators.md)."
     )
     async def risk_indicators(
         self, info: Ctx, scope: Scope = Scope.CHILD, as_of: date | None = None
@@ -642,6 +681,48 @@ class HouseholdMember:
     since: date | None = strawberry.field(description="When they joined this household.")
 
 
+@strawberry.type(description="Another address a source system places the subject at on the"
+                 " same date as the household shown: the sources disagree about where they"
+                 " lived, and famgraph says so rather than choosing silently.")
+class AlternativeAddress:
+    address: Address = strawberry.field(description="The address, as you may see it.")
+    since: date | None = strawberry.field(
+        description="The earliest start any of these sources gives for the stay.")
+    refs: strawberry.Private[tuple[model.SourceRef, ...]]
+    sources_withheld: strawberry.Private[bool]
+
+    @strawberry.field(description="The source records placing the subject here, from systems"
+                      " your agreement shares; null with FIELD_NOT_PERMITTED when sources are"
+                      " withheld.")
+    def sources(self) -> list[Source] | None:
+        _withhold_unless(not self.sources_withheld, Category.SOURCES)
+        return _sources(self.refs)
+
+
+def _also_recorded_at(
+    ctx: RequestContext, subject: str, answer: household.HouseholdAnswer
+) -> tuple[list[AlternativeAddress], int]:
+    """The other addresses sources place the subject at, each judged by the policy as an
+    address is: the claim that these sources place them there, at the highest sensitivity
+    of the household, the address and the memberships (a refuge stays withheld). Withheld
+    ones are only counted."""
+    shown, withheld = [], 0
+    for other in answer.also_recorded_at:
+        if other.address is None:
+            continue
+        claim = dataclasses.replace(other.address, sources=other.sources,
+                                    sensitivity=other.sensitivity)
+        released = Address.of(ctx.disclosure.decide(subject, claim))
+        if released is None:
+            withheld += 1
+            continue
+        refs = ctx.disclosure.release(subject, Sources(other.sources))
+        shown.append(AlternativeAddress(address=released, since=other.since,
+                                        refs=refs.refs if refs else (),
+                                        sources_withheld=refs is None))
+    return shown, withheld
+
+
 @strawberry.type(description="The people living with the subject at one address on one date.")
 class Household:
     as_of: date
@@ -655,6 +736,14 @@ class Household:
     members_withheld: int = strawberry.field(
         description="How many other residents are withheld from you (not: nobody else lives there)."
     )
+    also_recorded_at: list[AlternativeAddress] = strawberry.field(
+        default_factory=list,
+        description="Other addresses source systems place the subject at on `asOf`: the"
+        " address above is the one the latest-starting stay names, these are the rest, so a"
+        " disagreement between systems is shown, not hidden.")
+    alternatives_withheld: int = strawberry.field(
+        default=0,
+        description="How many other recorded addresses on `asOf` are withheld from you.")
 
 
 @strawberry.type
@@ -662,6 +751,25 @@ class Organisation:
     name: str
     kind: str = strawberry.field(description="team, school, gp_practice, agency...")
     code: str | None = strawberry.field(description="A school's URN or a GP practice's ODS code.")
+
+
+@strawberry.type(description="An agency's information-sharing contact (server/sharing.toml).")
+class SharingContact:
+    name: str
+    role: str
+    email: str
+    phone: str
+
+
+@strawberry.type(description="Whom to ask about what is withheld from you.")
+class WithheldHelp:
+    lead_agency: str | None = strawberry.field(
+        description="The organisation (else the team) of the lead practitioner of the newest"
+        " open statutory service for this person that you may see; null when there is none"
+        " you may see.")
+    contact: SharingContact | None = strawberry.field(
+        description="Your own agency's information-sharing contact; null if your agency's"
+        " agreement names none.")
 
 
 @strawberry.type(description="Who leads a piece of work, and how to reach them.")
@@ -728,16 +836,47 @@ class ServiceEngaged:
         )
 
 
-@strawberry.type(description="One risk indicator about a member of the subject's family.")
+@strawberry.type(description="One risk indicator recorded on a member of the subject's family,"
+                 " saying whom it is about and on whose record it was found.")
 class RiskIndicatorFound:
-    person: Person
-    relationship_to_subject: str
+    person: Person = strawberry.field(
+        description="The person whose record holds the indicator: the same as `recordedOn`"
+        " (kept for older clients). Who it is about is `aboutPerson`/`aboutRelationship`.")
+    relationship_to_subject: str = strawberry.field(
+        description="How `recordedOn` is related to the subject (self, mother...).")
     kind: RiskKind  # type: ignore[valid-type]
+    kind_words: str = strawberry.field(
+        description="The kind in plain words: Substance misuse, Domestic abuse...")
     from_: date | None = strawberry.field(name="from")
     to: date | None
-    summary: str
+    summary: str = strawberry.field(description="What the source recorded, as it wrote it.")
+    summary_words: str = strawberry.field(
+        description="The summary with raw codes in words (SUSPECT HIGH: Suspected"
+        " perpetrator, high risk); a summary with codes not in the table is passed through.")
+    about_relationship: str = strawberry.field(
+        description="Whom the concern is about, as related to the subject: the relationship"
+        " of `recordedOn` for their own concerns; for a parental factor recorded on a child's"
+        " assessment (CIN census codes ending B or C) the words for that adult, such as"
+        " \"parent(s)/carer(s)\" or \"brother's parent(s)/carer(s)\".")
+    current: bool = strawberry.field(
+        description="Current on `asOf` by the stated rule: not ended; with no end date, begun"
+        " within FAMGRAPH_RISK_CURRENT_MONTHS months (default 12) and not called historic or"
+        " closed by its source (docs/risk-indicators.md).")
     indicator: strawberry.Private[model.RiskIndicator]
     withheld: strawberry.Private[frozenset[Category]]
+    holder: strawberry.Private[Person]
+    someone_else: strawberry.Private[bool]
+
+    @strawberry.field(description="The person whose record the indicator was found on.")
+    def recorded_on(self) -> Person:
+        return self.holder
+
+    @strawberry.field(
+        description="The person the concern is about, when famgraph knows who: the record"
+        " holder for their own concerns; null for a parental or household factor recorded on"
+        " a child's record, since the source does not name the adult (see aboutRelationship).")
+    def about_person(self) -> Person | None:
+        return None if self.someone_else else self.holder
 
     @strawberry.field(description="Null with FIELD_NOT_PERMITTED when sources are withheld.")
     def sources(self) -> list[Source] | None:
@@ -746,19 +885,30 @@ class RiskIndicatorFound:
 
     @classmethod
     def of(
-        cls, person: Person, relationship: str, decision: Release[model.RiskIndicator]
+        cls, person: Person, relationship: str, decision: Release[model.RiskIndicator],
+        day: date | None = None, months: int = 12,
     ) -> RiskIndicatorFound:
         """The GraphQL risk indicator for a policy decision that released it."""
         indicator, withheld = cast(model.RiskIndicator, decision.value), decision.withheld
+        word = _kinship(person, relationship)
+        whose = whose_concern(indicator)
+        about = word if whose is None else (
+            whose if word == "self" else f"{word}'s {whose}")
         return cls(
             person=person,
-            relationship_to_subject=_kinship(person, relationship),
+            relationship_to_subject=word,
             kind=indicator.kind,
+            kind_words=kind_words(indicator.kind),
             from_=indicator.valid_from,
             to=indicator.valid_to,
             summary=indicator.summary,
+            summary_words=summary_words(indicator.summary),
+            about_relationship=about,
+            current=is_current(indicator, resolve_as_of(day), months),
             indicator=indicator,
             withheld=withheld,
+            holder=person,
+            someone_else=whose is not None,
         )
 
 
