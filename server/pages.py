@@ -23,8 +23,9 @@ from server.following import Following
 from server.graphql_view import viewer_of, watch
 from server.policy import Purpose, Viewer
 from server.settings import Mode, Settings
-from server.sharing import SharingRules
+from server.sharing import AUDIT_READ, RESOLVE_IDENTITY, Category, SharingRules
 from server.work_pages import landing_for
+from viz import front_door
 from viz.family_table import chart_data, family_rows
 from viz.genogram import uk_date, without_bidi_controls
 
@@ -45,26 +46,29 @@ PERSON_PAGE = (
     + """
 query PersonPage($id: ID!, $depth: Int!) {
   person(id: $id) {
-    id displayName nameOnly sex birthDate nhsNumber upn sources { system recordId }
+    id displayName nameOnly sex birthDate nhsNumber upn sources { system recordId asOf }
     household {
       asOf addressWithheld membersWithheld address { line1 line2 town postcode }
       members { relationshipToSubject since person { id displayName birthDate } }
     }
     servicesEngaged(scope: HOUSEHOLD) {
-      relationshipToSubject service level start
+      relationshipToSubject service level start end
       person { id displayName }
       organisation { name }
       lead { name role team phone email }
+      sources { system recordId asOf }
     }
     servicesWithheld(scope: HOUSEHOLD)
-    school { organisation { name } lead { name role phone } }
-    gp { organisation { name } }
+    school { organisation { name } lead { name role phone } sources { system recordId asOf } }
+    gp { organisation { name } sources { system recordId asOf } }
     sourceCoverage { system state asOf withheld covers records }
     riskIndicators(scope: HOUSEHOLD) {
-      relationshipToSubject kind from to summary
+      relationshipToSubject kind kindWords from to summary summaryWords aboutRelationship
       person { id displayName }
+      sources { system recordId asOf }
     }
     riskIndicatorsWithheld(scope: HOUSEHOLD)
+    whoToAsk { leadAgency contact { name role email phone } }
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
       records modelId recordsWithheld linksWithheld changesWithheld
@@ -171,6 +175,7 @@ class Pages:
         # Names go in <bdi>; where markup cannot (a title, an aria-label) this filter
         # takes out the bidirectional controls that could show them reversed.
         self.env.filters["without_bidi_controls"] = without_bidi_controls
+        add_filters(self.env)
         self.secure_cookies = secure_cookies(settings)
         self.form_cookie = f"__Host-{FORM_COOKIE}" if self.secure_cookies else FORM_COOKIE
 
@@ -182,8 +187,10 @@ class Pages:
         is given one (unless `new_form_cookie` is False: a refused form changes nothing)."""
         browser_secret = request.cookies.get(self.form_cookie, "")
         fresh = "" if browser_secret else secrets.token_urlsafe(32)
+        viewer = viewer_of(request, self.auth)
         page = self.env.get_template(name).render(
-            demo=self.settings.mode is Mode.DEMO, viewer=viewer_of(request, self.auth),
+            demo=self.settings.mode is Mode.DEMO, viewer=viewer,
+            nav=self.nav_for(viewer, request.url.path),
             csrf_token=self.auth.form_token(browser_secret or fresh), **values
         )
         response = HTMLResponse(
@@ -194,6 +201,36 @@ class Pages:
         if fresh and new_form_cookie:
             self._set_cookie(response, self.form_cookie, fresh, None)
         return response
+
+    def reads_people(self, viewer: Viewer | None) -> bool:
+        """Whether the viewer's agency agreement covers people at all (search, follow)."""
+        return viewer is not None and Category.IDENTITY in self.rules.agreement(
+            viewer.agency).categories
+
+    def nav_for(self, viewer: Viewer | None, path: str = "") -> list[tuple[str, str, bool]]:
+        """The service navigation: (label, url, current) for each page this viewer's agency,
+        role and agreement open; none before sign-in."""
+        if viewer is None:
+            return []
+        permissions = self.rules.permissions(viewer.role)
+        links: list[tuple[str, str]] = []
+        if self.reads_people(viewer):
+            links.append(("Search", "/"))
+        if RESOLVE_IDENTITY in permissions:
+            links.append(("Identity review", "/review"))
+        if AUDIT_READ in permissions:
+            links.append(("Audit", "/audit"))
+        if self.reads_people(viewer):
+            links.append(("Followed people", "/following"))
+        if self.rules.agreement(viewer.agency).break_glass:
+            links.append(("Break glass", "/break-glass"))
+
+        def current(url: str) -> bool:
+            if url == "/":
+                return path == "/" or path.startswith("/people/")
+            return path == url or path.startswith(url + "/")
+
+        return [(label, url, current(url)) for label, url in links]
 
     def _set_cookie(self, response: Response, name: str, value: str, max_age: int | None) -> None:
         response.set_cookie(
@@ -377,31 +414,34 @@ class Pages:
         )
 
     async def search(self, request: Request) -> Response:
-        viewer = await self._viewer_or_signin(request, SEARCH_PAGE)
-        if not isinstance(viewer, Viewer):
-            return viewer
         form = {
             k: request.query_params.get(k, "").strip()
             for k in ("name", "birth_date", "postcode", "nhs_number")
         }
+        someone = viewer_of(request, self.auth)
+        if someone is not None and not self.reads_people(someone):
+            # An auditor's agreement covers no one, whatever the purpose: say so, and point
+            # to their own pages. Nothing is read, so there is nothing to audit.
+            return self.render("search.html", request, form=form, results=None,
+                               may_search=False)
+        viewer = await self._viewer_or_signin(request, SEARCH_PAGE)
+        if not isinstance(viewer, Viewer):
+            return viewer
         if not any(form.values()):
             return self.render("search.html", request, form=form, results=None)
         limit = self.settings.max_argument_length
-        if any(len(value) > limit for value in form.values()):
+        too_long = [k for k, value in form.items() if len(value) > limit]
+        if too_long:
             # Capped at the edge, as GraphQL arguments are: no search runs on a huge word.
             return self.render("search.html", request, 400, form={k: "" for k in form},
-                               results=None, error=f"Each search field is at most {limit}"
-                               " characters.")
-        try:
-            birth = date.fromisoformat(form["birth_date"]) if form["birth_date"] else None
-        except ValueError:
+                               results=None, errors=[(too_long[0], f"Each search field is at"
+                               f" most {limit} characters.")])
+        birth = search_date(form["birth_date"]) if form["birth_date"] else None
+        if form["birth_date"] and birth is None:
             return self.render(
-                "search.html",
-                request,
-                400,
-                form=form,
-                results=None,
-                error="Birth date must be a date, such as 2014-03-09.",
+                "search.html", request, 400, form=form, results=None,
+                errors=[("birth_date", "Birth date must be a date, such as 9/3/2014 or"
+                         " 2014-03-09.")],
             )
         variables = {
             "name": form["name"] or None,
@@ -413,7 +453,8 @@ class Pages:
         if data is None:
             return self.failure(request, code or "INTERNAL", correlation)
         results = [edge["node"] for edge in data["searchPeople"]["edges"]]
-        return self.render("search.html", request, form=form, results=results)
+        return self.render("search.html", request, form=form, results=results,
+                           name_searched=bool(form["name"]))
 
     async def person(self, request: Request) -> Response:
         viewer = await self._viewer_or_signin(request, PERSON_PAGE)
@@ -424,12 +465,22 @@ class Pages:
         if data is None:
             return self.failure(request, code or "INTERNAL", correlation)
         person = data["person"]
+        services = person["servicesEngaged"]
+        household = person["household"]
         return self.render(
             "person.html",
             request,
             person=person,
-            services=person["servicesEngaged"],
-            risks=person["riskIndicators"],
+            services=services,
+            folded=front_door.fold_services(services),
+            contacts=front_door.who_to_call(services),
+            ask_whom=front_door.ask_whom(person.get("whoToAsk")),
+            restricted=front_door.is_restricted((household or {}).get("address")),
+            # The viewer's own agreement: a system it shares whose coverage is withheld is
+            # withheld for want of the sources category, which the page says in words.
+            shared_systems=self.rules.agreement(viewer.agency).systems,
+            wider=front_door.wider_family(person["genogram"], household),
+            risks=front_door.newest_first(person["riskIndicators"]),
             explanation=person.get("linkExplanation"),
             genogram=person["genogram"],
             chart=chart_data(person["genogram"], [], f"/people/{quote(person['id'])}/genogram")
@@ -595,6 +646,31 @@ def secure_cookies(settings: Settings) -> bool:
         return not ipaddress.ip_address(settings.host).is_loopback
     except ValueError:
         return settings.host != "localhost"
+
+
+def add_filters(env: Environment) -> None:
+    """The words pages write dates, ages and codes in (viz/front_door.py)."""
+    env.filters["uk_date"] = front_door.uk_date
+    env.filters["age"] = front_door.age
+    env.filters["born"] = front_door.born_words
+    env.filters["risk_words"] = front_door.risk_words
+    env.filters["plural"] = front_door.plural
+    env.globals["matched_words"] = front_door.matched_words
+
+
+def search_date(text: str) -> date | None:
+    """A birth date typed as 2014-03-09 or 9/3/2014 (day first, as in the UK).
+
+    >>> search_date("9/3/2014"), search_date("2014-03-09"), search_date("31/02/2014")
+    (datetime.date(2014, 3, 9), datetime.date(2014, 3, 9), None)
+    """
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _safe_next(path: str | None) -> str:
