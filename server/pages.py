@@ -48,7 +48,7 @@ query PersonPage($id: ID!, $depth: Int!) {
   person(id: $id) {
     id displayName nameOnly sex birthDate nhsNumber upn sources { system recordId asOf }
     household {
-      asOf addressWithheld membersWithheld address { line1 line2 town postcode }
+      asOf addressWithheld membersWithheld address { line1 line2 town postcode sensitivity }
       members { relationshipToSubject since person { id displayName birthDate } }
     }
     servicesEngaged(scope: HOUSEHOLD) {
@@ -69,6 +69,7 @@ query PersonPage($id: ID!, $depth: Int!) {
     }
     riskIndicatorsWithheld(scope: HOUSEHOLD)
     whoToAsk { leadAgency contact { name role email phone } }
+    possibleDuplicates { count people { id displayName birthDate } peopleWithheld reviewItemIds }
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
       records modelId recordsWithheld linksWithheld changesWithheld

@@ -163,3 +163,17 @@ def test_possible_duplicates_hide_pairs_across_systems_the_agreement_does_not_sh
 ) -> None:
     found = ask(client, "hv", DUPLICATES, id="cal")["data"]["person"]["possibleDuplicates"]
     assert found == {"count": 0, "people": [], "peopleWithheld": 0, "reviewItemIds": None}
+
+
+def test_the_person_page_warns_of_a_possible_duplicate_with_the_way_to_decide(
+    client: TestClient,
+) -> None:
+    def page(viewer: str) -> str:
+        headers = bearer(client.app.state.auth, viewer)  # type: ignore[attr-defined]
+        return client.get("/people/cal", headers=headers).text
+
+    warning = page("sam")
+    warning = warning[warning.index('id="possible-duplicates"'):]
+    warning = warning[:warning.index("</div>")]
+    assert 'href="/people/dee"' in warning and 'href="/review"' in warning
+    assert 'id="possible-duplicates"' not in page("hv"), "the pair names a school record"

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.testclient import TestClient
 
+from graph.store import GraphBatch
 from server.pages import TEMPLATES, add_filters, search_date
 from tests.test_http import app_dir, client, sign_in
 from viz import front_door
@@ -227,3 +229,28 @@ def test_no_fixture_address_is_tagged_while_the_api_gives_no_sensitivity(
     sign_in(client)
     for person in ("rio", "kim", "leo"):
         assert "restricted-address" not in client.get(f"/people/{person}").text
+
+
+def test_a_restricted_home_is_tagged_on_the_page_for_who_may_see_it(tmp_path: Path) -> None:
+    """End to end: a child placed at a restricted address; sam (who may see restricted
+    facts) gets the address and the tag; jo (a school) gets neither."""
+    from graph.embedded import EmbeddedStore
+    from graph.model import Sex
+    from server.app import create_app
+    from server.settings import Mode, Settings
+    from tests.families import home, lives, person
+    from tests.viewers import access_store, bearer
+
+    access_store(tmp_path)
+    batch = GraphBatch(nodes=[person("pip", "Pip", "Hart", Sex.FEMALE, date(2015, 2, 2))])
+    placement = home(batch, "40", "EB7 7RP", restricted=True)
+    lives(batch, "pip", placement, date(2025, 6, 1))
+    store = EmbeddedStore(tmp_path)
+    store.write(batch)
+    store.close()
+    app = create_app(Settings(store_dir=tmp_path, mode=Mode.DEVELOPMENT))
+    with TestClient(app) as client:
+        pages = {user: client.get("/people/pip", headers=bearer(app.state.auth, user)).text
+                 for user in ("sam", "jo")}
+    assert 'id="restricted-address"' in pages["sam"] and "EB7 7RP" in pages["sam"]
+    assert 'id="restricted-address"' not in pages["jo"] and "EB7 7RP" not in pages["jo"]

@@ -682,6 +682,9 @@ class Address:
     town: str
     postcode: str
     uprn: str | None
+    sensitivity: str = strawberry.field(description=(
+        "normal, sensitive, restricted or sealed. A restricted or sealed address (a refuge,"
+        " a placement) reaches only viewers allowed to see it, who must not pass it on."))
 
     @classmethod
     def of(cls, decision: Release[model.Address]) -> Address | None:
@@ -695,6 +698,7 @@ class Address:
             town=address.town,
             postcode=address.postcode,
             uprn=address.uprn,
+            sensitivity=str(address.sensitivity),
         )
 
 
