@@ -49,6 +49,8 @@ query PersonPage($id: ID!, $depth: Int!) {
     id displayName nameOnly sex birthDate nhsNumber upn sources { system recordId asOf }
     household {
       asOf addressWithheld membersWithheld address { line1 line2 town postcode sensitivity }
+      alsoRecordedAt { since address { line1 line2 town postcode sensitivity } }
+      alternativesWithheld
       members { relationshipToSubject since person { id displayName birthDate } }
     }
     servicesEngaged(scope: HOUSEHOLD) {

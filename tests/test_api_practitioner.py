@@ -194,3 +194,18 @@ def test_every_shipped_agency_has_a_fictional_contact_and_a_bad_one_is_refused()
     spec["contact"] = {"name": "A", "role": "B", "email": "a@example.gov.uk"}
     with pytest.raises(SharingConfigError, match="phone"):
         parse_rules({"purposes": purposes, "agencies": {"x": spec}})
+
+
+def test_the_person_page_says_where_else_sources_place_the_child(client: TestClient) -> None:
+    def page(user: str) -> str:
+        token = client.app.state.auth.issue(  # type: ignore[attr-defined]
+            DEMO_USERS[user], Purpose.MASH_SCREENING)
+        text = client.get("/people/wes", headers={"Authorization": f"Bearer {token}"}).text
+        start = text.index('id="also-recorded-at"')
+        return text[start:text.index("</div>", start)]
+
+    social_worker, school = page("sam"), page("jo")
+    assert "EB6 9ZP" in social_worker and "EB9 1RF" in social_worker
+    assert "Restricted — do not share" in social_worker
+    assert "EB6 9ZP" in school and "EB9 1RF" not in school
+    assert "1 other address not shared with your agency" in school

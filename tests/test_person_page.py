@@ -254,3 +254,16 @@ def test_a_restricted_home_is_tagged_on_the_page_for_who_may_see_it(tmp_path: Pa
                  for user in ("sam", "jo")}
     assert 'id="restricted-address"' in pages["sam"] and "EB7 7RP" in pages["sam"]
     assert 'id="restricted-address"' not in pages["jo"] and "EB7 7RP" not in pages["jo"]
+
+
+def test_the_demo_sign_in_page_lists_every_demo_user_and_what_each_shows(
+    client: TestClient,
+) -> None:
+    from server.auth import DEMO_USERS
+
+    page = client.get("/signin").text
+    hint = page[page.index('id="demo-users"'):]
+    hint = hint[:hint.index("</dl>")]
+    for name in DEMO_USERS:
+        row = hint[hint.index(f">{name}</code>"):]
+        assert len(row[:row.index("</dd>")]) > 60, f"{name}: say what this user sees"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Route
 from starlette.applications import Starlette
 
@@ -26,6 +27,7 @@ from server.sharing import Purpose
 from tests.families import FAMILIES, family_known_to_many_agencies
 from tests.test_browser import browser, free_port
 from tests.test_genogram_pages import AXE, WCAG_22_AA
+from tests.test_genogram_reference_images import changed
 
 __all__ = ["browser"]  # a fixture, used by name
 
@@ -205,6 +207,10 @@ def test_front_door_task_by_keyboard_alone(browser: Browser,
     context.close()
 
 
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SCREENSHOT_DRIFT = 0.01  # of all pixels: today's date in a heading, not a moved card
+
+
 def png_size(path: Path) -> tuple[int, int]:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n", path
@@ -213,10 +219,17 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 def test_screenshot_script_runs(tmp_path: Path) -> None:
-    """`python -m tools.screenshots` writes both pictures (their pixels are not compared)."""
+    """`python -m tools.screenshots` writes both pictures, and they match the ones committed
+    under docs/ (up to a date or an age that moved with the calendar): when the page changes
+    on purpose, run the script and commit the pictures."""
     ran = subprocess.run([sys.executable, "-m", "tools.screenshots", "--out", str(tmp_path)],
                          cwd=Path(__file__).resolve().parent.parent, capture_output=True,
                          text=True, timeout=120, check=False)
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert png_size(tmp_path / "person-page-desktop.png") == (1366, 768)
     assert png_size(tmp_path / "person-page-mobile.png") == (390, 844)
+    for name in ("person-page-desktop.png", "person-page-mobile.png"):
+        drawn = Image.open(tmp_path / name).convert("RGB")
+        committed = Image.open(DOCS / name).convert("RGB")
+        assert changed(drawn, committed) <= SCREENSHOT_DRIFT, (
+            f"docs/{name} is stale: run `python -m tools.screenshots` and commit it")
