@@ -72,6 +72,7 @@ query PersonPage($id: ID!, $depth: Int!) {
     riskIndicatorsWithheld(scope: HOUSEHOLD)
     whoToAsk { leadAgency contact { name role email phone } }
     possibleDuplicates { count people { id displayName birthDate } peopleWithheld reviewItemIds }
+    discrepancies { field assertions { value sources { system } } }
     genogram(depth: $depth) { ...GenogramFields }
     linkExplanation {
       records modelId recordsWithheld linksWithheld changesWithheld

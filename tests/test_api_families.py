@@ -284,3 +284,13 @@ def test_the_person_page_names_school_gp_and_what_each_system_knows(
     rows = dict(re.findall(r"<tr><td>([a-z ]+)</td>\s*<td>([^<]+)</td>", school))
     assert set(rows.values()) == {"withheld from you"}
     client.post("/signout")
+
+
+def test_the_person_page_says_where_sources_disagree(client: TestClient) -> None:
+    token = client.app.state.auth.issue(  # type: ignore[attr-defined]
+        DEMO_USERS["sam"], Purpose.MASH_SCREENING)
+    page = client.get("/people/ivy", headers={"Authorization": f"Bearer {token}"}).text
+    said = page[page.index('id="discrepancies"'):]
+    said = said[:said.index("</div>")]
+    assert "birth date" in said and "7 April 2015" in said and "4 July 2015" in said
+    assert "health" in said and "education" in said
