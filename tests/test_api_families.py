@@ -273,17 +273,31 @@ def test_the_person_page_names_school_gp_and_what_each_system_knows(
     page = client.get("/people/leo").text
     assert "School: Alder Primary School" in page and "Rosa Mendes" in page
     assert "GP: Eastbridge Medical Centre" in page
-    rows = dict(re.findall(r"<tr><td>([a-z ]+)</td>\s*<td>([^<]+)</td>", page))
-    assert rows["youth justice"] == "outside what it covers"
-    assert rows["police"] == "no record" and rows["education"] == "1 record(s)"
+    rows = coverage_rows(page)
+    assert rows["youth justice"] == "does not cover this person"
+    assert rows["police"] == "holds no record"
+    assert rows["education"] == "covers this person (1 record)"
     assert rows["early help"] == "not loaded yet"
     client.post("/signout")
     sign_in(client, "jo")
     school = client.get("/people/leo").text
-    assert "GP:" not in school and "Eastbridge Medical Centre" not in school
-    rows = dict(re.findall(r"<tr><td>([a-z ]+)</td>\s*<td>([^<]+)</td>", school))
-    assert set(rows.values()) == {"withheld from you"}
+    assert "GP: none shared with you" in school and "Eastbridge Medical Centre" not in school
+    rows = coverage_rows(school)
+    # The school's agreement shares education and social care, but not which people they
+    # hold (no `sources` category); every other system is not shared at all.
+    assert set(rows.values()) == {
+        "not shared with your agency",
+        "shared with your agency, but not which people it holds: ask your information-sharing"
+        " contact"}
+    assert rows["health"] == "not shared with your agency"
     client.post("/signout")
+
+
+def coverage_rows(page: str) -> dict[str, str]:
+    """The 'what each system knows' table: system -> what it says of this person."""
+    table = page[page.index('id="coverage"'):page.index("</table>", page.index('id="coverage"'))]
+    found = re.findall(r'<th scope="row"[^>]*>([a-z ]+)</th>\s*<td[^>]*>(.*?)</td>', table, re.S)
+    return {system: re.sub(r"<[^>]+>", "", said).strip() for system, said in found}
 
 
 def test_the_person_page_says_where_sources_disagree(client: TestClient) -> None:
