@@ -86,8 +86,11 @@ def as_user(browser: Browser, site: tuple[str, Starlette], user: str | None,
 def pages_for(user: str | None) -> list[str]:
     if user is None:
         return ["/signin", "/signin?next=/people/cal"]
+    # The work pages too, for everyone: a user without the role gets a refusal page,
+    # which must read as well as the page itself.
     return ["/", "/?name=Moss", "/?birth_date=31/02/2014", "/people/cal", "/people/rio",
-            "/people/cal/genogram", "/people/nobody"]
+            "/people/cal/genogram", "/people/nobody", "/people/cal/chronology", "/audit",
+            "/review", "/following", "/break-glass"]
 
 
 CASES = [(user, path) for user in [*USERS, None] for path in pages_for(user)]
