@@ -475,6 +475,7 @@ class Pages:
             "person.html",
             request,
             person=person,
+            may_follow=self.reads_people(viewer),
             services=services,
             folded=front_door.fold_services(services),
             contacts=front_door.who_to_call(services),

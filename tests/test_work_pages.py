@@ -429,3 +429,15 @@ def test_axe_finds_no_wcag_22_aa_violations_on_audit_and_review(browser: Browser
     worker.wait_for_selector(".govuk-error-summary")
     assert violations(worker) == [], "the page with its error summary"
     worker.context.close()
+
+
+def test_the_person_page_follows_and_comes_back(client: TestClient) -> None:
+    sign_in(client, "sam")
+    page = client.get("/people/rio").text
+    form = page[page.index('id="follow"'):page.index("</form>", page.index('id="follow"'))]
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form))
+    assert fields["person_id"] == "rio" and fields["next"] == "/people/rio"
+    done = client.post("/following", data=fields, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/people/rio"
+    assert 'href="/people/rio"' in client.get("/following").text
+    post(client, "/following", action="unfollow", person_id="rio")
