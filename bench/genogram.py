@@ -73,7 +73,7 @@ def paint(people: int, runs: int) -> None:
     """First paint of a family of about `people`: server drawing, then the browser's."""
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import CHROMIUM, FLAGS
+    from tools.served import CHROMIUM, FLAGS
 
     family = family_of_about(people, 0)
     chart = chart_of(family)

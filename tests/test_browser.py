@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from graph.embedded import EmbeddedStore
 from server.app import create_app
 from server.settings import Mode, Settings
 from tests.families import FAMILIES
-
-CHROMIUM = "/usr/bin/chromium"
-# The flags that keep Chromium from reaching out on a closed network (see the env notes).
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tools.served import CHROMIUM, FLAGS, free_port, local_context, serving
 
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +25,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         store.write(make())
     store.close()
     port = free_port()
-    app = create_app(Settings(store_dir=directory, mode=Mode.DEMO, port=port))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(Settings(store_dir=directory, mode=Mode.DEMO, port=port)),
+                 port) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -61,18 +39,8 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def sign_in_offline(context: BrowserContext, base_url: str, offsite: list[str]) -> Page:
-    """A tab in `context`, signed in as sam, whose requests to any other host are refused
-    and listed in `offsite`."""
-
-    def only_local(route: Route) -> None:
-        if route.request.url.startswith(base_url):
-            route.continue_()
-        else:
-            offsite.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
+def sign_in_offline(context: BrowserContext, base_url: str) -> Page:
+    """A tab in `context` (made by `local_context`), signed in as sam."""
     tab = context.new_page()
     tab.goto(f"{base_url}/signin")
     tab.fill("input[name=user]", "sam")
@@ -85,9 +53,9 @@ def sign_in_offline(context: BrowserContext, base_url: str, offsite: list[str]) 
 @pytest.fixture
 def page(browser: Browser, base_url: str) -> Iterator[tuple[Page, list[str]]]:
     """A signed-in page whose requests to any other host are refused and recorded."""
-    context = browser.new_context()
     offsite: list[str] = []
-    signed_in = sign_in_offline(context, base_url, offsite)
+    context = local_context(browser, base_url, offsite)
+    signed_in = sign_in_offline(context, base_url)
     yield signed_in, offsite
     context.close()
 

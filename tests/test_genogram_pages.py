@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from server.pages import TEMPLATES
 from tests.test_browser import base_url, browser, sign_in_offline
 from tests.test_http import app_dir, ask, client, sign_in
+from tools.served import local_context
 from viz.family_table import family_rows
 
 __all__ = ["app_dir", "base_url", "browser", "client"]  # fixtures, used by name
@@ -131,7 +132,7 @@ def test_table_counts_family_withheld_from_the_viewer(client: TestClient) -> Non
 
 def signed_in(browser: Browser, base_url: str, **options: Any) -> Page:
     """A signed-in tab whose requests to any other host are refused."""
-    return sign_in_offline(browser.new_context(**options), base_url, [])
+    return sign_in_offline(local_context(browser, base_url, None, **options), base_url)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from PIL import Image, ImageChops
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.genogram_families import NAMED, chart_of
-from tests.test_browser import CHROMIUM, FLAGS
+from tools.served import CHROMIUM, FLAGS
 from viz.genogram import svg
 
 pytestmark = pytest.mark.browser

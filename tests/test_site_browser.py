@@ -8,15 +8,12 @@ from __future__ import annotations
 import struct
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, Route
+from playwright.sync_api import Browser, Page
 from starlette.applications import Starlette
 
 from graph.embedded import EmbeddedStore
@@ -25,9 +22,10 @@ from server.auth import DEMO_USERS, SESSION_COOKIE
 from server.settings import Mode, Settings
 from server.sharing import Purpose
 from tests.families import FAMILIES, family_known_to_many_agencies
-from tests.test_browser import browser, free_port
+from tests.test_browser import browser
 from tests.test_genogram_pages import AXE, WCAG_22_AA
 from tests.test_genogram_reference_images import changed
+from tools.served import free_port, local_context, serving
 
 __all__ = ["browser"]  # a fixture, used by name
 
@@ -45,29 +43,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Starle
     store.close()
     port = free_port()
     app = create_app(Settings(store_dir=directory, mode=Mode.DEMO, port=port))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "server did not start"
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(10)
-
-
-def local_context(browser: Browser, base_url: str, **options: object) -> BrowserContext:
-    context = browser.new_context(**options)  # type: ignore[arg-type]
-
-    def only_local(route: Route) -> None:
-        if route.request.url.startswith(base_url):
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", only_local)
-    return context
+    with serving(app, port) as url:
+        yield url, app
 
 
 def as_user(browser: Browser, site: tuple[str, Starlette], user: str | None,

@@ -8,16 +8,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page
 from starlette.testclient import TestClient
 
 from graph.embedded import EmbeddedStore
@@ -28,12 +25,13 @@ from server.policy import Viewer
 from server.settings import Mode, Settings
 from server.work_pages import landing_for
 from tests.families import home, lives
-from tests.test_browser import browser, free_port
+from tests.test_browser import browser
 from tests.test_changes_api import load
 from tests.test_explanation_access import SCHOOL, SOCIAL, cal_joined_from_three_systems
 from tests.test_genogram_pages import AXE, WCAG_22_AA
 from tests.test_http import form_token, post_sign_in, sign_in
 from tests.viewers import access_store, bearer
+from tools.served import free_port, local_context, serving
 
 __all__ = ["browser"]  # a fixture, used by name
 
@@ -367,30 +365,14 @@ def work_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app over the test borough (review pairs included), served in demo mode."""
     directory = borough(tmp_path_factory.mktemp("work-pages"))
     port = free_port()
-    app = create_app(Settings(store_dir=directory, mode=Mode.DEMO, port=port))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "server did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(Settings(store_dir=directory, mode=Mode.DEMO, port=port)),
+                 port) as url:
+        yield url
 
 
 def signed_in_as(browser: Browser, base_url: str, user: str, lands: str) -> Page:
     # axe is added as an inline script, which the pages' CSP would refuse.
-    context = browser.new_context(bypass_csp=True)
-
-    def only_local(route: Route) -> None:
-        if route.request.url.startswith(base_url):
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", only_local)
+    context = local_context(browser, base_url, None, bypass_csp=True)
     tab = context.new_page()
     tab.goto(f"{base_url}/signin")
     tab.fill("input[name=user]", user)

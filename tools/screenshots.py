@@ -10,33 +10,21 @@ docs/person-page-mobile.png.
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import uvicorn
-from playwright.sync_api import Route, sync_playwright
+from playwright.sync_api import sync_playwright
 
 from graph.embedded import EmbeddedStore
 from server.app import create_app
 from server.settings import Mode, Settings
+from tools.served import CHROMIUM, FLAGS, free_port, local_context, serving
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SIZES = {"desktop": (1366, 768), "mobile": (390, 844)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -51,20 +39,9 @@ def served_families(directory: Path) -> Iterator[str]:
         store.write(make())
     store.close()
     port = free_port()
-    app = create_app(Settings(store_dir=directory, mode=Mode.DEMO, port=port))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not server.started:
-        raise RuntimeError("server did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serving(create_app(Settings(store_dir=directory, mode=Mode.DEMO, port=port)),
+                 port) as url:
+        yield url
 
 
 def shoot(base_url: str, person: str, user: str, out: Path) -> list[Path]:
@@ -73,16 +50,9 @@ def shoot(base_url: str, person: str, user: str, out: Path) -> list[Path]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         for name, (width, height) in SIZES.items():
-            context = browser.new_context(viewport={"width": width, "height": height},
-                                          device_scale_factor=1)
-
-            def only_local(route: Route) -> None:
-                if route.request.url.startswith(base_url):
-                    route.continue_()
-                else:
-                    route.abort()
-
-            context.route("**/*", only_local)
+            context = local_context(browser, base_url, None,
+                                    viewport={"width": width, "height": height},
+                                    device_scale_factor=1)
             tab = context.new_page()
             tab.goto(f"{base_url}/signin?next=/people/{person}")
             tab.fill("#user", user)
