@@ -52,6 +52,7 @@ STREETS = ("Acacia Road", "Mill Lane", "Station Road", "Church Street", "Victori
            "Park Avenue", "Queens Road", "Maple Court", "Elm Grove", "High Street",
            "Kingsway", "Beech Close", "Orchard Way", "Albert Street", "Canal Side")
 TOWNS = ("Northwick", "Eastbury", "Southam Vale")
+AREAS = ("NW", "N", "HA", "EN")
 TWIN_SHARE = 0.03  # children who are a twin or a triplet
 
 
@@ -113,7 +114,7 @@ def _nhs(rng: random.Random) -> str:
 
 
 def _postcode(rng: random.Random) -> str:
-    return (f"NW{rng.randrange(1, 20)} {rng.randrange(1, 10)}"
+    return (f"{rng.choice(AREAS)}{rng.randrange(1, 20)} {rng.randrange(1, 10)}"
             f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}")
 
 
