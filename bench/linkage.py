@@ -4,6 +4,7 @@
     python -m bench.linkage febrl4
     python -m bench.linkage scale [--records N] [--folder BOROUGH] [--threads 2] [--no-family]
     python -m bench.linkage diagnose --folder BOROUGH [--no-family] [--show 2]
+    python -m bench.linkage [compare] [--fc-records 4000] [--seed 1] [--write-docs]
 
 `borough` loads a synthetic borough (generated, or any borough folder with
 `truth/persons.csv`, e.g. from a noisier generator) with and without family evidence and
@@ -13,7 +14,10 @@ through canonical columns and scores famgraph's resolver beside plain Splink giv
 same columns. `scale` times the resolver alone (rows, Splink training and scoring,
 clustering and family evidence; no store) on a borough folder's records or on a borough
 generated to about N records, with peak memory and pairwise figures. `diagnose` groups a
-borough's wrong pairs by the kinds of record involved.
+borough's wrong pairs by the kinds of record involved. `compare` (the default) runs
+famgraph's resolver and plain Splink on Febrl3, Febrl4 and a Family-Context-shaped sample in
+one run and prints one table (`bench.linkage_compare`); `--write-docs` puts it in
+docs/identity.md.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import linkage_compare
 from bench.febrl4 import write_febrl4
 from graph.embedded import EmbeddedStore
 from loaders.identity.evaluate import evaluate, evaluate_store, read_truth
@@ -359,7 +364,16 @@ def diagnose(folder: Path, family: bool, show: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.linkage")
-    sub = parser.add_subparsers(dest="what", required=True)
+    sub = parser.add_subparsers(dest="what")
+    c = sub.add_parser("compare", help="famgraph beside plain Splink on three data sets")
+    c.add_argument("--fc-records", type=int, default=4_000)
+    c.add_argument("--seed", type=int, default=1)
+    c.add_argument("--write-docs", action="store_true")
+    one = sub.add_parser("cell", help="one data set and system of `compare`, in this process")
+    one.add_argument("dataset", choices=linkage_compare.DATASETS)
+    one.add_argument("system", choices=linkage_compare.SYSTEMS)
+    one.add_argument("--fc-records", type=int, default=4_000)
+    one.add_argument("--seed", type=int, default=1)
     b = sub.add_parser("borough")
     b.add_argument("--people", type=int, default=5_000)
     b.add_argument("--seed", type=int, default=1)
@@ -376,6 +390,15 @@ def main() -> None:
     d.add_argument("--no-family", action="store_true")
     d.add_argument("--show", type=int, default=2)
     args = parser.parse_args()
+    if args.what in (None, "compare"):
+        linkage_compare.compare(getattr(args, "fc_records", 4_000), getattr(args, "seed", 1),
+                                getattr(args, "write_docs", False))
+        return
+    if args.what == "cell":
+        # One line: the parent (`compare`) reads the last line of this process's output.
+        print(json.dumps(linkage_compare.cell(args.dataset, args.system, args.fc_records,
+                                              args.seed)))
+        return
     if args.what == "borough":
         result = borough(args.folder, args.people, args.seed)
     elif args.what == "diagnose":
