@@ -7,6 +7,8 @@ from seconds to minutes to shrink, and the file is meant to run in under a minut
 failure prints the whole family as Python; to have Hypothesis shrink it first, run
 
     GENOGRAM_SHRINK=1 .venv/bin/python -m pytest tests/test_genogram_layout.py -k generated
+
+The generated families are the same on every run; `GENOGRAM_EXPLORE=1` draws new ones.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ Triple = tuple[dict[str, Member], list[Tie], list[tuple[str, str]]]
 
 PHASES = tuple(Phase) if os.environ.get("GENOGRAM_SHRINK") else (
     Phase.explicit, Phase.reuse, Phase.generate)
+# The same thousands of families on every run, so CI is red only for a change that breaks
+# a rule; GENOGRAM_EXPLORE=1 draws new ones (what found the families in KNOWN).
+FIXED = not os.environ.get("GENOGRAM_EXPLORE")
 
 
 def _report(family: Triple, problems: list[str]) -> str:
@@ -60,7 +65,7 @@ def _named_examples(test: Any) -> Any:
 
 
 @_named_examples
-@settings(max_examples=1000, deadline=None, phases=PHASES)
+@settings(max_examples=1000, deadline=None, phases=PHASES, derandomize=FIXED)
 @given(families())
 def test_generated_families_keep_the_rules(family: Family) -> None:
     assert check_consistent(family) == []
@@ -69,14 +74,14 @@ def test_generated_families_keep_the_rules(family: Family) -> None:
     assert problems == [], _report(family, problems)
 
 
-@settings(max_examples=500, deadline=None, phases=PHASES)
+@settings(max_examples=500, deadline=None, phases=PHASES, derandomize=FIXED)
 @given(families())
 def test_generated_families_have_no_lines_on_top_of_each_other(family: Family) -> None:
     problems = overlaps(layout(*family))
     assert problems == [], _report(family, problems)
 
 
-@settings(max_examples=600, deadline=None, phases=PHASES)
+@settings(max_examples=600, deadline=None, phases=PHASES, derandomize=FIXED)
 @given(families().map(with_api_generations))
 def test_generations_as_the_api_gives_them(family: Family) -> None:
     """The API's walk puts a special guardian grandmother beside the parents; the layout
@@ -86,7 +91,7 @@ def test_generations_as_the_api_gives_them(family: Family) -> None:
     assert problems == [], _report(family, problems)
 
 
-@settings(max_examples=100, deadline=None, phases=PHASES)
+@settings(max_examples=100, deadline=None, phases=PHASES, derandomize=FIXED)
 @given(families(), st.randoms(use_true_random=False))
 def test_layout_is_deterministic(family: Family, rng: random.Random) -> None:
     """The same family gives the same drawing, whatever order the API lists it in."""
@@ -319,6 +324,48 @@ KNOWN: dict[str, Triple] = {
             ('subject.father2.father', 'subject.father2.father.partner'),
             ('subject', 'subject.partner'),
             ('adopter', 'adopter2'),
+        ]
+    ),
+    "a_line_through_a_row_met_a_stem_of_the_row_above": (
+        {
+        'subject': Member(0, date(2023, 10, 6)),
+        'subject.father': Member(-1, date(1995, 2, 19)),
+        'subject.father2': Member(-1, date(1996, 8, 5)),
+        'twin': Member(0, date(2023, 10, 6)),
+        'twin2': Member(0, date(2023, 10, 6)),
+        'sibling': Member(0, date(2019, 12, 18)),
+        'subject.father.mother': Member(-2, date(1965, 2, 28)),
+        'subject.father.father': Member(-2, date(1965, 1, 11)),
+        'subject.father.mother.mother': Member(-3, date(1935, 1, 14)),
+        'subject.father.mother.father': Member(-3, date(1935, 4, 4)),
+        'subject.father2.mother': Member(-2, date(1966, 10, 9)),
+        'subject.father2.father': Member(-2, date(1966, 1, 1)),
+        'subject.father2.mother.mother': Member(-3, date(1936, 3, 6)),
+        'subject.father2.mother.father': Member(-3, date(1936, 1, 2)),
+        }, [
+        Tie('subject.father', 'subject'),
+        Tie('subject.father2', 'subject'),
+        Tie('subject.father', 'twin'),
+        Tie('subject.father2', 'twin'),
+        Tie('subject.father', 'twin2'),
+        Tie('subject.father2', 'twin2'),
+        Tie('subject.father', 'sibling'),
+        Tie('subject.father2', 'sibling'),
+        Tie('subject.father.mother', 'subject.father'),
+        Tie('subject.father.father', 'subject.father'),
+        Tie('subject.father.mother.mother', 'subject.father.mother'),
+        Tie('subject.father.mother.father', 'subject.father.mother'),
+        Tie('subject.father2.mother', 'subject.father2'),
+        Tie('subject.father2.father', 'subject.father2'),
+        Tie('subject.father2.mother.mother', 'subject.father2.mother'),
+        Tie('subject.father2.mother.father', 'subject.father2.mother'),
+        Tie('subject.father.mother', 'subject', 'special_guardian'),
+        ], [
+            ('subject.father', 'subject.father2'),
+            ('subject.father.mother', 'subject.father.father'),
+            ('subject.father.mother.mother', 'subject.father.mother.father'),
+            ('subject.father2.mother', 'subject.father2.father'),
+            ('subject.father2.mother.mother', 'subject.father2.mother.father'),
         ]
     ),
     "guardian_and_step_drops_on_top_of_each_other": (

@@ -668,7 +668,7 @@ def _route(family: _Family, order: dict[int, list[Block]], xs: dict[str, float])
                                               item[0].care, item[0])):
         plans.append(_plan_union(key, kids, rows, xs, corridors, couple_plans, levels,
                                  family))
-    _nudge_entries(plans, couple_plans.values())
+    _nudge_entries(plans, couple_plans.values(), corridors)
     segments = [s for c in couple_plans.values() for s in c.segments]
     segments += [s for p in plans for s in p.segments]
     gaps = _assign_tracks(segments)
@@ -748,6 +748,10 @@ class _Corridors:
 
     def claim(self, row: int, index: int, slot: int) -> None:
         self.used[(row, index)].add(slot)
+
+    def index_near(self, row: int, x: float) -> int:
+        """The corridor of `row` whose centre is nearest `x`."""
+        return self._corridor_near(row, x)
 
     def _corridor_near(self, row: int, x: float) -> int:
         people = self.row_people.get(row, [])
@@ -842,7 +846,12 @@ class _Plan:
     members_x: dict[str, float] = field(default_factory=dict)
 
     def settle_bar(self) -> None:
-        """The bar runs from the stem to the farthest child (or twins' apex)."""
+        """The runs between rows join the stem to each corridor passed through; the bar
+        runs from the last of them to the farthest child (or twins' apex)."""
+        x = self.start_x
+        for segment, next_x in zip(self.segments[:-1], self.via, strict=True):
+            segment.x0, segment.x1 = min(x, next_x), max(x, next_x)
+            x = next_x
         bar = self.segments[-1]
         x = self.via[-1] if self.via else self.start_x
         apexes = [apex for apex, _ in _apexes(self.children, self.entry, self.members)]
@@ -948,9 +957,11 @@ def _plan_union(key: UnionKey, kids: list[str], rows: Mapping[str, int],
     return plan
 
 
-def _nudge_entries(plans: Sequence[_Plan], couples: Iterable[_CouplePlan]) -> None:
-    """A child's line must not run on, or end on, another line: that would draw the child
-    as someone else's. Where one would, it meets the child's top off-centre."""
+def _nudge_entries(plans: Sequence[_Plan], couples: Iterable[_CouplePlan],
+                   corridors: _Corridors) -> None:
+    """A line must not run on, or end on, another family's line: that would draw a child
+    as someone else's. A line passing down through a row moves to another slot of its
+    corridor; a child's line meets the child's top off-centre."""
     verticals: dict[int, list[tuple[float, int]]] = defaultdict(list)  # gap -> (x, owner)
     for i, plan in enumerate(plans):
         verticals[plan.row].append((plan.start_x, i))
@@ -960,6 +971,27 @@ def _nudge_entries(plans: Sequence[_Plan], couples: Iterable[_CouplePlan]) -> No
     for couple in couples:
         if not couple.adjacent:
             verticals[couple.row] += [(couple.lane_xa, -1), (couple.lane_xb, -1)]
+
+    def clashes(x: float, gaps: Iterable[int], owner: int) -> bool:
+        return any(abs(x - o) < CORRIDOR_SLOT / 2 for g in gaps for o, who in verticals[g]
+                   if who != owner)
+
+    # Corridor centres line up from row to row, so a line passing down through a row can
+    # meet the stem of a couple in the row above: it takes another slot.
+    for i, plan in enumerate(plans):
+        for k, x in enumerate(plan.via):
+            r = plan.row + 1 + k
+            if not clashes(x, (r - 1, r), i):
+                continue
+            for _ in range(2 * corridors.room(r, corridors.index_near(r, x)) + 1):
+                moved = corridors.take(r, x, 0, corridors.index_near(r, x))
+                if not clashes(moved, (r - 1, r), i):
+                    break
+            for g in (r - 1, r):
+                verticals[g] = [(moved if (o == x and who == i) else o, who)
+                                for o, who in verticals[g]]
+            plan.via[k] = moved
+        plan.settle_bar()
     for i, plan in enumerate(plans):
         gap = plan.segments[-1].row
         moved = False
