@@ -34,7 +34,7 @@ class Refusal:
 
 # The reason a model link is refused between possible twins or siblings (loaders.identity.twins).
 TWINS = (
-    "possibly twins or siblings: different given names, the same family name and birth"
+    "possibly twins or siblings: different given names or UPNs, the same family name and birth"
     " date or the same address, and no NHS number or UPN in common"
 )
 
