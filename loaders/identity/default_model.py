@@ -55,6 +55,18 @@ def made() -> dict[str, Any]:
     return dict(found.get("made", {})) if found else {}
 
 
+def _rounded(value: Any) -> Any:
+    """Every float to 10 significant digits: DuckDB's parallel sums differ in the last
+    digits from run to run, so the same arguments write the same file."""
+    if isinstance(value, float):
+        return float(f"{value:.10g}")
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item) for item in value]
+    return value
+
+
 def build(people: int = PEOPLE, seed: int = SEED, out: Path = PATH) -> dict[str, Any]:
     """Train on a fresh synthetic borough and write the model JSON to `out`."""
     from graph.embedded import EmbeddedStore
@@ -74,6 +86,8 @@ def build(people: int = PEOPLE, seed: int = SEED, out: Path = PATH) -> dict[str,
     info = json.loads(model.summary)
     if not info.get("trained"):
         raise SystemExit(f"the borough did not train a model: {info.get('model_reason')}")
+    parameters = _rounded(json.loads(model.parameters))
+    parameters.pop("linker_uid", None)  # Splink's random id of the linker that trained it
     document = {
         "made": {
             "by": "python -m loaders.identity.default_model",
@@ -82,9 +96,9 @@ def build(people: int = PEOPLE, seed: int = SEED, out: Path = PATH) -> dict[str,
             "loaded": log.loaded,
             "training_rules_skipped": info.get("training_rules_skipped", []),
             "probability_two_random_records_match":
-                info.get("probability_two_random_records_match"),
+                _rounded(info.get("probability_two_random_records_match")),
         },
-        "model": json.loads(model.parameters),
+        "model": parameters,
     }
     out.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     _stored.cache_clear()
