@@ -10,7 +10,7 @@ links would break a rule, the weakest link is the one left out.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -27,7 +27,16 @@ class Link:
 @dataclass(frozen=True, slots=True)
 class Refusal:
     link: Link
-    reason: str  # "different NHS numbers", "unlinked by a person" or "recorded as relatives"
+    # "different NHS numbers", "unlinked by a person", "recorded as relatives" or
+    # twins.REASON (possibly twins or siblings)
+    reason: str
+
+
+# The reason a model link is refused between possible twins or siblings (loaders.identity.twins).
+TWINS = (
+    "possibly twins or siblings: different given names or UPNs, the same family name and birth"
+    " date or the same address, and no NHS number or UPN in common"
+)
 
 
 class Clusters:
@@ -41,7 +50,9 @@ class Clusters:
     def __init__(
         self, keys: Iterable[str], nhs: Mapping[str, str | None], apart: Iterable[tuple[str, str]],
         relatives: Iterable[tuple[str, str]] = (),
+        twins: Callable[[str, str], bool] | None = None,
     ) -> None:
+        self.twins = twins  # records the model alone may not join (loaders.identity.twins)
         self.parent: dict[str, str] = {key: key for key in keys}
         self.members: dict[str, set[str]] = {}  # roots of more than one record only
         # Roots with an NHS number only.
@@ -79,6 +90,13 @@ class Clusters:
                 return "unlinked by a person"
             if by == "model" and self.kin.get(key, set()) & large:
                 return "recorded as relatives"
+        if by == "model" and self.twins is not None:
+            # A shared NHS number vouches for the whole join; otherwise no record of one side
+            # may be a possible twin or sibling of a record of the other, so a chain through
+            # a third record cannot join them either.
+            shared = self.numbers.get(ra, set()) & self.numbers.get(rb, set())
+            if not shared and any(self.twins(a, b) for a in small for b in large):
+                return TWINS
         return None
 
     def join(self, link: Link) -> bool:
@@ -116,9 +134,13 @@ def cluster(
     links: Iterable[Link],
     apart: Iterable[tuple[str, str]] = (),
     relatives: Iterable[tuple[str, str]] = (),
+    twins: Callable[[str, str], bool] | None = None,
 ) -> Clusters:
-    """Join records over `links`, human links first, then strongest first."""
-    clusters = Clusters(keys, nhs, apart, relatives)
+    """Join records over `links`, human links first, then strongest first.
+
+    `twins(a, b)` true: the model's links may not put `a` and `b` in one cluster.
+    """
+    clusters = Clusters(keys, nhs, apart, relatives, twins)
     ordered = sorted(links, key=lambda k: (k.by != "human", -k.strength, k.a, k.b))
     for link in ordered:
         clusters.join(link)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from graph.normalise import normalise_name
 from graph.store import Store
 from loaders.errors import LoadError
 
@@ -43,8 +44,49 @@ def _pairs(groups: Mapping[str, list[str]]) -> int:
     return sum(len(g) * (len(g) - 1) // 2 for g in groups.values())
 
 
-def evaluate(predicted: Mapping[str, str], truth: Mapping[str, str]) -> dict[str, Any]:
-    """Pairwise precision, recall and F1, and cluster-level figures.
+def twin_merges(
+    predicted: Mapping[str, str], truth: Mapping[str, str], traits: Mapping[str, tuple[str, str]]
+) -> int:
+    """Predicted links (pairs in one predicted person) between records of different true
+    people that share a family name and birth date: twins, triplets and same-named
+    siblings merged. `traits` is each record's (normalised family name, birth date).
+
+    >>> twin_merges({"a": "1", "b": "1", "c": "1"}, {"a": "x", "b": "y", "c": "x"},
+    ...             {"a": ("lee", "2019-01-02"), "b": ("lee", "2019-01-02"), "c": ("", "")})
+    1
+    """
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for key in set(predicted) & set(truth) & set(traits):
+        family, born = traits[key]
+        if family and born:
+            groups[(predicted[key], family, born)].append(key)
+    found = 0
+    for keys in groups.values():
+        same_truth: dict[str, int] = defaultdict(int)
+        for key in keys:
+            same_truth[truth[key]] += 1
+        found += len(keys) * (len(keys) - 1) // 2
+        found -= sum(n * (n - 1) // 2 for n in same_truth.values())
+    return found
+
+
+def record_traits(store: Store) -> dict[str, tuple[str, str]]:
+    """Record key → (normalised family name, birth date) from the stored records' fields."""
+    return {
+        f"{r.system}/{r.local_id}": (
+            normalise_name(r.fields.get("family_name", "")), r.fields.get("birth_date", "")
+        )
+        for r in store.all_source_records()
+    }
+
+
+def evaluate(
+    predicted: Mapping[str, str],
+    truth: Mapping[str, str],
+    traits: Mapping[str, tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Pairwise precision, recall and F1, and cluster-level figures; with `traits` (each
+    record's family name and birth date) also `twin_merges` (see `twin_merges`).
 
     >>> evaluate({"a": "1", "b": "1", "c": "2"}, {"a": "x", "b": "x", "c": "x"})["pairwise"]
     {'true_positives': 1, 'false_positives': 0, 'false_negatives': 2, 'precision': 1.0, \
@@ -67,7 +109,7 @@ def evaluate(predicted: Mapping[str, str], truth: Mapping[str, str]) -> dict[str
     exact = sum(1 for v in by_pred.values() if frozenset(v) in true_sets)
     split = sum(1 for v in by_true.values() if len({predicted[k] for k in v}) > 1)
     merged = sum(1 for v in by_pred.values() if len({truth[k] for k in v}) > 1)
-    return {
+    found: dict[str, Any] = {
         "records": len(keys),
         "pairwise": {
             "true_positives": true_positive,
@@ -86,10 +128,13 @@ def evaluate(predicted: Mapping[str, str], truth: Mapping[str, str]) -> dict[str
             "predicted_clusters_merging_entities": merged,
         },
     }
+    if traits is not None:
+        found["twin_merges"] = twin_merges(predicted, truth, traits)
+    return found
 
 
 def evaluate_store(store: Store, truth_path: Path) -> dict[str, Any]:
-    return evaluate(resolved_index(store), read_truth(truth_path))
+    return evaluate(resolved_index(store), read_truth(truth_path), record_traits(store))
 
 
 def errors(predicted: Mapping[str, str], truth: Mapping[str, str]) -> dict[str, list[list[str]]]:

@@ -35,6 +35,7 @@ elizabeth liz lizzie beth betty eliza libby lisa bess
 emily em emmy
 florence flo florrie
 frederick fred freddie freddy
+gabriel gabe gabi
 gregory greg
 harold harry hal
 henry harry hal hank

@@ -19,6 +19,10 @@ from typing import Any
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
+# Splink 5 keeps its exception classes in internals; EMTrainingException is a SplinkException.
+from splink.internals.exceptions import EMTrainingException, SplinkException
+
+from loaders.identity import default_model
 from loaders.identity import settings as linkage
 
 # Splink reports progress and untrainable levels through logging; a load prints its own.
@@ -63,6 +67,33 @@ class Scoring:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+class TrainingFailed(Exception):
+    """Splink could not train on these records; `reason` says why, in words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NoModel(Exception):
+    """Neither a stored nor the default model is at hand: only the rules can resolve."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# What Splink raises when records cannot train a pass: an empty comparison set for a
+# training rule (EMTrainingException, a SplinkException), a parameter it cannot represent
+# (an m or u of exactly 0: ValueError), or deterministic rules that find more matches
+# than the recall allows (ValueError).
+UNTRAINABLE = (EMTrainingException, SplinkException, ValueError)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0][:160] if str(error).strip() else type(error).__name__
+
+
 def _labels(parameters: dict[str, Any]) -> dict[str, dict[int, str]]:
     """For each comparison, the level label of each comparison-vector value."""
     found: dict[str, dict[int, str]] = {}
@@ -77,30 +108,83 @@ def _labels(parameters: dict[str, Any]) -> dict[str, dict[int, str]]:
 
 
 def _train(linker: Any, frame: Any, training: Training) -> tuple[dict[str, Any], Any]:
-    """Train `linker` in place where it can: (report, the linker to score with)."""
+    """Train `linker` in place where it can: (report, the linker to score with).
+
+    Raises TrainingFailed when no model can be trained from these records: the chance of a
+    match or u cannot be estimated, or every expectation-maximisation pass was refused.
+    """
     report: dict[str, Any] = {"trained": True}
-    linker.training.estimate_probability_two_random_records_match(
-        linkage.DETERMINISTIC_RULES, recall=linkage.DETERMINISTIC_RECALL
-    )
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=training.u_max_pairs, seed=training.seed
-    )
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            linkage.DETERMINISTIC_RULES, recall=linkage.DETERMINISTIC_RECALL
+        )
+    except UNTRAINABLE as error:
+        raise TrainingFailed(
+            "could not estimate how often two records match: " + _first_line(error)
+        ) from error
+    prior = float(linker.misc.save_model_to_json()["probability_two_random_records_match"])
+    if not 0.0 < prior < 1.0:
+        raise TrainingFailed(
+            "no two records share an NHS number or a full name and birth date,"
+            " so how often two records match cannot be estimated"
+        )
+    try:
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=training.u_max_pairs, seed=training.seed
+        )
+    except UNTRAINABLE as error:
+        raise TrainingFailed(
+            "could not estimate u from random pairs: " + _first_line(error)
+        ) from error
     skipped = []
+    reasons = []
     for rule in linkage.TRAINING_RULES:
         before = linker.misc.save_model_to_json()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, estimate_without_term_frequencies=True, max_pairs=training.em_max_pairs
             )
-        except ValueError:
-            # Splink refuses an m that came out exactly 0 (a level no match reached in a
-            # small borough's blocked sample) and leaves the linker half updated, so the
-            # model from before this pass is restored and the pass is named as skipped.
+        except UNTRAINABLE as error:
+            # Splink refuses a pass whose rule makes no pairs (EMTrainingException) or an m
+            # that came out exactly 0 (a level no match reached in a small borough's blocked
+            # sample: ValueError), and leaves the linker half updated, so the model from
+            # before this pass is restored and the pass is named as skipped.
             skipped.append(rule)
+            reasons.append(_first_line(error))
             linker = Linker(frame, before, log_level=None, validate_settings=False)
+    if len(skipped) == len(linkage.TRAINING_RULES):
+        raise TrainingFailed(
+            "every training pass was refused (the first: " + reasons[0] + ")"
+        )
     report["training_rules"] = linkage.TRAINING_RULES
     report["training_rules_skipped"] = skipped
     return report, linker
+
+
+def _fallback(
+    parameters: dict[str, Any] | None, trained_on: str | None, why: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    info: dict[str, Any]
+    """The model to score with when this load's records do not train one, in order: the
+    store's last trained model, famgraph's default model; raises NoModel when neither is
+    at hand (the resolver then falls back to the deterministic rules)."""
+    if parameters is not None:
+        info = {
+            "model_used": "stored",
+            "model_reason": f"{why}; scored with the store's last trained model",
+        }
+        if trained_on is not None:
+            info["trained_on"] = trained_on
+        return dict(parameters), info
+    shipped = default_model.parameters()
+    if shipped is not None:
+        return shipped, {
+            "model_used": "default",
+            "model_reason": f"{why}; the store holds no trained model, so famgraph's default"
+                            " model (trained on the synthetic borough) was used",
+        }
+    raise NoModel(f"{why}; the store holds no trained model and famgraph's default model"
+                  " is missing")
 
 
 def data_digest(rows: pa.Table) -> str:
@@ -134,8 +218,12 @@ def score(
     `unrelated_threshold` up otherwise, since nothing after scoring can change those; with
     `related` None every pair is kept from `threshold` up.
     """
+    info: dict[str, Any]
     if rows.num_rows < 2:
-        return Scoring([], parameters or linkage.settings_dict(rows.num_rows), {"trained": False})
+        settings, info = _fallback(
+            parameters, trained_on, f"{rows.num_rows} record, nothing to compare or train on"
+        )
+        return Scoring([], settings, {"trained": False, "records": rows.num_rows, **info})
     # Seconds per stage, kept in the model's summary: what a large load spent where.
     seconds: dict[str, float] = {}
     clock = [time.perf_counter()]
@@ -148,10 +236,20 @@ def score(
     settings = linkage.settings_dict(rows.num_rows, max_iterations=training.em_iterations)
     digest = data_digest(rows)
     trainable = rows.num_rows >= training.min_records
+    info = {}
     if parameters is not None and trained_on == digest:
         trainable = False  # the stored model was trained on exactly these records: reuse it
-    if parameters is not None and not trainable:
-        settings = dict(parameters)
+        settings, info = dict(parameters), {
+            "model_used": "stored",
+            "model_reason": "the records are those the store's last model was trained on,"
+                            " so that model was reused",
+            "trained_on": trained_on,
+        }
+    elif not trainable:
+        settings, info = _fallback(
+            parameters, trained_on,
+            f"{rows.num_rows} records, fewer than the {training.min_records} needed to train",
+        )
     # DuckDB spills what does not fit its memory cap into files of the records themselves:
     # in a private folder removed afterwards, never in the working directory (its default).
     spill = tempfile.mkdtemp(prefix="famgraph-duckdb-")
@@ -169,14 +267,27 @@ def score(
         lap("prepare")
         linker = Linker(frame, settings, log_level=None, validate_settings=False)
         summary: dict[str, Any] = {"trained": False, "records": rows.num_rows, "data": digest}
-        if parameters is not None and not trainable:
-            summary["trained_on"] = trained_on
+        summary |= info
         if trainable:
-            report, linker = _train(linker, frame, training)
-            summary |= report
-            summary["trained_on"] = digest
-            floored = linkage.with_floors(linker.misc.save_model_to_json())
-            linker = Linker(frame, floored, log_level=None, validate_settings=False)
+            try:
+                report, linker = _train(linker, frame, training)
+            except TrainingFailed as failure:
+                settings, info = _fallback(
+                    parameters, trained_on, "training could not run: " + failure.reason
+                )
+                summary |= info
+                linker = Linker(frame, settings, log_level=None, validate_settings=False)
+            else:
+                summary |= report
+                summary["trained_on"] = digest
+                summary["model_used"] = "trained"
+                skipped = len(report["training_rules_skipped"])
+                summary["model_reason"] = f"trained on this load's {rows.num_rows} records" + (
+                    f" ({skipped} of {len(linkage.TRAINING_RULES)} training passes skipped:"
+                    " too few pairs for them)" if skipped else ""
+                )
+                floored = linkage.with_floors(linker.misc.save_model_to_json())
+                linker = Linker(frame, floored, log_level=None, validate_settings=False)
             lap("train")
         predictions = linker.inference.predict(
             threshold_match_probability=threshold, warning_mode="never"

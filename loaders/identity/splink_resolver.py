@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,7 +34,7 @@ from graph.model import (
 from graph.store import Store
 from loaders.identity import Resolution, mint_person_id, record_key, record_node_id
 from loaders.identity import settings as linkage
-from loaders.identity.clusters import Clusters, Link, cluster
+from loaders.identity.clusters import TWINS, Clusters, Link, cluster
 from loaders.identity.family import (
     FamilyModel,
     estimate,
@@ -42,7 +42,9 @@ from loaders.identity.family import (
     with_family,
 )
 from loaders.identity.features import rows_for
-from loaders.identity.scoring import ScoredPair, Scoring, Training, score
+from loaders.identity.rules import RuleResolver
+from loaders.identity.scoring import NoModel, ScoredPair, Scoring, Training, score
+from loaders.identity.twins import TwinRule
 
 HUMAN = float("inf")
 
@@ -120,6 +122,7 @@ class SplinkResolver:
         pairs: Sequence[ScoredPair],
         relatives: dict[str, list[str]],
         decisions: dict[tuple[str, str], LinkDecision],
+        twins: Callable[[str, str], bool] | None = None,
     ) -> tuple[Clusters, list[ScoredPair], FamilyModel | None]:
         """Cluster once, add family evidence, cluster again: (clusters, final pairs, family)."""
         known = set(keys)
@@ -129,14 +132,14 @@ class SplinkResolver:
         # the model must never make a mother and her daughter of the same name one person.
         kin = [(key, other) for key, others in relatives.items() for other in others
                if other in known]
-        first = cluster(keys, nhs, self._links(pairs, decisions), apart, kin)
+        first = cluster(keys, nhs, self._links(pairs, decisions), apart, kin, twins)
         if not self.family:
             return first, list(pairs), None
         cluster_of = {key: first.root(key) for key in keys}
         in_common = relatives_in_common(pairs, relatives, cluster_of)
         model = estimate(pairs, relatives, cluster_of, in_common)
         rescored = with_family(pairs, relatives, cluster_of, model, in_common)
-        final = cluster(keys, nhs, self._links(rescored, decisions), apart, kin)
+        final = cluster(keys, nhs, self._links(rescored, decisions), apart, kin, twins)
         return final, rescored, model
 
     # --- the run -------------------------------------------------------------
@@ -146,12 +149,18 @@ class SplinkResolver:
         rows, relatives = rows_for(extract, stored.values())
         keys = rows.column("unique_id").to_pylist()
         nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
-        models = store.linkage_models()
+        # The store's last model trained on a borough's records (not a fallback's copy).
+        models = [m for m in store.linkage_models() if json.loads(m.summary).get("trained")]
         parameters = json.loads(models[-1].parameters) if models else None
         trained_on = json.loads(models[-1].summary).get("trained_on") if models else None
-        scoring = self.score(rows, relatives, parameters, trained_on)
+        try:
+            scoring = self.score(rows, relatives, parameters, trained_on)
+        except NoModel as missing:
+            return self._by_rules(extract, store, today, missing.reason)
         decisions = latest_decisions(store.link_decisions())
-        clusters, pairs, family = self.link_all(keys, nhs, scoring.pairs, relatives, decisions)
+        clusters, pairs, family = self.link_all(
+            keys, nhs, scoring.pairs, relatives, decisions, TwinRule(rows).apart
+        )
         groups = clusters.groups()
 
         owners = {
@@ -180,7 +189,12 @@ class SplinkResolver:
             nodes.append(
                 LinkExplanation(f"X:{person}", person, (), "[]", model_node.id)
             )
-        nodes += self._review(pairs, person_of, decisions, store, today, model_node.id)
+        # Model links refused between possible twins or siblings go to review, however sure.
+        held_back = {tuple(sorted((r.link.a, r.link.b))) for r in clusters.refused
+                     if r.reason == TWINS}
+        nodes += self._review(
+            pairs, person_of, decisions, store, today, model_node.id, held_back
+        )
 
         result_keys = loaded | set(moved)
         return Resolution(
@@ -195,9 +209,26 @@ class SplinkResolver:
                 "linked_by_model": sum(1 for link in clusters.used if link.by == "model"),
                 "linked_by_people": sum(1 for link in clusters.used if link.by == "human"),
                 "refused": len(clusters.refused),
+                "held_back_as_possible_twins": len(held_back),
                 "model": model_node.id,
+                "model_used": scoring.summary.get("model_used", "trained"),
+                "model_reason": scoring.summary.get("model_reason", ""),
             },
         )
+
+    def _by_rules(self, extract: Any, store: Store, today: date, why: str) -> Resolution:
+        """The last fallback: no model at hand, so the deterministic rules resolve."""
+        resolution = RuleResolver().resolve(extract, store, today)
+        resolution.detail |= {
+            "pairs_scored": 0,
+            "linked_by_model": 0,
+            "linked_by_people": 0,
+            "refused": 0,
+            "model_used": "rules",
+            "model_reason": f"{why}, so the deterministic rules (same NHS number; same name,"
+                            " birth date and postcode; same UPN and birth date) linked",
+        }
+        return resolution
 
     def _stable_ids(
         self, groups: list[list[str]], owners: dict[str, str], store: Store
@@ -438,10 +469,12 @@ class SplinkResolver:
         store: Store,
         today: date,
         model_id: str,
+        held_back: Collection[tuple[str, ...]] = (),
     ) -> list[ReviewPair]:
         raised: dict[str, ReviewPair] = {}
         for pair in pairs:
-            if not self.thresholds.review <= pair.probability < self.thresholds.link:
+            in_band = self.thresholds.review <= pair.probability < self.thresholds.link
+            if not in_band and (pair.a, pair.b) not in held_back:
                 continue
             if (pair.a, pair.b) in decisions or person_of[pair.a] == person_of[pair.b]:
                 continue

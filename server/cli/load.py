@@ -21,6 +21,14 @@ from server.cli.output import err, one_line_errors, out
 from server.settings import Settings
 from server.stores import open_store
 
+# How `famgraph load` names the model that resolved identities (LoadLog.detail["model_used"]).
+MODEL_USED = {
+    "trained": "linked by a model trained on this load",
+    "stored": "linked by the store's last trained model",
+    "default": "linked by famgraph's default model",
+    "rules": "linked by the deterministic rules",
+}
+
 StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the embedded store.")]
 
 
@@ -67,6 +75,9 @@ def load(
         f" {log.detail.get('records', 0)} person records as {log.detail.get('people', 0)} people;"
         f" {log.detail.get('ended', 0)} facts ended as no longer in their system's extract)"
     )
+    if log.detail.get("model_used"):
+        out.print(f"identities: {MODEL_USED.get(str(log.detail['model_used']), 'linked')}"
+                  f" ({log.detail.get('model_reason', '')})")
     if log.quarantined:
         out.print(f"see them with: famgraph quarantine --store {store}")
 

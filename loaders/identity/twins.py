@@ -1,0 +1,118 @@
+"""Twins and siblings are never one person on the model's word alone.
+
+Two records with different given names (after the nickname table: Bill and William are
+one name; a slip of one letter in a name of four or more is not a different name), or
+two different UPNs, no NHS number or UPN in common, and either the same family name and birth date
+or the same address are as likely to be twins or siblings as one child typed twice. The
+model may score them as certain (everything but the given name agrees); merging two
+children's records is a safeguarding error, so the clustering refuses any model link that
+would put two such records in one person, directly or through a third record, and the
+pair goes to the review queue for a person to decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from loaders.identity.clusters import TWINS as REASON
+
+__all__ = ["REASON", "TwinRule"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Who:
+    given: str | None  # canonical first given name (nicknames folded)
+    given_all: frozenset[str]  # every given name word
+    family: str | None
+    dob: str | None
+    nhs: str | None
+    upn: str | None
+    address: str | None  # first line and postcode
+    house: str | None  # house or flat numbers and postcode
+    first: str | None  # first given name as written (for a swap with the family name)
+    sex: str | None
+
+
+def one_slip(a: str, b: str) -> bool:
+    """One letter typed wrong, missed, added or two swapped (optimal string alignment).
+
+    >>> one_slip("andrwe", "andrew"), one_slip("aish", "aisha"), one_slip("angela", "paula")
+    (True, True, False)
+    """
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    a, b = a[start:], b[start:]
+    if len(a) == len(b):
+        return a[1:] == b[1:] or (len(a) >= 2 and a[0] == b[1] and a[1] == b[0]
+                                  and a[2:] == b[2:])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[1:] == shorter
+
+
+def _different_names(a: _Who, b: _Who) -> bool:
+    if not a.given or not b.given or a.given == b.given:
+        return False
+    # A slip of one letter in a name of four or more, same sex or unknown: one child typed
+    # twice (Andrwe / Andrew), not twins; twins' names one letter apart are rare enough
+    # that the review queue is not worth every typing slip.
+    if (a.first and b.first and min(len(a.first), len(b.first)) >= 4
+            and one_slip(a.first, b.first) and not (a.sex and b.sex and a.sex != b.sex)):
+        return False
+    # A middle name used as the first (Mary Jane / Jane) is the same child.
+    if a.given in b.given_all or b.given in a.given_all:
+        return False
+    # Given and family swapped (police nominals come surname first).
+    return not (a.first and b.first and a.family and b.family
+                and a.first in b.family.split() and b.first in a.family.split())
+
+
+def _same_context(a: _Who, b: _Who) -> bool:
+    if a.family and a.dob and a.family == b.family and a.dob == b.dob:
+        return True
+    if a.address and a.address == b.address:
+        return True
+    return bool(a.house and a.house == b.house)
+
+
+class TwinRule:
+    """`apart(a, b)`: the model alone may not put records `a` and `b` in one person."""
+
+    def __init__(self, rows: pa.Table) -> None:
+        columns = rows.select(
+            ["unique_id", "given_canon", "given_all", "given", "family", "dob", "nhs", "upn",
+             "address", "house", "postcode", "sex"]
+        ).to_pydict()
+        self.who: dict[str, _Who] = {}
+        for (key, canon, given_all, given, family, dob, nhs, upn, address, house, postcode,
+             sex) in zip(*columns.values(), strict=True):
+            self.who[key] = _Who(
+                given=canon or given,
+                given_all=frozenset((given_all or "").split()),
+                family=family,
+                dob=dob,
+                nhs=nhs,
+                upn=upn,
+                address=address,
+                house=f"{house} {postcode}" if house and postcode else None,
+                first=given,
+                sex=sex,
+            )
+
+    def apart(self, a: str, b: str) -> bool:
+        left, right = self.who.get(a), self.who.get(b)
+        if left is None or right is None:
+            return False
+        if (left.nhs and left.nhs == right.nhs) or (left.upn and left.upn == right.upn):
+            return False
+        if not _same_context(left, right):
+            return False
+        # Two different UPNs in one family and birth date or one home: twins of the same
+        # name as much as a child given two (different NHS numbers are a wall already).
+        return _different_names(left, right) or bool(left.upn and right.upn)
