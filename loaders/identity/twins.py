@@ -1,7 +1,8 @@
 """Twins and siblings are never one person on the model's word alone.
 
 Two records with different given names (after the nickname table: Bill and William are
-one name; a slip of one letter in a name of four or more is not a different name), or
+one name; a slip of one letter, or names as alike as one name typed twice, in names of
+four letters or more are not different names), or
 two different UPNs, no NHS number or UPN in common, and either the same family name and birth date
 or the same address are as likely to be twins or siblings as one child typed twice. The
 model may score them as certain (everything but the given name agrees); merging two
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import jellyfish
 import pyarrow as pa
 
 from loaders.identity.clusters import TWINS as REASON
@@ -56,6 +58,21 @@ def one_slip(a: str, b: str) -> bool:
     return longer[1:] == shorter
 
 
+# Names this alike (Jaro-Winkler) are one name typed twice, as extracts type them (Febrl's
+# corruptions: Michaela / Micheala, Isabella / Isabelle); twins' names are seldom this
+# close (Aiden / Jaden is 0.87, Angela / Paula 0.70).
+ALIKE = 0.88
+
+
+def alike(a: str, b: str) -> bool:
+    """Whether two given names are one name typed twice.
+
+    >>> alike("michaela", "micheala"), alike("aiden", "jaden")
+    (True, False)
+    """
+    return jellyfish.jaro_winkler_similarity(a, b) >= ALIKE
+
+
 def _different_names(a: _Who, b: _Who) -> bool:
     if not a.given or not b.given or a.given == b.given:
         return False
@@ -63,7 +80,8 @@ def _different_names(a: _Who, b: _Who) -> bool:
     # twice (Andrwe / Andrew), not twins; twins' names one letter apart are rare enough
     # that the review queue is not worth every typing slip.
     if (a.first and b.first and min(len(a.first), len(b.first)) >= 4
-            and one_slip(a.first, b.first) and not (a.sex and b.sex and a.sex != b.sex)):
+            and (one_slip(a.first, b.first) or alike(a.first, b.first))
+            and not (a.sex and b.sex and a.sex != b.sex)):
         return False
     # A middle name used as the first (Mary Jane / Jane) is the same child.
     if a.given in b.given_all or b.given in a.given_all:
