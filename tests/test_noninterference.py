@@ -302,7 +302,8 @@ OTHER = Secrets("NX4 7QT", "14 Quiet Lane", "100000002", NHS_NUMBERS[3:6],
                 date(1978, 6, 6), date(2013, 5, 5))
 # What differs between two renderings of one answer and says nothing of the data.
 _VOLATILE = re.compile(r'(name="csrf_token" value=")[^"]*(")')
-_EXPORTED_AT = re.compile(r" on \d{1,2} \w{3} \d{4} at \d{2}:\d{2}")
+# The export's own time (its footer may wrap before or after "on").
+_EXPORTED_AT = re.compile(r"\d{1,2} \w{3} \d{4} at \d{2}:\d{2}")
 _REPORT_CODE = re.compile(r"<code>[0-9a-f]{32}</code>")  # a refusal's random audit reference
 
 
@@ -324,7 +325,7 @@ def pages_of(directory: Path, user: str, draws: tuple[Secrets, Secrets]) -> list
         for path in paths:
             response = client.get(path, headers=headers)
             text = _VOLATILE.sub(r"\1\2", response.text)
-            text = _REPORT_CODE.sub("<code/>", _EXPORTED_AT.sub(" on <when>", text))
+            text = _REPORT_CODE.sub("<code/>", _EXPORTED_AT.sub("<when>", text))
             found.append(f"{path}\t{response.status_code}\t{text}")
     return found
 
