@@ -116,14 +116,7 @@ def _plain_splink(store: EmbeddedStore) -> dict[str, str]:
     )
     db_api = DuckDBAPI()
     linker = Linker(db_api.register(pa.Table.from_pylist(rows)), settings, log_level=None)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("first_name", "surname", "dob")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("first_name", "surname")
-    )
+    linkage_compare.train_plain(linker, max_pairs=2e6)
     predictions = linker.inference.predict(threshold_match_probability=0.5)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=0.95

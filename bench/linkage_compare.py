@@ -208,6 +208,21 @@ def _plain_rows(sample: Sample) -> list[dict[str, Any]]:
     } for r in sample.records]
 
 
+def train_plain(linker: Any, max_pairs: float) -> None:
+    """Train a plain Splink model as its tutorials do: the chance two records match from a
+    strict rule, u by random sampling, m by EM on two blocking rules."""
+    from splink import block_on
+
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("first_name", "surname", "dob")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("first_name", "surname")
+    )
+
+
 def plain_splink_links(
     sample: Sample, threads: int = 2, sweep: tuple[float, ...] = ()
 ) -> dict[float, dict[str, str]]:
@@ -255,14 +270,7 @@ def plain_splink_links(
         for s in systems
     ]
     linker = Linker(tables if len(tables) > 1 else tables[0], settings, log_level=None)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("first_name", "surname", "dob")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("first_name", "surname")
-    )
+    train_plain(linker, max_pairs=1e6)
     predictions = linker.inference.predict(threshold_match_probability=0.5)
     found = {}
     for threshold in (PLAIN_THRESHOLD, *sweep):

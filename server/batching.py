@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from graph.errors import PersonNotFound
-from graph.model import IdentityEvent, LinkExplanation, Person, SourceRecord
+from graph.model import IdentityEvent, LinkExplanation, Person, ReviewPair, SourceRecord
 from graph.questions.chronology import ChronologyEntry, chronologies_of
 from graph.questions.coverage import Coverage, latest_extracts, read_coverage
 from graph.questions.household import (
@@ -127,6 +127,8 @@ class Loaders:
             _weakly(self._chronologies))
         self.identities: DataLoader[str, IdentityEvidence] = DataLoader(
             _weakly(self._identities))
+        self.review_pairs: DataLoader[str, list[ReviewPair]] = DataLoader(
+            _weakly(self._review_pairs))
         # What the policy released of a loaded answer, and how much it withheld, by what
         # was asked: two fields over one answer (a list and its withheld count) share the
         # decisions instead of running every item through the policy again.
@@ -178,6 +180,10 @@ class Loaders:
         held = [p.id for p in await self.people_of(ids)]
         found = household_histories(self.store, held) if held else {}
         return [found[i] if i in found else PersonNotFound(i) for i in ids]
+
+    async def _review_pairs(self, ids: list[str]) -> list[list[ReviewPair]]:
+        found = self.store.review_pairs_of(ids)
+        return [found[i] for i in ids]
 
     async def _identities(self, ids: list[str]) -> list[IdentityEvidence]:
         explanations = self.store.link_explanations(ids)

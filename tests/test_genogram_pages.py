@@ -200,17 +200,23 @@ def test_keyboard_alone_reaches_every_person_and_opens_one(tab: Page, base_url: 
     tab.wait_for_url(f"{base_url}/people/{parent}")
 
 
+def axe_violations(tab: Page, context: str = "document") -> list[str]:
+    """What axe-core (WCAG 2.2 AA rules) finds on the tab, in `context` (a JS expression:
+    the document, or a selector in quotes), each as `rule: targets`."""
+    if not tab.evaluate("typeof axe !== 'undefined'"):
+        tab.add_script_tag(path=str(AXE))
+    found = tab.evaluate(f"""async () => (await axe.run({context}, {{runOnly: {{type: 'tag',
+        values: {WCAG_22_AA}}}}})).violations.map(v => v.id + ': ' +
+        v.nodes.map(n => n.target.join(' ')).join(', '))""")
+    return list(found)
+
+
 @pytest.mark.browser
 def test_axe_finds_no_wcag_22_aa_violations(tab: Page, base_url: str) -> None:
     assert AXE.exists(), "axe-core missing: `make assets` vendors it"
 
     def violations(context: str = "document") -> list[str]:
-        if not tab.evaluate("typeof axe !== 'undefined'"):
-            tab.add_script_tag(path=str(AXE))
-        found = tab.evaluate(f"""async () => (await axe.run({context}, {{runOnly: {{type: 'tag',
-            values: {WCAG_22_AA}}}}})).violations.map(v => v.id + ': ' +
-            v.nodes.map(n => n.target.join(' ')).join(', '))""")
-        return list(found)
+        return axe_violations(tab, context)
 
     chart(tab, f"{base_url}/people/kim/genogram?collapse=otto")
     assert violations() == []

@@ -23,7 +23,7 @@ from server.settings import Mode, Settings
 from server.sharing import Purpose
 from tests.families import FAMILIES, family_known_to_many_agencies
 from tests.test_browser import browser
-from tests.test_genogram_pages import AXE, WCAG_22_AA
+from tests.test_genogram_pages import AXE, axe_violations
 from tests.test_genogram_reference_images import changed
 from tools.served import free_port, local_context, serving
 
@@ -73,15 +73,6 @@ def pages_for(user: str | None) -> list[str]:
 CASES = [(user, path) for user in [*USERS, None] for path in pages_for(user)]
 
 
-def violations(tab: Page) -> list[str]:
-    if not tab.evaluate("typeof axe !== 'undefined'"):
-        tab.add_script_tag(path=str(AXE))
-    found = tab.evaluate(f"""async () => (await axe.run(document, {{runOnly: {{type: 'tag',
-        values: {WCAG_22_AA}}}}})).violations.map(v => v.id + ': ' +
-        v.nodes.map(n => n.target.join(' ')).join(', '))""")
-    return list(found)
-
-
 @pytest.mark.parametrize(("user", "path"), CASES)
 def test_axe_finds_nothing_and_nothing_scrolls_sideways_at_320px(
         browser: Browser, site: tuple[str, Starlette], user: str | None, path: str) -> None:
@@ -99,9 +90,9 @@ def test_axe_finds_nothing_and_nothing_scrolls_sideways_at_320px(
                    !e.closest('.famgraph-scroll, .family-table-scroll, .fg-viewport');
         }).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)})""")
     assert wide["page"] <= wide["view"], f"{path} as {user} scrolls sideways: {wide}"
-    assert violations(tab) == [], f"{path} as {user}"
+    assert axe_violations(tab) == [], f"{path} as {user}"
     tab.set_viewport_size({"width": 1366, "height": 768})
-    assert violations(tab) == [], f"{path} as {user} at 1366 px"
+    assert axe_violations(tab) == [], f"{path} as {user} at 1366 px"
     assert errors == []
     tab.context.close()
 

@@ -28,7 +28,7 @@ from tests.families import home, lives
 from tests.test_browser import browser
 from tests.test_changes_api import load
 from tests.test_explanation_access import SCHOOL, SOCIAL, cal_joined_from_three_systems
-from tests.test_genogram_pages import AXE, WCAG_22_AA
+from tests.test_genogram_pages import AXE, axe_violations
 from tests.test_http import form_token, post_sign_in, sign_in
 from tests.viewers import access_store, bearer
 from tools.served import free_port, local_context, serving
@@ -382,34 +382,25 @@ def signed_in_as(browser: Browser, base_url: str, user: str, lands: str) -> Page
     return tab
 
 
-def violations(tab: Page) -> list[str]:
-    if not tab.evaluate("typeof axe !== 'undefined'"):
-        tab.add_script_tag(path=str(AXE))
-    found = tab.evaluate(f"""async () => (await axe.run(document, {{runOnly: {{type: 'tag',
-        values: {WCAG_22_AA}}}}})).violations.map(v => v.id + ': ' +
-        v.nodes.map(n => n.target.join(' ')).join(', '))""")
-    return list(found)
-
-
 @pytest.mark.browser
 def test_axe_finds_no_wcag_22_aa_violations_on_audit_and_review(browser: Browser,
                                                                  work_url: str) -> None:
     assert AXE.exists(), "axe-core missing: `make assets` vendors it"
     auditor = signed_in_as(browser, work_url, "ida", "/audit")
     assert auditor.locator("h1").inner_text() == "Audit log"
-    assert violations(auditor) == []
+    assert axe_violations(auditor) == []
     auditor.fill("#person_id", "cal")
     auditor.click("text=Show who looked")
     auditor.wait_for_url(f"{work_url}/audit/person?person_id=cal")
-    assert violations(auditor) == []
+    assert axe_violations(auditor) == []
     auditor.context.close()
     worker = signed_in_as(browser, work_url, "sam", "/")
     worker.goto(f"{work_url}/review")
     assert worker.locator("h1").inner_text() == "Identity review"
-    assert violations(worker) == []
+    assert axe_violations(worker) == []
     worker.locator("form[action^='/review'] button[type=submit]").first.click()
     worker.wait_for_selector(".govuk-error-summary")
-    assert violations(worker) == [], "the page with its error summary"
+    assert axe_violations(worker) == [], "the page with its error summary"
     worker.context.close()
 
 

@@ -64,14 +64,6 @@ class Box:
     x1: float
     y1: float
 
-    def contains(self, p: Point, margin: float = 0.0) -> bool:
-        return (self.x0 - margin < p.x < self.x1 + margin
-                and self.y0 - margin < p.y < self.y1 + margin)
-
-    def overlaps(self, other: Box) -> bool:
-        return (self.x0 < other.x1 and other.x0 < self.x1
-                and self.y0 < other.y1 and other.y0 < self.y1)
-
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -668,7 +660,7 @@ def _route(family: _Family, order: dict[int, list[Block]], xs: dict[str, float])
                                               item[0].care, item[0])):
         plans.append(_plan_union(key, kids, rows, xs, corridors, couple_plans, levels,
                                  family))
-    _nudge_entries(plans, couple_plans.values(), corridors)
+    _untangle(plans, couple_plans.values(), corridors)
     segments = [s for c in couple_plans.values() for s in c.segments]
     segments += [s for p in plans for s in p.segments]
     gaps = _assign_tracks(segments)
@@ -778,10 +770,6 @@ class _CouplePlan:
     drop_b: float = 0.0
     segments: list[_Segment] = field(default_factory=list)
     care_points: int = 0
-
-    @property
-    def lane(self) -> _Segment | None:
-        return self.segments[0] if self.segments else None
 
     def point(self, row_y: Mapping[int, float], offset: float = 0.0) -> Point:
         if self.adjacent:
@@ -934,7 +922,7 @@ def _plan_union(key: UnionKey, kids: list[str], rows: Mapping[str, int],
         index = corridors.index_beside(row, parent, stub_side)
         start_x = corridors.take(row, centre, -stub_side, index)
         stub_level = _level(levels, parent)
-    # Each child's line meets the top of its shape in the middle; `_nudge_entries` moves
+    # Each child's line meets the top of its shape in the middle; `_untangle` moves
     # a second line (a carer's) beside it.
     entry = {kid: xs[kid] for kid in kids}
     # Rows passed through on the way down, each crossed in a free corridor.
@@ -957,7 +945,7 @@ def _plan_union(key: UnionKey, kids: list[str], rows: Mapping[str, int],
     return plan
 
 
-def _nudge_entries(plans: Sequence[_Plan], couples: Iterable[_CouplePlan],
+def _untangle(plans: Sequence[_Plan], couples: Iterable[_CouplePlan],
                    corridors: _Corridors) -> None:
     """A line must not run on, or end on, another family's line: that would draw a child
     as someone else's. A line passing down through a row moves to another slot of its

@@ -235,16 +235,17 @@ class Person(Node):
         " records both come from systems your agreement shares; `reviewItemIds` only for"
         " roles that may resolve identities (open them in `reviewQueue` or at /review)."
     )
-    def possible_duplicates(self, info: Ctx) -> PossibleDuplicates:
+    async def possible_duplicates(self, info: Ctx) -> PossibleDuplicates:
         ctx = info.context
         agreement = ctx.disclosure.rules.agreement(ctx.disclosure.viewer.agency)
         pid = self.person.id
-        pairs = [p for p in ctx.store.review_pairs_of([pid])[pid]
+        pairs = [p for p in await ctx.loaders.review_pairs.load(pid)
                  if shared_record(agreement, p.record_a) and shared_record(agreement, p.record_b)]
-        others = ctx.store.people({p.person_b if p.person_a == pid else p.person_a
-                                   for p in pairs} - {pid})
+        other_ids = sorted({p.person_b if p.person_a == pid else p.person_a
+                            for p in pairs} - {pid})
+        others = [o for o in await ctx.loaders.people.load_many(other_ids) if o is not None]
         people, withheld = [], 0
-        for other in sorted(others.values(), key=lambda o: o.id):
+        for other in others:
             shown = Person.of(ctx.disclosure.decide(other.id, other))
             if shown is None:
                 withheld += 1
