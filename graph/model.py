@@ -271,7 +271,7 @@ CIN_PRIMARY_NEEDS = {
 
 
 class RiskKind(enum.StrEnum):
-    """The closed list of risk-indicator kinds (DESIGN.md, "The graph")."""
+    """The closed list of risk-indicator kinds (docs/architecture.md, "The graph")."""
 
     MENTAL_HEALTH = "mental_health"
     SUBSTANCE_MISUSE = "substance_misuse"

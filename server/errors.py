@@ -25,7 +25,7 @@ class BadArgument(FamgraphError):
 
 class ArgumentTooLong(BadArgument):
     """Raised at the edge, before a request runs, when a string given to an argument (in the
-    document or as a variable) is longer than the settings allow (SECURITY.md 30)."""
+    document or as a variable) is longer than the settings allow (docs/security.md rule 30)."""
 
     def __init__(self, argument: str, limit: int) -> None:
         self.limit = limit
@@ -34,7 +34,7 @@ class ArgumentTooLong(BadArgument):
 
 class RequestTooLarge(FamgraphError):
     """Raised at the edge when a request's body, or its variables, are larger than the
-    settings allow (SECURITY.md 30)."""
+    settings allow (docs/security.md rule 30)."""
 
     def __init__(self, what: str, limit: int, unit: str) -> None:
         self.what, self.limit = what, limit
@@ -45,7 +45,7 @@ class RequestTooLarge(FamgraphError):
 
 class QueryTooCostly(FamgraphError):
     """Raised at the edge when a document holds more selections, once every fragment
-    spread is written out, than the settings allow (SECURITY.md 3, 30)."""
+    spread is written out, than the settings allow (docs/security.md rules 3, 30)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -67,7 +67,7 @@ class FieldNotPermitted(FamgraphError):
 
 
 class OperationTimedOut(FamgraphError):
-    """Raised when a request runs past the whole-operation timeout (SECURITY.md 6)."""
+    """Raised when a request runs past the whole-operation timeout (docs/security.md rule 6)."""
 
     def __init__(self) -> None:
         super().__init__("the operation took too long and was stopped")

@@ -65,7 +65,7 @@ from graph.store import (
     word_keys,
 )
 
-# Seconds a read question may run; a write batch gets longer (SECURITY.md 6), and longer
+# Seconds a read question may run; a write batch gets longer (docs/security.md rule 6), and longer
 # still the more it holds: a whole borough's extract is one atomic batch.
 READ_TIMEOUT = 4.0
 WRITE_TIMEOUT = 120.0

@@ -1,4 +1,4 @@
-"""The canonical CSV of DESIGN.md: six file kinds, each told by its header."""
+"""The canonical CSV of docs/architecture.md: six file kinds, each told by its header."""
 
 from __future__ import annotations
 

@@ -288,7 +288,8 @@ FACTORS = frozenset(
      "14A", "15A", "16A", "17A", "18A", "18B", "18C", "19A", "19B", "19C", "20", "21", "22A",
      "23A", "24A"}
 )
-# Assessment factors that are risk indicators (DESIGN.md's kinds), with whose concern each is.
+# Assessment factors that are risk indicators (the kinds in docs/architecture.md), with
+# whose concern each is.
 # The census holds only the child, so every indicator is attached to the child and its
 # summary says whose the concern is: "B" codes are the parents' or carers', "C" codes
 # another member of the household's. Factors that are harms to the child (neglect, abuse,

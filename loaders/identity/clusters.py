@@ -63,7 +63,7 @@ class Clusters:
             if a in self.parent and b in self.parent:
                 self.forbidden[a].add(b)
                 self.forbidden[b].add(a)
-        # Relatives are apart for the model only: a person's link still wins (DESIGN.md).
+        # Relatives are apart for the model only: a person's link still wins (docs/architecture.md).
         self.kin: dict[str, set[str]] = defaultdict(set)
         for a, b in relatives:
             if a in self.parent and b in self.parent:
