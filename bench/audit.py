@@ -1,6 +1,6 @@
 """`python -m bench.audit [ROWS]`: the auditor's two questions on a large audit log.
 
-SECURITY.md 21 asks for "who looked at this child" and "everything this user looked
+docs/security.md rule 21 asks for "who looked at this child" and "everything this user looked
 at" in under 2 seconds on 10 million rows. This writes ROWS chained rows (default 10
 million) straight into a fresh log, then times both questions through `AuditLog`, as
 the CLI and GraphQL ask them. Not part of the test run: it takes minutes.

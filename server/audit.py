@@ -114,7 +114,7 @@ class BadAnchor(FamgraphError):
 
 @dataclass(frozen=True, slots=True)
 class AuditRow:
-    """Identifiers only, never personal values (SECURITY.md 18)."""
+    """Identifiers only, never personal values (docs/security.md rule 18)."""
 
     time: str
     user: str

@@ -31,9 +31,9 @@ SESSION_COOKIE = "famgraph_session"
 
 # Argon2 takes a core for about half a second on purpose; at most this many run at once,
 # each on a thread of its own (argon2-cffi lets go of the interpreter lock meanwhile), so
-# a crowd signing in queues for the hashers and never for the event loop (SECURITY.md 30).
+# a crowd signing in queues for the hashers and never for the event loop (docs/security.md rule 30).
 HASHING_THREADS = min(4, os.cpu_count() or 1)
-# Longer than any real one: refused at once, before any hashing (SECURITY.md 30).
+# Longer than any real one: refused at once, before any hashing (docs/security.md rule 30).
 MAX_NAME, MAX_PASSWORD, MAX_CODE = 64, 1024, 16
 
 

@@ -1,4 +1,7 @@
-"""Per-user request budget (429 with Retry-After) and the many-people alert (SECURITY.md 4)."""
+"""Per-user request budget (429 with Retry-After) and the many-people alert.
+
+Both are docs/security.md rule 4.
+"""
 
 from __future__ import annotations
 

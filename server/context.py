@@ -171,7 +171,7 @@ class Connection:
     """A graphql-transport-ws connection: the bearer token its `connection_init` carried."""
 
     token: str = ""
-    expires_at: float = 0.0  # epoch seconds; the socket is closed then (SECURITY.md 11)
+    expires_at: float = 0.0  # epoch seconds; the socket is closed then (docs/security.md rule 11)
 
 
 @dataclass(slots=True)

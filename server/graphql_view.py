@@ -84,7 +84,7 @@ class SignedInOnly:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            # A websocket authenticates in its connection_init (SECURITY.md 11), never by
+            # A websocket authenticates in its connection_init (docs/security.md rule 11), never by
             # cookie: a cookie would let any site a signed-in user visits open one.
             await self.app(scope, receive, send)
             return
@@ -119,7 +119,7 @@ class SignedInOnly:
 
 class BodyLimit:
     """Refuses, 413, a GraphQL request whose body (or GET query string) is over
-    `max_request_bytes`, reading no further than the limit (SECURITY.md 30); a body within
+    `max_request_bytes`, reading no further than the limit (docs/security.md rule 30); a body within
     it is handed on whole, so the view reads it as it was sent."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -178,8 +178,8 @@ class DocumentForAudit(SchemaExtension):
 
 
 class EventAudit(SchemaExtension):
-    """Writes each subscription event's audit rows before the event is sent (SECURITY.md
-    11, 18, 19): one row per person it released; if the rows cannot be written, the
+    """Writes each subscription event's audit rows before the event is sent (docs/security.md
+    rules 11, 18, 19): one row per person it released; if the rows cannot be written, the
     event goes out without its data."""
 
     async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
@@ -288,8 +288,8 @@ def _shape(query: str, max_tokens: int | None) -> DocumentShape | None:
 def _refusal(
     query: Any, variables: Any, settings: Settings
 ) -> GraphQLError | None:
-    """Why the edge refuses a request before Strawberry parses or validates it (SECURITY.md
-    30), or None: so that no validation rule walks a document whose fragments would write
+    """Why the edge refuses a request before Strawberry parses or validates it (docs/security.md
+    rule 30), or None: so that no validation rule walks a document whose fragments would write
     out to millions of selections, and no question sees a string longer than its argument
     may be. What does not parse is left for Strawberry's 400."""
     shape = _shape(query, settings.max_tokens) if isinstance(query, str) else None
@@ -391,7 +391,8 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """Strawberry's, with 405 (not 400) for an operation the HTTP method may not carry,
-        and the edge's refusals (SECURITY.md 30) before it parses or validates anything."""
+        and the edge's refusals (docs/security.md rule 30) before it parses or validates
+        anything."""
         data = kwargs.get("request_data")
         if data is not None and not _is_query_or_mutation(
                 data.query, data.operation_name, self.settings.max_tokens):
@@ -439,7 +440,8 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
             await context.disclosure.commit_async(self.audit, outcome)
             watch(self.watch, self.audit, context.disclosure)
         except AuditUnavailable:
-            # Fail closed (SECURITY.md 19): nothing leaves unless its audit row is durable.
+            # Fail closed (docs/security.md rule 19): nothing leaves unless its audit row is
+            # durable.
             request.state.sub_response.status_code = 503
             return {
                 "data": None,
@@ -462,7 +464,7 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
 
 
 def http_status(result: ExecutionResult) -> int:
-    """The status GraphQL over HTTP and SECURITY.md 7 give this result."""
+    """The status GraphQL over HTTP and docs/security.md rule 7 give this result."""
     errors: list[GraphQLError] = list(result.errors or [])
     if not errors:
         return 200
@@ -539,7 +541,7 @@ def graphql_app(
         schema=schema,
         graphql_ide=None if settings.mode is Mode.PRODUCTION else "graphiql",
         allow_queries_via_get=settings.mode is not Mode.PRODUCTION,
-        # SECURITY.md 11: graphql-transport-ws only; no legacy graphql-ws, no SSE or
+        # docs/security.md rule 11: graphql-transport-ws only; no legacy graphql-ws, no SSE or
         # multipart subscriptions over HTTP.
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,

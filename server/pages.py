@@ -361,7 +361,7 @@ class Pages:
         self, request: Request, document: str, operation: str = "page"
     ) -> Viewer | Response:
         """The viewer who may ask the page's `document`, or the page to send instead: sign
-        in, slow down, or choose a purpose (no purpose, no read: SECURITY.md 13)."""
+        in, slow down, or choose a purpose (no purpose, no read: docs/security.md rule 13)."""
         viewer = viewer_of(request, self.auth)
         if viewer is None:
             return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)

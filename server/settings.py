@@ -33,44 +33,56 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address the server listens on.")
     port: int = _setting(8000, "Port the server listens on.")
     token_hours: float = _setting(8.0, "Hours a bearer token or sign-in session stays valid.")
-    max_query_depth: int = _setting(10, "Deepest GraphQL selection accepted (SECURITY.md 1).")
-    max_aliases: int = _setting(15, "Most aliases in one GraphQL document (SECURITY.md 1).")
-    max_tokens: int = _setting(2000, "Most tokens in one GraphQL document (SECURITY.md 1).")
+    max_query_depth: int = _setting(
+        10, "Deepest GraphQL selection accepted"
+        " (docs/security.md rule 1)."
+    )
+    max_aliases: int = _setting(
+        15, "Most aliases in one GraphQL document"
+        " (docs/security.md rule 1)."
+    )
+    max_tokens: int = _setting(
+        2000, "Most tokens in one GraphQL document"
+        " (docs/security.md rule 1)."
+    )
     max_genogram_depth: int = _setting(4, "Deepest genogram a page or query may ask for.")
     risk_current_months: int = _setting(
         12, "Months a risk indicator with no end date stays `current` after its start"
         " (docs/risk-indicators.md).",
     )
     max_query_nodes: int = _setting(
-        5000, "Most nodes a GraphQL document may ask for, counted statically (SECURITY.md 3)."
+        5000, "Most nodes a GraphQL document may ask for, counted statically"
+        " (docs/security.md rule 3)."
     )
     max_query_selections: int = _setting(
         5000, "Most selections a GraphQL document may hold once every fragment spread is"
         " written out, counted without writing them out, before any rule walks it; over it:"
-        " 422 with QUERY_TOO_COSTLY (SECURITY.md 30).",
+        " 422 with QUERY_TOO_COSTLY (docs/security.md rule 30).",
     )
     max_request_bytes: int = _setting(
         65536, "Largest GraphQL request body (or GET query string) accepted, in bytes; over"
-        " it: 413 with REQUEST_TOO_LARGE, before it is read further (SECURITY.md 30).",
+        " it: 413 with REQUEST_TOO_LARGE, before it is read further (docs/security.md rule 30).",
     )
     max_variables_chars: int = _setting(
         16384, "Most characters a GraphQL request's variables may hold, about as written in"
-        " JSON; over it: 413 with REQUEST_TOO_LARGE (SECURITY.md 30).",
+        " JSON; over it: 413 with REQUEST_TOO_LARGE (docs/security.md rule 30).",
     )
     max_argument_length: int = _setting(
         200, "Longest string any GraphQL argument may be given (a name, a postcode, an id, a"
         " cursor), in the document or as a variable; longer: 422 with BAD_USER_INPUT naming"
-        " the argument (SECURITY.md 30).",
+        " the argument (docs/security.md rule 30).",
     )
     max_reason_length: int = _setting(
         2000, "Longest written reason (break-glass, linking and unlinking records) accepted,"
-        " in characters; longer: 422 with BAD_USER_INPUT (SECURITY.md 30).",
+        " in characters; longer: 422 with BAD_USER_INPUT (docs/security.md rule 30).",
     )
     operation_timeout: float = _setting(
-        5.0, "Seconds one GraphQL operation or page may run before it is stopped (SECURITY.md 6)."
+        5.0, "Seconds one GraphQL operation or page may run before it is stopped"
+        " (docs/security.md rule 6)."
     )
     budget_per_minute: int = _setting(
-        120, "Requests one user may make per minute before 429 and Retry-After (SECURITY.md 4)."
+        120, "Requests one user may make per minute before 429 and Retry-After"
+        " (docs/security.md rule 4)."
     )
     alert_distinct_people: int = _setting(
         50, "Distinct people one user may open within the alert window before a review is raised."
@@ -83,7 +95,8 @@ class Settings:
         "", "What each source system covers (TOML); empty means graph/questions/coverage.toml."
     )
     audit_checkpoint_rows: int = _setting(
-        1000, "Audit rows between signed checkpoints kept inside the log (SECURITY.md 20)."
+        1000, "Audit rows between signed checkpoints kept inside the log"
+        " (docs/security.md rule 20)."
     )
     oidc_issuer: str = _setting("", "Issuer (iss) of OIDC bearer tokens; empty turns OIDC off.")
     oidc_audience: str = _setting("famgraph", "Audience (aud) OIDC bearer tokens must name.")

@@ -42,7 +42,8 @@ class Category(enum.StrEnum):
 
 
 class Purpose(enum.StrEnum):
-    """Why a viewer is looking (SECURITY.md 13); each maps to a lawful basis in the file."""
+    """Why a viewer is looking (docs/security.md rule 13); each maps to a lawful basis in the
+    file."""
 
     MASH_SCREENING = "mash_screening"
     S47_ENQUIRY = "s47_enquiry"

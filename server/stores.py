@@ -10,7 +10,7 @@ from graph.neo4j.store import Neo4jStore
 from graph.store import Store
 from server.settings import Settings
 
-# Fail fast into an error rather than hang a request (SECURITY.md 24).
+# Fail fast into an error rather than hang a request (docs/security.md rule 24).
 CONNECTION_TIMEOUT = 2.0
 
 
@@ -34,7 +34,7 @@ def open_store(settings: Settings) -> Store:
     loopback = any(host in uri for host in ("127.0.0.1", "localhost", "[::1]"))
     if not loopback and not uri.startswith(("neo4j+s://", "bolt+s://")):
         raise StoreError(f"{uri} is not on this machine: use an encrypted neo4j+s:// or "
-                         "bolt+s:// URI (SECURITY.md 24)")
+                         "bolt+s:// URI (docs/security.md rule 24)")
     driver = GraphDatabase.driver(
         uri, auth=(settings.neo4j_user, settings.neo4j_password),
         connection_acquisition_timeout=CONNECTION_TIMEOUT, connection_timeout=CONNECTION_TIMEOUT,

@@ -1,4 +1,4 @@
-"""Pairs of stores that differ only in the values a viewer may not see (SECURITY.md 29).
+"""Pairs of stores that differ only in the values a viewer may not see (docs/security.md rule 29).
 
 A family fled to a refuge: Ada and her children Ben and Cy live at a restricted address,
 after years at an ordinary one. Health holds their NHS numbers, a school their UPNs, the

@@ -343,7 +343,7 @@ def test_search_page_rejects_a_bad_birth_date(client: TestClient) -> None:
 
 
 def test_search_page_refuses_a_huge_name_before_searching(client: TestClient) -> None:
-    """SECURITY.md 30: the page is an edge too; a 60,000-letter name runs no search."""
+    """docs/security.md rule 30: the page is an edge too; a 60,000-letter name runs no search."""
     sign_in(client)
     page = client.get("/", params={"name": "x" * 60_000})
     assert page.status_code == 400 and "at most 200 characters" in page.text

@@ -368,7 +368,7 @@ def test_lift_comes_from_the_published_counts_so_it_cannot_undo_the_rounding(
 
 def test_counts_rest_only_on_facts_the_reader_may_see(tmp_path: Path) -> None:
     """A restricted service is counted for a team manager, who may see it, and not for a
-    performance analyst of the same agency, who may not (SECURITY.md 29)."""
+    performance analyst of the same agency, who may not (docs/security.md rule 29)."""
     from graph.model import Involvement, Person, Sensitivity, ServiceLevel, SourceRef
     from graph.questions.management_information import co_occurrence
     from server.policy import Purpose, Viewer, ViewerLens

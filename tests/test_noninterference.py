@@ -1,4 +1,4 @@
-"""Nothing withheld can be learned (SECURITY.md 29): differential tests.
+"""Nothing withheld can be learned (docs/security.md rule 29): differential tests.
 
 For every agency in the sharing file and every set of role permissions, two stores that
 differ only in the values withheld from that viewer (a refuge's address and postcode,

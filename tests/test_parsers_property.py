@@ -1,4 +1,4 @@
-"""Hypothesis on every parser and argument the access layer reads (SECURITY.md 27)."""
+"""Hypothesis on every parser and argument the access layer reads (docs/security.md rule 27)."""
 
 from __future__ import annotations
 

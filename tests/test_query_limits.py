@@ -1,5 +1,5 @@
-"""No small request stalls the server (SECURITY.md 30): fragments that spread each other are
-counted, not written out, and refused before any validation rule walks them; bodies,
+"""No small request stalls the server (docs/security.md rule 30): fragments that spread each
+other are counted, not written out, and refused before any validation rule walks them; bodies,
 variables and every string argument are capped at the edge."""
 
 from __future__ import annotations

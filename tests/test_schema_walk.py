@@ -1,4 +1,4 @@
-"""Deny by default, proved by walking the schema (SECURITY.md 12).
+"""Deny by default, proved by walking the schema (docs/security.md rule 12).
 
 Every field reachable from Query is selected in one document; each person that comes
 back must have passed the policy (it has an audit row from that very request), and a

@@ -1,5 +1,5 @@
 """Schemathesis generates GraphQL documents from the schema and sends them to the app
-(SECURITY.md 26): signed in, no answer is a server error; without a token, every answer
+(docs/security.md rule 26): signed in, no answer is a server error; without a token, every answer
 is 401."""
 
 from __future__ import annotations

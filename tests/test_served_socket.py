@@ -91,7 +91,7 @@ def test_a_follower_hears_of_a_new_adult_over_the_served_socket(
 
 
 def test_a_served_websocket_message_is_capped_like_a_request_body() -> None:
-    """SECURITY.md 30: uvicorn would take 16 MiB messages; famgraph serve takes no more
+    """docs/security.md rule 30: uvicorn would take 16 MiB messages; famgraph serve takes no more
     than a request body."""
     settings = Settings(max_request_bytes=12_345)
     config = server_config(Starlette(), settings)

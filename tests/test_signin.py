@@ -66,7 +66,7 @@ def on_event_loop() -> bool:
     return True
 
 
-# Promise 1: password hashing runs off the event loop (SECURITY.md 30).
+# Promise 1: password hashing runs off the event loop (docs/security.md rule 30).
 
 def test_an_authenticated_read_is_answered_while_a_sign_in_hashes(
     production: TestClient, secrets: dict[str, str]

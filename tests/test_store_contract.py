@@ -450,7 +450,7 @@ def test_a_neo4j_write_may_take_longer_the_more_it_holds() -> None:
 
 def test_search_finds_a_person_by_a_birth_date_any_source_gave(store: Store) -> None:
     """A search must not hang on which source's date a load chose to show: one viewer may
-    see only the other source's date (SECURITY.md 29)."""
+    see only the other source's date (docs/security.md rule 29)."""
     from graph.model import Claim, SourceRef
     from graph.store import SearchCriteria
 

@@ -24,7 +24,7 @@ from loaders.pipeline import load_extract
 from loaders.synthetic import BoroughSummary, generate_borough
 
 TODAY = date(2026, 11, 23)
-REFERENCE = Path("/work/shared/reference")
+REFERENCE = Path(__file__).resolve().parent / "reference"
 MAPPED = ("social_care", "early_help", "education", "police", "housing", "youth_justice")
 
 

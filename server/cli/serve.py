@@ -51,7 +51,7 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
     rather than refusing every subscription. The event loop and HTTP parser are uvloop's
     and httptools' where installed (they are dependencies: the front-door bench's plain
     endpoint went from 356 to 458 requests a second with them)."""
-    # A websocket message is capped like a request body (SECURITY.md 30): uvicorn's own
+    # A websocket message is capped like a request body (docs/security.md rule 30): uvicorn's own
     # default is 16 MiB.
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                           ws="websockets-sansio", ws_max_size=settings.max_request_bytes)

@@ -62,14 +62,15 @@ class Subscription(ChangesSubscription):
 class FamgraphSchema(strawberry.Schema):
     """Strawberry's schema without its error log: that log quotes the document, and a
     document can carry names and dates. `ErrorTranslation` logs unexpected errors by
-    place and correlation id instead (SECURITY.md 10)."""
+    place and correlation id instead (docs/security.md rule 10)."""
 
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         return None
 
 
 def build_schema(settings: Settings, *more: type[SchemaExtension]) -> strawberry.Schema:
-    """The schema with the limits of SECURITY.md 1 and the parser and validation caches."""
+    """The schema with the limits of docs/security.md rule 1, and the parser and validation
+    caches."""
     # Factories, not instances: strawberry builds each extension per request. The parser
     # and validation caches live at module level, so they are shared across requests; the
     # validation cache is keyed by the rule classes too, so the limit rules are made once

@@ -1,4 +1,4 @@
-"""GraphQL for access itself: break-glass (SECURITY.md 17)."""
+"""GraphQL for access itself: break-glass (docs/security.md rule 17)."""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ To = Annotated[date | None, strawberry.argument(description="Last day; today if 
 
 def _analyst(info: Ctx, what: str) -> RequestContext:
     ctx = info.context
-    if ctx.disclosure.viewer.purpose is None:  # no purpose, no read (SECURITY.md 13)
+    if ctx.disclosure.viewer.purpose is None:  # no purpose, no read (docs/security.md rule 13)
         raise NotPermitted("choose a purpose of access before reading management information")
     if READ_MANAGEMENT_INFORMATION not in ctx.disclosure.viewer.permissions:
         raise NotPermitted("management information needs the read_management_information"

@@ -10,7 +10,7 @@ import strawberry
 
 from server.errors import BadArgument
 
-MAX_PAGE = 100  # SECURITY.md 2: first/last between 1 and 100
+MAX_PAGE = 100  # docs/security.md rule 2: first/last between 1 and 100
 T = TypeVar("T")
 
 
