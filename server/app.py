@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -19,22 +23,29 @@ from server.budget import Budget, PeopleWatch
 from server.exports import GenogramExports
 from server.following import Following
 from server.graphql_view import graphql_app
+from server.metrics import Metrics, Observed
 from server.pages import Pages
 from server.schema import build_schema
 from server.settings import Mode, Settings
 from server.sharing import load_rules
-from server.stores import open_store
+from server.stores import open_store, store_answers
 from server.users import UserDirectory
 from server.work_pages import WorkPages
 
 STATIC = Path(__file__).resolve().parent.parent / "viz" / "static"
+# Seconds /readyz waits for the audit writer and the database before saying not ready.
+READY_WAIT = 2.0
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     """The famgraph web app over `store` (default: the embedded store in settings.store_dir)."""
     rules = load_rules(Path(settings.sharing_file) if settings.sharing_file else None)
+    metrics = Metrics(settings)
+    opening = time.perf_counter()
     store = store or open_store(settings)
+    metrics.store_open.set(time.perf_counter() - opening)
     audit = AuditLog(settings.store_dir / "audit.sqlite", settings.audit_checkpoint_rows)
+    metrics.watch(audit, settings.store_dir)
     directory = UserDirectory(settings.store_dir)
     following = Following(settings.store_dir)
     users = DEMO_USERS if settings.mode is Mode.DEMO else {}
@@ -59,9 +70,20 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     exports = GenogramExports(pages)
     work = WorkPages(pages)
 
+    serving = {"open": True}
+
+    async def ready(request: Request) -> Response:
+        """Ready when the store is open and answers, and the audit writer answers."""
+        checks = {"store": serving["open"] and await asyncio.wait_for(
+            asyncio.to_thread(store_answers, store), READY_WAIT + 1)}
+        checks["audit_writer"] = serving["open"] and await audit.ping(READY_WAIT)
+        return JSONResponse({"ready": all(checks.values()), "checks": checks},
+                            status_code=200 if all(checks.values()) else 503)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        serving["open"] = False
         exports.close()
         store.close()
         audit.close()
@@ -90,7 +112,11 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             Route("/following", work.follow, methods=["POST"]),
             Route("/break-glass", work.break_glass_form, methods=["GET"]),
             Route("/break-glass", work.break_glass, methods=["POST"]),
+            # Alive while the process answers at all; ready (below) says whether it can serve.
             Route("/healthz", lambda request: PlainTextResponse("ok")),
+            Route("/livez", lambda request: PlainTextResponse("ok")),
+            Route("/readyz", ready),
+            Route("/metrics", metrics.endpoint),
             # The endpoint itself, not only a mount: a mount answers POST /graphql with a
             # redirect to /graphql/, which many clients do not follow with the body; and
             # websockets get no redirect at all.
@@ -99,8 +125,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             Mount("/graphql", graphql),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
+        middleware=[Middleware(Observed, metrics=metrics)],
         lifespan=lifespan,
     )
+    app.state.metrics = metrics
     app.state.auth = auth
     app.state.audit = audit
     app.state.store = store

@@ -33,7 +33,9 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -290,6 +292,8 @@ class AuditLog:
         self._pipes: dict[asyncio.AbstractEventLoop, WriterPipe] = {}
         self._pipes_lock = threading.Lock()
         self._closed = False
+        # Told each request's wait for its commit, in seconds (the metrics' histogram).
+        self.on_commit: Callable[[float], None] | None = None
         # A log dropped without `close` still stops its writers, not at interpreter exit.
         self._stop_writers = weakref.finalize(self, _close_all, self._pipes)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -406,6 +410,7 @@ class AuditLog:
         if not rows:
             return
         pipe = self._pipe(asyncio.get_running_loop())
+        started = time.monotonic()
         done = pipe.send([row_text(row) for row in rows])
         try:
             # Fail closed rather than hang: a request whose rows are not durable in time
@@ -416,6 +421,29 @@ class AuditLog:
             raise AuditUnavailable(f"audit log {self.path} did not commit in time") from None
         except WriterFailed as exc:
             raise AuditUnavailable(f"audit log {self.path} cannot be written: {exc}") from None
+        if self.on_commit is not None:
+            self.on_commit(time.monotonic() - started)
+
+    async def ping(self, timeout: float) -> bool:
+        """Whether this loop's writer answers within `timeout` seconds (a request with no
+        rows: nothing is written)."""
+        try:
+            done = self._pipe(asyncio.get_running_loop()).send([])
+            await asyncio.wait_for(asyncio.shield(done), timeout)
+        except (AuditUnavailable, WriterFailed, TimeoutError):
+            return False
+        return True
+
+    def queue_depth(self) -> int:
+        """Requests waiting for the writers to say their rows are durable."""
+        with self._pipes_lock:
+            return sum(pipe.waiting for pipe in self._pipes.values())
+
+    def review_counts(self) -> dict[str, int]:
+        """How many reviews of each kind (break-glass uses, alerts) the log holds."""
+        with self._lock:
+            return {str(kind): int(n) for kind, n in self._db.execute(
+                "SELECT kind, count(*) FROM review GROUP BY kind")}
 
     def _pipe(self, loop: asyncio.AbstractEventLoop) -> WriterPipe:
         """This loop's writer, started on first use and again if the last one failed."""

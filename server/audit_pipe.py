@@ -66,6 +66,11 @@ class WriterPipe:
     def pid(self) -> int:
         return self._process.pid
 
+    @property
+    def waiting(self) -> int:
+        """Requests sent and not yet answered."""
+        return len(self._waiting)
+
     def send(self, texts: list[str]) -> asyncio.Future[None]:
         """Queue these rows (each already its JSON text) for the next commit; the future is
         done when they are durable, or fails with `WriterFailed`."""
@@ -240,7 +245,8 @@ def serve(commit: Callable[[list[str]], None], source: int = 0, answers: int = 1
             numbers.append(number)
             texts.extend(rows)
         try:
-            commit(texts)
+            if texts:  # a request with no rows is a ping: answered, nothing written
+                commit(texts)
             outcome = "ok"
         except Exception as exc:  # every request must hear why, whatever it is
             why = " ".join(str(exc).split()) or type(exc).__name__

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +13,7 @@ from server.batching import Loaders
 from server.budget import PeopleWatch
 from server.errors import NotPermitted, OperationTimedOut
 from server.following import Following
+from server.logging_json import current_request_id
 from server.policy import Category, Fact, Release, Viewer, ViewerLens, release
 from server.settings import Settings
 from server.sharing import SharingRules, default_rules
@@ -30,7 +30,8 @@ class Disclosure:
     operation: str
     document_hash: str
     rules: SharingRules = field(default_factory=default_rules)
-    correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # The request's id (X-Request-ID): in its error responses, audit rows and log lines.
+    correlation_id: str = field(default_factory=current_request_id)
     deadline: float | None = None  # time.monotonic() after which no more facts are released
     _seen: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
     _aggregates: set[str] = field(default_factory=set)

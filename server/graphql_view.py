@@ -45,6 +45,7 @@ from server.context import Connection, Disclosure, RequestContext, document_hash
 from server.errors import RequestTooLarge, refusal
 from server.following import Following
 from server.limits import DocumentShape, document_refusal, document_shape, variables_refusal
+from server.metrics import note_operation
 from server.policy import Viewer
 from server.settings import Mode, Settings
 from server.sharing import SharingRules
@@ -175,6 +176,12 @@ class DocumentForAudit(SchemaExtension):
             context.disclosure.document_hash = document_hash(query)
             context.disclosure.operation = self.execution_context.operation_name or "anonymous"
         yield
+        # Only a name the request gave is known before the document is parsed; the one
+        # the document gives is known now, before the rows are written.
+        name = self.execution_context.operation_name
+        note_operation(name)
+        if isinstance(context, RequestContext) and name is not None:
+            context.disclosure.operation = name
 
 
 class EventAudit(SchemaExtension):

@@ -107,6 +107,18 @@ class Settings:
     max_subscriptions_per_connection: int = _setting(
         1, "Subscriptions one graphql-transport-ws connection may hold at once."
     )
+    metrics_token: str = _setting(
+        "", "Bearer token a Prometheus scraper sends for /metrics; empty serves /metrics to"
+        " loopback clients only."
+    )
+    metrics_operations: str = _setting(
+        "FrontDoor", "GraphQL operation names given their own metrics label, comma-separated;"
+        " every other name is counted as `other` (clients choose names)."
+    )
+    log_level: str = _setting(
+        "info", "Least severe log line written (debug, info, warning, error); logs are JSON,"
+        " one object a line, on standard error."
+    )
     neo4j_uri: str = _setting("", "Bolt URI of a Neo4j 5 server; empty means the embedded store.")
     neo4j_user: str = _setting("neo4j", "Neo4j user name.")
     neo4j_password: str = _setting("", "Neo4j password.")

@@ -46,3 +46,16 @@ def open_store(settings: Settings) -> Store:
     except Exception as exc:
         driver.close()
         raise StoreError(f"cannot reach Neo4j at {uri}: {type(exc).__name__}") from exc
+
+
+def store_answers(store: Store) -> bool:
+    """Whether the store can answer now: Neo4j is asked (within the connection timeout);
+    the embedded store lives in this process and answers while it is open."""
+    driver = getattr(store, "_driver", None)  # a Neo4j store keeps the driver it was given
+    if driver is None:
+        return True
+    try:
+        driver.verify_connectivity()
+    except Exception:
+        return False
+    return True

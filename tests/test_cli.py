@@ -44,7 +44,12 @@ def test_quarantine_lists_each_refused_row(tmp_path: Path) -> None:
 def test_load_of_missing_path_is_one_line_and_exit_1(tmp_path: Path) -> None:
     code, output = run("load", "--store", str(tmp_path / "s"), str(tmp_path / "nope"))
     assert code == 1
-    assert output.count("\n") == 1 and "no such file or folder" in output
+    # One line for people; the log line beside it (JSON, for the log collector) names
+    # the failure's class, not the path.
+    said = [line for line in output.splitlines() if not line.startswith("{")]
+    logged = [line for line in output.splitlines() if line.startswith("{")]
+    assert len(said) == 1 and "no such file or folder" in said[0]
+    assert len(logged) == 1 and '"outcome": "failed"' in logged[0] and "nope" not in logged[0]
 
 
 def test_audit_verify_passes_then_names_tampered_row(tmp_path: Path) -> None:

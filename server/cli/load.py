@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +21,7 @@ from rich.table import Table
 from loaders.pipeline import load_extract
 from loaders.registry import plan
 from server.cli.output import err, one_line_errors, out
+from server.metrics import record_load
 from server.settings import Settings
 from server.stores import open_store
 
@@ -47,7 +51,8 @@ def load(
     ] = None,
 ) -> None:
     """Load extracts in one all-or-nothing batch; print read = loaded + quarantined."""
-    with one_line_errors():
+    started = time.time()
+    with one_line_errors(), reported(store, started):
         files = [path for _, path in plan(paths, format_name)]
         graph = open_store(Settings.from_env(store_dir=store, neo4j_uri=neo4j))
         try:
@@ -69,6 +74,7 @@ def load(
                 )
         finally:
             graph.close()
+        record_load(store, started, log)
     out.print(
         f"read {log.read} = loaded {log.loaded} + quarantined {log.quarantined}"
         f" ({len(log.warnings)} values dropped with a warning;"
@@ -80,6 +86,17 @@ def load(
                   f" ({log.detail.get('model_reason', '')})")
     if log.quarantined:
         out.print(f"see them with: famgraph quarantine --store {store}")
+
+
+@contextlib.contextmanager
+def reported(store: Path, started: float) -> Iterator[None]:
+    """A load that fails is recorded as failed (metric and log line) before its error
+    is printed; the store is as it was."""
+    try:
+        yield
+    except BaseException as exc:
+        record_load(store, started, None, exc)
+        raise
 
 
 def quarantine(

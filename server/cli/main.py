@@ -12,6 +12,8 @@ from server.cli.load import load, quarantine
 from server.cli.schema import schema
 from server.cli.serve import serve
 from server.cli.users import token, users
+from server.logging_json import configure_logging
+from server.settings import Settings
 
 app = typer.Typer(
     name="famgraph",
@@ -19,6 +21,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # tracebacks can carry personal data; never print them
 )
+
+
+@app.callback()
+def logs() -> None:
+    """Every command logs JSON lines to standard error (FAMGRAPH_LOG_LEVEL)."""
+    configure_logging(Settings.from_env().log_level)
+
+
 app.command()(generate)
 app.command()(load)
 app.command()(quarantine)

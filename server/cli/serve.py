@@ -53,5 +53,8 @@ def server_config(app: Starlette, settings: Settings) -> uvicorn.Config:
     endpoint went from 356 to 458 requests a second with them)."""
     # A websocket message is capped like a request body (docs/security.md rule 30): uvicorn's own
     # default is 16 MiB.
+    # log_config None: uvicorn keeps the JSON lines `famgraph` set up; its access log is
+    # off (it writes query strings), the app writes its own (server.metrics.Observed).
     return uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                          log_config=None, access_log=False,
                           ws="websockets-sansio", ws_max_size=settings.max_request_bytes)
