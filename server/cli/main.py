@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from server.cli.audit import audit
+from server.cli.backup import backup, restore
 from server.cli.demo import demo_links
 from server.cli.generate import generate
 from server.cli.identity import eval_linkage, export_index, link, unlink
@@ -40,6 +41,8 @@ app.command()(link)
 app.command()(unlink)
 app.command("export-index")(export_index)
 app.command("eval-linkage")(eval_linkage)
+app.command()(backup)
+app.command()(restore)
 app.add_typer(audit, name="audit")
 app.add_typer(users, name="users")
 
