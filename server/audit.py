@@ -49,6 +49,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from graph.errors import FamgraphError
 from server.audit_pipe import WriterFailed, WriterPipe
+from server.audit_segments import read_retired, read_seal, segments, signature_holds
 
 GENESIS = "0" * 64
 # What the writer chains from when the log has rows (or reviews) but no head it signed:
@@ -602,8 +603,23 @@ class AuditLog:
         order = "DESC" if newest_first else "ASC"
         query = f"SELECT row FROM audit WHERE {where} ORDER BY seq {order} LIMIT ?"  # noqa: S608
         rows = []
-        with self._lock:
-            found = self._db.execute(query, (value, -1 if limit is None else limit)).fetchall()
+        # Rows sealed into segments are older than the live log's: read oldest first, or
+        # newest first, until `limit` rows are found.
+        sources: list[Path | None] = [*segments(self.path), None]
+        found: list[tuple[str]] = []
+        for source in (list(reversed(sources)) if newest_first else sources):
+            left = -1 if limit is None else limit - len(found)
+            if left == 0:
+                break
+            if source is None:
+                with self._lock:
+                    found += self._db.execute(query, (value, left)).fetchall()
+                continue
+            segment = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+            try:
+                found += segment.execute(query, (value, left)).fetchall()
+            finally:
+                segment.close()
         for (text,) in found:
             data = json.loads(text)
             data["returned"], data["withheld"] = tuple(data["returned"]), tuple(data["withheld"])
@@ -668,7 +684,10 @@ def verify(path: Path, anchor: Anchor | None = None) -> Tampering | None:
     public = anchor.public() if anchor is not None else _public_key(path.parent)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        rows = _check_rows(db, public)
+        start = _check_segments(db, path, public)
+        if isinstance(start, Tampering):
+            return start
+        rows = _check_rows(db, public, start)
         if isinstance(rows, Tampering):
             return rows
         reviews = _check_reviews(db)
@@ -676,7 +695,7 @@ def verify(path: Path, anchor: Anchor | None = None) -> Tampering | None:
             return reviews
         problem = _check_head(_signed_head(db, path.parent / HEAD_FILE), public, rows, reviews)
         if problem is None and anchor is not None:
-            problem = _check_anchor(db, anchor.head, rows[0], reviews[0])
+            problem = _check_anchor(db, path, anchor.head, rows[0], reviews[0])
         return problem
     finally:
         db.close()
@@ -686,20 +705,63 @@ def _tables(db: sqlite3.Connection) -> set[str]:
     return {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
-def _check_rows(db: sqlite3.Connection, public: Ed25519PublicKey | None
-                ) -> tuple[int, str] | Tampering:
-    """The newest row and its hash, or the first row that is not as written."""
+def _check_segments(db: sqlite3.Connection, path: Path, public: Ed25519PublicKey | None
+                    ) -> tuple[int, str] | Tampering:
+    """Where the live log's rows must start (row number and the hash it follows), once
+    the retired statement and every sealed segment are checked as one chain; or the first
+    thing that breaks it."""
+    retired = read_retired(db)
+    expected, prev = 1, GENESIS
+    if retired is not None:
+        if not signature_holds(public, retired.signature, retired.statement()):
+            return Tampering(retired.seq, "retired statement has a bad signature")
+        expected, prev = retired.seq + 1, retired.hash
+    for file in segments(path):
+        segment = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        try:
+            seal = read_seal(segment)
+            if seal is None or not signature_holds(public, seal.signature, seal.statement()):
+                return Tampering(expected, f"is in segment {file.name}, whose seal is missing"
+                                           " or badly signed")
+            if seal.last < expected:
+                continue  # removed by retention already; the file outlived the statement
+            if seal.first != expected or seal.prev_hash != prev:
+                return Tampering(expected, f"is missing: segment {file.name} starts at row"
+                                           f" {seal.first}")
+            ends = _check_rows(segment, public, (expected, prev))
+        finally:
+            segment.close()
+        if isinstance(ends, Tampering):
+            return Tampering(ends.seq, f"{ends.reason} (segment {file.name})")
+        if ends != (seal.last, seal.hash):
+            return Tampering(ends[0] + 1, f"is missing: segment {file.name} is sealed up to"
+                                          f" row {seal.last}")
+        expected, prev = seal.last + 1, seal.hash
+    return expected, prev
+
+
+def _check_rows(db: sqlite3.Connection, public: Ed25519PublicKey | None,
+                start: tuple[int, str] = (1, GENESIS)) -> tuple[int, str] | Tampering:
+    """The newest row and its hash, or the first row that is not as written, for rows
+    that continue the chain at `start` (their first number, the hash it follows). Rows
+    before `start` are copies a rotation stopped short of removing: the newest of them
+    must be the sealed row the chain continues from."""
     if "audit" not in _tables(db):
-        return 0, GENESIS
+        return start[0] - 1, start[1]
     checkpoints = {
         seq: (digest, stamp, sig)
         for seq, digest, stamp, sig in db.execute(
             "SELECT seq, hash, time, signature FROM checkpoint ORDER BY seq"
         )
     } if "checkpoint" in _tables(db) else {}
-    prev, expected_seq = GENESIS, 1
+    expected_seq, prev = start
+    stale = db.execute("SELECT seq, hash FROM audit WHERE seq < ? ORDER BY seq DESC LIMIT 1",
+                       (expected_seq,)).fetchone()
+    if stale is not None and (stale[0] != expected_seq - 1 or stale[1] != prev):
+        return Tampering(int(stale[0]), "differs from its sealed copy")
     for seq, text, prev_hash, digest in db.execute(
-        "SELECT seq, row, prev_hash, hash FROM audit ORDER BY seq"
+        "SELECT seq, row, prev_hash, hash FROM audit WHERE seq >= ? ORDER BY seq",
+        (expected_seq,)
     ):
         if seq != expected_seq:
             return Tampering(expected_seq, "is missing")
@@ -817,21 +879,41 @@ def _check_head(
     return None
 
 
-def _check_anchor(db: sqlite3.Connection, anchored: Head, rows: int, reviews: int
-                  ) -> Tampering | None:
-    for signed, have, signed_hash, table, key, what in (
+def _check_anchor(db: sqlite3.Connection, path: Path, anchored: Head, rows: int,
+                  reviews: int) -> Tampering | None:
+    for covers, have, signed_hash, table, key, what in (
         (anchored.rows, rows, anchored.hash, "audit", "seq", "row"),
         (anchored.reviews, reviews, anchored.review_hash, "review", "id", "review"),
     ):
-        if signed > have:
+        if covers > have:
             return Tampering(have + 1, f"and later {what}s are missing: the anchor of"
-                                       f" {anchored.time} covers {what} {signed}", what)
-        if signed and db.execute(
+                                       f" {anchored.time} covers {what} {covers}", what)
+        if what == "row" and covers and _anchored_row_elsewhere(db, path, covers, signed_hash):
+            continue
+        if covers and db.execute(
                 f"SELECT hash FROM {table} WHERE {key} = ?",  # noqa: S608 - our own names
-                (signed,)).fetchone() != (signed_hash,):
-            return Tampering(signed, f"is not what it was when anchored at {anchored.time}",
+                (covers,)).fetchone() != (signed_hash,):
+            return Tampering(covers, f"is not what it was when anchored at {anchored.time}",
                              what)
     return None
+
+
+def _anchored_row_elsewhere(db: sqlite3.Connection, path: Path, seq: int, digest: str) -> bool:
+    """Whether the anchored row has left the live log, sealed as it was or retired (the
+    chain checks already proved both signed and continuous)."""
+    retired = read_retired(db)
+    if retired is not None and seq <= retired.seq:
+        return True
+    for file in segments(path):
+        segment = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        try:
+            seal = read_seal(segment)
+            if seal is not None and seal.first <= seq <= seal.last:
+                found = segment.execute("SELECT hash FROM audit WHERE seq = ?", (seq,)).fetchone()
+                return bool(found == (digest,))
+        finally:
+            segment.close()
+    return False
 
 
 def signed_head(path: Path) -> Head | None:

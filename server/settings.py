@@ -98,6 +98,10 @@ class Settings:
         1000, "Audit rows between signed checkpoints kept inside the log"
         " (docs/security.md rule 20)."
     )
+    audit_keep_days: float = _setting(
+        0.0, "Days a sealed audit segment is kept, counted from its newest row, before"
+        " `famgraph audit rotate` removes it; 0 keeps every segment (docs/audit.md)."
+    )
     oidc_issuer: str = _setting("", "Issuer (iss) of OIDC bearer tokens; empty turns OIDC off.")
     oidc_audience: str = _setting("famgraph", "Audience (aud) OIDC bearer tokens must name.")
     oidc_jwks_url: str = _setting("", "URL of the OIDC issuer's JSON Web Key Set.")

@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 
 from server.audit import AuditLog, AuditRow, anchor_of, read_anchor, signed_head, verify
+from server.audit_rotation import rotate
 from server.cli.output import err, one_line_errors, out
+from server.settings import Settings
 
 audit = typer.Typer(help="The audit log of every read.", no_args_is_help=True)
 StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the store.")]
@@ -94,3 +96,27 @@ def by_user(store: StoreDir, user: str) -> None:
     log = AuditLog(_log_path(store))
     _print(log.rows_by(user))
     log.close()
+
+
+@audit.command("rotate")
+def rotate_command(
+    store: StoreDir,
+    keep_days: Annotated[float | None, typer.Option(
+        "--keep-days", help="Remove sealed segments whose newest row is older than this many"
+                            " days (default FAMGRAPH_AUDIT_KEEP_DAYS; 0 keeps them all).")
+    ] = None,
+) -> None:
+    """Seal the log's rows into a signed segment (verify checks segments and log as one
+    chain), then remove segments past retention. Run as the account holding the key."""
+    path = _opened(store)
+    problem = verify(path)
+    if problem is not None:
+        err.print(f"famgraph: audit log {path} does not verify, so it is not rotated:"
+                  f" {problem}", markup=False)
+        raise typer.Exit(1)
+    days = Settings.from_env(store_dir=store).audit_keep_days if keep_days is None else keep_days
+    with one_line_errors():
+        done = rotate(path, days)
+    sealed = (f"sealed {done.rows} rows into {done.sealed.name}" if done.sealed
+              else "no rows to seal")
+    out.print(f"{sealed}; removed {len(done.removed)} segments past {days:g} days", markup=False)
