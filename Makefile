@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Every dependency at the version last tested (make lock updates it; docs/deployment.md).
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 DEMO_DIR := var/demo
 DEMO_PEOPLE ?= 3000
 DEMO_SEED ?= 7
@@ -10,15 +12,25 @@ DEMO_SEED ?= 7
 # Every system folder the generator writes; the loaders detect each format (truth/ is never read).
 SYSTEMS := social_care early_help education police housing youth_justice health dfe_returns
 
-.PHONY: demo test lint typecheck unit assets browser neo4j-build neo4j bench bench-frontdoor clean
+.PHONY: lock demo test lint typecheck unit assets browser neo4j-build neo4j bench bench-frontdoor clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# Resolve every dependency afresh within pyproject.toml's bounds, then install and test
+# what was resolved; commit requirements.lock only when make test passes.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --upgrade \
+		--quiet -o $(LOCK)
+	$(MAKE) test
 
 viz/static/vendor/.done: tools/vendor_assets.py $(STAMP)
 	$(BIN)/python tools/vendor_assets.py

@@ -123,6 +123,10 @@ class Settings:
         "info", "Least severe log line written (debug, info, warning, error); logs are JSON,"
         " one object a line, on standard error."
     )
+    library_shortcuts: bool = _setting(
+        True, "Take the GraphQL speed paths that lean on Strawberry's and graphql-core's"
+        " internals (server/schema/shortcuts.py); false runs their own execution only."
+    )
     neo4j_uri: str = _setting("", "Bolt URI of a Neo4j 5 server; empty means the embedded store.")
     neo4j_user: str = _setting("neo4j", "Neo4j user name.")
     neo4j_password: str = _setting("", "Neo4j password.")

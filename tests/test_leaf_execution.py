@@ -3,6 +3,7 @@ the same data, the same errors at the same paths, for every viewer and every per
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,6 @@ from graphql.execution.executor import Executor
 from starlette.testclient import TestClient
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-import server.schema
 from graph.model import Person
 from server.app import create_app
 from server.settings import Mode, Settings
@@ -49,15 +49,13 @@ def _people() -> list[str]:
 
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, TestClient]]:
-    """The app as served, and the same app with graphql-core's execution for every field."""
+    """The app as served, and the same app with every short-cut turned off (Strawberry's
+    resolvers and graphql-core's execution for every field)."""
     directory: Path = tmp_path_factory.mktemp("leaves")
     access_store(directory, all_families=True)
     settings = Settings(store_dir=directory, mode=Mode.DEVELOPMENT)
     short = create_app(settings)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(server.schema, "leaf_execution",
-                      lambda leaves: StrawberryGraphQLCoreExecutionContext)
-        long = create_app(settings)
+    long = create_app(dataclasses.replace(settings, library_shortcuts=False))
     with TestClient(short) as fast, TestClient(long) as slow:
         yield fast, slow
 
@@ -100,3 +98,18 @@ def test_every_viewer_gets_the_same_answer_either_way(
         withheld += len(short.get("errors", []))
         assert short["data"]["person"] is not None, (user, person_id)
     assert withheld or user in {"sam", "mgr"}, "other agencies meet withheld fields"
+
+
+def test_the_setting_turns_every_short_cut_off() -> None:
+    from graphql import GraphQLObjectType
+
+    from server.schema import build_schema
+
+    plain = build_schema(Settings(library_shortcuts=False))
+    assert plain.execution_context_class is StrawberryGraphQLCoreExecutionContext
+    assert not [name for kind in plain._schema.type_map.values()
+                if isinstance(kind, GraphQLObjectType)
+                for name, field in kind.fields.items()
+                if getattr(field.resolve, "__module__", "") == "server.schema.shortcuts"]
+    fast = build_schema(Settings())
+    assert fast.execution_context_class is not StrawberryGraphQLCoreExecutionContext
