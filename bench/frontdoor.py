@@ -195,6 +195,21 @@ def _child_and_token(store_dir: Path, record_key: str) -> tuple[str, str]:
         directory.close()
 
 
+def prepared(store: Path | None, people: int, prefix: str) -> tuple[Path, str, str]:
+    """The bench folder (its store built once), the demo child's person id, and a MASH
+    screening token; exits if wrk, which every run needs, is missing."""
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: `make bench-frontdoor` installs it")
+    root = store or Path(tempfile.mkdtemp(prefix=prefix))
+    if not (root / "store").exists():
+        started = time.perf_counter()
+        _build_store(people, root)
+        print(f"built a {people:,}-person store in {time.perf_counter() - started:.0f} s")
+    demo = json.loads((root / "borough" / "demo.json").read_text())
+    child, token = _child_and_token(root / "store", f"{demo['system']}/{demo['record_id']}")
+    return root, child, token
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -293,15 +308,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: `make bench-frontdoor` installs it")
-    root = args.store or Path(tempfile.mkdtemp(prefix="famgraph-frontdoor-"))
-    if not (root / "store").exists():
-        started = time.perf_counter()
-        _build_store(args.people, root)
-        print(f"built a {args.people:,}-person store in {time.perf_counter() - started:.0f} s")
-    demo = json.loads((root / "borough" / "demo.json").read_text())
-    child, token = _child_and_token(root / "store", f"{demo['system']}/{demo['record_id']}")
+    root, child, token = prepared(args.store, args.people, "famgraph-frontdoor-")
     port = _free_port()
     server = _serve(root / "store", port)
     try:

@@ -16,20 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench.frontdoor import (
-    FRONT_DOOR,
-    _build_store,
-    _child_and_token,
-    _free_port,
-    _serve,
-    _wrk,
-)
+from bench.frontdoor import FRONT_DOOR, _free_port, _serve, _wrk, prepared
 from bench.openloop import OpenRun, http_request, offer
 
 SHARE = 0.4
@@ -67,15 +57,7 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=60.0, help="seconds per window")
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: `make bench-frontdoor` installs it")
-    root = args.store or Path(tempfile.mkdtemp(prefix="famgraph-soak-"))
-    if not (root / "store").exists():
-        started = time.perf_counter()
-        _build_store(args.people, root)
-        print(f"built a {args.people:,}-person store in {time.perf_counter() - started:.0f} s")
-    demo = json.loads((root / "borough" / "demo.json").read_text())
-    child, token = _child_and_token(root / "store", f"{demo['system']}/{demo['record_id']}")
+    root, child, token = prepared(args.store, args.people, "famgraph-soak-")
     port = _free_port()
     server = _serve(root / "store", port)
     body = {"query": FRONT_DOOR, "variables": {"id": child}}

@@ -39,6 +39,17 @@ def _opened(store: Path) -> Path:
     return path
 
 
+def _verified(store: Path, doing: str) -> Path:
+    """The log's path, once it verifies; exit 1 naming the problem if it does not."""
+    path = _opened(store)
+    problem = verify(path)
+    if problem is not None:
+        err.print(f"famgraph: audit log {path} does not verify, so it is not {doing}:"
+                  f" {problem}", markup=False)
+        raise typer.Exit(1)
+    return path
+
+
 @audit.command("verify")
 def verify_command(store: StoreDir, anchor: AnchorFile = None) -> None:
     """Exit 1 and name the first bad row or review if any was edited, removed or reordered,
@@ -63,12 +74,7 @@ def anchor_command(store: StoreDir) -> None:
     """Print the log's signed head (rows, newest hash, reviews, time, signature, public key)
     as one line of JSON, to keep where the server cannot write; `verify --anchor` holds the
     log to it."""
-    path = _opened(store)
-    problem = verify(path)
-    if problem is not None:
-        err.print(f"famgraph: audit log {path} does not verify, so it is not anchored:"
-                  f" {problem}", markup=False)
-        raise typer.Exit(1)
+    path = _verified(store, "anchored")
     anchor = anchor_of(path)
     if anchor is None:
         err.print(f"famgraph: audit log {path} has nothing signed to anchor yet")
@@ -108,12 +114,7 @@ def rotate_command(
 ) -> None:
     """Seal the log's rows into a signed segment (verify checks segments and log as one
     chain), then remove segments past retention. Run as the account holding the key."""
-    path = _opened(store)
-    problem = verify(path)
-    if problem is not None:
-        err.print(f"famgraph: audit log {path} does not verify, so it is not rotated:"
-                  f" {problem}", markup=False)
-        raise typer.Exit(1)
+    path = _verified(store, "rotated")
     days = Settings.from_env(store_dir=store).audit_keep_days if keep_days is None else keep_days
     with one_line_errors():
         done = rotate(path, days)
