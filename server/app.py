@@ -74,8 +74,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
 
     async def ready(request: Request) -> Response:
         """Ready when the store is open and answers, and the audit writer answers."""
-        checks = {"store": serving["open"] and await asyncio.wait_for(
-            asyncio.to_thread(store_answers, store), READY_WAIT + 1)}
+        try:
+            answers = await asyncio.wait_for(asyncio.to_thread(store_answers, store),
+                                             READY_WAIT + 1)
+        except TimeoutError:
+            answers = False
+        checks = {"store": serving["open"] and answers}
         checks["audit_writer"] = serving["open"] and await audit.ping(READY_WAIT)
         return JSONResponse({"ready": all(checks.values()), "checks": checks},
                             status_code=200 if all(checks.values()) else 503)

@@ -105,14 +105,17 @@ class _Stderr(logging.StreamHandler[Any]):
 
 
 def configure_logging(level: str = "info", stream: Any = None) -> logging.Handler:
-    """Send every log line (famgraph's, uvicorn's) to `stream` (default: standard error) as
-    JSON, replacing any handler an earlier call added; return the handler."""
+    """Send log lines to `stream` (default: standard error) as JSON, replacing any handler
+    an earlier call added; return the handler."""
     handler: logging.Handler = _Stderr() if stream is None else logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers = [h for h in root.handlers if not isinstance(h.formatter, JsonFormatter)]
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    # famgraph's own lines from `level`; libraries' (Splink, DuckDB, the Neo4j driver,
+    # uvicorn) from warnings up: their chatter is not ours to vouch for.
+    root.setLevel(max(logging.WARNING, logging.getLevelName(level.upper())))
+    logging.getLogger("famgraph").setLevel(level.upper())
     # uvicorn's access log writes the query string, where a page's search names a person;
     # the middleware writes its own access line (route template, status, time) instead.
     logging.getLogger("uvicorn.access").disabled = True

@@ -13,11 +13,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from neo4j import GraphDatabase
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from graph.embedded import EmbeddedStore
+from graph.neo4j.store import Neo4jStore
 from loaders import pipeline
 from loaders.identity.rules import RuleResolver
 from loaders.synthetic import generate_borough
@@ -263,3 +265,20 @@ def test_not_ready_when_the_audit_writer_cannot_answer(client: TestClient) -> No
     ready = client.get("/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"]["audit_writer"] is False
+
+
+@pytest.mark.neo4j
+def test_ready_only_while_neo4j_answers(neo4j_server: tuple[str, str, str],
+                                        tmp_path: Path) -> None:
+    uri, user, password = neo4j_server
+    driver = GraphDatabase.driver(uri, auth=(user, password),
+                                  connection_acquisition_timeout=2.0,
+                                  notifications_min_severity="OFF")
+    with TestClient(create_app(Settings(store_dir=tmp_path), Neo4jStore(driver))) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["store"] is True
+        driver.close()  # the database can no longer be reached through this store
+        not_ready = client.get("/readyz")
+        assert not_ready.status_code == 503, not_ready.text
+        assert not_ready.json()["checks"] == {"store": False, "audit_writer": True}
+        assert client.get("/livez").status_code == 200
