@@ -49,7 +49,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from graph.errors import FamgraphError
 from server.audit_pipe import WriterFailed, WriterPipe
-from server.audit_segments import read_retired, read_seal, segments, signature_holds
+from server.audit_segments import (
+    read_retired,
+    read_seal,
+    sealed_up_to,
+    segments,
+    signature_holds,
+)
 
 GENESIS = "0" * 64
 # What the writer chains from when the log has rows (or reviews) but no head it signed:
@@ -606,6 +612,10 @@ class AuditLog:
         # Rows sealed into segments are older than the live log's: read oldest first, or
         # newest first, until `limit` rows are found.
         sources: list[Path | None] = [*segments(self.path), None]
+        # Rows a stopped rotation left in the live log as well as in a segment count once.
+        live = (f"SELECT row FROM audit WHERE {where} AND seq > ?"  # noqa: S608
+                f" ORDER BY seq {order} LIMIT ?")
+        sealed = sealed_up_to(self.path)
         found: list[tuple[str]] = []
         for source in (list(reversed(sources)) if newest_first else sources):
             left = -1 if limit is None else limit - len(found)
@@ -613,7 +623,7 @@ class AuditLog:
                 break
             if source is None:
                 with self._lock:
-                    found += self._db.execute(query, (value, left)).fetchall()
+                    found += self._db.execute(live, (value, sealed, left)).fetchall()
                 continue
             segment = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
             try:

@@ -1,9 +1,10 @@
 """Rotating the audit log into sealed segments, and removing segments past retention.
 
 `famgraph audit rotate` runs this, from a timer, as the account that holds the signing
-key (it signs each seal). It can run while famgraph serves: it takes the log's write
-lock for the rotation, so the writer waits (a commit's worth of rows per second, held
-for as long as copying the rows takes) and goes on from the same signed head after.
+key (it signs each seal). It can run while famgraph serves. Rows are never changed once
+written, so they are copied into the segment from a read snapshot while the writer goes
+on appending; only removing them from the live log takes the write lock, in chunks
+short enough that the writer's commits wait milliseconds, never its timeout.
 """
 
 from __future__ import annotations
@@ -28,9 +29,13 @@ from server.audit_segments import (
     Seal,
     read_retired,
     read_seal,
+    sealed_up_to,
     segment_name,
     segments,
 )
+
+# Rows removed from the live log per write transaction (some tens of milliseconds).
+_CHUNK = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +60,13 @@ def rotate(log: Path, keep_days: float = 0.0, now: datetime | None = None) -> Ro
     try:
         db.execute("PRAGMA busy_timeout=30000")
         db.executescript(RETIRED_SCHEMA)
-        db.execute("BEGIN IMMEDIATE")  # the writer waits until the rows are sealed and gone
+        _remove_sealed(db, log)  # rows a rotation sealed but stopped short of removing
+        db.execute("BEGIN")  # a read snapshot: rows up to the newest now, as they are
         try:
             sealed, count = _seal(db, log, key)
+        finally:
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        _remove_sealed(db, log)
         removed = _retire(db, log, key, keep_days, now or datetime.now(UTC))
     except sqlite3.Error as exc:
         raise AuditUnavailable(f"audit log {log} cannot be rotated: {exc}") from exc
@@ -73,16 +78,6 @@ def rotate(log: Path, keep_days: float = 0.0, now: datetime | None = None) -> Ro
 def _seal(db: sqlite3.Connection, log: Path, key: Ed25519PrivateKey
           ) -> tuple[Path | None, int]:
     folder = log.parent / SEGMENTS_DIR
-    done = segments(log)
-    if done:  # rows a rotation sealed but stopped short of removing
-        segment = sqlite3.connect(f"file:{done[-1]}?mode=ro", uri=True)
-        try:
-            newest = read_seal(segment)
-        finally:
-            segment.close()
-        if newest is not None:
-            db.execute("DELETE FROM audit WHERE seq <= ?", (newest.last,))
-            db.execute("DELETE FROM checkpoint WHERE seq <= ?", (newest.last,))
     first_last = db.execute("SELECT min(seq), max(seq) FROM audit").fetchone()
     if first_last[0] is None:
         return None, 0
@@ -116,12 +111,24 @@ def _seal(db: sqlite3.Connection, log: Path, key: Ed25519PrivateKey
         segment.close()
     os.replace(partial, final)
     _sync(folder)
-    # Sealed and durable: only now may the rows leave the live log. A crash before this
-    # commit leaves them in both, which verify accepts (the live log's older rows must
-    # end where the seal ends) and the next rotation removes.
-    db.execute("DELETE FROM audit WHERE seq <= ?", (last,))
-    db.execute("DELETE FROM checkpoint WHERE seq <= ?", (last,))
     return final, last - first + 1
+
+
+def _remove_sealed(db: sqlite3.Connection, log: Path) -> None:
+    """Remove from the live log the rows the newest segment holds, oldest first, a chunk
+    per transaction. Sealed and durable first, removed after: a rotation stopped between
+    leaves rows in both, which verify accepts (the live log's older rows must end where
+    the seal ends), who-looked questions read once, and the next rotation removes."""
+    sealed = sealed_up_to(log)
+    while True:
+        oldest = db.execute("SELECT min(seq) FROM audit").fetchone()[0]
+        if oldest is None or oldest > sealed:
+            return
+        upto = min(sealed, oldest + _CHUNK - 1)
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("DELETE FROM audit WHERE seq <= ?", (upto,))
+        db.execute("DELETE FROM checkpoint WHERE seq <= ?", (upto,))
+        db.execute("COMMIT")
 
 
 def _retire(db: sqlite3.Connection, log: Path, key: Ed25519PrivateKey, keep_days: float,

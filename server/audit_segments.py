@@ -102,6 +102,13 @@ def segments(log: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _NAME.fullmatch(p.name))
 
 
+def sealed_up_to(log: Path) -> int:
+    """The last row the newest segment holds (by its name), or 0 if there is none."""
+    found = segments(log)
+    match = _NAME.fullmatch(found[-1].name) if found else None
+    return int(match.group(2)) if match else 0
+
+
 def read_seal(db: sqlite3.Connection) -> Seal | None:
     try:
         found = db.execute("SELECT first, last, prev_hash, hash, first_time, last_time,"

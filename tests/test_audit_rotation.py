@@ -3,7 +3,10 @@ chain, names what is cut or changed in a segment, and retention leaves a signed 
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -99,6 +102,9 @@ def test_a_rotation_stopped_before_removing_rows_still_verifies_and_finishes(
     rotate(path)
     copy.replace(path)  # as if the rows' removal never committed
     assert verify(path) is None
+    log = AuditLog(path)
+    assert [r.person_id for r in log.rows_about("p3")] == ["p3"]  # once, not twice
+    log.close()
     tamper(path, "UPDATE audit SET hash = 'x' || substr(hash, 2) WHERE seq = 6")
     assert verify(path) is not None
     tamper(path, "DELETE FROM audit")
@@ -106,3 +112,37 @@ def test_a_rotation_stopped_before_removing_rows_still_verifies_and_finishes(
     written(path, 7, 8)
     rotate(path)
     assert verify(path) is None and len(list((tmp_path / SEGMENTS_DIR).iterdir())) == 2
+
+
+def test_rotation_while_the_writer_writes_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "audit.sqlite"
+    written(path, 1, 10)
+    log = AuditLog(path, 5)
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    count = [10]
+
+    async def keep_writing() -> None:
+        while not stop.is_set():
+            try:
+                await log.append_async([row(count[0] + 1)])
+                count[0] += 1
+            except Exception as exc:
+                failures.append(exc)
+
+    writer = threading.Thread(target=lambda: asyncio.run(keep_writing()))
+    writer.start()
+    try:
+        for _ in range(2):
+            time.sleep(0.3)
+            rotate(path)
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        writer.join()
+    log.close()
+    assert failures == []
+    assert verify(path) is None and len(segments(path)) == 2
+    reread = AuditLog(path)
+    assert len(reread.rows_by("u1")) == len([n for n in range(1, count[0] + 1) if n % 3 == 1])
+    reread.close()
