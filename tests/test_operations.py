@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from neo4j import GraphDatabase
+from neo4j import Driver, GraphDatabase
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
@@ -269,15 +269,17 @@ def test_not_ready_when_the_audit_writer_cannot_answer(client: TestClient) -> No
 
 @pytest.mark.neo4j
 def test_ready_only_while_neo4j_answers(neo4j_server: tuple[str, str, str],
-                                        tmp_path: Path) -> None:
+                                        neo4j_driver: Driver, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     uri, user, password = neo4j_server
-    driver = GraphDatabase.driver(uri, auth=(user, password),
-                                  connection_acquisition_timeout=2.0,
-                                  notifications_min_severity="OFF")
-    with TestClient(create_app(Settings(store_dir=tmp_path), Neo4jStore(driver))) as client:
+    store = Neo4jStore(neo4j_driver)
+    with TestClient(create_app(Settings(store_dir=tmp_path), store)) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 200 and ready.json()["checks"]["store"] is True
-        driver.close()  # the database can no longer be reached through this store
+        # The store's way to the database is gone (a closed driver: nothing answers).
+        gone = GraphDatabase.driver(uri, auth=(user, password))
+        gone.close()
+        monkeypatch.setattr(store, "_driver", gone)
         not_ready = client.get("/readyz")
         assert not_ready.status_code == 503, not_ready.text
         assert not_ready.json()["checks"] == {"store": False, "audit_writer": True}
