@@ -10,7 +10,7 @@ from graph.store import LoadLog, Store
 from loaders.assemble import assemble
 from loaders.changes import changes_learned
 from loaders.errors import LoadError
-from loaders.identity import Resolver
+from loaders.identity import Progress, Resolver
 from loaders.identity.splink_resolver import SplinkResolver
 from loaders.quarantine import Quarantine
 from loaders.records import Extract
@@ -32,12 +32,15 @@ def load_extract(
     today: date | None = None,
     progress: Callable[[Path], None] | None = None,
     partial: bool = False,
+    identity_progress: Progress | None = None,
 ) -> LoadLog:
     """Load canonical CSV files or folders into the store, all or nothing.
 
     Each system with people in the load is taken as a full snapshot of that system:
     records, memberships and open involvements it no longer holds are ended, never
     deleted (`partial=True` turns that off, for a load of a few corrected records).
+    `progress` is told each file as it is read, `identity_progress` each stage of identity
+    resolution (`loaders.identity.STAGES`) as it starts.
 
     Returns the load's counts, which balance: read = loaded + quarantined.
 
@@ -53,7 +56,7 @@ def load_extract(
         if progress is not None:
             progress(path)
         module.read(path, quarantine, day, extract)
-    resolution = (resolver or default_resolver()).resolve(extract, store, day)
+    resolution = (resolver or default_resolver()).resolve(extract, store, day, identity_progress)
     batch, loaded = assemble(extract, resolution, store, quarantine, day)
     ended = 0 if partial else end_what_is_gone(extract, store, batch, day)
     log = LoadLog(

@@ -22,7 +22,7 @@ from splink import DuckDBAPI, Linker
 # Splink 5 keeps its exception classes in internals; EMTrainingException is a SplinkException.
 from splink.internals.exceptions import EMTrainingException, SplinkException
 
-from loaders.identity import default_model
+from loaders.identity import Progress, default_model
 from loaders.identity import settings as linkage
 
 # Splink reports progress and untrainable levels through logging; a load prints its own.
@@ -207,6 +207,7 @@ def score(
     trained_on: str | None = None,
     related: Collection[str] | None = None,
     unrelated_threshold: float = linkage.REVIEW_THRESHOLD,
+    progress: Progress | None = None,
 ) -> Scoring:
     """Score candidate pairs among `rows` (a `features.rows_for` table), training first
     when there are enough of them.
@@ -216,8 +217,10 @@ def score(
     Pairs are kept from `threshold` up when both records are in `related` (records whose
     own system names relatives: family evidence may still lift them), and from
     `unrelated_threshold` up otherwise, since nothing after scoring can change those; with
-    `related` None every pair is kept from `threshold` up.
+    `related` None every pair is kept from `threshold` up. `progress` is told "training"
+    and "scoring pairs" as each starts.
     """
+    tell = progress or (lambda _: None)
     info: dict[str, Any]
     if rows.num_rows < 2:
         settings, info = _fallback(
@@ -269,6 +272,7 @@ def score(
         summary: dict[str, Any] = {"trained": False, "records": rows.num_rows, "data": digest}
         summary |= info
         if trainable:
+            tell("training")
             try:
                 report, linker = _train(linker, frame, training)
             except TrainingFailed as failure:
@@ -289,6 +293,7 @@ def score(
                 floored = linkage.with_floors(linker.misc.save_model_to_json())
                 linker = Linker(frame, floored, log_level=None, validate_settings=False)
             lap("train")
+        tell("scoring pairs")
         predictions = linker.inference.predict(
             threshold_match_probability=threshold, warning_mode="never"
         )

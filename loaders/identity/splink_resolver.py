@@ -32,7 +32,7 @@ from graph.model import (
     ReviewPair,
 )
 from graph.store import Store
-from loaders.identity import Resolution, mint_person_id, record_key, record_node_id
+from loaders.identity import Progress, Resolution, mint_person_id, record_key, record_node_id
 from loaders.identity import settings as linkage
 from loaders.identity.clusters import TWINS, Clusters, Link, cluster
 from loaders.identity.family import (
@@ -94,11 +94,13 @@ class SplinkResolver:
         relatives: dict[str, list[str]],
         parameters: dict[str, Any] | None = None,
         trained_on: str | None = None,
+        progress: Progress | None = None,
     ) -> Scoring:
         """Train and score; low pairs are kept only where family evidence could lift them."""
         related = {key for key, others in relatives.items() if others} if self.family else set()
         return score(rows, parameters, self.training, trained_on=trained_on,
-                     related=related, unrelated_threshold=self.thresholds.review)
+                     related=related, unrelated_threshold=self.thresholds.review,
+                     progress=progress)
 
     def _links(
         self, pairs: Sequence[ScoredPair], decisions: dict[tuple[str, str], LinkDecision]
@@ -123,8 +125,11 @@ class SplinkResolver:
         relatives: dict[str, list[str]],
         decisions: dict[tuple[str, str], LinkDecision],
         twins: Callable[[str, str], bool] | None = None,
+        progress: Progress | None = None,
     ) -> tuple[Clusters, list[ScoredPair], FamilyModel | None]:
         """Cluster once, add family evidence, cluster again: (clusters, final pairs, family)."""
+        tell = progress or (lambda _: None)
+        tell("clustering")
         known = set(keys)
         decisions = {k: d for k, d in decisions.items() if k[0] in known and k[1] in known}
         apart = [k for k, d in decisions.items() if d.action == "unlink"]
@@ -135,6 +140,7 @@ class SplinkResolver:
         first = cluster(keys, nhs, self._links(pairs, decisions), apart, kin, twins)
         if not self.family:
             return first, list(pairs), None
+        tell("family evidence")
         cluster_of = {key: first.root(key) for key in keys}
         in_common = relatives_in_common(pairs, relatives, cluster_of)
         model = estimate(pairs, relatives, cluster_of, in_common)
@@ -144,7 +150,11 @@ class SplinkResolver:
 
     # --- the run -------------------------------------------------------------
 
-    def resolve(self, extract: Any, store: Store, today: date) -> Resolution:
+    def resolve(
+        self, extract: Any, store: Store, today: date, progress: Progress | None = None
+    ) -> Resolution:
+        tell = progress or (lambda _: None)
+        tell("comparison rows")
         stored = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
         rows, relatives = rows_for(extract, stored.values())
         keys = rows.column("unique_id").to_pylist()
@@ -154,13 +164,14 @@ class SplinkResolver:
         parameters = json.loads(models[-1].parameters) if models else None
         trained_on = json.loads(models[-1].summary).get("trained_on") if models else None
         try:
-            scoring = self.score(rows, relatives, parameters, trained_on)
+            scoring = self.score(rows, relatives, parameters, trained_on, progress)
         except NoModel as missing:
             return self._by_rules(extract, store, today, missing.reason)
         decisions = latest_decisions(store.link_decisions())
         clusters, pairs, family = self.link_all(
-            keys, nhs, scoring.pairs, relatives, decisions, TwinRule(rows).apart
+            keys, nhs, scoring.pairs, relatives, decisions, TwinRule(rows).apart, progress
         )
+        tell("persons and review")
         groups = clusters.groups()
 
         owners = {

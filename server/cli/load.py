@@ -15,6 +15,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from loaders.identity import STAGES
 from loaders.pipeline import load_extract
 from loaders.registry import plan
 from server.cli.output import err, one_line_errors, out
@@ -64,8 +65,18 @@ def load(
                 def advance(path: Path) -> None:
                     progress.update(task, advance=1, description=f"reading {path.name}")
 
+                # Identity resolution is the long part of a large load: one step per stage.
+                identities = progress.add_task("identities", total=len(STAGES), visible=False)
+
+                def stage(name: str) -> None:
+                    progress.update(task, visible=False)
+                    done = STAGES.index(name) if name in STAGES else 0
+                    progress.update(identities, completed=done, visible=True,
+                                    description=f"identities: {name}")
+
                 log = load_extract(
-                    graph, paths, format_name=format_name, partial=partial, progress=advance
+                    graph, paths, format_name=format_name, partial=partial, progress=advance,
+                    identity_progress=stage,
                 )
         finally:
             graph.close()
