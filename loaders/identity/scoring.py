@@ -208,6 +208,7 @@ def score(
     related: Collection[str] | None = None,
     unrelated_threshold: float = linkage.REVIEW_THRESHOLD,
     progress: Progress | None = None,
+    fixed: dict[str, Any] | None = None,
 ) -> Scoring:
     """Score candidate pairs among `rows` (a `features.rows_for` table), training first
     when there are enough of them.
@@ -218,7 +219,9 @@ def score(
     own system names relatives: family evidence may still lift them), and from
     `unrelated_threshold` up otherwise, since nothing after scoring can change those; with
     `related` None every pair is kept from `threshold` up. `progress` is told "training"
-    and "scoring pairs" as each starts.
+    and "scoring pairs" as each starts. `fixed` is a model to score with as it is, never
+    trained (a delta's: `delta.within_blocks` of the store's last model), with the
+    `model_used` and `model_reason` it should be reported under.
     """
     tell = progress or (lambda _: None)
     info: dict[str, Any]
@@ -240,7 +243,10 @@ def score(
     digest = data_digest(rows)
     trainable = rows.num_rows >= training.min_records
     info = {}
-    if parameters is not None and trained_on == digest:
+    if fixed is not None:
+        trainable = False
+        settings, info = dict(fixed["model"]), {k: fixed[k] for k in ("model_used", "model_reason")}
+    elif parameters is not None and trained_on == digest:
         trainable = False  # the stored model was trained on exactly these records: reuse it
         settings, info = dict(parameters), {
             "model_used": "stored",
