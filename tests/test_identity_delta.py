@@ -7,11 +7,15 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.store import LoadLog
+from loaders.identity import STAGES
+from loaders.identity.delta import candidates, part
 from loaders.identity.evaluate import resolved_index
+from loaders.identity.features import SCHEMA, row
 from loaders.identity.scoring import Training
 from loaders.identity.splink_resolver import SplinkResolver
 from loaders.pipeline import load_extract
@@ -45,8 +49,9 @@ def borough(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return [root / "extracts" / s for s in sorted(summary.records_by_system)]
 
 
-def load(store: EmbeddedStore, paths: list[Path]) -> LoadLog:
-    return load_extract(store, paths, today=TODAY, resolver=resolver())
+def load(store: EmbeddedStore, paths: list[Path], stages: list[str] | None = None) -> LoadLog:
+    return load_extract(store, paths, today=TODAY, resolver=resolver(),
+                        identity_progress=None if stages is None else stages.append)
 
 
 def test_a_delta_gives_the_people_of_a_full_run(borough: list[Path], tmp_path: Path) -> None:
@@ -56,7 +61,10 @@ def test_a_delta_gives_the_people_of_a_full_run(borough: list[Path], tmp_path: P
     load(full, borough)
     batches = EmbeddedStore(tmp_path / "batches")
     load(batches, base)
-    log = load(batches, night)
+    stages: list[str] = []
+    log = load(batches, night, stages)
+    # The load was told each stage as it started (nothing trains: the store's model scores).
+    assert stages == [s for s in STAGES if s != "training"]
     assert "delta" in str(log.detail["model_reason"])
     assert log.balanced and int(str(log.detail["records"])) > 0
     assert people(batches) == people(full)
@@ -74,3 +82,19 @@ def test_a_reload_of_unchanged_records_is_a_delta_of_none(
     assert str(log.detail["model_reason"]).startswith("a delta of 0 new or changed records")
     assert people(store) == before
     store.close()
+
+
+def test_candidates_are_the_stored_records_in_a_fresh_records_blocks() -> None:
+    def one(key: str, given: str, family: str, born: str, postcode: str) -> dict[str, object]:
+        return row(key, "gp", {"given_names": given, "family_name": family,
+                               "birth_date": born, "postcode": postcode})
+
+    rows = pa.Table.from_pylist([
+        one("gp/new", "Amira", "Khan", "2015-03-02", "LS1 1AA"),
+        one("gp/same-dob", "Aisha", "Begum", "2015-03-02", "LS9 9ZZ"),  # birth date, initial
+        one("gp/same-home", "Amira", "Jones", "1980-01-01", "LS1 1AA"),  # postcode, name
+        one("gp/other", "Zoe", "Smith", "1990-07-07", "LS2 2BB"),
+    ], schema=SCHEMA)
+    assert candidates(rows, {"gp/new"}) == {"gp/new", "gp/same-dob", "gp/same-home"}
+    assert part({"gp/same-dob"}, {"gp/same-dob": "P1", "gp/other": "P1"}) == {
+        "gp/same-dob", "gp/other"}
