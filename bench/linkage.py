@@ -216,7 +216,7 @@ def scale(
     nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
     # The twin rule as a load applies it (its table of who is who is part of the cost).
     clusters, _, model = resolver.link_all(keys, nhs, scoring.pairs, relatives, {},
-                                           TwinRule(rows).apart)
+                                           TwinRule(rows))
     clustered = clock.lap("cluster and family")
     peak = _peak_gb()
     full = {k: clusters.root(k) for k in keys}

@@ -201,7 +201,7 @@ class SplinkResolver:
         keys = part.column("unique_id").to_pylist()
         nhs = dict(zip(keys, part.column("nhs").to_pylist(), strict=True))
         clusters, pairs, model = self.link_all(
-            keys, nhs, scoring.pairs, relatives, decisions, TwinRule(part).apart, progress,
+            keys, nhs, scoring.pairs, relatives, decisions, TwinRule(part), progress,
             family=None if family is None else FamilyModel(
                 family["m_shared"], family["u_shared"], family["matches_seen"],
                 family["non_matches_seen"]),
@@ -255,7 +255,7 @@ class SplinkResolver:
             except NoModel as missing:
                 return self._by_rules(extract, store, today, missing.reason)
             clusters, pairs, family = self.link_all(
-                keys, nhs, scoring.pairs, relatives, decisions, TwinRule(rows).apart, progress
+                keys, nhs, scoring.pairs, relatives, decisions, TwinRule(rows), progress
             )
         tell("persons and review")
         groups = clusters.groups()
