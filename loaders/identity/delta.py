@@ -8,9 +8,11 @@ this way, in place of relinking every record:
    comparison fields (a changed name, birth date, address or identifier);
 2. **candidates**: the stored records that share a block (`settings.BLOCKING_RULES`) with a
    fresh record, found by one DuckDB join per rule with the fresh records on one side;
-3. **the part relinked**: the fresh records, the candidates and every other record of the
-   people those belong to (a person is relinked whole, so one of its records is never
-   left behind);
+   Splink scores the fresh records against them, and keeps the pairs a full run would
+   keep (most records in a block are other people);
+3. **the part relinked**: the fresh records, the stored records of those pairs and every
+   other record of the people they belong to (a person is relinked whole, so one of its
+   records is never left behind);
 4. **pairs**: within that part, Splink scores the pairs its blocking rules make that have
    a fresh record on one side or two records of one stored person (which re-form that
    person, and explain it); no training: the store's last model and its family weights;
@@ -42,6 +44,8 @@ from loaders.identity.features import row
 SHARE = 0.05
 MIN_STORE = 20_000
 
+# Pairs with a fresh record on one side: which stored records a delta touches.
+FRESH = 'l."fresh" OR r."fresh"'
 # What keeps a delta's pairs to those that can change anything: a fresh record on one
 # side, or two records of one stored person (`person` is null for a new record).
 WITHIN = 'l."fresh" OR r."fresh" OR l."person" = r."person"'
@@ -112,11 +116,12 @@ def marked(rows: pa.Table, fresh: Collection[str], owners: Mapping[str, str]) ->
         "person", pa.array(person, pa.string()))
 
 
-def within_blocks(parameters: dict[str, Any]) -> dict[str, Any]:
-    """A stored model's settings with each blocking rule kept to the pairs `WITHIN` keeps."""
+def within_blocks(parameters: dict[str, Any], within: str = WITHIN) -> dict[str, Any]:
+    """A stored model's settings with each blocking rule kept to the pairs `within` keeps
+    (`FRESH` or `WITHIN`)."""
     settings = dict(parameters)
     rules = []
     for rule in linkage.BLOCKING_RULES:
-        rules.append({"blocking_rule": f"({rule}) AND ({WITHIN})", "sql_dialect": "duckdb"})
+        rules.append({"blocking_rule": f"({rule}) AND ({within})", "sql_dialect": "duckdb"})
     settings["blocking_rules_to_generate_predictions"] = rules
     return settings

@@ -175,26 +175,35 @@ class SplinkResolver:
         also: Collection[str] = (),
     ) -> tuple[pa.Table, Scoring, Clusters, list[ScoredPair], FamilyModel | None]:
         """Relink only the part of the records a delta can change (`loaders.identity.delta`):
-        the `fresh` records (new or changed), the stored records in their blocks, `also`, and
-        every record of the people those belong to (`owners`: stored record to person),
-        scored with `stored_model` and its family weights. `rows` are every record's, the
-        load's copy winning. Returns the part's rows, scoring, clusters, pairs and family
-        model."""
-        whole = delta.part(delta.candidates(rows, fresh, self.training.threads) | set(also),
-                           owners)
-        part = rows.filter(pc.is_in(rows.column("unique_id"),
-                                    pa.array(sorted(whole), pa.string())))
+        the `fresh` records (new or changed), the stored records they make a pair with,
+        `also`, and every record of the people those belong to (`owners`: stored record to
+        person), scored with `stored_model` and its family weights. `rows` are every
+        record's, the load's copy winning. Returns the part's rows, scoring, clusters,
+        pairs and family model."""
+
+        def only(keys: Collection[str]) -> pa.Table:
+            wanted = pa.array(sorted(keys), pa.string())
+            return delta.marked(rows.filter(pc.is_in(rows.column("unique_id"), wanted)),
+                                fresh, owners)
+
         summary = json.loads(stored_model.summary)
-        fixed = {
-            "model": delta.within_blocks(json.loads(stored_model.parameters)),
-            "model_used": "stored",
-            "model_reason": f"a delta of {len(fresh)} new or changed records, compared"
-                            " within their blocks with the store's last model",
-        }
-        scoring = self.score(delta.marked(part, fresh, owners), relatives, progress=progress,
-                             fixed=fixed)
+        stored = json.loads(stored_model.parameters)
+        reason = (f"a delta of {len(fresh)} new or changed records, compared within their"
+                  " blocks with the store's last model")
+
+        def fixed(within: str) -> dict[str, Any]:
+            return {"model": delta.within_blocks(stored, within), "model_used": "stored",
+                    "model_reason": reason}
+
+        # First the fresh records against the stored records in their blocks: only those
+        # they make a pair with (most in a block are other people) join the part relinked.
+        near = self.score(only(delta.candidates(rows, fresh, self.training.threads)),
+                          relatives, fixed=fixed(delta.FRESH))
+        touched = set(fresh) | set(also) | {key for p in near.pairs for key in (p.a, p.b)}
+        part = only(delta.part(touched, owners))
+        scoring = self.score(part, relatives, progress=progress, fixed=fixed(delta.WITHIN))
         # Reported as the model the store's people came from, blocking rules and all.
-        scoring.parameters = json.loads(stored_model.parameters)
+        scoring.parameters = stored
         if summary.get("trained_on"):
             scoring.summary["trained_on"] = summary["trained_on"]
         family = summary.get("family")
