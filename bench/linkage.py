@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +186,7 @@ def _stage(name: str, seconds: float) -> None:
 
 def scale(
     records: int | None, threads: int | None, folder: Path | None, family: bool = True,
-    delta: int = 0,
+    delta: int = 0, training: Training | None = None,
 ) -> dict[str, Any]:
     """Time the resolver alone (rows, Splink training and scoring, clustering with family
     evidence) on the records of a borough folder, or of a borough generated to about
@@ -207,7 +208,7 @@ def scale(
     if records is not None:
         rows = rows.slice(0, records)
     _stage(f"rows ({rows.num_rows})", built["rows_seconds"])
-    resolver = SplinkResolver(Training(threads=threads), family=family)
+    resolver = SplinkResolver(replace(training or Training(), threads=threads), family=family)
     clock = _Clock()
     scoring = resolver.score(rows, relatives)
     scored = clock.lap(f"train and score ({len(scoring.pairs)} pairs kept,"
@@ -441,6 +442,8 @@ def main() -> None:
     s.add_argument("--folder", type=Path, help="A borough folder to read instead.")
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--no-family", action="store_true")
+    s.add_argument("--em-max-pairs", type=float, default=Training.em_max_pairs,
+                   help="Pairs each expectation-maximisation pass samples (Splink max_pairs).")
     s.add_argument("--delta", type=int, default=0, help="Then resolve a nightly delta of"
                    " this many of the records against the rest, as a load would.")
     d = sub.add_parser("diagnose")
@@ -464,7 +467,8 @@ def main() -> None:
     elif args.what == "febrl4":
         result = febrl4()
     else:
-        result = scale(args.records, args.threads, args.folder, not args.no_family, args.delta)
+        result = scale(args.records, args.threads, args.folder, not args.no_family, args.delta,
+                       Training(em_max_pairs=args.em_max_pairs))
     print(json.dumps(result, indent=2))
 
 
