@@ -442,7 +442,7 @@ def main() -> None:
     s.add_argument("--folder", type=Path, help="A borough folder to read instead.")
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--no-family", action="store_true")
-    s.add_argument("--em-max-pairs", type=float, default=Training.em_max_pairs,
+    s.add_argument("--em-max-pairs", type=float, default=Training().em_max_pairs,
                    help="Pairs each expectation-maximisation pass samples (Splink max_pairs).")
     s.add_argument("--delta", type=int, default=0, help="Then resolve a nightly delta of"
                    " this many of the records against the rest, as a load would.")
