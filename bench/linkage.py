@@ -3,6 +3,7 @@
     python -m bench.linkage borough [--people N | --folder BOROUGH] [--no-family]
     python -m bench.linkage febrl4
     python -m bench.linkage scale [--records N] [--folder BOROUGH] [--threads 2] [--no-family]
+                                  [--delta N] [--em-max-pairs 5e6]
     python -m bench.linkage diagnose --folder BOROUGH [--no-family] [--show 2]
     python -m bench.linkage [compare] [--fc-records 4000] [--seed 1] [--write-docs]
 
@@ -13,7 +14,9 @@ prints pairwise and cluster figures for each. `febrl4` writes the Febrl4 data sh
 through canonical columns and scores famgraph's resolver beside plain Splink given the
 same columns. `scale` times the resolver alone (rows, Splink training and scoring,
 clustering and family evidence; no store) on a borough folder's records or on a borough
-generated to about N records, with peak memory and pairwise figures. `diagnose` groups a
+generated to about N records, with peak memory and pairwise figures, and with `--delta N`
+then a nightly delta of N of the records against the others, timed and compared with the
+full run's people. `diagnose` groups a
 borough's wrong pairs by the kinds of record involved. `compare` (the default) runs
 famgraph's resolver and plain Splink on Febrl3, Febrl4 and a Family-Context-shaped sample in
 one run and prints one table (`bench.linkage_compare`); `--write-docs` puts it in
