@@ -3,6 +3,7 @@ store's, with the store's model, give the same people as relinking everything.""
 
 from __future__ import annotations
 
+import shutil
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -81,6 +82,30 @@ def test_a_reload_of_unchanged_records_is_a_delta_of_none(
     log = load(store, [p for p in borough if p.name == DELTA])
     assert str(log.detail["model_reason"]).startswith("a delta of 0 new or changed records")
     assert people(store) == before
+    store.close()
+
+
+def test_a_changed_record_is_fresh_and_relinked_as_a_full_run_would(
+    borough: list[Path], tmp_path: Path
+) -> None:
+    police = next(p for p in borough if p.name == DELTA)
+    changed = tmp_path / DELTA
+    shutil.copytree(police, changed)
+    nominals = changed / "NICHE_Nominals.csv"
+    lines = nominals.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[1].split(",")
+    fields[2] = fields[2] + "a"  # a slip in the first nominal's forename
+    lines[1] = ",".join(fields)
+    nominals.write_text("".join(lines), encoding="utf-8")
+    others = [p for p in borough if p.name != DELTA]
+    full = EmbeddedStore(tmp_path / "full")
+    load(full, [*others, changed])
+    store = EmbeddedStore(tmp_path / "store")
+    load(store, borough)
+    log = load(store, [changed])
+    assert str(log.detail["model_reason"]).startswith("a delta of 1 new or changed record")
+    assert people(store) == people(full)
+    full.close()
     store.close()
 
 
