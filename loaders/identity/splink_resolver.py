@@ -154,6 +154,7 @@ class SplinkResolver:
             return first, list(pairs), None
         tell("family evidence")
         roots = {key: first.root(key) for key in keys}
+        del first  # a million records' union-find, not needed beside the final one
         cluster_of = roots if settled is None else {**settled, **roots}
         in_common = relatives_in_common(pairs, relatives, cluster_of)
         model = family or estimate(pairs, relatives, cluster_of, in_common)
