@@ -66,10 +66,12 @@ def load(
                     progress.update(task, advance=1, description=f"reading {path.name}")
 
                 # Identity resolution is the long part of a large load: one step per stage.
-                identities = progress.add_task("identities", total=len(STAGES), visible=False)
+                identities = progress.add_task("identities", total=len(STAGES), visible=False,
+                                               start=False)
 
                 def stage(name: str) -> None:
                     progress.update(task, visible=False)
+                    progress.start_task(identities)  # its clock starts when reading ends
                     done = STAGES.index(name) if name in STAGES else 0
                     progress.update(identities, completed=done, visible=True,
                                     description=f"identities: {name}")
