@@ -1,0 +1,34 @@
+"""Involvements a source calls closed are ended: no closed episode may read as still open."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from loaders.quarantine import Quarantine
+from loaders.records import Extract
+
+
+def end_closed_involvements(extract: Extract, quarantine: Quarantine, today: date) -> int:
+    """Give every closed involvement without an end date one: its last activity, else the
+    day its system's extract was taken (else `today`), never before its start. Each such
+    end is stated on the load as a warning naming the file, row and what it was taken from.
+
+    Returns how many ends were inferred.
+    """
+    inferred = 0
+    for number, inv in enumerate(extract.involvements):
+        if inv.status != "closed" or inv.end is not None:
+            continue
+        if inv.last_activity is not None:
+            end, why = inv.last_activity, "its last activity"
+        elif inv.system in extract.extract_dates:
+            end, why = extract.extract_dates[inv.system], "the extract date"
+        else:
+            end, why = today, "the load day (the extract gives no date of its own)"
+        end = max(end, inv.start)
+        quarantine.warn(inv.where.file, inv.where.row, "end",
+                        f"closed with no end date: ended {end} ({why})")
+        extract.involvements[number] = replace(inv, end=end)
+        inferred += 1
+    return inferred
