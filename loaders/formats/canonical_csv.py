@@ -227,8 +227,6 @@ def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date
                 " involvements, events, risk_indicators; docs/canonical-columns.md)",
             )
         columns = [column.strip().lower() for column in header]
-        absent = dict.fromkeys(c for c in columns_of(kind) if c not in columns)
-        parse = _PARSERS[kind]
         extract.files.append(name)
         for row, values in rows:
             if not any(v.strip() for v in values):
@@ -239,12 +237,12 @@ def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date
                     name, row, "", f"has {len(values)} fields, the header has {len(columns)}"
                 )
                 continue
-            fields = dict(zip(columns, values, strict=True)) | {c: "" for c in absent}
+            fields = dict(zip(columns, values, strict=True))
             try:
                 too_long = next((k for k, v in fields.items() if len(v) > MAX_FIELD), None)
                 if too_long:
                     raise RowProblem(too_long, f"longer than {MAX_FIELD} characters")
-                parse(fields, Where(name, row), extract, quarantine, today)
+                parse_row(kind, fields, Where(name, row), extract, quarantine, today)
             except RowProblem as problem:
                 quarantine.reject(name, row, problem.field, problem.reason)
     except csv.Error as exc:
@@ -260,7 +258,9 @@ def parse_row(
     ------
     RowProblem : the row is unusable; the caller quarantines it
     """
-    _PARSERS[kind](fields, where, out, q, today)
+    # Formats that know nothing of a kind's optional columns leave them out.
+    absent = {column: "" for column in OPTIONAL_COLUMNS.get(kind, ()) if column not in fields}
+    _PARSERS[kind](fields | absent, where, out, q, today)
 
 
 DATE_COLUMNS = frozenset({"birth_date", "death_date", "address_from", "from", "to", "valid_from",

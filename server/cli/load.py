@@ -48,7 +48,7 @@ def load(
 ) -> None:
     """Load extracts in one all-or-nothing batch; print read = loaded + quarantined."""
     with one_line_errors():
-        files = [path for _, path in plan(paths, format_name)]
+        files = [path for _, path in plan(paths, format_name, skipped=_say_skipped)]
         graph = open_store(Settings.from_env(store_dir=store, neo4j_uri=neo4j))
         try:
             with Progress(
@@ -80,6 +80,10 @@ def load(
                   f" ({log.detail.get('model_reason', '')})")
     if log.quarantined:
         out.print(f"see them with: famgraph quarantine --store {store}")
+
+
+def _say_skipped(path: Path, why: str) -> None:
+    err.print(f"skipped {path}: {why}")
 
 
 def quarantine(

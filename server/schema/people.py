@@ -197,7 +197,8 @@ class Person(Node):
     )
     def source_coverage(self, info: Ctx, as_of: date | None = None) -> list[SourceStatus]:
         ctx = info.context
-        declared = coverage_declarations(ctx.settings.coverage_file)
+        declared = coverage_declarations(ctx.settings.coverage_file) \
+            | ctx.loaders.declared_coverage()
         # A person whose source list is withheld (their agreement, or a restricted person
         # shown by name only) has every system withheld: the released copy carries no
         # sources, and computing states from it would say "no record".
