@@ -51,7 +51,7 @@ class Column:
     value: str | None = None
     join: str = " "
     split: str | None = None  # "lines", or a separator
-    take: str | int = "all"
+    take: str | tuple[int, ...] = "all"
     pattern: re.Pattern[str] | None = None
     values: Mapping[str, str] = field(default_factory=dict)
     default: str | None = None
@@ -162,9 +162,13 @@ def _column(raw: Any, where: str, path: Path, default_formats: tuple[str, ...]) 
         raise LoadError(str(path), f"{where} needs a source column (column or columns) or a "
                         "constant (value), not both")
     take = spec.get("take", "all")
-    if not (take in TAKES or (isinstance(take, int) and take != 0)):
-        raise LoadError(str(path), f"{where} take must be one of {', '.join(TAKES)} or a part's "
-                        "number (1 the first, -1 the last)")
+    if isinstance(take, int):
+        take = [take]
+    if isinstance(take, list) and take and all(isinstance(n, int) and n for n in take):
+        take = tuple(take)
+    elif take not in TAKES:
+        raise LoadError(str(path), f"{where} take must be one of {', '.join(TAKES)}, or parts' "
+                        "numbers in the order wanted (1 the first, -1 the last: [2, 1])")
     split = spec.get("split")
     if split is not None:
         split = _text(split, f"{where} split", path)
@@ -544,10 +548,10 @@ def _split(text: str, separator: str) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
-def _take(pieces: list[str], take: str | int) -> list[str]:
-    if isinstance(take, int):
-        index = take - 1 if take > 0 else take
-        return [pieces[index]] if -len(pieces) <= index < len(pieces) else []
+def _take(pieces: list[str], take: str | tuple[int, ...]) -> list[str]:
+    if isinstance(take, tuple):
+        indexes = [n - 1 if n > 0 else n for n in take]
+        return [pieces[i] for i in indexes if -len(pieces) <= i < len(pieces)]
     return {
         "all": pieces,
         "first": pieces[:1],
