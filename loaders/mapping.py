@@ -579,3 +579,49 @@ def _parse_date(text: str, formats: tuple[str, ...]) -> date:
         raise ValueError(text)
     return datetime.fromisoformat(text).date()
 
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """One source record beside what the mapping makes of it, for `famgraph mapping check`."""
+
+    file: str
+    kind: str
+    row: int
+    source: dict[str, str]
+    fields: dict[str, str]
+    problems: tuple[Rejection, ...]  # the refusal first, if refused, then every warning
+    refused: bool
+
+
+def preview(folder: Path, rows: int, today: date) -> Iterator[Preview]:
+    """The first `rows` records of each file the folder's mapping names, each mapped and
+    checked by the canonical rules exactly as a load would, nothing written.
+
+    Raises
+    ------
+    LoadError : as a load would: a bad mapping, a missing file or column, an undecodable file
+    """
+    mapping = read_mapping(folder / MAPPING_FILE)
+    for spec, path in files_of(folder, mapping):
+        quarantine = Quarantine()
+        seen = 0  # warnings of earlier records; a record's mapping warns before it is yielded
+        for number, found in enumerate(mapped_rows(path, spec, mapping, quarantine)):
+            if number >= rows:
+                break
+            where = Where(str(path), found.row)
+            if found.problem is None:
+                before = (len(quarantine.rejected), len(quarantine.warnings))
+                try:
+                    parse_row(spec.kind, found.fields, where, Extract(), quarantine, today)
+                except RowProblem as problem:
+                    found.problem = problem
+                _name_sources(quarantine, spec, before)
+            problems = list(quarantine.warnings[seen:])
+            seen = len(quarantine.warnings)
+            if found.problem is not None:
+                problems.insert(0, Rejection(str(path), found.row,
+                                             spec.source_of(found.problem.field),
+                                             found.problem.reason))
+            yield Preview(str(path), spec.kind, found.row, found.source, found.fields,
+                          tuple(problems), found.problem is not None)
