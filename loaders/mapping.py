@@ -580,7 +580,6 @@ def _parse_date(text: str, formats: tuple[str, ...]) -> date:
     return datetime.fromisoformat(text).date()
 
 
-
 @dataclass(frozen=True, slots=True)
 class Preview:
     """One source record beside what the mapping makes of it, for `famgraph mapping check`."""

@@ -26,6 +26,8 @@ from server.cli.main import app as cli
 
 TODAY = date(2026, 11, 23)
 DOCS = Path(__file__).parent.parent / "docs"
+PEOPLE_HEADER = ("system,record_id,given_names,family_name,other_names,sex,birth_date,death_date,"
+                 "nhs_number,upn,address_line1,address_line2,town,postcode,uprn,address_from\n")
 INVOLVEMENTS = ("system,record_id,service,level,start,end,status,reason,organisation,lead_name,"
                 "lead_role,lead_team,lead_phone,lead_email,sensitivity")
 
@@ -167,10 +169,7 @@ def involvement_rows(*rows: str) -> str:
 
 def test_a_closed_status_ends_the_involvement_at_last_activity_or_before_the_load(
         tmp_path: Path) -> None:
-    (tmp_path / "people.csv").write_text(
-        "system,record_id,given_names,family_name,other_names,sex,birth_date,death_date,"
-        "nhs_number,upn,address_line1,address_line2,town,postcode,uprn,address_from\n"
-        "sc,1,Amy,Hart,,f,2014-01-01,,,,,,,,,\n")
+    (tmp_path / "people.csv").write_text(PEOPLE_HEADER + "sc,1,Amy,Hart,,f,2014-01-01,,,,,,,,,\n")
     (tmp_path / "involvements.csv").write_text(involvement_rows(
         "sc,1,Child in need,specialist,2021-01-01,,Historic,,,,,,,,,,,2021-05-01",
         "sc,1,Early help,targeted,2021-02-01,,Closed,,,,,,,,,,,",
@@ -209,9 +208,8 @@ def test_services_engaged_hides_a_stored_closed_involvement_that_has_no_end(
 def test_a_contact_with_no_name_is_kept_per_involvement_and_an_organisation_is_no_name(
         tmp_path: Path) -> None:
     (tmp_path / "people.csv").write_text(
-        "system,record_id,given_names,family_name,other_names,sex,birth_date,death_date,"
-        "nhs_number,upn,address_line1,address_line2,town,postcode,uprn,address_from\n"
-        "ed,1,Amy,Hart,,f,2014-01-01,,,,,,,,,\ned,2,Dev,Khan,,m,2014-02-01,,,,,,,,,\n")
+        PEOPLE_HEADER + "ed,1,Amy,Hart,,f,2014-01-01,,,,,,,,,\n"
+        "ed,2,Dev,Khan,,m,2014-02-01,,,,,,,,,\n")
     (tmp_path / "involvements.csv").write_text(involvement_rows(
         "ed,1,School,universal,2021-09-01,,,,St Mary's,,,,01632 960101,,,school,100234,",
         "ed,2,School,universal,2021-09-01,,,,St Mary's,St Mary's,,,01632 960202,,,school,"
@@ -230,9 +228,7 @@ def test_a_contact_with_no_name_is_kept_per_involvement_and_an_organisation_is_n
     store.close()
 
 
-CANONICAL = ("system,record_id,given_names,family_name,other_names,sex,birth_date,death_date,"
-             "nhs_number,upn,address_line1,address_line2,town,postcode,uprn,address_from\r\n"
-             "sc,1,Siân,Hart,,f,2014-01-01,,,,,,,,,\r\n")
+CANONICAL = (PEOPLE_HEADER + "sc,1,Siân,Hart,,f,2014-01-01,,,,,,,,,\n").replace("\n", "\r\n")
 
 
 @pytest.mark.parametrize("data", [
