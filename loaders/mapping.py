@@ -38,7 +38,8 @@ ENCODINGS = frozenset({"utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"})
 TAKES = ("all", "first", "last", "all_but_last", "all_but_first", "middle")
 COVERAGE_KEYS = frozenset({"covers", "since", "until", "area", "ages"})
 COLUMN_KEYS = frozenset({"column", "columns", "value", "join", "split", "take", "pattern",
-                         "values", "default", "date_format", "trim"})
+                         "values", "default", "date_format", "trim", "case"})
+CASES = {"upper": str.upper, "lower": str.lower, "title": str.title}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class Column:
     default: str | None = None
     date_formats: tuple[str, ...] = ()
     trim: str = ""
+    case: str | None = None  # upper, lower or title, after the pattern
 
     def describe(self) -> str:
         """Where the value came from, for messages: the source column names."""
@@ -175,6 +177,9 @@ def _column(raw: Any, where: str, path: Path, default_formats: tuple[str, ...]) 
     elif take != "all":
         raise LoadError(str(path), f"{where} takes parts but does not split (split = \"lines\" "
                         "or a separator)")
+    case = spec.get("case")
+    if case is not None and case not in CASES:
+        raise LoadError(str(path), f"{where} case must be one of {', '.join(CASES)}")
     default = spec.get("default")
     if default is not None and not isinstance(default, str):
         raise LoadError(str(path), f"{where} default must be a string")
@@ -190,6 +195,7 @@ def _column(raw: Any, where: str, path: Path, default_formats: tuple[str, ...]) 
         default=default,
         date_formats=_formats(spec.get("date_format"), where, path) or default_formats,
         trim=str(spec.get("trim", "")),
+        case=case,
     )
 
 
@@ -529,6 +535,8 @@ def make(column: Column, source: Mapping[str, str], canonical: str, where: Where
         else:
             value = (match.group(1) or "") if column.pattern.groups else match.group(0)
             value = value.strip()
+    if column.case is not None:
+        value = CASES[column.case](value)
     if column.values and (value or "" in column.values):
         mapped = column.values.get(value)
         if mapped is None:

@@ -56,7 +56,7 @@ kind = "people"
 [files.columns]
 record_id = { column = "Ref", trim = "#" }
 given_names = { column = "Name", split = ",", take = "last" }
-family_name = { column = "Name", split = ",", take = "first" }
+family_name = { column = "Name", split = ",", take = "first", case = "title" }
 other_names = { columns = ["Alias 1", "Alias 2"], join = "; " }
 sex = { column = "Gender", values = { Male = "male", Female = "female" }, default = "unknown" }
 birth_date = { column = "Born", date_format = ["%Y-%m-%d %H:%M:%S", "%d/%m/%Y"] }
@@ -68,7 +68,7 @@ town = { value = "Northwick" }
 """
 PEOPLE_CSV = (
     'Ref,Name,Alias 1,Alias 2,Gender,Born,Notes,Address\n'
-    '#101#,"Hart, Amy",Amy Jo,,Female,2014-03-02 00:00:00,"seen; UPN: A123456789012 ok",'
+    '#101#,"HART, Amy",Amy Jo,,Female,2014-03-02 00:00:00,"seen; UPN: A123456789012 ok",'
     '"Flat 3\n12 Alder Road\nEast Side\nNW1 4QT"\n'
     '102,"Khan , Dev",D,Devan,Alien,02/04/2015,no upn here,"9 Dock Street\nNW2 1AB"\n'
 )
@@ -97,6 +97,7 @@ def test_each_step_of_a_column_makes_its_canonical_value(tmp_path: Path) -> None
     ('trim = "#"', 'trim = "#", colour = "red"'),
     ("pattern = 'UPN:", "pattern = '(U)(P)"),
     ('default = "unknown"', "default = 3"),
+    ('case = "title"', 'case = "proper"'),
     ('value = "Northwick"', 'value = "Northwick", column = "Ref"'),
 ])
 def test_a_bad_column_spec_is_refused_naming_the_column(tmp_path: Path, change: str,
