@@ -71,15 +71,17 @@ def load(
             graph.close()
     out.print(
         f"read {log.read} = loaded {log.loaded} + quarantined {log.quarantined}"
-        f" ({len(log.warnings)} values dropped with a warning;"
+        f" ({len(log.warnings)} warnings: values dropped, or ends inferred for closed"
+        " involvements;"
         f" {log.detail.get('records', 0)} person records as {log.detail.get('people', 0)} people;"
         f" {log.detail.get('ended', 0)} facts ended as no longer in their system's extract)"
     )
     if log.detail.get("model_used"):
         out.print(f"identities: {MODEL_USED.get(str(log.detail['model_used']), 'linked')}"
                   f" ({log.detail.get('model_reason', '')})")
-    if log.quarantined:
-        out.print(f"see them with: famgraph quarantine --store {store}")
+    if log.quarantined or log.warnings:
+        out.print(f"see them with: famgraph quarantine --store {store}"
+                  + (" --warnings" if log.warnings else ""))
 
 
 def _say_skipped(path: Path, why: str) -> None:
