@@ -331,3 +331,40 @@ def test_a_user_name_refusal_states_the_rule(tmp_path: Path) -> None:
                                       "--password-stdin"], input="a-long-enough-password\n")
     assert result.exit_code == 1
     assert "must be 2 to 64 characters: a lower-case letter first" in result.output
+
+
+SNAPSHOT = """
+system = "sc"
+[extract]
+date = {day}
+[[files]]
+name = "p.csv"
+kind = "people"
+[files.columns]
+record_id = "Ref"
+family_name = "Name"
+[[files]]
+name = "w.csv"
+kind = "involvements"
+[files.columns]
+record_id = "Ref"
+service = "Service"
+start = "Start"
+level = {{ value = "specialist" }}
+"""
+
+
+def test_what_a_later_extract_no_longer_lists_ends_the_day_before_that_extract(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    (folder / "p.csv").write_text("Ref,Name\n1,Hart\n")
+    store = EmbeddedStore(tmp_path / "store")
+    for day, work in (("2022-01-31", "Ref,Service,Start\n1,Child in need,2021-05-01\n"),
+                      ("2022-10-15", "Ref,Service,Start\n")):
+        (folder / "mapping.toml").write_text(SNAPSHOT.format(day=day))
+        (folder / "w.csv").write_text(work)
+        load_extract(store, [folder], today=TODAY)
+    (ended,) = store.all_involvements()
+    assert (ended.status, ended.end) == ("closed", date(2022, 10, 14))
+    store.close()
