@@ -806,7 +806,10 @@ class WithheldHelp:
 
 @strawberry.type(description="Who leads a piece of work, and how to reach them.")
 class Practitioner:
-    name: str
+    name: str = strawberry.field(
+        description="Empty for a contact the source gave no name (a school office's number, a"
+        " duty team's inbox): show the role or team instead. Such a contact belongs to this"
+        " one involvement.")
     role: str
     team: str
     phone: str
