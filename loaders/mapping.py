@@ -338,8 +338,14 @@ def read_mapped(folder: Path, quarantine: Quarantine, today: date,
     """
     mapping = read_mapping(folder / MAPPING_FILE)
     extract = extract if extract is not None else Extract()
+    dated = False
     for spec, path in files_of(folder, mapping):
-        _read_file(path, spec, mapping, extract, quarantine, today)
+        dated |= _read_file(path, spec, mapping, extract, quarantine, today)
+    column = mapping.extract_date.column
+    if column is not None and not dated:
+        # Else every "as of" would quietly be the load day, which the mapping meant to avoid.
+        raise LoadError(str(mapping.path), f"[extract] date_column {column!r} gave no date: "
+                        "no file's header has it, or every value is empty")
     for system, declared in mapping.coverage.items():
         extract.coverage[system] = dict(declared)
     return extract
@@ -411,8 +417,10 @@ def mapped_rows(path: Path, spec: FileMapping, mapping: Mapping_, quarantine: Qu
 
 
 def _read_file(path: Path, spec: FileMapping, mapping: Mapping_, extract: Extract,
-               quarantine: Quarantine, today: date) -> None:
+               quarantine: Quarantine, today: date) -> bool:
+    """Read one file into `extract`; True if any of its rows gave an extract date."""
     name = str(path)
+    dated = False
     file_date = _date_in_name(path, mapping)
     extract.files.append(name)
     for found in mapped_rows(path, spec, mapping, quarantine):
@@ -426,10 +434,12 @@ def _read_file(path: Path, spec: FileMapping, mapping: Mapping_, extract: Extrac
                 found.problem = problem
             _name_sources(quarantine, spec, before)
             if found.problem is None:
-                _note_extract_date(found, file_date, mapping, extract, where, quarantine)
+                dated |= _note_extract_date(found, file_date, mapping, extract, where,
+                                            quarantine)
         if found.problem is not None:
             quarantine.reject(name, found.row, spec.source_of(found.problem.field),
                               found.problem.reason)
+    return dated
 
 
 def _name_sources(quarantine: Quarantine, spec: FileMapping, before: tuple[int, int]) -> None:
@@ -458,8 +468,9 @@ def _date_in_name(path: Path, mapping: Mapping_) -> date | None:
 
 
 def _note_extract_date(found: MappedRow, file_date: date | None, mapping: Mapping_,
-                       extract: Extract, where: Where, quarantine: Quarantine) -> None:
-    """The system's extract date is the latest any of its rows or files gives."""
+                       extract: Extract, where: Where, quarantine: Quarantine) -> bool:
+    """The system's extract date is the latest any of its rows or files gives; True if
+    this row gave one."""
     system = found.fields.get("system", "")
     wanted = mapping.extract_date
     day = wanted.fixed or file_date
@@ -472,8 +483,10 @@ def _note_extract_date(found: MappedRow, file_date: date | None, mapping: Mappin
                 quarantine.warn(where.file, where.row, f"{wanted.column} (extract date)",
                                 f"{text[:40]!r} is not a date in "
                                 f"{' or '.join(wanted.formats) or 'ISO 8601'}; value ignored")
-    if day is not None and system:
-        extract.extract_dates[system] = max(day, extract.extract_dates.get(system, day))
+    if day is None or not system:
+        return False
+    extract.extract_dates[system] = max(day, extract.extract_dates.get(system, day))
+    return True
 
 
 REQUIRED_DATES = frozenset({"start", "date"})

@@ -368,3 +368,9 @@ def test_what_a_later_extract_no_longer_lists_ends_the_day_before_that_extract(
     (ended,) = store.all_involvements()
     assert (ended.status, ended.end) == ("closed", date(2022, 10, 14))
     store.close()
+
+
+def test_an_extract_date_column_no_file_has_stops_the_load(tmp_path: Path) -> None:
+    how = 'date_column = "Extracted"'
+    with pytest.raises(LoadError, match="date_column 'Extracted' gave no date"):
+        mapped(tmp_path, EXTRACT_DATES.format(how=how), {"p_1.csv": "Ref,Name\n1,Hart\n"})
