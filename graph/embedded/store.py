@@ -64,7 +64,7 @@ _KIN_EDGE_TYPES = frozenset({ParentOf.type, PartnerOf.type, RelatedTo.type})
 # Decoded nodes and edge lists kept between questions. A person's household, services and
 # genogram read some tens of each; this many keeps the busiest few thousand families
 # decoded in well under 1 GB.
-CACHE_ENTRIES = 200_000
+CACHE_ENTRIES = 100_000
 
 
 def _started_by(valid_from: date | None, day: date) -> bool:
