@@ -60,7 +60,7 @@ from graph.store import (
     word_keys,
 )
 
-_KIN_EDGE_TYPES = frozenset({ParentOf.type, PartnerOf.type, RelatedTo.type})
+_KIN_EDGE_TYPES = (ParentOf.type, PartnerOf.type, RelatedTo.type)
 # Decoded nodes and edge lists kept between questions. A person's household, services and
 # genogram read some tens of each; this many keeps the busiest few thousand families
 # decoded in well under 1 GB.
@@ -240,9 +240,14 @@ class EmbeddedStore:
             parents: dict[str, ParentOf] = {}
             partners: dict[str, PartnerOf] = {}
             related: dict[str, RelatedTo] = {}
+            # Three queries in all: who is within `depth` family steps by any edge, then
+            # their edges and themselves, into the cache the walk below reads from.
+            near = self._durable.within(subject.id, depth, _KIN_EDGE_TYPES)
+            self._out_edges(near)
+            self._in_edges(near)
+            self._nodes(near)
             level = [subject.id]
             for _ in range(depth):
-                # One query a step for the edges, one for the people they reach.
                 outs, ins = self._out_edges(level), self._in_edges(level)
                 reached = self._nodes(
                     edge.dst if edge.src == current else edge.src
