@@ -318,6 +318,23 @@ class Durable:
         rows = self._db.execute(_WITHIN, (start, steps, *types, steps, *types))
         return {node_id for (node_id,) in rows}
 
+    def edges_around(self, ids: Collection[str]) -> tuple[dict[str, list[Edge]],
+                                                          dict[str, list[Edge]]]:
+        """The edges leaving and the edges reaching each of these node ids, oldest first,
+        in one statement."""
+        listed = json.dumps(list(ids))
+        rows = self._db.execute(
+            "SELECT 0, src, type, data, rowid FROM edges"
+            " WHERE src IN (SELECT value FROM json_each(?))"
+            " UNION ALL SELECT 1, dst, type, data, rowid FROM edges"
+            " WHERE dst IN (SELECT value FROM json_each(?)) ORDER BY 5",
+            (listed, listed))
+        found: tuple[dict[str, list[Edge]], dict[str, list[Edge]]] = (
+            {node_id: [] for node_id in ids}, {node_id: [] for node_id in ids})
+        for reaching, node_id, kind, data, _ in rows:
+            found[reaching][node_id].append(decode(EDGE_TYPES[kind], json.loads(data)))
+        return found
+
     def ids_by_key(self, kind: str, keys: Iterable[str]) -> set[str]:
         rows = self._db.execute(
             "SELECT id FROM node_keys WHERE kind = ? AND key IN (SELECT value FROM json_each(?))",

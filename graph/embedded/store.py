@@ -196,8 +196,15 @@ class EmbeddedStore:
     def _in_edges(self, ids: Iterable[str]) -> dict[str, list[Edge]]:
         return self._adjacent(self._cache.into, "dst", ids)
 
-    def _edges_of(self, node_id: str) -> list[Edge]:
-        return self._out_edges([node_id])[node_id] + self._in_edges([node_id])[node_id]
+    def _edges_around(self, ids: Iterable[str]) -> None:
+        """Read both ways' edges of those of these nodes the cache lacks, in one query."""
+        cache = self._cache
+        missing = [i for i in dict.fromkeys(ids) if i not in cache.out or i not in cache.into]
+        if missing:
+            leaving, reaching = self._durable.edges_around(missing)
+            for node_id in missing:
+                cache.put(cache.out, node_id, leaving[node_id])
+                cache.put(cache.into, node_id, reaching[node_id])
 
     def _keyed(self, kind: str, key: str) -> list[str]:
         return sorted(self._durable.ids_by_key(kind, [key]))
@@ -235,17 +242,16 @@ class EmbeddedStore:
 
     def kin(self, person_id: str, depth: int, as_of: date) -> KinGraph:
         with self._reading():
+            # Three queries in all: who is within `depth` family steps by any edge, then
+            # themselves and their edges, into the cache the walk below reads from.
+            near = self._durable.within(person_id, depth, _KIN_EDGE_TYPES)
+            self._nodes(near)
+            self._edges_around(near)
             subject = self._person(person_id)
             people: dict[str, Person] = {subject.id: subject}
             parents: dict[str, ParentOf] = {}
             partners: dict[str, PartnerOf] = {}
             related: dict[str, RelatedTo] = {}
-            # Three queries in all: who is within `depth` family steps by any edge, then
-            # their edges and themselves, into the cache the walk below reads from.
-            near = self._durable.within(subject.id, depth, _KIN_EDGE_TYPES)
-            self._out_edges(near)
-            self._in_edges(near)
-            self._nodes(near)
             level = [subject.id]
             for _ in range(depth):
                 outs, ins = self._out_edges(level), self._in_edges(level)
@@ -294,17 +300,20 @@ class EmbeddedStore:
 
     def household(self, person_id: str, as_of: date) -> HouseholdView:
         with self._reading():
-            self._person(person_id)
+            # The kin walk reads the subject and their edges: memberships come from the cache.
+            kin = self.kin(person_id, HOUSEHOLD_KIN_DEPTH, as_of)
             memberships = [
                 edge
-                for edge in self._edges_of(person_id)
+                for edge in self._out_edges([person_id])[person_id]
                 if isinstance(edge, MemberOf) and edge.src == person_id and edge.current_on(as_of)
             ]
-            kin = self.kin(person_id, HOUSEHOLD_KIN_DEPTH, as_of)
             if not memberships:
                 return HouseholdView(person_id, as_of, None, None, (), kin)
             latest = max(memberships, key=lambda m: m.valid_from or date.min)
-            household = self._node(latest.dst)
+            # Every household the subject is placed in, and their addresses, two queries.
+            households = self._nodes(m.dst for m in memberships)
+            self._nodes(h.address_id for h in households.values() if isinstance(h, Household))
+            household = households.get(latest.dst)
             assert isinstance(household, Household)
             address = self._node(household.address_id)
             members = tuple(
