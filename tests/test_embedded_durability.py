@@ -19,7 +19,7 @@ from graph.errors import StoreError
 from graph.model import decode
 from graph.questions.household import household_of
 from graph.questions.search import search_people
-from graph.store import SearchCriteria
+from graph.store import GraphBatch, SearchCriteria
 from tests.families import FAMILIES, TODAY
 
 BATCH_SIZE = 400
@@ -88,6 +88,20 @@ def test_a_store_open_while_another_process_loads_sees_the_new_batches(tmp_path:
     loader.close()
     assert {m.person.id for m in household_of(serving, "zak", TODAY).members} == {"yva", "abe"}
     assert serving.counts()["Person"] == 6
+    serving.close()
+
+
+def test_what_a_store_has_read_gives_way_to_another_process_s_commit(tmp_path: Path) -> None:
+    family = FAMILIES["new_adult_in_household"]()
+    without_abe = GraphBatch(nodes=family.nodes, edges=[e for e in family.edges if e.src != "abe"])
+    serving = EmbeddedStore(tmp_path)
+    serving.write(without_abe)
+    assert [m.person.id for m in household_of(serving, "zak", TODAY).members] == ["yva"]
+    loader = EmbeddedStore(tmp_path)
+    loader.write(family)
+    loader.close()
+    # The household's residents were read, and kept, before the loader's commit.
+    assert {m.person.id for m in household_of(serving, "zak", TODAY).members} == {"yva", "abe"}
     serving.close()
 
 
