@@ -49,7 +49,7 @@ def load(
 ) -> None:
     """Load extracts in one all-or-nothing batch; print read = loaded + quarantined."""
     with one_line_errors():
-        files = [path for _, path in plan(paths, format_name)]
+        files = [path for _, path in plan(paths, format_name, skipped=_say_skipped)]
         graph = open_store(Settings.from_env(store_dir=store, neo4j_uri=neo4j))
         try:
             with Progress(
@@ -84,15 +84,21 @@ def load(
             graph.close()
     out.print(
         f"read {log.read} = loaded {log.loaded} + quarantined {log.quarantined}"
-        f" ({len(log.warnings)} values dropped with a warning;"
+        f" ({len(log.warnings)} warnings: values dropped, or ends inferred for closed"
+        " involvements;"
         f" {log.detail.get('records', 0)} person records as {log.detail.get('people', 0)} people;"
         f" {log.detail.get('ended', 0)} facts ended as no longer in their system's extract)"
     )
     if log.detail.get("model_used"):
         out.print(f"identities: {MODEL_USED.get(str(log.detail['model_used']), 'linked')}"
                   f" ({log.detail.get('model_reason', '')})")
-    if log.quarantined:
-        out.print(f"see them with: famgraph quarantine --store {store}")
+    if log.quarantined or log.warnings:
+        out.print(f"see them with: famgraph quarantine --store {store}"
+                  + (" --warnings" if log.warnings else ""))
+
+
+def _say_skipped(path: Path, why: str) -> None:
+    err.print(f"skipped {path}: {why}")
 
 
 def quarantine(
