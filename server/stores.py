@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from neo4j import GraphDatabase
 
 from graph.embedded import EmbeddedStore
@@ -12,6 +15,10 @@ from server.settings import Settings
 
 # Fail fast into an error rather than hang a request (SECURITY.md 24).
 CONNECTION_TIMEOUT = 2.0
+# Seconds the driver retries a read while Neo4j is away: short, so a request fails into
+# 503 and Retry-After within its deadline instead of waiting out the driver's default 30 s.
+READ_RETRY = 1.0
+ENCRYPTED_SCHEMES = ("neo4j+s", "bolt+s")
 
 
 class _OwnedNeo4jStore(Neo4jStore):
@@ -21,28 +28,49 @@ class _OwnedNeo4jStore(Neo4jStore):
         self._driver.close()
 
 
+def is_loopback(uri: str) -> bool:
+    """Whether the URI's host is this machine: `localhost`, 127.0.0.0/8 or ::1. Only the
+    host part counts, so `bolt://localhost.example.org` or `bolt://x/?h=127.0.0.1` do not."""
+    try:
+        host = urlsplit(uri).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def open_store(settings: Settings) -> Store:
-    """The store the settings name.
+    """The store the settings name, its schema in place and its questions planned.
 
     Raises
     ------
-    StoreError : the store cannot be opened or reached
+    StoreError : the store cannot be opened or reached, or a remote Neo4j is unencrypted
     """
     if not settings.neo4j_uri:
         return EmbeddedStore(settings.store_dir)
     uri = settings.neo4j_uri
-    loopback = any(host in uri for host in ("127.0.0.1", "localhost", "[::1]"))
-    if not loopback and not uri.startswith(("neo4j+s://", "bolt+s://")):
+    if not is_loopback(uri) and urlsplit(uri).scheme not in ENCRYPTED_SCHEMES:
         raise StoreError(f"{uri} is not on this machine: use an encrypted neo4j+s:// or "
                          "bolt+s:// URI (SECURITY.md 24)")
     driver = GraphDatabase.driver(
         uri, auth=(settings.neo4j_user, settings.neo4j_password),
         connection_acquisition_timeout=CONNECTION_TIMEOUT, connection_timeout=CONNECTION_TIMEOUT,
-        notifications_min_severity="OFF",
+        max_transaction_retry_time=READ_RETRY, notifications_min_severity="OFF",
     )
     try:
         driver.verify_connectivity()
-        return _OwnedNeo4jStore(driver, settings.neo4j_database or None)
+        store = _OwnedNeo4jStore(driver, settings.neo4j_database or None)
+        store.migrate()
+        store.prepare()
+        return store
     except Exception as exc:
         driver.close()
+        if isinstance(exc, StoreError):
+            raise
         raise StoreError(f"cannot reach Neo4j at {uri}: {type(exc).__name__}") from exc
