@@ -12,6 +12,7 @@ from graph.errors import StoreError
 from graph.neo4j.store import Neo4jStore
 from graph.store import Store
 from server.settings import Settings
+from server.store_calls import INLINE, StoreCalls
 
 # Fail fast into an error rather than hang a request (SECURITY.md 24).
 CONNECTION_TIMEOUT = 2.0
@@ -19,6 +20,10 @@ CONNECTION_TIMEOUT = 2.0
 # 503 and Retry-After within its deadline instead of waiting out the driver's default 30 s.
 READ_RETRY = 1.0
 ENCRYPTED_SCHEMES = ("neo4j+s", "bolt+s")
+# Store calls waiting on Neo4j at once, for the whole process: enough to keep both cores
+# and the server busy, well under the driver's pool of 100 connections.
+NEO4J_THREADS = 8
+_NEO4J_CALLS = StoreCalls(NEO4J_THREADS)
 
 
 class _OwnedNeo4jStore(Neo4jStore):
@@ -74,3 +79,9 @@ def open_store(settings: Settings) -> Store:
         if isinstance(exc, StoreError):
             raise
         raise StoreError(f"cannot reach Neo4j at {uri}: {type(exc).__name__}") from exc
+
+
+def calls_for(store: Store) -> StoreCalls:
+    """How async code should ask this store: Neo4j's answers wait on the network, so they
+    are asked on the process's pool of threads; the embedded store's are asked inline."""
+    return _NEO4J_CALLS if isinstance(store, Neo4jStore) else INLINE
