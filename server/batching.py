@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -108,13 +108,18 @@ def _weakly(
     return load
 
 
+class Timed(Protocol):
+    """What holds a request's deadline (its `Disclosure`)."""
+
+    deadline: float | None  # time.monotonic() after which nothing more is released
+
+
 class Loaders:
     """The DataLoaders of one request over `store`."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        # Every store call below goes through this, so none blocks the event loop.
-        self.ask = calls_for(store)
+    def __init__(self, store: Store, request: Timed | None = None) -> None:
+        self.store, self._request = store, request
+        self._calls = calls_for(store)
         self._extracts: dict[str, date] | None = None
         self.people: DataLoader[str, Person | None] = DataLoader(_weakly(self._people))
         self.households: DataLoader[tuple[str, date], HouseholdAnswer] = DataLoader(
@@ -136,6 +141,12 @@ class Loaders:
         # was asked: two fields over one answer (a list and its withheld count) share the
         # decisions instead of running every item through the policy again.
         self.released: dict[Hashable, tuple[list[Any], int]] = {}
+
+    async def ask(self, work: Callable[[], Answer], *, writes: bool = False) -> Answer:
+        """`work`'s answer, asked so that it never blocks the event loop, and given up
+        (StoreUnavailable) if the store has not answered by the request's deadline."""
+        deadline = self._request.deadline if self._request is not None else None
+        return await self._calls(work, writes=writes, deadline=deadline)
 
     async def person(self, person_id: str) -> Person:
         """

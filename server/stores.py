@@ -9,21 +9,26 @@ from neo4j import GraphDatabase
 
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreError
-from graph.neo4j.store import Neo4jStore
+from graph.neo4j.store import READ_TIMEOUT, Neo4jStore
 from graph.store import Store
 from server.settings import Settings
 from server.store_calls import INLINE, StoreCalls
 
 # Fail fast into an error rather than hang a request (SECURITY.md 24).
 CONNECTION_TIMEOUT = 2.0
-# Seconds the driver retries a read while Neo4j is away: short, so a request fails into
-# 503 and Retry-After within its deadline instead of waiting out the driver's default 30 s.
-READ_RETRY = 1.0
+# Seconds the driver retries a read while Neo4j is away, and the first wait between tries:
+# short, so a request that asks the store a few times in turn fails into 503 and
+# Retry-After within its deadline, instead of waiting out the driver's default 30 s of
+# retries that start a second apart.
+READ_RETRY = 0.5
+FIRST_RETRY_DELAY = 0.1
 ENCRYPTED_SCHEMES = ("neo4j+s", "bolt+s")
 # Store calls waiting on Neo4j at once, for the whole process: enough to keep both cores
 # and the server busy, well under the driver's pool of 100 connections.
 NEO4J_THREADS = 8
-_NEO4J_CALLS = StoreCalls(NEO4J_THREADS)
+# A little past Neo4j's own timeout on a read, and within a request's default deadline.
+NEO4J_PATIENCE = READ_TIMEOUT + 0.5
+_NEO4J_CALLS = StoreCalls(NEO4J_THREADS, NEO4J_PATIENCE)
 
 
 class _OwnedNeo4jStore(Neo4jStore):
@@ -66,7 +71,8 @@ def open_store(settings: Settings) -> Store:
     driver = GraphDatabase.driver(
         uri, auth=(settings.neo4j_user, settings.neo4j_password),
         connection_acquisition_timeout=CONNECTION_TIMEOUT, connection_timeout=CONNECTION_TIMEOUT,
-        max_transaction_retry_time=READ_RETRY, notifications_min_severity="OFF",
+        max_transaction_retry_time=READ_RETRY, initial_retry_delay=FIRST_RETRY_DELAY,
+        notifications_min_severity="OFF",
     )
     try:
         driver.verify_connectivity()

@@ -341,6 +341,8 @@ class ChangesSubscription:
             except NotAuthenticated:
                 return
             ctx.disclosure = Disclosure(viewer, operation, digest, ctx.disclosure.rules)
+            # A look has no deadline: the last event's loaders would carry one long past.
+            ctx.loaders = Loaders(ctx.store, ctx.disclosure)
             wanted = _wanted(ctx, person_id) if person_id is None or _follows(ctx, person_id) \
                 else []
             found = await ctx.loaders.ask(
@@ -353,7 +355,7 @@ class ChangesSubscription:
                     viewer, operation, digest, ctx.disclosure.rules,
                     deadline=time.monotonic() + ctx.settings.operation_timeout)
                 # And fresh loaders: a socket lives for hours, an event's answers must not.
-                ctx.loaders = Loaders(ctx.store)
+                ctx.loaders = Loaders(ctx.store, ctx.disclosure)
                 shown = release_change(ctx, change, people)
                 if shown is not None:
                     yield shown

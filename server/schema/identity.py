@@ -163,7 +163,8 @@ async def _decide(
     _require(ctx)
     user = ctx.disclosure.viewer.user
     try:
-        outcome = await ctx.loaders.ask(lambda: decide(ctx.store, a, b, action, reason, user))
+        outcome = await ctx.loaders.ask(lambda: decide(ctx.store, a, b, action, reason, user),
+                                        writes=True)
     except DecisionRefused as exc:
         raise BadArgument(exc.field, exc.reason) from None
     # Read after the decision is written, so not through the request's (earlier) loaders.
