@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from typing import TypeVar
 
 from graph.errors import StoreUnavailable
@@ -17,9 +17,9 @@ Answer = TypeVar("Answer")
 class StoreCalls:
     """Runs store work for async code: `await calls(lambda: store.people(ids))`.
 
-    With no threads the work runs at once on the event loop: the embedded store answers
+    With no pool the work runs at once on the event loop: the embedded store answers
     from memory in well under a millisecond, less than a hop to a thread and back costs.
-    With threads, at most that many calls wait on the server at once and the event loop
+    With a pool of threads, at most that many calls wait on the server at once and the event loop
     goes on serving other requests meanwhile; the rest queue for a thread. A read not
     answered within `patience` seconds raises `StoreUnavailable`: the server enforces its
     own, shorter timeout on every read, so one that has not answered by then is not
@@ -31,11 +31,10 @@ class StoreCalls:
 
     rest = 1.0
 
-    def __init__(self, threads: int = 0, patience: float | None = None) -> None:
-        self.threads, self.patience = threads, patience
+    def __init__(self, pool: Executor | None = None, patience: float | None = None) -> None:
+        self.patience = patience
         self._away_until = 0.0
-        self._pool = (ThreadPoolExecutor(threads, thread_name_prefix="famgraph-store")
-                      if threads else None)
+        self._pool = pool
 
     async def __call__(self, work: Callable[[], Answer], *, writes: bool = False,
                        deadline: float | None = None) -> Answer:

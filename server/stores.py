@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from neo4j import GraphDatabase
@@ -28,7 +30,9 @@ ENCRYPTED_SCHEMES = ("neo4j+s", "bolt+s")
 NEO4J_THREADS = 8
 # A little past Neo4j's own timeout on a read, and within a request's default deadline.
 NEO4J_PATIENCE = READ_TIMEOUT + 0.5
-_NEO4J_CALLS = StoreCalls(NEO4J_THREADS, NEO4J_PATIENCE)
+_NEO4J_POOL = ThreadPoolExecutor(NEO4J_THREADS, thread_name_prefix="famgraph-neo4j")
+# Each store's own calls (whether it was found away a moment ago), over the one pool.
+_CALLS: weakref.WeakKeyDictionary[Store, StoreCalls] = weakref.WeakKeyDictionary()
 
 
 class _OwnedNeo4jStore(Neo4jStore):
@@ -90,4 +94,9 @@ def open_store(settings: Settings) -> Store:
 def calls_for(store: Store) -> StoreCalls:
     """How async code should ask this store: Neo4j's answers wait on the network, so they
     are asked on the process's pool of threads; the embedded store's are asked inline."""
-    return _NEO4J_CALLS if isinstance(store, Neo4jStore) else INLINE
+    if not isinstance(store, Neo4jStore):
+        return INLINE
+    calls = _CALLS.get(store)
+    if calls is None:
+        calls = _CALLS[store] = StoreCalls(_NEO4J_POOL, NEO4J_PATIENCE)
+    return calls

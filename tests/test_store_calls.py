@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -20,7 +21,7 @@ def test_inline_calls_run_on_the_event_loop_thread() -> None:
 
 
 def test_a_slow_call_on_threads_leaves_the_event_loop_serving() -> None:
-    calls = StoreCalls(threads=2)
+    calls = StoreCalls(ThreadPoolExecutor(2))
 
     async def both() -> tuple[float, float]:
         began = time.monotonic()
@@ -43,7 +44,7 @@ def test_a_slow_call_on_threads_leaves_the_event_loop_serving() -> None:
 
 
 def test_a_call_past_its_patience_is_unavailable_and_the_next_fails_at_once() -> None:
-    calls = StoreCalls(threads=1, patience=0.1)
+    calls = StoreCalls(ThreadPoolExecutor(1), patience=0.1)
 
     async def ask() -> tuple[float, float]:
         began = time.monotonic()
@@ -60,7 +61,7 @@ def test_a_call_past_its_patience_is_unavailable_and_the_next_fails_at_once() ->
 
 
 def test_a_deadline_shortens_the_patience_but_a_write_is_waited_for() -> None:
-    calls = StoreCalls(threads=1, patience=10)
+    calls = StoreCalls(ThreadPoolExecutor(1), patience=10)
 
     async def ask() -> str:
         with pytest.raises(StoreUnavailable):
