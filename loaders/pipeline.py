@@ -12,6 +12,7 @@ from loaders.changes import changes_learned
 from loaders.errors import LoadError
 from loaders.identity import Resolver
 from loaders.identity.splink_resolver import SplinkResolver
+from loaders.involvements import end_closed_involvements
 from loaders.quarantine import Quarantine
 from loaders.records import Extract
 from loaders.registry import plan
@@ -53,6 +54,7 @@ def load_extract(
         if progress is not None:
             progress(path)
         module.read(path, quarantine, day, extract)
+    end_closed_involvements(extract, quarantine, day)
     resolution = (resolver or default_resolver()).resolve(extract, store, day)
     batch, loaded = assemble(extract, resolution, store, quarantine, day)
     ended = 0 if partial else end_what_is_gone(extract, store, batch, day)
@@ -70,7 +72,9 @@ def load_extract(
             "ended": ended,
             "records_moved": len(resolution.moved),
             # Each system's extract date, for answers to say "as of" per source.
-            "systems": {s: day.isoformat() for s in sorted({r.system for r in extract.people})},
+            "systems": {s: extract.extract_dates.get(s, day).isoformat()
+                        for s in sorted({r.system for r in extract.people})},
+            **({"coverage": extract.coverage} if extract.coverage else {}),
             **resolution.detail,
         },
     )

@@ -24,7 +24,12 @@ from strawberry.dataloader import DataLoader
 from graph.errors import PersonNotFound
 from graph.model import IdentityEvent, LinkExplanation, Person, ReviewPair, SourceRecord
 from graph.questions.chronology import ChronologyEntry, chronologies_of
-from graph.questions.coverage import Coverage, latest_extracts, read_coverage
+from graph.questions.coverage import (
+    Coverage,
+    declared_in_loads,
+    latest_extracts,
+    read_coverage,
+)
 from graph.questions.household import (
     HouseholdAnswer,
     HouseholdPeriod,
@@ -121,6 +126,7 @@ class Loaders:
         self.store, self._request = store, request
         self._calls = calls_for(store)
         self._extracts: dict[str, date] | None = None
+        self._declared: dict[str, Coverage] | None = None
         self.people: DataLoader[str, Person | None] = DataLoader(_weakly(self._people))
         self.households: DataLoader[tuple[str, date], HouseholdAnswer] = DataLoader(
             _weakly(self._households))
@@ -164,6 +170,12 @@ class Loaders:
         if self._extracts is None:
             self._extracts = await self.ask(lambda: latest_extracts(self.store))
         return self._extracts
+
+    def declared_coverage(self) -> dict[str, Coverage]:
+        """What the loaded extracts' mappings declared they cover, asked once per request."""
+        if self._declared is None:
+            self._declared = declared_in_loads(self.store)
+        return self._declared
 
     async def people_of(self, ids: set[str] | list[str]) -> list[Person]:
         """The people with these ids that the store holds."""

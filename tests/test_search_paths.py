@@ -49,7 +49,7 @@ def borough_in_neo4j(borough: EmbeddedStore, neo4j_driver: Driver) -> Store:
 
 @pytest.fixture(scope="module")
 def residents(borough: EmbeddedStore) -> list[Person]:
-    people = borough.people(sorted(borough._by_label["Person"]))
+    people = borough.people(borough._durable.labelled_ids("Person"))
     return random.Random(3).sample(sorted(people.values(), key=lambda p: p.id), 80)
 
 

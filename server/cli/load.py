@@ -43,7 +43,7 @@ def load(
 ) -> None:
     """Load extracts in one all-or-nothing batch; print read = loaded + quarantined."""
     with one_line_errors():
-        files = [path for _, path in plan(paths, format_name)]
+        files = [path for _, path in plan(paths, format_name, skipped=_say_skipped)]
         graph = open_from(store, neo4j)
         try:
             with Progress(
@@ -66,16 +66,22 @@ def load(
             graph.close()
     out.print(
         f"read {log.read} = loaded {log.loaded} + quarantined {log.quarantined}"
-        f" ({len(log.warnings)} values dropped with a warning;"
+        f" ({len(log.warnings)} warnings: values dropped, or ends inferred for closed"
+        " involvements;"
         f" {log.detail.get('records', 0)} person records as {log.detail.get('people', 0)} people;"
         f" {log.detail.get('ended', 0)} facts ended as no longer in their system's extract)"
     )
     if log.detail.get("model_used"):
         out.print(f"identities: {MODEL_USED.get(str(log.detail['model_used']), 'linked')}"
                   f" ({log.detail.get('model_reason', '')})")
-    if log.quarantined:
+    if log.quarantined or log.warnings:
         out.print(f"see them with: famgraph quarantine --store {store}"
-                  + (f" --neo4j {neo4j}" if neo4j else ""))
+                  + (f" --neo4j {neo4j}" if neo4j else "")
+                  + (" --warnings" if log.warnings else ""))
+
+
+def _say_skipped(path: Path, why: str) -> None:
+    err.print(f"skipped {path}: {why}")
 
 
 def quarantine(

@@ -9,6 +9,7 @@ from server.cli.demo import demo_links
 from server.cli.generate import generate
 from server.cli.identity import eval_linkage, export_index, link, unlink
 from server.cli.load import load, quarantine
+from server.cli.mapping import mapping
 from server.cli.schema import schema
 from server.cli.serve import serve
 from server.cli.users import token, users
@@ -32,6 +33,7 @@ app.command("export-index")(export_index)
 app.command("eval-linkage")(eval_linkage)
 app.add_typer(audit, name="audit")
 app.add_typer(users, name="users")
+app.add_typer(mapping, name="mapping")
 
 if __name__ == "__main__":
     app()

@@ -199,7 +199,8 @@ class Person(Node):
         self, info: Ctx, as_of: date | None = None
     ) -> list[SourceStatus]:
         ctx = info.context
-        declared = coverage_declarations(ctx.settings.coverage_file)
+        declared = coverage_declarations(ctx.settings.coverage_file) \
+            | ctx.loaders.declared_coverage()
         # A person whose source list is withheld (their agreement, or a restricted person
         # shown by name only) has every system withheld: the released copy carries no
         # sources, and computing states from it would say "no record".
@@ -807,7 +808,10 @@ class WithheldHelp:
 
 @strawberry.type(description="Who leads a piece of work, and how to reach them.")
 class Practitioner:
-    name: str
+    name: str = strawberry.field(
+        description="Empty for a contact the source gave no name (a school office's number, a"
+        " duty team's inbox): show the role or team instead. Such a contact belongs to this"
+        " one involvement.")
     role: str
     team: str
     phone: str
