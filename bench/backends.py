@@ -195,6 +195,8 @@ def main() -> None:
                                       notifications_min_severity="OFF")
         try:
             neo = Neo4jStore(driver)
+            neo.migrate()
+            neo.prepare()
             started = time.perf_counter()
             copy_into(embedded, neo)
             print(f"neo4j copy: {time.perf_counter() - started:.1f} s")

@@ -19,8 +19,7 @@ from loaders.identity import STAGES
 from loaders.pipeline import load_extract
 from loaders.registry import plan
 from server.cli.output import err, one_line_errors, out
-from server.settings import Settings
-from server.stores import open_store
+from server.cli.stores import Neo4jUri, StoreDir, open_from, opened
 
 # How `famgraph load` names the model that resolved identities (LoadLog.detail["model_used"]).
 MODEL_USED = {
@@ -29,8 +28,6 @@ MODEL_USED = {
     "default": "linked by famgraph's default model",
     "rules": "linked by the deterministic rules",
 }
-
-StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the embedded store.")]
 
 
 def load(
@@ -43,14 +40,12 @@ def load(
     partial: Annotated[
         bool, typer.Option(help="Only some records: do not end what the load lacks.")
     ] = False,
-    neo4j: Annotated[
-        str | None, typer.Option("--neo4j", help="Load into this Neo4j (bolt://...) instead.")
-    ] = None,
+    neo4j: Neo4jUri = None,
 ) -> None:
     """Load extracts in one all-or-nothing batch; print read = loaded + quarantined."""
     with one_line_errors():
         files = [path for _, path in plan(paths, format_name, skipped=_say_skipped)]
-        graph = open_store(Settings.from_env(store_dir=store, neo4j_uri=neo4j))
+        graph = open_from(store, neo4j)
         try:
             with Progress(
                 TextColumn("{task.description}"),
@@ -94,6 +89,7 @@ def load(
                   f" ({log.detail.get('model_reason', '')})")
     if log.quarantined or log.warnings:
         out.print(f"see them with: famgraph quarantine --store {store}"
+                  + (f" --neo4j {neo4j}" if neo4j else "")
                   + (" --warnings" if log.warnings else ""))
 
 
@@ -103,18 +99,14 @@ def _say_skipped(path: Path, why: str) -> None:
 
 def quarantine(
     store: StoreDir,
-    neo4j: Annotated[
-        str | None, typer.Option("--neo4j", help="Read this Neo4j (bolt://...) instead.")
-    ] = None,
+    neo4j: Neo4jUri = None,
     warnings: Annotated[
         bool, typer.Option(help="Also list values dropped with a warning.")
     ] = False,
 ) -> None:
     """List every row refused by every load, with file, row, field and reason."""
-    with one_line_errors():
-        graph = open_store(Settings.from_env(store_dir=store, neo4j_uri=neo4j))
+    with one_line_errors(), opened(store, neo4j) as graph:
         logs = graph.load_logs()
-        graph.close()
     table = Table("severity", "file", "row", "field", "reason")
     shown = 0
     for log in logs:
