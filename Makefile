@@ -8,9 +8,6 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d'
 DEMO_DIR := var/demo
 DEMO_PEOPLE ?= 3000
 DEMO_SEED ?= 7
-# The generator's folders in mapped CSV, the format with a loader today (health is FHIR).
-# Every system folder the generator writes; the loaders detect each format (truth/ is never read).
-SYSTEMS := social_care early_help education police housing youth_justice health dfe_returns
 
 .PHONY: lock demo test lint typecheck unit assets browser neo4j-build neo4j bench bench-frontdoor clean
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -70,7 +67,8 @@ test: lint typecheck unit
 demo: $(STAMP) assets
 	rm -rf $(DEMO_DIR)
 	$(BIN)/famgraph generate --out $(DEMO_DIR)/borough --people $(DEMO_PEOPLE) --seed $(DEMO_SEED)
-	$(BIN)/famgraph load --store $(DEMO_DIR)/store $(addprefix $(DEMO_DIR)/borough/,$(SYSTEMS))
+	# The loaders detect each system folder's format and pass over truth/ and demo.json.
+	$(BIN)/famgraph load --store $(DEMO_DIR)/store $(DEMO_DIR)/borough
 	$(BIN)/famgraph serve --store $(DEMO_DIR)/store --mode demo \
 		--demo-person $$($(BIN)/famgraph demo-person --store $(DEMO_DIR)/store --borough $(DEMO_DIR)/borough)
 

@@ -1,6 +1,6 @@
 """The front-door GraphQL query under load, side by side with a plain Starlette JSON endpoint.
 
-    python -m bench.frontdoor --people 100000 [--store DIR] [--seconds 15]
+    python -m bench.frontdoor --people 100000 [--store DIR] [--seconds 15] [--neo4j]
 
 Builds (or reuses) an embedded store of a synthetic borough, serves the real app with one
 uvicorn worker in production mode, and drives two endpoints in turn with `wrk` at 8
@@ -216,10 +216,47 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _serve(store_dir: Path, port: int) -> subprocess.Popen[bytes]:
+@dataclasses.dataclass
+class Neo4jCopy:
+    server: Any  # tools.neo4j.launcher.RunningNeo4j
+    settings: dict[str, str]  # FAMGRAPH_NEO4J_* for the served app
+
+
+def _neo4j_copy(root: Path) -> Neo4jCopy:
+    """The project's Neo4j, started in `root`, holding a copy of the embedded store."""
+    from neo4j import GraphDatabase
+
+    from bench.backends import copy_into
+    from graph.embedded import EmbeddedStore
+    from graph.neo4j.store import Neo4jStore
+    from tools.neo4j.launcher import start
+
+    # A fresh database each run: a reused one keeps the password of its first start.
+    shutil.rmtree(root / "neo4j", ignore_errors=True)
+    server = start(root / "neo4j")
+    driver = GraphDatabase.driver(server.uri, auth=(server.user, server.password),
+                                  notifications_min_severity="OFF")
+    source = EmbeddedStore(root / "store")
+    try:
+        target = Neo4jStore(driver)
+        target.migrate()
+        started = time.perf_counter()
+        copy_into(source, target)
+        print(f"copied into Neo4j in {time.perf_counter() - started:.0f} s")
+    finally:
+        source.close()
+        driver.close()
+    return Neo4jCopy(server, {"FAMGRAPH_NEO4J_URI": server.uri,
+                              "FAMGRAPH_NEO4J_USER": server.user,
+                              "FAMGRAPH_NEO4J_PASSWORD": server.password})
+
+
+def _serve(store_dir: Path, port: int, neo4j: dict[str, str] | None = None
+           ) -> subprocess.Popen[bytes]:
     env = dict(os.environ, FAMGRAPH_STORE_DIR=str(store_dir), FAMGRAPH_MODE="production",
                FAMGRAPH_BENCH_SYNTHETIC="1",
-               FAMGRAPH_BUDGET_PER_MINUTE=str(10**9), FAMGRAPH_ALERT_DISTINCT_PEOPLE=str(10**9))
+               FAMGRAPH_BUDGET_PER_MINUTE=str(10**9), FAMGRAPH_ALERT_DISTINCT_PEOPLE=str(10**9),
+               **(neo4j or {}))
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "bench.frontdoor:app", "--host",
          "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log",
@@ -307,10 +344,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--neo4j", action="store_true",
+                        help="serve from the project's Neo4j, with the store copied into it")
     args = parser.parse_args()
     root, child, token = prepared(args.store, args.people, "famgraph-frontdoor-")
     port = _free_port()
-    server = _serve(root / "store", port)
+    neo4j = _neo4j_copy(root) if args.neo4j else None
+    server = _serve(root / "store", port, neo4j.settings if neo4j else None)
     try:
         base = f"http://127.0.0.1:{port}"
         graphql = {"query": FRONT_DOOR, "variables": {"id": child}}
@@ -335,6 +375,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(30)
+        if neo4j is not None:
+            neo4j.server.stop()
     summary = {
         name: Run(sum(r.requests_per_second for r in found) / args.rounds,
                   max(r.p99_ms for r in found), sum(r.errors for r in found),
@@ -342,7 +384,8 @@ def main() -> None:
         for name, found in runs.items()
     }
     ours, plain = summary["famgraph GraphQL"], summary["plain Starlette JSON"]
-    print(f"front-door query, {args.connections} connections, one worker, embedded store,"
+    backend = "Neo4j" if args.neo4j else "embedded"
+    print(f"front-door query, {args.connections} connections, one worker, {backend} store,"
           f" {args.rounds} x {args.seconds} s each")
     for name, run in summary.items():
         print(f"  {name:<22} {run.requests_per_second:8.0f} req/s  p99 {run.p99_ms:7.1f} ms"

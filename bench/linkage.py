@@ -3,6 +3,7 @@
     python -m bench.linkage borough [--people N | --folder BOROUGH] [--no-family]
     python -m bench.linkage febrl4
     python -m bench.linkage scale [--records N] [--folder BOROUGH] [--threads 2] [--no-family]
+                                  [--delta N] [--em-max-pairs 5e6]
     python -m bench.linkage diagnose --folder BOROUGH [--no-family] [--show 2]
     python -m bench.linkage [compare] [--fc-records 4000] [--seed 1] [--write-docs]
 
@@ -13,7 +14,9 @@ prints pairwise and cluster figures for each. `febrl4` writes the Febrl4 data sh
 through canonical columns and scores famgraph's resolver beside plain Splink given the
 same columns. `scale` times the resolver alone (rows, Splink training and scoring,
 clustering and family evidence; no store) on a borough folder's records or on a borough
-generated to about N records, with peak memory and pairwise figures. `diagnose` groups a
+generated to about N records, with peak memory and pairwise figures, and with `--delta N`
+then a nightly delta of N of the records against the others, timed and compared with the
+full run's people. `diagnose` groups a
 borough's wrong pairs by the kinds of record involved. `compare` (the default) runs
 famgraph's resolver and plain Splink on Febrl3, Febrl4 and a Family-Context-shaped sample in
 one run and prints one table (`bench.linkage_compare`); `--write-docs` puts it in
@@ -29,6 +32,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,7 @@ from graph.embedded import EmbeddedStore
 from loaders.identity.evaluate import evaluate, evaluate_store, read_truth
 from loaders.identity.scoring import Training
 from loaders.identity.splink_resolver import SplinkResolver
+from loaders.identity.twins import TwinRule
 from loaders.pipeline import load_extract
 from loaders.synthetic import generate_borough
 
@@ -155,18 +160,42 @@ def _peak_gb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2)
 
 
+def _cpu() -> float:
+    """CPU seconds this process has used, every thread (DuckDB's too): on a machine shared
+    with other work, what a stage cost when wall time is stretched by waiting for a core."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+class _Clock:
+    """Wall and CPU seconds of one stage."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+
+    def lap(self, name: str) -> dict[str, float]:
+        found = {"wall": round(time.perf_counter() - self.wall, 1),
+                 "cpu": round(_cpu() - self.cpu, 1)}
+        print(f"{name}: {found['wall']} s ({found['cpu']} CPU s), peak {_peak_gb()} GB",
+              file=sys.stderr, flush=True)
+        self.wall, self.cpu = time.perf_counter(), _cpu()
+        return found
+
+
 def _stage(name: str, seconds: float) -> None:
     """A long run says where it is: a stopped run still tells which stage cost what."""
     print(f"{name}: {seconds:.1f} s, peak {_peak_gb()} GB", file=sys.stderr, flush=True)
 
 
 def scale(
-    records: int | None, threads: int | None, folder: Path | None, family: bool = True
+    records: int | None, threads: int | None, folder: Path | None, family: bool = True,
+    delta: int = 0, training: Training | None = None,
 ) -> dict[str, Any]:
     """Time the resolver alone (rows, Splink training and scoring, clustering with family
     evidence) on the records of a borough folder, or of a borough generated to about
     `records` records; no store is read or written. Peak memory is the process's peak RSS.
-    A folder's comparison table is built once and kept beside it (`_rows_of`)."""
+    A folder's comparison table is built once and kept beside it (`_rows_of`). With
+    `delta`, then also a nightly delta of that many records against the rest (`_delta`)."""
     with tempfile.TemporaryDirectory() as tmp:
         generated = 0.0
         if folder is None:
@@ -182,24 +211,24 @@ def scale(
     if records is not None:
         rows = rows.slice(0, records)
     _stage(f"rows ({rows.num_rows})", built["rows_seconds"])
-    resolver = SplinkResolver(Training(threads=threads), family=family)
-    started = time.perf_counter()
+    resolver = SplinkResolver(replace(training or Training(), threads=threads), family=family)
+    clock = _Clock()
     scoring = resolver.score(rows, relatives)
-    scored = time.perf_counter() - started
-    _stage(f"train and score ({len(scoring.pairs)} pairs kept,"
-           f" {scoring.summary.get('seconds')})", scored)
-    started = time.perf_counter()
+    scored = clock.lap(f"train and score ({len(scoring.pairs)} pairs kept,"
+                       f" {scoring.summary.get('seconds')})")
     keys = rows.column("unique_id").to_pylist()
     nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
-    clusters, _, model = resolver.link_all(keys, nhs, scoring.pairs, relatives, {})
-    clustered = time.perf_counter() - started
-    _stage("cluster and family", clustered)
+    # The twin rule as a load applies it (its table of who is who is part of the cost).
+    clusters, _, model = resolver.link_all(keys, nhs, scoring.pairs, relatives, {},
+                                           TwinRule(rows))
+    clustered = clock.lap("cluster and family")
     peak = _peak_gb()
-    figures = evaluate({k: clusters.root(k) for k in keys}, truth)
+    full = {k: clusters.root(k) for k in keys}
+    figures = evaluate(full, truth)
     # The same scored pairs clustered without the family pass: what family evidence adds.
     plain, _, _ = SplinkResolver(family=False).link_all(keys, nhs, scoring.pairs, relatives, {})
     without = evaluate({k: plain.root(k) for k in keys}, truth)
-    return {
+    found = {
         "records": rows.num_rows,
         "records_with_truth": figures.pop("records"),
         "threads": threads,
@@ -207,19 +236,57 @@ def scale(
         "generate_seconds": round(generated, 1),
         "read_extract_seconds": built["read_seconds"],
         "features_seconds": built["rows_seconds"],
-        "splink_train_and_score_seconds": round(scored, 1),
-        "cluster_and_family_seconds": round(clustered, 1),
-        "resolve_seconds": round(built["rows_seconds"] + scored + clustered, 1),
+        "splink_train_and_score_seconds": scored["wall"],
+        "splink_train_and_score_cpu_seconds": scored["cpu"],
+        "cluster_and_family_seconds": clustered["wall"],
+        "cluster_and_family_cpu_seconds": clustered["cpu"],
+        "resolve_seconds": round(built["rows_seconds"] + scored["wall"] + clustered["wall"], 1),
         "pairs_scored": len(scoring.pairs),
         "splink_stage_seconds": scoring.summary.get("seconds"),
         "peak_memory_gb": peak,
-        "peak_memory_gb_with_evaluation": _peak_gb(),
         "family_model": None if model is None else {
             "m_shared": round(model.m_shared, 3), "u_shared": round(model.u_shared, 3),
             "weight_shared": round(model.weight_shared, 2),
         },
         **figures,
         "without_family": {"pairwise": without["pairwise"], "clusters": without["clusters"]},
+    }
+    del plain, scoring.pairs
+    if delta:
+        found["delta"] = _delta(resolver, rows, relatives, full, scoring, model, truth, delta)
+    found["peak_memory_gb_with_evaluation"] = _peak_gb()
+    return found
+
+
+def _delta(
+    resolver: SplinkResolver, rows: Any, relatives: dict[str, list[str]], full: dict[str, str],
+    scoring: Any, family: Any, truth: dict[str, str], count: int,
+) -> dict[str, Any]:
+    """A nightly delta of `count` records (drawn with a fixed seed) against the others, as
+    `SplinkResolver.link_delta` resolves it in a load: the others as the full run resolved
+    them (its people and model stand for the store's), the delta's records as new. The
+    people it gives are compared with the full run's, record by record."""
+    import random
+
+    keys = sorted(full)
+    fresh = set(random.Random(19).sample(keys, count))
+    owners = {key: person for key, person in full.items() if key not in fresh}
+    stored = resolver._model_node(scoring.parameters, scoring.summary, family, len(owners))
+    clock = _Clock()
+    part, _, clusters, pairs, _ = resolver.link_delta(rows, relatives, fresh, owners, stored, {})
+    seconds = clock.lap(f"delta of {count} ({part.num_rows} records relinked)")
+    relinked = set(part.column("unique_id").to_pylist())
+    people = {key: (clusters.root(key) if key in relinked else owners[key]) for key in keys}
+    agreement = evaluate(people, full)
+    return {
+        "records": count,
+        "records_relinked": part.num_rows,
+        "pairs_scored": len(pairs),
+        "seconds": seconds["wall"],
+        "cpu_seconds": seconds["cpu"],
+        "same_as_full_run": {"pairwise": agreement["pairwise"],
+                             "clusters": agreement["clusters"]},
+        "against_truth": evaluate(people, truth)["pairwise"],
     }
 
 
@@ -378,6 +445,10 @@ def main() -> None:
     s.add_argument("--folder", type=Path, help="A borough folder to read instead.")
     s.add_argument("--threads", type=int, default=2)
     s.add_argument("--no-family", action="store_true")
+    s.add_argument("--em-max-pairs", type=float, default=Training().em_max_pairs,
+                   help="Pairs each expectation-maximisation pass samples (Splink max_pairs).")
+    s.add_argument("--delta", type=int, default=0, help="Then resolve a nightly delta of"
+                   " this many of the records against the rest, as a load would.")
     d = sub.add_parser("diagnose")
     d.add_argument("--folder", type=Path, required=True)
     d.add_argument("--no-family", action="store_true")
@@ -399,7 +470,8 @@ def main() -> None:
     elif args.what == "febrl4":
         result = febrl4()
     else:
-        result = scale(args.records, args.threads, args.folder, not args.no_family)
+        result = scale(args.records, args.threads, args.folder, not args.no_family, args.delta,
+                       Training(em_max_pairs=args.em_max_pairs))
     print(json.dumps(result, indent=2))
 
 

@@ -27,6 +27,11 @@ class StoreError(FamgraphError):
     """Raised when a store cannot be opened or written; the store is left as it was."""
 
 
+class StoreUnavailable(StoreError):
+    """Raised when the store's server cannot be reached for now (stopped, restarting, the
+    network down); nothing was written, and the same call may succeed once it is back."""
+
+
 class StoreTimeout(StoreError):
     """Raised when a store question runs past its timeout; the transaction was rolled back."""
 

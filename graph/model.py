@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, TypeAlias
@@ -588,21 +588,27 @@ def encode(item: Node | Edge) -> dict[str, Any]:
     return {f.name: _encode_value(getattr(item, f.name)) for f in dataclasses.fields(item)}
 
 
-def _decode_field(cls: type[Any], name: str, raw: Any) -> Any:
-    if raw is None:
-        return None
-    hint = cls.__dataclass_fields__[name].type
+def _source_refs(raw: Any) -> tuple[SourceRef, ...]:
+    return tuple(SourceRef(*pair) for pair in raw)
+
+
+def _claims(raw: Any) -> tuple[Claim, ...]:
+    return tuple(Claim(item[0], item[1], SourceRef(item[2], item[3]),
+                       Sensitivity(item[4]) if len(item) > 4 else Sensitivity.NORMAL)
+                 for item in raw)
+
+
+def _converter(hint: Any) -> Callable[[Any], Any] | None:
+    """How a field with this type hint is rebuilt from JSON (None: as it is)."""
     text = hint if isinstance(hint, str) else getattr(hint, "__name__", "")
     if "tuple[SourceRef" in text:
-        return tuple(SourceRef(*pair) for pair in raw)
+        return _source_refs
     if "tuple[Claim" in text:
-        return tuple(Claim(item[0], item[1], SourceRef(item[2], item[3]),
-                           Sensitivity(item[4]) if len(item) > 4 else Sensitivity.NORMAL)
-                     for item in raw)
+        return _claims
     if text.startswith("tuple[str"):
-        return tuple(raw)
+        return tuple
     if text.startswith("date"):
-        return date.fromisoformat(raw)
+        return date.fromisoformat
     for enum_type in (
         Sensitivity,
         Sex,
@@ -614,11 +620,27 @@ def _decode_field(cls: type[Any], name: str, raw: Any) -> Any:
         RiskKind,
     ):
         if text == enum_type.__name__:
-            return enum_type(raw)
-    return raw
+            return enum_type
+    return None
+
+
+_CONVERTERS: dict[type[Any], dict[str, Callable[[Any], Any] | None]] = {}
+
+
+def _converters(cls: type[Any]) -> dict[str, Callable[[Any], Any] | None]:
+    # Worked out once a class: a store decodes tens of thousands of nodes a second.
+    found = _CONVERTERS.get(cls)
+    if found is None:
+        found = _CONVERTERS[cls] = {f.name: _converter(f.type) for f in dataclasses.fields(cls)}
+    return found
 
 
 def decode(cls: type[Any], data: dict[str, Any]) -> Any:
     """Rebuild a node or edge of type `cls` from `encode`'s output."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: _decode_field(cls, k, v) for k, v in data.items() if k in names})
+    converters = _converters(cls)
+    fields = {}
+    for name, raw in data.items():
+        if name in converters:
+            convert = converters[name]
+            fields[name] = raw if raw is None or convert is None else convert(raw)
+    return cls(**fields)

@@ -355,7 +355,7 @@ def _people(
                 id=node_id,
                 system=record.system,
                 local_id=record.record_id,
-                extract_date=today,
+                extract_date=extract.extract_dates.get(record.system, today),
                 fields=fields,
             )
         )
@@ -430,11 +430,19 @@ def _relationship(
 def _involvement(out: _Batch, person_id: str, inv: InvolvementRecord) -> None:
     organisation_id = None
     if inv.organisation:
-        organisation_id = f"O:{_slug(inv.organisation)}"
-        out.node(Organisation(id=organisation_id, name=inv.organisation))
+        # A code (a school's URN, a practice's ODS code) tells same-named places apart.
+        organisation_id = (f"O:{_slug(inv.organisation_kind)}:{_slug(inv.organisation_code)}"
+                           if inv.organisation_code else f"O:{_slug(inv.organisation)}")
+        out.node(Organisation(id=organisation_id, name=inv.organisation,
+                              kind=inv.organisation_kind, code=inv.organisation_code or None))
     lead_id = None
     if inv.lead["name"]:
         lead_id = f"W:{_digest(inv.system, inv.lead['name'], inv.lead['email'])}"
+        out.node(Practitioner(id=lead_id, **inv.lead))
+    elif inv.lead["phone"] or inv.lead["email"]:
+        # A contact with no name (a school office's number, a duty team's inbox) is kept as
+        # this episode's own contact: shared by name with nobody, so never another child's.
+        lead_id = f"W:{_digest(inv.system, inv.record_id, inv.service, inv.start.isoformat())}"
         out.node(Practitioner(id=lead_id, **inv.lead))
     out.node(
         Involvement(

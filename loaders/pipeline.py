@@ -10,8 +10,9 @@ from graph.store import LoadLog, Store
 from loaders.assemble import assemble
 from loaders.changes import changes_learned
 from loaders.errors import LoadError
-from loaders.identity import Resolver
+from loaders.identity import Progress, Resolver
 from loaders.identity.splink_resolver import SplinkResolver
+from loaders.involvements import end_closed_involvements
 from loaders.quarantine import Quarantine
 from loaders.records import Extract
 from loaders.registry import plan
@@ -32,12 +33,15 @@ def load_extract(
     today: date | None = None,
     progress: Callable[[Path], None] | None = None,
     partial: bool = False,
+    identity_progress: Progress | None = None,
 ) -> LoadLog:
     """Load canonical CSV files or folders into the store, all or nothing.
 
     Each system with people in the load is taken as a full snapshot of that system:
     records, memberships and open involvements it no longer holds are ended, never
     deleted (`partial=True` turns that off, for a load of a few corrected records).
+    `progress` is told each file as it is read, `identity_progress` each stage of identity
+    resolution (`loaders.identity.STAGES`) as it starts.
 
     Returns the load's counts, which balance: read = loaded + quarantined.
 
@@ -53,7 +57,8 @@ def load_extract(
         if progress is not None:
             progress(path)
         module.read(path, quarantine, day, extract)
-    resolution = (resolver or default_resolver()).resolve(extract, store, day)
+    end_closed_involvements(extract, quarantine, day)
+    resolution = (resolver or default_resolver()).resolve(extract, store, day, identity_progress)
     batch, loaded = assemble(extract, resolution, store, quarantine, day)
     ended = 0 if partial else end_what_is_gone(extract, store, batch, day)
     log = LoadLog(
@@ -70,7 +75,9 @@ def load_extract(
             "ended": ended,
             "records_moved": len(resolution.moved),
             # Each system's extract date, for answers to say "as of" per source.
-            "systems": {s: day.isoformat() for s in sorted({r.system for r in extract.people})},
+            "systems": {s: extract.extract_dates.get(s, day).isoformat()
+                        for s in sorted({r.system for r in extract.people})},
+            **({"coverage": extract.coverage} if extract.coverage else {}),
             **resolution.detail,
         },
     )

@@ -73,6 +73,9 @@ class InvolvementRecord:
     lead: dict[str, str]
     sensitivity: str
     where: Where
+    organisation_kind: str = "team"
+    organisation_code: str = ""
+    last_activity: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,10 @@ class Extract:
     risks: list[RiskRecord] = field(default_factory=list)
     read: int = 0
     files: list[str] = field(default_factory=list)
+    # What the data says of itself, by system: the day it was extracted, and what it covers
+    # (a mapping's [extract] and [coverage] tables); loads without them use the load day.
+    extract_dates: dict[str, date] = field(default_factory=dict)
+    coverage: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def rows(self) -> int:
         return (

@@ -20,8 +20,15 @@ from loaders.records import Extract
 def end_what_is_gone(extract: Extract, store: Store, batch: GraphBatch, today: date) -> int:
     """Append to `batch` the endings this snapshot implies; return how many facts it ends."""
     ended = 0
-    # The extract no longer holds it, so it was over by the day before the extract.
-    gone_by = today - timedelta(days=1)
+
+    def extracted(system: str) -> date:
+        """The day the system's data was taken: what the data says, else the load day."""
+        return extract.extract_dates.get(system, today)
+
+    def gone_by(system: str) -> date:
+        # The extract no longer holds it, so it was over by the day before the extract.
+        return extracted(system) - timedelta(days=1)
+
     present = {r.key for r in extract.people}
     written = {n.id for n in batch.nodes}
     asserted = {e.key for e in batch.edges}
@@ -30,19 +37,20 @@ def end_what_is_gone(extract: Extract, store: Store, batch: GraphBatch, today: d
     for record in extract.people:
         since = record.address.valid_from if record.address else None
         closes_on[SourceRef(record.system, record.record_id)] = (
-            since - timedelta(days=1) if since else gone_by
+            since - timedelta(days=1) if since else gone_by(record.system)
         )
     for system in sorted({r.system for r in extract.people}):
         for held in store.source_records(system):
             if f"{held.system}/{held.local_id}" in present or held.ended is not None:
                 continue
-            batch.nodes.append(replace(held, ended=today))
-            closes_on[SourceRef(held.system, held.local_id)] = gone_by
+            batch.nodes.append(replace(held, ended=extracted(system)))
+            closes_on[SourceRef(held.system, held.local_id)] = gone_by(system)
             ended += 1
         for involvement in store.involvements_from(system):
             if involvement.id not in written and involvement.end is None:
                 batch.nodes.append(
-                    replace(involvement, end=max(gone_by, involvement.start), status="closed")
+                    replace(involvement, end=max(gone_by(system), involvement.start),
+                            status="closed")
                 )
                 ended += 1
     owners = store.record_owners(record_node_id(ref.key) for ref in closes_on)

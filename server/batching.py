@@ -17,14 +17,19 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from graph.errors import PersonNotFound
 from graph.model import IdentityEvent, LinkExplanation, Person, ReviewPair, SourceRecord
 from graph.questions.chronology import ChronologyEntry, chronologies_of
-from graph.questions.coverage import Coverage, latest_extracts, read_coverage
+from graph.questions.coverage import (
+    Coverage,
+    declared_in_loads,
+    latest_extracts,
+    read_coverage,
+)
 from graph.questions.household import (
     HouseholdAnswer,
     HouseholdPeriod,
@@ -40,6 +45,7 @@ from graph.questions.services import (
     services_of_scopes,
 )
 from graph.store import KinGraph, Store
+from server.stores import calls_for
 
 Answer = TypeVar("Answer")
 
@@ -107,12 +113,20 @@ def _weakly(
     return load
 
 
+class Timed(Protocol):
+    """What holds a request's deadline (its `Disclosure`)."""
+
+    deadline: float | None  # time.monotonic() after which nothing more is released
+
+
 class Loaders:
     """The DataLoaders of one request over `store`."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, request: Timed | None = None) -> None:
+        self.store, self._request = store, request
+        self._calls = calls_for(store)
         self._extracts: dict[str, date] | None = None
+        self._declared: dict[str, Coverage] | None = None
         self.people: DataLoader[str, Person | None] = DataLoader(_weakly(self._people))
         self.households: DataLoader[tuple[str, date], HouseholdAnswer] = DataLoader(
             _weakly(self._households))
@@ -134,6 +148,12 @@ class Loaders:
         # decisions instead of running every item through the policy again.
         self.released: dict[Hashable, tuple[list[Any], int]] = {}
 
+    async def ask(self, work: Callable[[], Answer], *, writes: bool = False) -> Answer:
+        """`work`'s answer, asked so that it never blocks the event loop, and given up
+        (StoreUnavailable) if the store has not answered by the request's deadline."""
+        deadline = self._request.deadline if self._request is not None else None
+        return await self._calls(work, writes=writes, deadline=deadline)
+
     async def person(self, person_id: str) -> Person:
         """
         Raises
@@ -145,51 +165,64 @@ class Loaders:
             raise PersonNotFound(person_id)
         return found
 
-    def extracts(self) -> dict[str, date]:
+    async def extracts(self) -> dict[str, date]:
         """Each source system's latest extract date, read once per request."""
         if self._extracts is None:
-            self._extracts = latest_extracts(self.store)
+            self._extracts = await self.ask(lambda: latest_extracts(self.store))
         return self._extracts
+
+    def declared_coverage(self) -> dict[str, Coverage]:
+        """What the loaded extracts' mappings declared they cover, asked once per request."""
+        if self._declared is None:
+            self._declared = declared_in_loads(self.store)
+        return self._declared
 
     async def people_of(self, ids: set[str] | list[str]) -> list[Person]:
         """The people with these ids that the store holds."""
         return [p for p in await self.people.load_many(list(ids)) if p is not None]
 
     async def _people(self, ids: list[str]) -> list[Person | None]:
-        found = self.store.people(ids)
+        found = await self.ask(lambda: self.store.people(ids))
         return [found.get(i) for i in ids]
 
     async def _households(
         self, keys: list[tuple[str, date]]
     ) -> list[HouseholdAnswer | BaseException]:
-        views = self.store.households(keys)
-        return [household_of(self.store, person_id, day, views[(person_id, day)])
-                if (person_id, day) in views else PersonNotFound(person_id)
-                for person_id, day in keys]
+        def answer() -> list[HouseholdAnswer | BaseException]:
+            views = self.store.households(keys)
+            return [household_of(self.store, person_id, day, views[(person_id, day)])
+                    if (person_id, day) in views else PersonNotFound(person_id)
+                    for person_id, day in keys]
+
+        return await self.ask(answer)
 
     async def _kin(self, keys: list[KinKey]) -> list[KinGraph | BaseException]:
         # The store walks to one depth per question: in practice every key shares it.
         found: dict[KinKey, KinGraph] = {}
         for depth in dict.fromkeys(key.depth for key in keys):
             subjects = [(key.person_id, key.day) for key in keys if key.depth == depth]
-            for (person_id, day), kin in self.store.kin_graphs(subjects, depth).items():
+            graphs = await self.ask(lambda: self.store.kin_graphs(subjects, depth))  # noqa: B023
+            for (person_id, day), kin in graphs.items():
                 found[KinKey(person_id, depth, day)] = kin
         return [found[key] if key in found else PersonNotFound(key.person_id) for key in keys]
 
     async def _histories(self, ids: list[str]) -> list[list[HouseholdPeriod] | BaseException]:
         held = [p.id for p in await self.people_of(ids)]
-        found = household_histories(self.store, held) if held else {}
+        found = await self.ask(lambda: household_histories(self.store, held)) if held else {}
         return [found[i] if i in found else PersonNotFound(i) for i in ids]
 
     async def _review_pairs(self, ids: list[str]) -> list[list[ReviewPair]]:
-        found = self.store.review_pairs_of(ids)
+        found = await self.ask(lambda: self.store.review_pairs_of(ids))
         return [found[i] for i in ids]
 
     async def _identities(self, ids: list[str]) -> list[IdentityEvidence]:
-        explanations = self.store.link_explanations(ids)
-        records = self.store.records_by_person(ids)
-        events = self.store.identity_events_by_person(ids)
-        return [IdentityEvidence(explanations.get(i), records[i], events[i]) for i in ids]
+        def answer() -> list[IdentityEvidence]:
+            explanations = self.store.link_explanations(ids)
+            records = self.store.records_by_person(ids)
+            events = self.store.identity_events_by_person(ids)
+            return [IdentityEvidence(explanations.get(i), records[i], events[i]) for i in ids]
+
+        return await self.ask(answer)
 
     async def _scope(
         self, person_id: str, scope: Scope, day: date
@@ -202,7 +235,8 @@ class Loaders:
                    if scope is Scope.FAMILY else None)
             if household is None:
                 await self.person(person_id)
-            return people_in_scope(self.store, person_id, scope, day, household, kin)
+            return await self.ask(
+                lambda: people_in_scope(self.store, person_id, scope, day, household, kin))
         except PersonNotFound as exc:
             return exc
 
@@ -241,8 +275,9 @@ class Loaders:
         for key in scopes:
             groups[(key.day, key.include_closed)].append(key)
         for (day, closed), group in groups.items():
-            answers.update(zip(group, ask(day, closed, [scopes[k] for k in group]),
-                               strict=True))
+            asked = [scopes[k] for k in group]
+            found_now = await self.ask(lambda: ask(day, closed, asked))  # noqa: B023
+            answers.update(zip(group, found_now, strict=True))
         return [answers[key] for key in keys]
 
     async def _chronologies(
@@ -251,6 +286,7 @@ class Loaders:
         found = await self._scopes([(k.person_id, k.scope, k.last) for k in keys])
         asked = [(scope, key.first, key.last) for key, scope in zip(keys, found, strict=True)
                  if not isinstance(scope, PersonNotFound)]
-        answers = iter(chronologies_of(self.store, asked) if asked else [])
+        answers = iter(await self.ask(lambda: chronologies_of(self.store, asked))
+                       if asked else [])
         return [scope if isinstance(scope, PersonNotFound) else next(answers)
                 for scope in found]

@@ -193,7 +193,7 @@ class RequestContext:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.store)
+        self.loaders = Loaders(self.store, self.disclosure)
 
 
 def nobody() -> Viewer:

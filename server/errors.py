@@ -10,7 +10,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from graph.errors import FamgraphError, PersonNotFound
+from graph.errors import FamgraphError, PersonNotFound, StoreTimeout, StoreUnavailable
 
 log = logging.getLogger("famgraph.errors")
 
@@ -73,6 +73,10 @@ class OperationTimedOut(FamgraphError):
         super().__init__("the operation took too long and was stopped")
 
 
+# Seconds a client is told to wait (Retry-After) when the store is out of reach: about as
+# long as a Neo4j restart takes to answer again.
+STORE_RETRY_AFTER = 5
+
 DOMAIN_CODES: dict[type[FamgraphError], str] = {
     PersonNotFound: "NOT_FOUND",
     BadArgument: "BAD_USER_INPUT",
@@ -81,6 +85,8 @@ DOMAIN_CODES: dict[type[FamgraphError], str] = {
     NotPermitted: "FORBIDDEN",
     FieldNotPermitted: "FIELD_NOT_PERMITTED",
     OperationTimedOut: "TIMEOUT",
+    StoreTimeout: "TIMEOUT",
+    StoreUnavailable: "STORE_UNAVAILABLE",
 }
 
 

@@ -42,7 +42,7 @@ from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator, NotAuthenticated
 from server.budget import Budget, PeopleWatch
 from server.context import Connection, Disclosure, RequestContext, document_hash, nobody
-from server.errors import RequestTooLarge, refusal
+from server.errors import STORE_RETRY_AFTER, RequestTooLarge, refusal
 from server.following import Following
 from server.limits import DocumentShape, document_refusal, document_shape, variables_refusal
 from server.metrics import note_operation
@@ -436,7 +436,7 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
     ) -> GraphQLHTTPResponse:
         context: RequestContext = request.state.context
         status = http_status(result)
-        if status == 504:
+        if status in (503, 504):
             result = ExecutionResult(data=None, errors=result.errors)
         outcome = (
             "error"
@@ -464,6 +464,8 @@ class FamgraphGraphQL(GraphQL[RequestContext, None]):
             }
         if status != 200:
             request.state.sub_response.status_code = status
+        if status == 503:
+            request.state.sub_response.headers["Retry-After"] = str(STORE_RETRY_AFTER)
         return await super().process_result(request, result)
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -482,6 +484,8 @@ def http_status(result: ExecutionResult) -> int:
         return 413
     if result.data is None and all(e.path is None for e in errors):
         return 422  # rejected before execution: validation, cost, depth, variables
+    if "STORE_UNAVAILABLE" in codes:
+        return 503  # the store is out of reach for now: nothing is shown, try again later
     if "TIMEOUT" in codes:
         return 504
     if result.data is None and "FORBIDDEN" in codes:

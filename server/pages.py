@@ -19,6 +19,7 @@ from server.audit import AuditLog, AuditUnavailable
 from server.auth import SESSION_COOKIE, Authenticator, TooManyAttempts
 from server.budget import Budget, PeopleWatch
 from server.context import REFUSED_NO_PURPOSE, Disclosure, RequestContext, document_hash
+from server.errors import STORE_RETRY_AFTER
 from server.following import Following
 from server.graphql_view import viewer_of, watch
 from server.policy import Purpose, Viewer
@@ -321,6 +322,17 @@ class Pages:
                 message="Nothing can be shown while the audit log cannot be written.",
                 correlation_id=correlation,
             )
+        if code == "STORE_UNAVAILABLE":
+            busy = self.render(
+                "error.html",
+                request,
+                503,
+                title="Service unavailable",
+                message="The records cannot be reached just now; try again in a moment.",
+                correlation_id=correlation,
+            )
+            busy.headers["Retry-After"] = str(STORE_RETRY_AFTER)
+            return busy
         if code == "FORBIDDEN":
             return self.render(
                 "error.html",

@@ -99,7 +99,8 @@ class UserDirectory:
         UserError : bad name, short password, or the name is taken
         """
         if not NAME.match(name):
-            raise UserError(f"user name {name!r} must be lower-case letters, digits, . _ -")
+            raise UserError(f"user name {name!r} must be 2 to 64 characters: a lower-case letter"
+                            " first, then lower-case letters, digits, '.', '_' or '-'")
         if len(password) < MIN_PASSWORD:
             raise UserError(f"password must be at least {MIN_PASSWORD} characters")
         secret = totp.new_secret()

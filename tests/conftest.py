@@ -58,6 +58,11 @@ def neo4j_driver(neo4j_server: tuple[str, str, str]) -> Iterator[Driver]:
     driver = GraphDatabase.driver(uri, auth=(user, password), connection_acquisition_timeout=2.0,
                                   notifications_min_severity="OFF")
     driver.verify_connectivity()
+    # Once a session, as a deployment does at every open; emptying the store between tests
+    # keeps the schema.
+    prepared = Neo4jStore(driver)
+    prepared.migrate()
+    prepared.prepare()
     yield driver
     driver.close()
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from graph.embedded import EmbeddedStore
+from graph.embedded import EmbeddedStore, durability
 from graph.errors import StoreError
+from graph.model import decode
 from graph.questions.household import household_of
+from graph.questions.search import search_people
+from graph.store import GraphBatch, SearchCriteria
 from tests.families import FAMILIES, TODAY
 
 BATCH_SIZE = 400
@@ -23,7 +27,7 @@ BATCH_SIZE = 400
 WRITER = f"""
 import sys
 from pathlib import Path
-from graph.embedded import EmbeddedStore
+from graph.embedded import EmbeddedStore, durability
 from graph.model import Person
 from graph.store import GraphBatch
 store = EmbeddedStore(Path(sys.argv[1]))
@@ -87,28 +91,80 @@ def test_a_store_open_while_another_process_loads_sees_the_new_batches(tmp_path:
     serving.close()
 
 
-def test_opening_a_store_reads_its_history_with_the_collector_paused(
+def test_what_a_store_has_read_gives_way_to_another_process_s_commit(tmp_path: Path) -> None:
+    family = FAMILIES["new_adult_in_household"]()
+    without_abe = GraphBatch(nodes=family.nodes, edges=[e for e in family.edges if e.src != "abe"])
+    serving = EmbeddedStore(tmp_path)
+    serving.write(without_abe)
+    assert [m.person.id for m in household_of(serving, "zak", TODAY).members] == ["yva"]
+    loader = EmbeddedStore(tmp_path)
+    loader.write(family)
+    loader.close()
+    # The household's residents were read, and kept, before the loader's commit.
+    assert {m.person.id for m in household_of(serving, "zak", TODAY).members} == {"yva", "abe"}
+    serving.close()
+
+
+def test_opening_a_store_decodes_none_of_its_nodes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    enabled_while_reading: list[bool] = []
-    catch_up = EmbeddedStore._catch_up
+    store = EmbeddedStore(tmp_path)
+    for make in FAMILIES.values():
+        store.write(make())
+    store.close()
+    decoded: list[str] = []
 
-    def spy(self: EmbeddedStore) -> None:
-        enabled_while_reading.append(gc.isenabled())
-        catch_up(self)
+    def counting(cls: type[Any], data: dict[str, Any]) -> Any:
+        decoded.append(cls.__name__)
+        return decode(cls, data)
 
-    monkeypatch.setattr(EmbeddedStore, "_catch_up", spy)
-    assert gc.isenabled()
+    monkeypatch.setattr(durability, "decode", counting)
+    reopened = EmbeddedStore(tmp_path)
+    assert decoded == []
+    household_of(reopened, "kim", TODAY)
+    reopened.close()
+    assert 0 < len(decoded) < 60, "a question reads its neighbourhood, not the store"
+
+
+def _answers(store: EmbeddedStore) -> tuple[object, ...]:
+    return (store.counts(),
+            [m.person.id for m in household_of(store, "kim", TODAY).members],
+            [c.person.id for c in search_people(store, SearchCriteria(name="Kym Shaw"))],
+            [p.id for p in store.search_candidates(SearchCriteria(postcode="eb2 7ld"), 50)],
+            [i.involvement.id for i in store.involvements(["cal", "dee"], TODAY, True)],
+            [r.id for r in store.risk_indicators(["cal", "dee", "eli"], TODAY)])
+
+
+def _as_schema_1(path: Path) -> None:
+    """Leave a store as famgraph wrote it before schema 2: no key tables, version 1."""
+    db = sqlite3.connect(path / "graph.sqlite")
+    db.executescript("DROP TABLE node_keys; DROP TABLE name_forms; DROP INDEX nodes_label;"
+                     " UPDATE meta SET value = '1' WHERE key = 'schema_version';")
+    db.close()
+
+
+def test_a_schema_1_store_is_migrated_on_open_and_answers_as_before(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path)
+    for make in FAMILIES.values():
+        store.write(make())
+    before = _answers(store)
+    store.close()
+    _as_schema_1(tmp_path)
+    migrated = EmbeddedStore(tmp_path)
+    assert _answers(migrated) == before
+    assert before[2] and before[3], "the searches asked find someone"
+    migrated._durable.migrate_to_2()  # again: a no-op
+    assert _answers(migrated) == before
+    migrated.close()
+    version = sqlite3.connect(tmp_path / "graph.sqlite").execute(
+        "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == (str(durability.SCHEMA_VERSION),)
+
+
+def test_a_store_from_a_newer_famgraph_is_refused(tmp_path: Path) -> None:
     EmbeddedStore(tmp_path).close()
-    assert enabled_while_reading[0] is False
-    assert gc.isenabled()
-
-
-def test_a_failed_open_gives_the_collector_back(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(self: EmbeddedStore) -> None:
-        raise StoreError("unreadable")
-
-    monkeypatch.setattr(EmbeddedStore, "_catch_up", broken)
-    with pytest.raises(StoreError):
+    db = sqlite3.connect(tmp_path / "graph.sqlite")
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="schema 99"):
         EmbeddedStore(tmp_path)
-    assert gc.isenabled()

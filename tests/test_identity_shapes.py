@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -24,9 +25,11 @@ from graph.embedded import EmbeddedStore
 from graph.store import LoadLog
 from loaders.identity import default_model, record_node_id, scoring
 from loaders.identity.clusters import TWINS, Link, cluster
+from loaders.identity.features import SCHEMA
+from loaders.identity.features import row as features_row
 from loaders.identity.scoring import Training, TrainingFailed
 from loaders.identity.splink_resolver import SplinkResolver
-from loaders.identity.twins import one_slip
+from loaders.identity.twins import TwinRule, one_slip
 from loaders.pipeline import load_extract
 from loaders.synthetic.borough import generate_borough
 from server.cli.main import app as cli
@@ -287,6 +290,32 @@ def test_a_third_record_cannot_join_twins_through_a_chain() -> None:
     human = cluster(["angela", "paula"], {}, [Link("angela", "paula", float("inf"), "human")],
                     twins=lambda a, b: True)
     assert human.root("angela") == human.root("paula")
+
+
+def test_large_clusters_are_kept_apart_by_the_twin_rule_as_pair_by_pair() -> None:
+    """Between clusters of several records the rule tests only pairs sharing a family name
+    and birth date or a home (`TwinRule.contexts`); the answer is that of every pair."""
+    def one(key: str, given: str, line1: str, postcode: str) -> dict[str, object]:
+        return features_row(key, key.partition("/")[0], {
+            "given_names": given, "family_name": "Smith", "birth_date": "2015-01-01",
+            "address_line1": line1, "postcode": postcode})
+
+    rows = pa.Table.from_pylist([
+        one("a/1", "Angela", "1 high street", "LS1 1AA"),
+        one("b/1", "Angela", "9 low lane", "LS2 2BB"),
+        one("c/1", "Angela", "9 low lane", "LS2 2BB"),
+        one("a/2", "Paula", "1 high street", "LS1 1AA"),
+        one("b/2", "Paula", "4 mill road", "LS3 3CC"),
+    ], schema=SCHEMA)
+    links = [Link("a/1", "b/1", 30.0, "model"), Link("b/1", "c/1", 29.0, "model"),
+             Link("a/2", "b/2", 28.0, "model"), Link("c/1", "b/2", 27.0, "model")]
+    rule = TwinRule(rows)
+    keys = rows.column("unique_id").to_pylist()
+    by_context = cluster(keys, {}, links, twins=rule)
+    every_pair = cluster(keys, {}, links, twins=rule.apart)
+    assert by_context.groups() == every_pair.groups() == [["a/1", "b/1", "c/1"],
+                                                          ["a/2", "b/2"]]
+    assert [r.reason for r in by_context.refused] == [TWINS]
 
 
 def test_one_slip() -> None:

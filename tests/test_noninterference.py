@@ -54,8 +54,10 @@ from tests.viewers import VIEWERS as PAGE_VIEWERS
 from tests.viewers import bearer, copy_users
 
 RULES = default_rules()
+# The walk asks for everything at once: on a busy machine it may outlast the serving
+# deadline, and a timed-out answer would differ from its twin for no reason of privacy.
 SETTINGS = Settings(max_query_depth=20, max_tokens=20000, max_query_nodes=10**9,
-                    max_aliases=100)
+                    max_aliases=100, operation_timeout=300.0)
 SCHEMA = build_schema(SETTINGS)
 TODAY = date(2026, 11, 23)
 LEARNED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -311,7 +313,8 @@ def pages_of(directory: Path, user: str, draws: tuple[Secrets, Secrets]) -> list
     """Every page, genogram and export of the family, and the search page by every hidden
     value, as `user` receives them."""
     copy_users(directory)
-    app = create_app(AppSettings(store_dir=directory, mode=Mode.DEVELOPMENT))
+    app = create_app(AppSettings(store_dir=directory, mode=Mode.DEVELOPMENT,
+                                 operation_timeout=300.0))
     found = []
     with TestClient(app) as client:
         headers = bearer(app.state.auth, user)

@@ -16,7 +16,6 @@ from neo4j import Driver
 from bench.backends import copy_into, search_by_union
 from graph.embedded import EmbeddedStore
 from graph.model import Address, Claim, Person, Sex, SourceRef
-from graph.neo4j import store as neo4j_store
 from graph.neo4j.store import Neo4jStore, delete_everything
 from graph.nicknames import variants_of
 from graph.questions.search import _swapped, search_people
@@ -50,7 +49,7 @@ def borough_in_neo4j(borough: EmbeddedStore, neo4j_driver: Driver) -> Store:
 
 @pytest.fixture(scope="module")
 def residents(borough: EmbeddedStore) -> list[Person]:
-    people = borough.people(sorted(borough._by_label["Person"]))
+    people = borough.people(borough._durable.labelled_ids("Person"))
     return random.Random(3).sample(sorted(people.values(), key=lambda p: p.id), 80)
 
 
@@ -194,8 +193,8 @@ def test_people_stored_before_search_keys_get_them(neo4j_driver: Driver) -> None
     Neo4jStore(neo4j_driver).write(GraphBatch(nodes=[
         person("a", "Ann", "Lee", Sex.FEMALE, date(2010, 1, 1))]))
     neo4j_driver.execute_query("MATCH (p:Person) REMOVE p.search_key_text")
-    neo4j_store._SCHEMA_READY.clear()
     reopened = Neo4jStore(neo4j_driver)
+    reopened.migrate()
     assert [c.person.id for c in search_people(reopened, SearchCriteria(name="Ann Lee"))] \
         == ["a"]
 
@@ -214,6 +213,6 @@ def test_a_upn_is_found_by_index_and_people_keyed_before_upns_get_them(
     # the pupil until the store, opened again, keys them anew.
     neo4j_driver.execute_query("MATCH (p:Person {id: 'p'}) SET p.search_key_text = 'sam'")
     assert search_people(store, wanted) == []
-    neo4j_store._SCHEMA_READY.clear()
     reopened = Neo4jStore(neo4j_driver)
+    reopened.migrate()
     assert [c.person.id for c in search_people(reopened, wanted)] == ["p"]

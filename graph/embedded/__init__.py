@@ -1,4 +1,4 @@
-"""The embedded store: networkx traversal in memory, SQLite durability on disk."""
+"""The embedded store: one SQLite file, the store of record, read per question by index."""
 
 from graph.embedded.store import EmbeddedStore
 

@@ -1,19 +1,28 @@
-"""SQLite on disk: the embedded store's durable copy of every committed batch."""
+"""SQLite on disk: the embedded store of record, every committed batch and the indexes its
+questions read by."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from graph.changes import Change, decode_change, encode_change
+from graph.embedded.keys import KEYED_LABELS, keys_of, name_forms_of
 from graph.errors import StoreError, StoreLocked
 from graph.model import EDGE_TYPES, NODE_TYPES, Edge, Node, decode, encode
 from graph.store import GraphBatch, LoadLog, Rejection
 
-SCHEMA_VERSION = 1
+# 1: nodes, edges, loads, changes, quarantine. 2: adds node_keys, name_forms and
+# nodes_label, which let the store answer from disk instead of holding the graph in memory.
+SCHEMA_VERSION = 2
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -71,6 +80,38 @@ CREATE TABLE IF NOT EXISTS quarantine (
 CREATE INDEX IF NOT EXISTS quarantine_batch ON quarantine(batch);
 """
 
+# Schema 2: what each question looks nodes up by (graph.embedded.keys), written with the node.
+_KEYS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS node_keys (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (kind, key, id)
+) WITHOUT ROWID;
+-- A rewritten node's old keys are found by its id.
+CREATE INDEX IF NOT EXISTS node_keys_id ON node_keys(id);
+CREATE TABLE IF NOT EXISTS name_forms (
+    form TEXT NOT NULL,
+    word TEXT NOT NULL,
+    PRIMARY KEY (form, word)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS nodes_label ON nodes(label, id);
+"""
+
+
+# The types as placeholders, not a json_each list: SQLite would read that list again at
+# every step of the walk (20 times slower at four steps).
+_WITHIN = """
+WITH RECURSIVE walk(id, steps) AS (
+    VALUES (?, 0)
+    UNION SELECT e.dst, walk.steps + 1 FROM walk JOIN edges e ON e.src = walk.id
+        WHERE walk.steps < ? AND e.type IN (?, ?, ?)
+    UNION SELECT e.src, walk.steps + 1 FROM walk JOIN edges e ON e.dst = walk.id
+        WHERE walk.steps < ? AND e.type IN (?, ?, ?)
+)
+SELECT DISTINCT id FROM walk
+"""
+
 
 class Durable:
     """One SQLite file in WAL mode with full fsync: a returned `commit` survives kill -9."""
@@ -84,6 +125,8 @@ class Durable:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
+            # Questions read indexes and a few rows at random: keep 64 MB of pages, not 2.
+            self._db.execute("PRAGMA cache_size=-65536")
             self._db.executescript(_SCHEMA)
             self._check_version()
         except sqlite3.DatabaseError as exc:
@@ -92,16 +135,40 @@ class Durable:
     def _check_version(self) -> None:
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
+            self._db.executescript(_KEYS_SCHEMA)
             self._db.execute(
-                "INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
             )
+        elif int(row[0]) == 1:
+            self.migrate_to_2()
         elif int(row[0]) != SCHEMA_VERSION:
             raise StoreError(
                 f"store file {self.path} has schema {row[0]}, this famgraph reads {SCHEMA_VERSION}"
             )
 
-    def commit(self, batch: GraphBatch) -> int:
-        """Write the batch in one transaction; return its sequence number."""
+    def migrate_to_2(self) -> None:
+        """Index every node a schema-1 store holds, in one transaction; a store already at
+        schema 2 is left alone, and one killed part way is still at schema 1 after."""
+        self._db.executescript(_KEYS_SCHEMA)
+        with self._writing():
+            row = self._db.execute(
+                "SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is not None and int(row[0]) >= 2:
+                return
+            log.info("migrating store file %s to schema 2", self.path)
+            self._db.execute("DELETE FROM node_keys")
+            rows = self._db.execute(
+                "SELECT label, data FROM nodes WHERE label IN (SELECT value FROM json_each(?))",
+                (json.dumps(KEYED_LABELS),))
+            for label, data in rows:
+                self._index(decode(NODE_TYPES[label], json.loads(data)), replacing=False)
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,))
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -109,6 +176,33 @@ class Durable:
                 f"store file {self.path} is being written by another process"
             ) from exc
         try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _index(self, node: Node, replacing: bool = True) -> None:
+        if replacing:
+            self._db.execute("DELETE FROM node_keys WHERE id = ?", (node.id,))
+        keys = keys_of(node)
+        if keys:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO node_keys(kind, key, id) VALUES (?, ?, ?)",
+                [(kind, key, node.id) for kind, key in keys])
+            self._db.executemany(
+                "INSERT OR IGNORE INTO name_forms(form, word) VALUES (?, ?)",
+                name_forms_of(node))
+
+    def commit(self, batch: GraphBatch) -> int:
+        """Write the batch and its nodes' keys in one transaction; return its sequence number.
+
+        Raises
+        ------
+        StoreError : an edge names a node neither the batch nor the store holds
+        """
+        with self._writing():
+            self._check_endpoints(batch)
             cursor = self._db.execute(
                 "INSERT INTO batches(committed_at, nodes, edges) VALUES (?, ?, ?)",
                 (datetime.now(UTC).isoformat(), len(batch.nodes), len(batch.edges)),
@@ -118,6 +212,8 @@ class Durable:
                 "INSERT OR REPLACE INTO nodes(id, label, data, batch) VALUES (?, ?, ?, ?)",
                 ((n.id, n.label, json.dumps(encode(n)), seq) for n in batch.nodes),
             )
+            for node in batch.nodes:
+                self._index(node)
             self._db.executemany(
                 "INSERT OR REPLACE INTO edges(key, type, src, dst, data, batch)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -134,11 +230,16 @@ class Durable:
                     "INSERT OR IGNORE INTO change_people(person_id, seq) VALUES (?, ?)",
                     [(person_id, number) for person_id in change.people],
                 )
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         return seq
+
+    def _check_endpoints(self, batch: GraphBatch) -> None:
+        incoming = {node.id for node in batch.nodes}
+        wanted = {end for edge in batch.edges for end in (edge.src, edge.dst)} - incoming
+        held = self.held(wanted)
+        for edge in batch.edges:
+            for end in (edge.src, edge.dst):
+                if end not in incoming and end not in held:
+                    raise StoreError(f"{edge.type} edge {edge.key} names missing node {end!r}")
 
     def _write_log(self, seq: int, log: LoadLog) -> None:
         self._db.execute(
@@ -168,6 +269,114 @@ class Durable:
         )
         for kind, data in rows:
             yield decode(EDGE_TYPES[kind], json.loads(data))
+
+    # --- reading by index ----------------------------------------------------
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every read inside sees the same committed state (a WAL read transaction)."""
+        self._db.execute("BEGIN")
+        try:
+            # The snapshot starts at the first read, so `data_version` is then its own.
+            self._db.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+            yield
+        finally:
+            self._db.execute("COMMIT")
+
+    def held(self, ids: Collection[str]) -> set[str]:
+        """Which of these node ids the store holds."""
+        rows = self._db.execute(
+            "SELECT id FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),))
+        return {node_id for (node_id,) in rows}
+
+    def nodes_by_id(self, ids: Collection[str]) -> dict[str, Node]:
+        rows = self._db.execute(
+            "SELECT id, label, data FROM nodes WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(ids)),))
+        return {node_id: decode(NODE_TYPES[label], json.loads(data))
+                for node_id, label, data in rows}
+
+    def edges_at(self, ids: Collection[str], end: str) -> dict[str, list[Edge]]:
+        """The edges whose `end` ("src" or "dst") is each of these node ids, oldest first."""
+        column = {"src": "src", "dst": "dst"}[end]  # a column name cannot be a parameter
+        rows = self._db.execute(
+            f"SELECT {column}, type, data FROM edges"  # noqa: S608 - column from a fixed set
+            f" WHERE {column} IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+            (json.dumps(list(ids)),))
+        found: dict[str, list[Edge]] = {node_id: [] for node_id in ids}
+        for node_id, kind, data in rows:
+            found[node_id].append(decode(EDGE_TYPES[kind], json.loads(data)))
+        return found
+
+    def within(self, start: str, steps: int, types: tuple[str, str, str]) -> set[str]:
+        """Ids within `steps` edges of `start` over edges of these types, either way round.
+
+        A superset of what a walk that also checks dates reaches: the caller walks again
+        over what this found, without another query a step.
+        """
+        rows = self._db.execute(_WITHIN, (start, steps, *types, steps, *types))
+        return {node_id for (node_id,) in rows}
+
+    def edges_around(self, ids: Collection[str]) -> tuple[dict[str, list[Edge]],
+                                                          dict[str, list[Edge]]]:
+        """The edges leaving and the edges reaching each of these node ids, oldest first,
+        in one statement."""
+        listed = json.dumps(list(ids))
+        rows = self._db.execute(
+            "SELECT 0, src, type, data, rowid FROM edges"
+            " WHERE src IN (SELECT value FROM json_each(?))"
+            " UNION ALL SELECT 1, dst, type, data, rowid FROM edges"
+            " WHERE dst IN (SELECT value FROM json_each(?)) ORDER BY 5",
+            (listed, listed))
+        found: tuple[dict[str, list[Edge]], dict[str, list[Edge]]] = (
+            {node_id: [] for node_id in ids}, {node_id: [] for node_id in ids})
+        for reaching, node_id, kind, data, _ in rows:
+            found[reaching][node_id].append(decode(EDGE_TYPES[kind], json.loads(data)))
+        return found
+
+    def ids_by_key(self, kind: str, keys: Iterable[str]) -> set[str]:
+        rows = self._db.execute(
+            "SELECT id FROM node_keys WHERE kind = ? AND key IN (SELECT value FROM json_each(?))",
+            (kind, json.dumps(list(keys))))
+        return {node_id for (node_id,) in rows}
+
+    def ids_holding_each(self, kinds: Sequence[str], key_sets: Sequence[Collection[str]]
+                         ) -> set[str]:
+        """Ids holding, for each set of keys, one of them under one of `kinds`."""
+        if not key_sets:
+            return set()
+        one = ("SELECT id FROM node_keys WHERE kind IN (SELECT value FROM json_each(?))"
+               " AND key IN (SELECT value FROM json_each(?))")
+        params: list[Any] = []
+        for keys in key_sets:
+            params += [json.dumps(list(kinds)), json.dumps(list(keys))]
+        rows = self._db.execute(" INTERSECT ".join([one] * len(key_sets)), params)
+        return {node_id for (node_id,) in rows}
+
+    def words_by_form(self, forms: Iterable[str]) -> set[str]:
+        rows = self._db.execute(
+            "SELECT word FROM name_forms WHERE form IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(forms)),))
+        return {word for (word,) in rows}
+
+    def labelled(self, label: str, after: str | None = None) -> Iterator[Node]:
+        """Every node with this label (with id above `after`, if given), by id."""
+        rows = self._db.execute(
+            "SELECT data FROM nodes WHERE label = ? AND (? IS NULL OR id > ?) ORDER BY id",
+            (label, after, after))
+        cls = NODE_TYPES[label]
+        for (data,) in rows:
+            yield decode(cls, json.loads(data))
+
+    def labelled_ids(self, label: str) -> list[str]:
+        rows = self._db.execute("SELECT id FROM nodes WHERE label = ? ORDER BY id", (label,))
+        return [node_id for (node_id,) in rows]
+
+    def counts(self) -> dict[str, int]:
+        totals = dict(self._db.execute("SELECT label, count(*) FROM nodes GROUP BY label"))
+        totals |= dict(self._db.execute("SELECT type, count(*) FROM edges GROUP BY type"))
+        return {name: int(n) for name, n in totals.items()}
 
     def changes(
         self, after: int, first: int, person_ids: list[str] | None, since: str | None

@@ -1,22 +1,26 @@
-"""The embedded store: a networkx graph in memory for traversal, durable in SQLite."""
+"""The embedded store: SQLite on disk is the store of record, read per question.
+
+Each question reads the small neighbourhood it needs (a person, their edges, a few steps of
+kin) by index, and keeps what it decoded in a bounded cache that any other process's commit
+empties. Opening a store reads nothing but its schema version, whatever it holds.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import threading
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import jellyfish
-import networkx as nx
 
 from graph.changes import Change, stamp
+from graph.embedded import keys
 from graph.embedded.durability import Durable
-from graph.errors import PersonNotFound, StoreError
+from graph.errors import PersonNotFound
 from graph.model import (
     Address,
     Edge,
@@ -40,10 +44,9 @@ from graph.model import (
     RiskIndicator,
     SourceRecord,
 )
-from graph.normalise import name_keys, name_tokens, normalise_postcode, query_keys
+from graph.normalise import name_tokens, normalise_postcode, query_keys
 from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
-    NAME_CLAIM_FIELDS,
     SLIP_MIN_LENGTH,
     Elsewhere,
     GraphBatch,
@@ -53,36 +56,43 @@ from graph.store import (
     LoadLog,
     SearchCriteria,
     SearchMatches,
-    held_birth_dates,
-    held_name_words,
-    held_upns,
     slip_forms,
     word_keys,
 )
 
-_KIN_EDGE_TYPES = frozenset({ParentOf.type, PartnerOf.type, RelatedTo.type})
+_KIN_EDGE_TYPES = (ParentOf.type, PartnerOf.type, RelatedTo.type)
+# Decoded nodes and edge lists kept between questions. A person's household, services and
+# genogram read some tens of each; this many keeps the busiest few thousand families
+# decoded in well under 1 GB.
+CACHE_ENTRIES = 100_000
 
 
 def _started_by(valid_from: date | None, day: date) -> bool:
     return valid_from is None or valid_from <= day
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the store's whole history is read in.
+class _Decoded:
+    """What questions decoded from SQLite, least recently used dropped first.
 
-    Everything a store open makes lives as long as the store, yet each full collection
-    walks all of it again: opening a 100,000-person store ran gen-2 collections growing
-    to 5 s each, some 24 s of a 150 s open. Garbage made meanwhile is collected at the
-    first collection after.
+    `nodes` maps an id to its node (None: not held); `out` and `into` map a node id to the
+    edges leaving and reaching it. Entries are only ever whole, so a hit needs no query.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.nodes: OrderedDict[str, Node | None] = OrderedDict()
+        self.out: OrderedDict[str, list[Edge]] = OrderedDict()
+        self.into: OrderedDict[str, list[Edge]] = OrderedDict()
+
+    def clear(self) -> None:
+        self.nodes.clear()
+        self.out.clear()
+        self.into.clear()
+
+    def put(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:
+        table[key] = value
+        if len(table) > self.size:
+            table.popitem(last=False)
 
 
 class EmbeddedStore:
@@ -99,170 +109,121 @@ class EmbeddedStore:
 
     name = "embedded"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, cache_entries: int = CACHE_ENTRIES) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self._durable = Durable(directory / "graph.sqlite")
         self._lock = threading.RLock()
-        self._graph: Any = nx.MultiDiGraph()
-        self._by_label: dict[str, set[str]] = defaultdict(set)
-        self._by_nhs: dict[str, set[str]] = defaultdict(set)
-        self._by_name_token: dict[str, set[str]] = defaultdict(set)
-        # Keys of names only a source's claim gives (a former surname, an alias): searched
-        # with the current name's keys by `search_matches`, not by `search_candidates`.
-        self._by_claimed_name_key: dict[str, set[str]] = defaultdict(set)
-        # Every name word ever held, under each of its `slip_forms`, to find one-letter
-        # slips by lookup. Never pruned: a word nobody holds any more finds nobody.
-        self._name_words_by_form: dict[str, set[str]] = defaultdict(set)
-        self._name_words: set[str] = set()
-        self._by_birth_date: dict[date, set[str]] = defaultdict(set)
-        self._by_upn: dict[str, set[str]] = defaultdict(set)
-        self._involvements_of: dict[str, set[str]] = defaultdict(set)
-        self._events_of: dict[str, set[str]] = defaultdict(set)
-        self._risks_of: dict[str, set[str]] = defaultdict(set)
-        self._identity_events_of: dict[str, set[str]] = defaultdict(set)
-        self._addresses_at_postcode: dict[str, set[str]] = defaultdict(set)
-        self._households_at: dict[str, set[str]] = defaultdict(set)
-        self._seen_batch = 0
+        self._cache = _Decoded(cache_entries)
         self._seen_version = -1
-        with collector_paused():
-            self._catch_up()
+        self._depth = 0
 
-    def _catch_up(self) -> None:
-        """Apply batches other processes committed since we last looked (a load while serving).
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """One question's reads: one snapshot, and a cache no other process's commit staled.
 
-        Writes are upserts, so re-applying rows written after our last batch is exact.
+        Nested questions (`households` asks `household`) share the outermost snapshot.
         """
-        version = self._durable.data_version()
-        if version == self._seen_version:
-            return
-        last = self._durable.last_batch()
-        if last > self._seen_batch:
-            for node in self._durable.nodes(after_batch=self._seen_batch):
-                self._put_node(node)
-            for edge in self._durable.edges(after_batch=self._seen_batch):
-                self._put_edge(edge)
-            self._seen_batch = last
-        self._seen_version = version
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            with self._durable.snapshot():
+                version = self._durable.data_version()
+                if version != self._seen_version:
+                    self._cache.clear()
+                    self._seen_version = version
+                self._depth = 1
+                try:
+                    yield
+                finally:
+                    self._depth = 0
 
     # --- writing -------------------------------------------------------------
 
     def write(self, batch: GraphBatch) -> int:
         with self._lock:
-            self._catch_up()
-            self._check_endpoints(batch)
-            seq = self._durable.commit(batch)
-            for node in batch.nodes:
-                self._put_node(node)
-            for edge in batch.edges:
-                self._put_edge(edge)
-            if seq == self._seen_batch + 1:
-                # Otherwise another process committed in between: leave the gap for
-                # `_catch_up` to fill, which re-applies our own batch harmlessly.
-                self._seen_batch = seq
-            return seq
+            try:
+                return self._durable.commit(batch)
+            finally:
+                # Our own commits leave `data_version` as it was: forget what they replaced.
+                self._cache.clear()
 
-    def _check_endpoints(self, batch: GraphBatch) -> None:
-        incoming = {node.id for node in batch.nodes}
-        for edge in batch.edges:
-            for end in (edge.src, edge.dst):
-                if end not in incoming and end not in self._graph:
-                    raise StoreError(f"{edge.type} edge {edge.key} names missing node {end!r}")
+    # --- what questions read -------------------------------------------------
+
+    def _nodes(self, ids: Iterable[str]) -> dict[str, Node]:
+        """The nodes held with these ids, from the cache or in one query."""
+        cache = self._cache.nodes
+        wanted = list(dict.fromkeys(ids))
+        missing = [i for i in wanted if i not in cache]
+        if missing:
+            found = self._durable.nodes_by_id(missing)
+            for node_id in missing:
+                self._cache.put(cache, node_id, found.get(node_id))
+        held = {}
+        for node_id in wanted:
+            node = cache.get(node_id)
+            if node is not None:
+                cache.move_to_end(node_id)
+                held[node_id] = node
+        return held
 
     def _node(self, node_id: str) -> Any:
-        return self._graph.nodes[node_id]["obj"] if node_id in self._graph else None
+        return self._nodes([node_id]).get(node_id)
 
-    def _put_node(self, node: Node) -> None:
-        old = self._node(node.id)
-        if old is not None:
-            self._unindex(old)
-        self._graph.add_node(node.id, obj=node)
-        self._index(node)
+    def _adjacent(self, table: OrderedDict[str, list[Edge]], end: str,
+                  ids: Iterable[str]) -> dict[str, list[Edge]]:
+        wanted = list(dict.fromkeys(ids))
+        missing = [i for i in wanted if i not in table]
+        if missing:
+            for node_id, edges in self._durable.edges_at(missing, end).items():
+                self._cache.put(table, node_id, edges)
+        found = {}
+        for node_id in wanted:
+            held = table.get(node_id)
+            # None: dropped by a put above, in a borough-sized question.
+            found[node_id] = held if held is not None else self._durable.edges_at(
+                [node_id], end)[node_id]
+        return found
 
-    def _index(self, node: Node) -> None:
-        self._by_label[node.label].add(node.id)
-        if isinstance(node, Person):
-            if node.nhs_number:
-                self._by_nhs[node.nhs_number].add(node.id)
-            current = name_keys(node.given_names, node.family_name)
-            for key in current:
-                self._by_name_token[key].add(node.id)
-            for key in _claimed_name_keys(node) - current:
-                self._by_claimed_name_key[key].add(node.id)
-            for word in held_name_words(node):
-                if word not in self._name_words:
-                    self._name_words.add(word)
-                    for form in slip_forms(word):
-                        self._name_words_by_form[form].add(word)
-            for upn in held_upns(node):
-                self._by_upn[upn].add(node.id)
-            for born in held_birth_dates(node):
-                self._by_birth_date[born].add(node.id)
-        elif isinstance(node, Involvement):
-            self._involvements_of[node.person_id].add(node.id)
-        elif isinstance(node, Event):
-            self._events_of[node.person_id].add(node.id)
-        elif isinstance(node, RiskIndicator):
-            self._risks_of[node.person_id].add(node.id)
-        elif isinstance(node, IdentityEvent):
-            self._identity_events_of[node.person_id].add(node.id)
-        elif isinstance(node, Address):
-            self._addresses_at_postcode[normalise_postcode(node.postcode)].add(node.id)
-        elif isinstance(node, Household):
-            self._households_at[node.address_id].add(node.id)
+    def _out_edges(self, ids: Iterable[str]) -> dict[str, list[Edge]]:
+        return self._adjacent(self._cache.out, "src", ids)
 
-    def _unindex(self, node: Node) -> None:
-        self._by_label[node.label].discard(node.id)
-        if isinstance(node, Person):
-            if node.nhs_number:
-                self._by_nhs[node.nhs_number].discard(node.id)
-            current = name_keys(node.given_names, node.family_name)
-            for key in current:
-                self._by_name_token[key].discard(node.id)
-            for key in _claimed_name_keys(node) - current:
-                self._by_claimed_name_key[key].discard(node.id)
-            for upn in held_upns(node):
-                self._by_upn[upn].discard(node.id)
-            for born in held_birth_dates(node):
-                self._by_birth_date[born].discard(node.id)
-        elif isinstance(node, Involvement):
-            self._involvements_of[node.person_id].discard(node.id)
-        elif isinstance(node, Event):
-            self._events_of[node.person_id].discard(node.id)
-        elif isinstance(node, RiskIndicator):
-            self._risks_of[node.person_id].discard(node.id)
-        elif isinstance(node, IdentityEvent):
-            self._identity_events_of[node.person_id].discard(node.id)
-        elif isinstance(node, Address):
-            self._addresses_at_postcode[normalise_postcode(node.postcode)].discard(node.id)
-        elif isinstance(node, Household):
-            self._households_at[node.address_id].discard(node.id)
+    def _in_edges(self, ids: Iterable[str]) -> dict[str, list[Edge]]:
+        return self._adjacent(self._cache.into, "dst", ids)
 
-    def _put_edge(self, edge: Edge) -> None:
-        if isinstance(edge, HasRecord):
-            # A record belongs to one person at a time: moving it drops the old link.
-            for owner, _, key in list(self._graph.in_edges(edge.dst, keys=True)):
-                if key == edge.key:
-                    self._graph.remove_edge(owner, edge.dst, key)
-        self._graph.add_edge(edge.src, edge.dst, key=edge.key, obj=edge)
+    def _edges_around(self, ids: Iterable[str]) -> None:
+        """Read both ways' edges of those of these nodes the cache lacks, in one query."""
+        cache = self._cache
+        missing = [i for i in dict.fromkeys(ids) if i not in cache.out or i not in cache.into]
+        if missing:
+            leaving, reaching = self._durable.edges_around(missing)
+            for node_id in missing:
+                cache.put(cache.out, node_id, leaving[node_id])
+                cache.put(cache.into, node_id, reaching[node_id])
+
+    def _keyed(self, kind: str, key: str) -> list[str]:
+        return sorted(self._durable.ids_by_key(kind, [key]))
+
+    def _labelled(self, label: str) -> list[Any]:
+        # Whole labels are read past the cache: a borough's records would flush it.
+        return list(self._durable.labelled(label))
 
     # --- reading -------------------------------------------------------------
 
     def people(self, ids: Iterable[str]) -> dict[str, Person]:
-        with self._lock:
-            self._catch_up()
-            found = {}
-            for person_id in ids:
-                node = self._node(person_id)
-                if isinstance(node, Person):
-                    found[person_id] = node
-            return found
+        with self._reading():
+            return {person_id: node for person_id, node in self._nodes(ids).items()
+                    if isinstance(node, Person)}
 
     def addresses(self, ids: Iterable[str]) -> dict[str, Address]:
-        with self._lock:
-            self._catch_up()
-            return {address_id: node for address_id in ids
-                    if isinstance(node := self._node(address_id), Address)}
+        with self._reading():
+            return {address_id: node for address_id, node in self._nodes(ids).items()
+                    if isinstance(node, Address)}
 
     def _person(self, person_id: str) -> Person:
         node = self._node(person_id)
@@ -271,55 +232,38 @@ class EmbeddedStore:
         return node
 
     def record_owners(self, record_ids: Iterable[str]) -> dict[str, str]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             owners = {}
-            for record_id in record_ids:
-                if record_id not in self._graph:
-                    continue
-                for owner, _, data in self._graph.in_edges(record_id, data=True):
-                    if isinstance(data["obj"], HasRecord):
-                        owners[record_id] = owner
+            for record_id, edges in self._in_edges(record_ids).items():
+                for edge in edges:
+                    if isinstance(edge, HasRecord):
+                        owners[record_id] = edge.src
             return owners
 
-    def _edges_of(self, node_id: str) -> Iterable[Edge]:
-        for _, _, data in self._graph.out_edges(node_id, data=True):
-            yield data["obj"]
-        for _, _, data in self._graph.in_edges(node_id, data=True):
-            yield data["obj"]
-
     def kin(self, person_id: str, depth: int, as_of: date) -> KinGraph:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
+            # Three queries in all: who is within `depth` family steps by any edge, then
+            # themselves and their edges, into the cache the walk below reads from.
+            near = self._durable.within(person_id, depth, _KIN_EDGE_TYPES)
+            self._nodes(near)
+            self._edges_around(near)
             subject = self._person(person_id)
             people: dict[str, Person] = {subject.id: subject}
             parents: dict[str, ParentOf] = {}
             partners: dict[str, PartnerOf] = {}
             related: dict[str, RelatedTo] = {}
-            frontier = deque([(subject.id, 0)])
-            while frontier:
-                current, steps = frontier.popleft()
-                if steps >= depth:
-                    continue
-                for edge in self._edges_of(current):
-                    if edge.type not in _KIN_EDGE_TYPES:
-                        continue
-                    assert isinstance(edge, ParentOf | PartnerOf | RelatedTo)
-                    if not _started_by(edge.valid_from, as_of):
-                        continue
-                    other = edge.dst if edge.src == current else edge.src
-                    person = self._node(other)
-                    if not isinstance(person, Person) or _born_after(person, as_of):
-                        continue
-                    if isinstance(edge, ParentOf):
-                        parents[edge.key] = edge
-                    elif isinstance(edge, PartnerOf):
-                        partners[edge.key] = edge
-                    else:
-                        related[edge.key] = edge
-                    if other not in people:
-                        people[other] = person
-                        frontier.append((other, steps + 1))
+            level = [subject.id]
+            for _ in range(depth):
+                outs, ins = self._out_edges(level), self._in_edges(level)
+                reached = self._nodes(
+                    edge.dst if edge.src == current else edge.src
+                    for current in level for edge in outs[current] + ins[current]
+                    if edge.type in _KIN_EDGE_TYPES)
+                following = []
+                for current in level:
+                    following += self._kin_step(current, outs[current] + ins[current], reached,
+                                                as_of, people, parents, partners, related)
+                level = following
             return KinGraph(
                 subject_id=subject.id,
                 people=people,
@@ -328,30 +272,58 @@ class EmbeddedStore:
                 related=tuple(related.values()),
             )
 
+    def _kin_step(self, current: str, edges: list[Edge], reached: dict[str, Node], as_of: date,
+                  people: dict[str, Person], parents: dict[str, ParentOf],
+                  partners: dict[str, PartnerOf], related: dict[str, RelatedTo]) -> list[str]:
+        """Follow one person's family edges valid on `as_of`; return who was newly reached."""
+        found = []
+        for edge in edges:
+            if edge.type not in _KIN_EDGE_TYPES:
+                continue
+            assert isinstance(edge, ParentOf | PartnerOf | RelatedTo)
+            if not _started_by(edge.valid_from, as_of):
+                continue
+            other = edge.dst if edge.src == current else edge.src
+            person = reached.get(other)
+            if not isinstance(person, Person) or _born_after(person, as_of):
+                continue
+            if isinstance(edge, ParentOf):
+                parents[edge.key] = edge
+            elif isinstance(edge, PartnerOf):
+                partners[edge.key] = edge
+            else:
+                related[edge.key] = edge
+            if other not in people:
+                people[other] = person
+                found.append(other)
+        return found
+
     def household(self, person_id: str, as_of: date) -> HouseholdView:
-        with self._lock:
-            self._catch_up()
-            self._person(person_id)
+        with self._reading():
+            # The kin walk reads the subject and their edges: memberships come from the cache.
+            kin = self.kin(person_id, HOUSEHOLD_KIN_DEPTH, as_of)
             memberships = [
                 edge
-                for edge in self._edges_of(person_id)
+                for edge in self._out_edges([person_id])[person_id]
                 if isinstance(edge, MemberOf) and edge.src == person_id and edge.current_on(as_of)
             ]
-            kin = self.kin(person_id, HOUSEHOLD_KIN_DEPTH, as_of)
             if not memberships:
                 return HouseholdView(person_id, as_of, None, None, (), kin)
             latest = max(memberships, key=lambda m: m.valid_from or date.min)
-            household = self._node(latest.dst)
+            # Every household the subject is placed in, and their addresses, two queries.
+            households = self._nodes(m.dst for m in memberships)
+            self._nodes(h.address_id for h in households.values() if isinstance(h, Household))
+            household = households.get(latest.dst)
             assert isinstance(household, Household)
             address = self._node(household.address_id)
             members = tuple(
-                data["obj"]
-                for _, _, data in self._graph.in_edges(household.id, data=True)
-                if isinstance(data["obj"], MemberOf) and data["obj"].current_on(as_of)
+                edge for edge in self._in_edges([household.id])[household.id]
+                if isinstance(edge, MemberOf) and edge.current_on(as_of)
             )
             people = dict(kin.people)
+            residents = self._nodes(member.src for member in members)
             for member in members:
-                person = self._node(member.src)
+                person = residents.get(member.src)
                 if isinstance(person, Person):
                     people.setdefault(member.src, person)
             kin = KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related)
@@ -386,8 +358,7 @@ class EmbeddedStore:
     def households(
         self, subjects: Sequence[tuple[str, date]]
     ) -> dict[tuple[str, date], HouseholdView]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             return {(person_id, day): self.household(person_id, day)
                     for person_id, day in dict.fromkeys(subjects)
                     if isinstance(self._node(person_id), Person)}
@@ -395,8 +366,7 @@ class EmbeddedStore:
     def kin_graphs(
         self, subjects: Sequence[tuple[str, date]], depth: int
     ) -> dict[tuple[str, date], KinGraph]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             return {(person_id, day): self.kin(person_id, depth, day)
                     for person_id, day in dict.fromkeys(subjects)
                     if isinstance(self._node(person_id), Person)}
@@ -404,11 +374,10 @@ class EmbeddedStore:
     def involvements(
         self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
     ) -> list[InvolvementView]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             views = []
             for person_id in person_ids:
-                for involvement_id in sorted(self._involvements_of.get(person_id, ())):
+                for involvement_id in self._keyed(keys.INVOLVEMENT_OF, person_id):
                     involvement = self._node(involvement_id)
                     assert isinstance(involvement, Involvement)
                     begun = involvement.start <= as_of
@@ -426,70 +395,63 @@ class EmbeddedStore:
             return views
 
     def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
-        with self._lock:
-            self._catch_up()
-            found = [
-                self._node(event_id)
+        with self._reading():
+            found = list(self._nodes(
+                event_id
                 for person_id in dict.fromkeys(person_ids)
-                for event_id in self._events_of.get(person_id, ())
-            ]
+                for event_id in self._keyed(keys.EVENT_OF, person_id)
+            ).values())
             return sorted(
                 (e for e in found if isinstance(e, Event) and start <= e.date <= end),
                 key=lambda e: (e.date, e.id),
             )
 
     def risk_indicators(self, person_ids: Sequence[str], as_of: date) -> list[RiskIndicator]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             found = []
             for person_id in dict.fromkeys(person_ids):
-                for risk_id in sorted(self._risks_of.get(person_id, ())):
+                for risk_id in self._keyed(keys.RISK_OF, person_id):
                     risk = self._node(risk_id)
                     if isinstance(risk, RiskIndicator) and risk.current_on(as_of):
                         found.append(risk)
             return found
 
     def all_involvements(self) -> list[Involvement]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             return [i for i in self._labelled(Involvement.label) if isinstance(i, Involvement)]
 
     def all_risk_indicators(self) -> list[RiskIndicator]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             return [r for r in self._labelled(RiskIndicator.label)
                     if isinstance(r, RiskIndicator)]
 
     def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             found: set[str] = set()
             if criteria.nhs_number:
-                found |= self._by_nhs.get(criteria.nhs_number, set())
+                found |= self._durable.ids_by_key(keys.NHS, [criteria.nhs_number])
             if criteria.name:
-                for key in query_keys(criteria.name):
-                    found |= self._by_name_token.get(key, set())
+                found |= self._durable.ids_by_key(keys.NAME, query_keys(criteria.name))
             if criteria.upn:
-                found |= self._by_upn.get(criteria.upn.strip().upper(), set())
+                found |= self._durable.ids_by_key(keys.UPN, [criteria.upn.strip().upper()])
             if criteria.birth_date:
-                found |= self._by_birth_date.get(criteria.birth_date, set())
+                found |= self._durable.ids_by_key(keys.BORN, [criteria.birth_date.isoformat()])
             if criteria.postcode:
-                found |= self._people_at_postcode(normalise_postcode(criteria.postcode))
-            people = [self._node(person_id) for person_id in sorted(found)]
-            return [p for p in people if isinstance(p, Person)][: max(limit, 0)]
+                found |= set(self._residents_at_postcode(normalise_postcode(criteria.postcode)))
+            chosen = sorted(found)[: max(limit, 0)]
+            people = self._nodes(chosen)
+            return [p for i in chosen if isinstance(p := people.get(i), Person)]
 
     def search_matches(
         self, criteria: SearchCriteria, birth_dates: Sequence[date], limit: int
     ) -> SearchMatches:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             found: set[str] = set()
             if criteria.nhs_number:
-                found |= self._by_nhs.get(criteria.nhs_number, set())
+                found |= self._durable.ids_by_key(keys.NHS, [criteria.nhs_number])
             if criteria.upn:
-                found |= self._by_upn.get(criteria.upn.strip().upper(), set())
-            for born in birth_dates:
-                found |= self._by_birth_date.get(born, set())
+                found |= self._durable.ids_by_key(keys.UPN, [criteria.upn.strip().upper()])
+            found |= self._durable.ids_by_key(keys.BORN, [d.isoformat() for d in birth_dates])
             lived: dict[str, tuple[Address, ...]] = {}
             if criteria.postcode:
                 lived = self._residents_at_postcode(normalise_postcode(criteria.postcode))
@@ -497,116 +459,92 @@ class EmbeddedStore:
             words = list(dict.fromkeys(name_tokens(criteria.name or "")))
             if words:
                 found.update(sorted(self._matching_every_word(words))[: max(limit, 0)])
-            people = {}
-            for person_id in sorted(found):
-                node = self._node(person_id)
-                if isinstance(node, Person):
-                    people[person_id] = node
+            held = self._nodes(sorted(found))
+            people = {i: node for i, node in held.items() if isinstance(node, Person)}
             return SearchMatches(people, lived)
 
     def _matching_every_word(self, words: list[str]) -> set[str]:
         """People holding, for every word, a name word that is it, a form of it or a slip."""
-        holders: list[list[set[str]]] = []  # per word, the index sets any of which will do
+        per_word = []  # per word, the keys any of which will do
         for word in words:
-            keys = word_keys(word)
+            found = word_keys(word)
             if len(word) >= SLIP_MIN_LENGTH:
-                keys |= self._slips_of(word)
-            holders.append([found for key in keys
-                            for found in (self._by_name_token.get(key),
-                                          self._by_claimed_name_key.get(key)) if found])
-        # Start from the rarest word and only test its holders against the others: a
-        # common surname's thousands of holders are never gathered into one set.
-        holders.sort(key=lambda sets: sum(len(s) for s in sets))
-        found = set().union(*holders[0])
-        for sets in holders[1:]:
-            found = {p for p in found if any(p in s for s in sets)}
-        return found
+                found |= self._slips_of(word)
+            per_word.append(found)
+        # One statement intersecting the words' holders: SQLite keeps a common surname's
+        # thousands of holders out of Python.
+        return self._durable.ids_holding_each((keys.NAME, keys.CLAIMED_NAME), per_word)
 
     def _slips_of(self, word: str) -> set[str]:
         """Name words held by anyone that are one edit from `word` (or it)."""
-        near: set[str] = set()
-        for form in slip_forms(word):
-            near |= self._name_words_by_form.get(form, set())
+        near = self._durable.words_by_form(slip_forms(word))
         return {w for w in near if jellyfish.damerau_levenshtein_distance(word, w) <= 1}
-
-    def _people_at_postcode(self, postcode: str) -> set[str]:
-        return set(self._residents_at_postcode(postcode))
 
     def _residents_at_postcode(self, postcode: str) -> dict[str, tuple[Address, ...]]:
         """Everyone who lived at an address with this postcode, and those addresses."""
         found: dict[str, list[Address]] = defaultdict(list)
-        for address_id in sorted(self._addresses_at_postcode.get(postcode, ())):
-            address = self._node(address_id)
+        addresses = self._nodes(self._keyed(keys.POSTCODE, postcode))
+        for address_id, address in addresses.items():
             if not isinstance(address, Address):
                 continue
-            for household_id in self._households_at.get(address_id, ()):
-                for member, _, data in self._graph.in_edges(household_id, data=True):
-                    if isinstance(data["obj"], MemberOf) and address not in found[member]:
-                        found[member].append(address)
+            households = self._keyed(keys.HOUSEHOLD_AT, address_id)
+            for edges in self._in_edges(households).values():
+                for edge in edges:
+                    if isinstance(edge, MemberOf) and address not in found[edge.src]:
+                        found[edge.src].append(address)
         return {member: tuple(addresses) for member, addresses in found.items()}
 
     def source_records(self, system: str) -> list[SourceRecord]:
-        with self._lock:
-            self._catch_up()
-            records = (self._node(i) for i in sorted(self._by_label.get(SourceRecord.label, ())))
-            return [r for r in records if isinstance(r, SourceRecord) and r.system == system]
-
-    def _labelled(self, label: str) -> list[Any]:
-        return [self._node(i) for i in sorted(self._by_label.get(label, ()))]
+        with self._reading():
+            ids = self._keyed(keys.RECORD_SYSTEM, system)
+            records = self._durable.nodes_by_id(ids)  # past the cache, as `_labelled`
+            return [r for i in ids if isinstance(r := records.get(i), SourceRecord)]
 
     def all_source_records(self) -> list[SourceRecord]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             return [r for r in self._labelled(SourceRecord.label) if isinstance(r, SourceRecord)]
 
     def records_of(self, person_id: str) -> list[SourceRecord]:
-        with self._lock:
-            self._catch_up()
-            if person_id not in self._graph:
-                return []
-            found = [
-                self._node(dst)
-                for _, dst, data in self._graph.out_edges(person_id, data=True)
-                if isinstance(data["obj"], HasRecord)
-            ]
-            return sorted((r for r in found if isinstance(r, SourceRecord)), key=lambda r: r.id)
+        with self._reading():
+            return self.records_by_person([person_id])[person_id]
 
     def records_by_person(self, person_ids: Iterable[str]) -> dict[str, list[SourceRecord]]:
-        with self._lock:
-            self._catch_up()
-            return {person_id: self.records_of(person_id)
-                    for person_id in dict.fromkeys(person_ids)}
+        with self._reading():
+            wanted = list(dict.fromkeys(person_ids))
+            outs = self._out_edges(wanted)
+            records = self._nodes(e.dst for pid in wanted for e in outs[pid]
+                                  if isinstance(e, HasRecord))
+            return {pid: sorted((r for e in outs[pid] if isinstance(e, HasRecord)
+                                 and isinstance(r := records.get(e.dst), SourceRecord)),
+                                key=lambda r: r.id)
+                    for pid in wanted}
 
     def link_decisions(self) -> list[LinkDecision]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             found = [d for d in self._labelled(LinkDecision.label) if isinstance(d, LinkDecision)]
             return sorted(found, key=lambda d: (d.decided_at, d.id))
 
     def linkage_models(self) -> list[LinkageModel]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             found = [m for m in self._labelled(LinkageModel.label) if isinstance(m, LinkageModel)]
             return sorted(found, key=lambda m: (m.trained_at, m.id))
 
     def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
-        with self._lock:
-            self._catch_up()
-            found = [
-                p
-                for p in self._labelled(ReviewPair.label)
-                if isinstance(p, ReviewPair)
-                and p.status == "open"
-                and (after is None or p.id > after)
-            ]
-            return found[: max(first, 0)]
+        with self._reading():
+            found: list[ReviewPair] = []
+            for pair in self._durable.labelled(ReviewPair.label, after):
+                if len(found) >= first:
+                    break
+                if isinstance(pair, ReviewPair) and pair.status == "open":
+                    found.append(pair)
+            return found
 
     def review_pairs_of(self, person_ids: Iterable[str]) -> dict[str, list[ReviewPair]]:
         wanted = dict.fromkeys(person_ids)
         found: dict[str, list[ReviewPair]] = {pid: [] for pid in wanted}
-        with self._lock:
-            self._catch_up()
-            for pair in self._labelled(ReviewPair.label):
+        with self._reading():
+            pairs = self._nodes(sorted(self._durable.ids_by_key(keys.REVIEW_OF, found)))
+            for pair in pairs.values():
                 if isinstance(pair, ReviewPair) and pair.status == "open":
                     for pid in dict.fromkeys((pair.person_a, pair.person_b)):
                         if pid in found:
@@ -614,53 +552,42 @@ class EmbeddedStore:
         return found
 
     def link_explanation(self, person_id: str) -> LinkExplanation | None:
-        with self._lock:
-            self._catch_up()
-            found = self._node(f"X:{person_id}")
-            return found if isinstance(found, LinkExplanation) else None
+        with self._reading():
+            return self.link_explanations([person_id]).get(person_id)
 
     def link_explanations(self, person_ids: Iterable[str]) -> dict[str, LinkExplanation]:
-        with self._lock:
-            self._catch_up()
-            found = {person_id: self.link_explanation(person_id)
-                     for person_id in dict.fromkeys(person_ids)}
-            return {person_id: x for person_id, x in found.items() if x is not None}
+        with self._reading():
+            wanted = list(dict.fromkeys(person_ids))
+            found = self._nodes(f"X:{person_id}" for person_id in wanted)
+            return {person_id: x for person_id in wanted
+                    if isinstance(x := found.get(f"X:{person_id}"), LinkExplanation)}
 
     def identity_events(self, person_id: str) -> list[IdentityEvent]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             # By index: a borough's store holds an event for every person it ever made.
-            found = [self._node(i) for i in self._identity_events_of.get(person_id, ())]
+            found = self._nodes(self._keyed(keys.IDENTITY_EVENT_OF, person_id)).values()
             return sorted((e for e in found if isinstance(e, IdentityEvent)),
                           key=lambda e: (e.on, e.id))
 
     def identity_events_by_person(
         self, person_ids: Iterable[str]
     ) -> dict[str, list[IdentityEvent]]:
-        with self._lock:
-            self._catch_up()
+        with self._reading():
             return {person_id: self.identity_events(person_id)
                     for person_id in dict.fromkeys(person_ids)}
 
     def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
-        with self._lock:
-            self._catch_up()
-            found = []
-            for person_id in person_ids:
-                if person_id in self._graph:
-                    found += [e for e in self._edges_of(person_id)
-                              if isinstance(e, MemberOf) and e.src == person_id]
+        with self._reading():
+            found: list[MemberOf] = []
+            for person_id, edges in self._out_edges(person_ids).items():
+                found += [e for e in edges if isinstance(e, MemberOf) and e.src == person_id]
             return found
 
     def residents(self, household_ids: Iterable[str]) -> list[MemberOf]:
-        with self._lock:
-            self._catch_up()
-            found = []
-            for household_id in household_ids:
-                if household_id in self._graph:
-                    found += [data["obj"] for _, _, data in
-                              self._graph.in_edges(household_id, data=True)
-                              if isinstance(data["obj"], MemberOf)]
+        with self._reading():
+            found: list[MemberOf] = []
+            for edges in self._in_edges(household_ids).values():
+                found += [e for e in edges if isinstance(e, MemberOf)]
             return found
 
     def changes(
@@ -681,22 +608,13 @@ class EmbeddedStore:
             return self._durable.last_change()
 
     def involvements_from(self, system: str) -> list[Involvement]:
-        with self._lock:
-            self._catch_up()
-            found = []
-            for involvement_id in sorted(self._by_label.get(Involvement.label, ())):
-                involvement = self._node(involvement_id)
-                if any(s.system == system for s in involvement.sources):
-                    found.append(involvement)
-            return found
+        with self._reading():
+            return [i for i in self._labelled(Involvement.label)
+                    if isinstance(i, Involvement) and any(s.system == system for s in i.sources)]
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            self._catch_up()
-            totals = {label: len(ids) for label, ids in self._by_label.items() if ids}
-            for _, _, data in self._graph.edges(data=True):
-                totals[data["obj"].type] = totals.get(data["obj"].type, 0) + 1
-            return totals
+        with self._reading():
+            return self._durable.counts()
 
     def load_logs(self) -> list[LoadLog]:
         with self._lock:
@@ -704,10 +622,6 @@ class EmbeddedStore:
 
     def close(self) -> None:
         self._durable.close()
-
-
-def _claimed_name_keys(person: Person) -> set[str]:
-    return name_keys(*(c.value for c in person.claims if c.field in NAME_CLAIM_FIELDS))
 
 
 def _born_after(person: Person, day: date) -> bool:

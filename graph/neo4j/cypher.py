@@ -7,7 +7,10 @@ Dates are stored as ISO 8601 strings, which compare in date order.
 
 from __future__ import annotations
 
+from itertools import combinations
+
 from graph.model import EDGE_TYPES, NODE_TYPES
+from graph.store import HOUSEHOLD_KIN_DEPTH
 
 # Endpoint labels of each relationship type: edges are matched through indexed ids.
 ENDPOINTS = {
@@ -308,6 +311,70 @@ for _kind in EDGE_TYPES:
     CONSTRAINTS.append(
         f"CREATE INDEX {_kind.lower()}_key IF NOT EXISTS FOR ()-[r:{_kind}]-() ON (r.key)"
     )
+
+# The fulltext index `SEARCH_MATCHES` reads: keys are words, sounds, one-letter-dropped
+# forms, marked UPNs and birth dates; a whitespace analyzer keeps each one whole and case
+# as written.
+SEARCH_INDEX = (
+    "CREATE FULLTEXT INDEX person_search_keys IF NOT EXISTS FOR (p:Person) ON EACH "
+    "[p.search_key_text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
+)
+
+# Wait (up to ten minutes) until the search index holds every key written so far.
+AWAIT_SEARCH_INDEX = "CALL db.awaitIndex('person_search_keys', 600)"
+
+# People written before `search_key_text` existed, or before it held their UPNs
+# ($upn_mark) and birth dates ($born_mark), a batch at a time, to give them their keys.
+UNKEYED_PEOPLE = (
+    "MATCH (p:Person) WHERE p.search_key_text IS NULL "
+    "OR (size(p.upns) > 0 AND NOT p.search_key_text CONTAINS $upn_mark) "
+    "OR (p.birth_date IS NOT NULL AND NOT p.search_key_text CONTAINS $born_mark) "
+    "RETURN p.data AS data LIMIT 5000"
+)
+
+# Give each person in $rows ({id, keys}) their search keys.
+SET_SEARCH_KEYS = (
+    "UNWIND $rows AS row MATCH (p:Person {id: row.id}) SET p.search_key_text = row.keys"
+)
+
+# The branches a search may need, each `RETURN p, lived`: by NHS number, by UPN, by any
+# birth date a source gave, by postcode (`lived` is the address, which the caller
+# releases before counting it), and by every name word.
+_SEARCH_BRANCHES = {
+    "nhs": "MATCH (p:Person {nhs_number: $nhs}) RETURN p, null AS lived",
+    "upn": "CALL db.index.fulltext.queryNodes('person_search_keys', $upn_term) YIELD node "
+           "WITH node AS p WHERE p:Person AND $upn IN p.upns RETURN p, null AS lived",
+    "births": "CALL db.index.fulltext.queryNodes('person_search_keys', $births_term) "
+              "YIELD node WITH node AS p WHERE p:Person RETURN p, null AS lived",
+    "postcode": "MATCH (a:Address {postcode_key: $postcode}) "
+                "MATCH (h:Household {address_id: a.id}) "
+                "MATCH (p:Person)-[:MEMBER_OF]->(h) RETURN p, a.data AS lived",
+    "words": "CALL db.index.fulltext.queryNodes('person_search_keys', $words) YIELD node "
+             "WITH node AS p WHERE p:Person WITH p ORDER BY p.id LIMIT $limit "
+             "RETURN p, null AS lived",
+}
+
+# The people matching any of a search's criteria, with the addresses that matched, one
+# statement for each set of criteria a search can ask: only the branches it needs, since
+# an unused one can still cost a scan of every person. Built once, at import.
+SEARCH_MATCHES = {
+    frozenset(asked): (
+        "CALL () { " + " UNION ".join(_SEARCH_BRANCHES[k] for k in asked) + " } "
+        "WITH p, collect(DISTINCT lived) AS lived "
+        "RETURN p.id AS id, p.data AS data, lived ORDER BY id"
+    )
+    for size in range(1, len(_SEARCH_BRANCHES) + 1)
+    for asked in combinations(_SEARCH_BRANCHES, size)
+}
+
+# The heaviest questions with parameters that match nothing, to plan them once before
+# serving: a cold plan can take seconds.
+_NOBODY: dict[str, object] = {"id": "", "as_of": ""}
+WARM_UP: list[tuple[str, dict[str, object]]] = (
+    [(kin(depth), _NOBODY) for depth in range(1, 5)]
+    + [(household(HOUSEHOLD_KIN_DEPTH), _NOBODY), (households(HOUSEHOLD_KIN_DEPTH), {"keys": []})]
+    + [(kin_graphs(depth), {"keys": []}) for depth in range(1, 5)]
+)
 
 # Remove everything: for the test suite's fresh store per test only.
 DELETE_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"

@@ -13,10 +13,16 @@ from datetime import date, datetime
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction, Query, RoutingControl, unit_of_work
-from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import (
+    ClientError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from graph.changes import Change, decode_change, encode_change, stamp
-from graph.errors import PersonNotFound, StoreError, StoreTimeout
+from graph.errors import PersonNotFound, StoreError, StoreTimeout, StoreUnavailable
 from graph.model import (
     EDGE_TYPES,
     NODE_TYPES,
@@ -70,6 +76,14 @@ from graph.store import (
 READ_TIMEOUT = 4.0
 WRITE_TIMEOUT = 120.0
 WRITE_SECONDS_PER_ITEM = 0.01
+# Seconds the driver keeps retrying a write after a transient failure (a deadlock, a
+# leader switch), whatever shorter retry time the driver was given for reads.
+WRITE_RETRY = 30.0
+
+
+# What the driver raises when the server is stopped, restarting or out of reach: the
+# caller may try again later (a TransientError here is, say, a database still starting).
+_UNREACHABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
 
 
 def write_timeout(batch: GraphBatch) -> float:
@@ -176,38 +190,6 @@ def _edge(kind: str, data: str) -> Any:
     return decode(EDGE_TYPES[kind], json.loads(data))
 
 
-_SCHEMA_READY: set[tuple[int, str | None]] = set()
-
-# Kept here beside the search that uses it. Keys are words, sounds and `_DROPPED` forms;
-# a whitespace analyzer keeps each one whole and case as written.
-SEARCH_INDEX = (
-    "CREATE FULLTEXT INDEX person_search_keys IF NOT EXISTS FOR (p:Person) ON EACH "
-    "[p.search_key_text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
-)
-# People written before `search_key_text` existed, or before it held their UPNs and birth
-# dates, a batch at a time, to give it them.
-_UNKEYED = ("MATCH (p:Person) WHERE p.search_key_text IS NULL OR (size(p.upns) > 0 "
-            f"AND NOT p.search_key_text CONTAINS '{_UPN}') OR (p.birth_date IS NOT NULL "
-            f"AND NOT p.search_key_text CONTAINS '{_BORN}') RETURN p.data AS data LIMIT 5000")
-_SET_KEYS = ("UNWIND $rows AS row MATCH (p:Person {id: row.id}) "
-             "SET p.search_key_text = row.keys")
-# The branches of one search, only those its criteria need (each `RETURN p, lived`).
-_SEARCH_BRANCHES = {
-    "nhs": "MATCH (p:Person {nhs_number: $nhs}) RETURN p, null AS lived",
-    "upn": "CALL db.index.fulltext.queryNodes('person_search_keys', $upn_term) YIELD node "
-           "WITH node AS p WHERE p:Person AND $upn IN p.upns RETURN p, null AS lived",
-    "births": "CALL db.index.fulltext.queryNodes('person_search_keys', $births_term) "
-              "YIELD node WITH node AS p WHERE p:Person RETURN p, null AS lived",
-    # `lived` is the address itself: the caller releases it before counting the postcode.
-    "postcode": "MATCH (a:Address {postcode_key: $postcode}) "
-                "MATCH (h:Household {address_id: a.id}) "
-                "MATCH (p:Person)-[:MEMBER_OF]->(h) RETURN p, a.data AS lived",
-    "words": "CALL db.index.fulltext.queryNodes('person_search_keys', $words) YIELD node "
-             "WITH node AS p WHERE p:Person WITH p ORDER BY p.id LIMIT $limit "
-             "RETURN p, null AS lived",
-}
-
-
 class Neo4jStore:
     """A store in one Neo4j database. The driver is made at the edge and passed in."""
 
@@ -215,46 +197,50 @@ class Neo4jStore:
 
     def __init__(self, driver: Driver, database: str | None = None) -> None:
         self._driver, self._database = driver, database
-        self.ensure_schema()
 
-    def ensure_schema(self) -> None:
-        """Create the constraints and indexes (idempotent; once per driver and database)."""
-        key = (id(self._driver), self._database)
-        if key in _SCHEMA_READY:
-            return
+    def migrate(self) -> None:
+        """Put the constraints and indexes in place and give people stored before the search
+        keys existed their keys. Idempotent: run at every open, it changes nothing twice.
+
+        Raises
+        ------
+        StoreError : Neo4j is not reachable
+        """
         try:
             for statement in cypher.CONSTRAINTS:
                 self._driver.execute_query(statement, database_=self._database)
-            self._driver.execute_query(SEARCH_INDEX, database_=self._database)
+            self._driver.execute_query(cypher.SEARCH_INDEX, database_=self._database)
             self._add_search_keys()
-            # Plan the heaviest questions once now: a cold plan can take seconds, and every
-            # later ask then fits its timeout.
-            for depth in range(1, 5):
-                self._driver.execute_query(cypher.kin(depth), id="", as_of="",
-                                           database_=self._database)
-            self._driver.execute_query(cypher.household(HOUSEHOLD_KIN_DEPTH), id="", as_of="",
-                                       database_=self._database)
-            self._driver.execute_query(cypher.households(HOUSEHOLD_KIN_DEPTH), keys=[],
-                                       database_=self._database)
-            for depth in range(1, 5):
-                self._driver.execute_query(cypher.kin_graphs(depth), keys=[],
-                                           database_=self._database)
-        except (ServiceUnavailable, OSError) as exc:
-            raise StoreError(f"Neo4j is not reachable: {exc}") from exc
-        _SCHEMA_READY.add(key)
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
+
+    def prepare(self) -> None:
+        """Plan the heaviest questions once: a cold plan can take seconds, and every later
+        ask then fits its timeout. Changes nothing stored; safe to run at any time.
+
+        Raises
+        ------
+        StoreError : Neo4j is not reachable
+        """
+        try:
+            for statement, parameters in cypher.WARM_UP:
+                self._driver.execute_query(statement, parameters, database_=self._database)
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
 
     def _add_search_keys(self) -> None:
         """Give people stored before `search_key_text` existed their keys, then wait for
         the index to hold them: until then a search would miss them."""
         while True:
-            records, _, _ = self._driver.execute_query(_UNKEYED, database_=self._database)
+            records, _, _ = self._driver.execute_query(
+                cypher.UNKEYED_PEOPLE, upn_mark=_UPN, born_mark=_BORN, database_=self._database)
             if not records:
                 break
             people = [_node("Person", r["data"]) for r in records]
             rows = [{"id": p.id, "keys": search_key_text(p)} for p in people]
-            self._driver.execute_query(_SET_KEYS, rows=rows, database_=self._database)
-        self._driver.execute_query("CALL db.awaitIndex('person_search_keys', 600)",
-                                   database_=self._database)
+            self._driver.execute_query(cypher.SET_SEARCH_KEYS, rows=rows,
+                                       database_=self._database)
+        self._driver.execute_query(cypher.AWAIT_SEARCH_INDEX, database_=self._database)
 
     # --- running statements ------------------------------------------------
 
@@ -264,8 +250,8 @@ class Neo4jStore:
                 Query(statement, timeout=READ_TIMEOUT), parameters,
                 routing_=RoutingControl.READ, database_=self._database,
             )
-        except (ServiceUnavailable, OSError) as exc:
-            raise StoreError(f"Neo4j is not reachable: {exc}") from exc
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
         except ClientError as exc:
             if "TransactionTimedOut" in (exc.code or ""):
                 raise StoreTimeout(f"Neo4j did not answer within {READ_TIMEOUT} s") from exc
@@ -276,13 +262,14 @@ class Neo4jStore:
 
     def write(self, batch: GraphBatch) -> int:
         try:
-            with self._driver.session(database=self._database) as session:
+            with self._driver.session(database=self._database,
+                                      max_transaction_retry_time=WRITE_RETRY) as session:
                 write = unit_of_work(timeout=write_timeout(batch))(self._write_batch)
                 return int(session.execute_write(write, batch))
         except StoreError:
             raise
-        except (ServiceUnavailable, OSError) as exc:
-            raise StoreError(f"Neo4j is not reachable: {exc}") from exc
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
         except Neo4jError as exc:
             raise StoreError(f"Neo4j refused the batch: {exc.message}") from exc
 
@@ -431,14 +418,11 @@ class Neo4jStore:
             "words": _every_word_query(name_tokens(criteria.name or "")) or None,
         }
         # Only the branches asked for: an unused one can still cost a scan of every person.
-        branches = [_SEARCH_BRANCHES[k] for k, v in parameters.items() if v is not None]
-        if not branches:
+        asked = frozenset(k for k, v in parameters.items() if v is not None)
+        if not asked:
             return SearchMatches({})
         rows = self._read(
-            "CALL () { " + " UNION ".join(branches) + " } "
-            "WITH p, collect(DISTINCT lived) AS lived "
-            "RETURN p.id AS id, p.data AS data, lived ORDER BY id",
-            **parameters, limit=max(limit, 0),
+            cypher.SEARCH_MATCHES[asked], **parameters, limit=max(limit, 0),
             upn_term=_lucene_term(_UPN + parameters["upn"]) if parameters["upn"] else None,
             births_term=" OR ".join(_lucene_term(_BORN + day) for day in parameters["births"])
             if parameters["births"] else None,

@@ -38,9 +38,12 @@ class Coverage:
     covers: str
     ages: tuple[int, int] | None = None
     since: date | None = None
+    until: date | None = None  # the last day its records run to (an archived system)
 
     def includes(self, person: Person, day: date) -> bool:
         if self.since is not None and day < self.since:
+            return False
+        if self.until is not None and day > self.until:
             return False
         if self.ages is None or person.birth_date is None:
             return True  # no age limit, or no age to test: the system might hold them
@@ -95,6 +98,27 @@ def latest_extracts(store: Store) -> dict[str, date]:
             if system not in latest or extracted > latest[system]:
                 latest[system] = extracted
     return latest
+
+
+def declared_in_loads(store: Store) -> dict[str, Coverage]:
+    """What each system's mapping declared it covers, from the latest load that said.
+
+    A mapping's `[coverage]` travels with the extract it describes, so for its system it
+    is taken over the coverage file (see docs/mapping.md)."""
+    declared: dict[str, Coverage] = {}
+    for log in store.load_logs():  # oldest first: a later load's declaration wins
+        for system, spec in dict(log.detail.get("coverage", {})).items():
+            ages = str(spec.get("ages", ""))
+            youngest, _, oldest = ages.partition("-")
+            area = str(spec.get("area", ""))
+            declared[system] = Coverage(
+                system,
+                str(spec["covers"]) + (f" (area: {area})" if area else ""),
+                (int(youngest), int(oldest)) if ages else None,
+                date.fromisoformat(spec["since"]) if spec.get("since") else None,
+                date.fromisoformat(spec["until"]) if spec.get("until") else None,
+            )
+    return declared
 
 
 def coverage_of(

@@ -10,6 +10,7 @@ from datetime import date
 from typing import TypeVar
 
 from graph.errors import PersonNotFound
+from graph.model import Involvement
 from graph.questions import resolve_as_of
 from graph.questions.household import HouseholdAnswer, household_of
 from graph.questions.kinship import describe_all
@@ -90,6 +91,10 @@ def services_of_scopes(
     """For each scope (people and their relationship to its subject, as `people_in_scope`
     gives), the involvements open on `day`: one store round trip for all of them."""
     views = store.involvements(everyone_in(scopes), day, include_closed)
+    if not include_closed:
+        # Loads end every closed involvement; one stored before they did, closed with no end
+        # date, must still never read as open (the wrong person called at the front door).
+        views = [v for v in views if not _closed_without_end(v.involvement)]
     return [
         [ServiceEngaged(v.involvement.person_id, words[v.involvement.person_id], v)
          for v in _one_per_episode(found)]
@@ -112,6 +117,10 @@ def split_by_scope(
     for fact in found:
         by_person[person_of(fact)].append(fact)
     return [[fact for p in words for fact in by_person[p]] for words in scopes]
+
+
+def _closed_without_end(involvement: Involvement) -> bool:
+    return involvement.status == "closed" and involvement.end is None
 
 
 def _one_per_episode(views: list[InvolvementView]) -> list[InvolvementView]:

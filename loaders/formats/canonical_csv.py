@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Callable
 from datetime import date
@@ -12,6 +11,7 @@ from pathlib import Path
 from graph.model import RiskKind
 from graph.normalise import normalise_postcode
 from loaders.errors import LoadError, RowProblem
+from loaders.formats.text import Rows, delimiter_of, first_line, read_text
 from loaders.quarantine import Quarantine
 from loaders.records import (
     AddressPeriod,
@@ -82,6 +82,10 @@ INVOLVEMENTS = (
     "lead_email",
     "sensitivity",
 )
+# Columns a file of a kind may carry or leave out (its header is told by the others).
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "involvements": ("organisation_kind", "organisation_code", "last_activity"),
+}
 EVENTS = ("system", "record_id", "date", "type", "summary", "sensitivity")
 RISK_INDICATORS = ("system", "record_id", "kind", "from", "to", "summary", "sensitivity")
 
@@ -122,6 +126,17 @@ SEXES = {
 }
 LEVELS = frozenset({"universal", "targeted", "specialist", "statutory"})
 STATUSES = frozenset({"open", "closed"})
+# The words source systems use for an involvement's status. A word meaning "we do not say"
+# leaves the status to the end date: closed if there is one, else open.
+STATUS_WORDS = {
+    "open": "open", "current": "open", "active": "open", "ongoing": "open",
+    "closed": "closed", "historic": "closed", "historical": "closed", "ended": "closed",
+    "finished": "closed", "inactive": "closed", "past": "closed", "former": "closed",
+    "not specified": "", "unknown": "", "": "",
+}
+ORGANISATION_KINDS = frozenset({"team", "school", "early_years", "gp_practice", "health_trust",
+                                "police_force", "local_authority", "housing_provider",
+                                "voluntary", "other"})
 SENSITIVITIES = frozenset({"normal", "sensitive", "restricted"})
 RISK_KINDS = frozenset(kind.value for kind in RiskKind)
 BOOLEANS = {
@@ -137,15 +152,21 @@ MAX_FIELD = 1_000  # no canonical field needs more; longer is a broken or hostil
 
 
 def kind_of(header: list[str]) -> str | None:
-    """The file kind whose columns are exactly the header's, in any order, each once."""
+    """The file kind whose columns are the header's, in any order, each once: every column
+    of the kind, and any of its optional ones."""
     names = [column.strip().lower() for column in header]
     columns = set(names)
     if len(columns) != len(names):
         return None
     for kind, expected in FILE_KINDS.items():
-        if columns == set(expected):
+        if set(expected) <= columns <= set(expected) | set(OPTIONAL_COLUMNS.get(kind, ())):
             return kind
     return None
+
+
+def columns_of(kind: str) -> tuple[str, ...]:
+    """Every column a file of this kind may carry, the optional ones last."""
+    return FILE_KINDS[kind] + OPTIONAL_COLUMNS.get(kind, ())
 
 
 NAME = "canonical"
@@ -153,12 +174,12 @@ NAME = "canonical"
 
 def claims(path: Path) -> bool:
     """A CSV file whose header is one of the canonical kinds."""
-    if path.suffix.lower() != ".csv":
+    if path.suffix.lower() not in (".csv", ".txt"):
         return False
+    line = first_line(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            header = next(csv.reader([f.readline()]), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
+        header = next(csv.reader([line], delimiter=delimiter_of(line)), [])
+    except csv.Error:
         return False
     return kind_of(header) is not None
 
@@ -190,17 +211,9 @@ def read_canonical(paths: list[Path], quarantine: Quarantine, today: date) -> Ex
 
 def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date) -> None:
     name = str(path)
+    rows = Rows(read_text(path))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LoadError(name, f"is not UTF-8 (byte {exc.start})") from None
-    except OSError as exc:
-        raise LoadError(name, f"cannot be read: {exc.strerror}") from None
-    if "\x00" in text:
-        raise LoadError(name, "contains NUL bytes: not a CSV file")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
+        header = next(iter(rows), (0, None))[1]
         if header is None:
             raise LoadError(name, "is empty: expected a header row")
         kind = kind_of(header)
@@ -211,13 +224,11 @@ def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date
             raise LoadError(
                 name,
                 "header matches no canonical file kind (people, addresses, relationships,"
-                " involvements, events, risk_indicators)",
+                " involvements, events, risk_indicators; docs/canonical-columns.md)",
             )
         columns = [column.strip().lower() for column in header]
-        parse = _PARSERS[kind]
         extract.files.append(name)
-        for values in reader:
-            row = reader.line_num
+        for row, values in rows:
             if not any(v.strip() for v in values):
                 continue  # blank lines are not rows
             extract.read += 1
@@ -231,11 +242,11 @@ def _read_file(path: Path, extract: Extract, quarantine: Quarantine, today: date
                 too_long = next((k for k, v in fields.items() if len(v) > MAX_FIELD), None)
                 if too_long:
                     raise RowProblem(too_long, f"longer than {MAX_FIELD} characters")
-                parse(fields, Where(name, row), extract, quarantine, today)
+                parse_row(kind, fields, Where(name, row), extract, quarantine, today)
             except RowProblem as problem:
                 quarantine.reject(name, row, problem.field, problem.reason)
     except csv.Error as exc:
-        raise LoadError(name, f"line {reader.line_num}: not valid CSV ({exc})") from None
+        raise LoadError(name, f"line {rows.line}: not valid CSV ({exc})") from None
 
 
 def parse_row(
@@ -247,11 +258,13 @@ def parse_row(
     ------
     RowProblem : the row is unusable; the caller quarantines it
     """
-    _PARSERS[kind](fields, where, out, q, today)
+    # Formats that know nothing of a kind's optional columns leave them out.
+    absent = {column: "" for column in OPTIONAL_COLUMNS.get(kind, ()) if column not in fields}
+    _PARSERS[kind](fields | absent, where, out, q, today)
 
 
 DATE_COLUMNS = frozenset({"birth_date", "death_date", "address_from", "from", "to", "valid_from",
-                          "valid_to", "start", "end", "date"})
+                          "valid_to", "start", "end", "date", "last_activity"})
 
 
 _SYSTEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -420,12 +433,24 @@ def _involvement(
     end = _optional_date(fields, "end", today, where, q, allow_future=True)
     if end and end < start:
         raise RowProblem("end", f"{end} is before start {start}")
-    status = one_of("status", fields["status"] or ("closed" if end else "open"), STATUSES)
+    said = one_of("status", fields["status"], STATUS_WORDS.keys() - {""}) \
+        if fields["status"].strip() else ""
+    status = STATUS_WORDS[said] or ("closed" if end else "open")
+    last = _optional_date(fields, "last_activity", today, where, q)
     sensitivity = one_of("sensitivity", fields["sensitivity"] or "normal", SENSITIVITIES)
+    organisation = fields["organisation"].strip()
+    kind = one_of("organisation_kind", fields["organisation_kind"] or "team",
+                  ORGANISATION_KINDS)
     _warn_bidi_controls(fields, ("lead_name",), where, q)
     lead = {
         part: fields[f"lead_{part}"].strip() for part in ("name", "role", "team", "phone", "email")
     }
+    if lead["name"] and lead["name"].casefold() == organisation.casefold():
+        # An organisation's name is no one's name: read as a person, every pupil of one
+        # school would share one "practitioner" and each other's contact details.
+        q.warn(where.file, where.row, "lead_name",
+               "is the organisation's name; kept as the organisation's contact, not a person")
+        lead["name"] = ""
     out.involvements.append(
         InvolvementRecord(
             system,
@@ -436,10 +461,13 @@ def _involvement(
             end,
             status,
             fields["reason"].strip(),
-            fields["organisation"].strip(),
+            organisation,
             lead,
             sensitivity,
             where,
+            kind,
+            fields["organisation_code"].strip(),
+            last,
         )
     )
 

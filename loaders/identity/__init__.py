@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -32,9 +32,25 @@ class Resolution:
     detail: dict[str, object] = field(default_factory=dict)
 
 
+# The stages of a resolution, in order, as a load reports them while it runs: the
+# resolver names each as it starts (`Progress`), so a long load shows where it is.
+STAGES = (
+    "comparison rows",
+    "training",
+    "scoring pairs",
+    "clustering",
+    "family evidence",
+    "persons and review",
+)
+Progress = Callable[[str], None]
+
+
 class Resolver(Protocol):
-    def resolve(self, extract: Extract, store: Store, today: date) -> Resolution:
-        """Assign every record a person id, keeping ids the store already gave."""
+    def resolve(
+        self, extract: Extract, store: Store, today: date, progress: Progress | None = None
+    ) -> Resolution:
+        """Assign every record a person id, keeping ids the store already gave; name each
+        of `STAGES` to `progress` as it starts."""
         ...
 
 

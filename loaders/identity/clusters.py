@@ -10,7 +10,7 @@ links would break a rule, the weakest link is the one left out.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -53,6 +53,10 @@ class Clusters:
         twins: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.twins = twins  # records the model alone may not join (loaders.identity.twins)
+        # A twin rule that says what a pair must share to be apart (TwinRule.contexts) lets a
+        # join of two large clusters test only the pairs that share it, not every pair.
+        self.contexts: Callable[[str], Iterable[Hashable]] | None = getattr(
+            twins, "contexts", None)
         self.parent: dict[str, str] = {key: key for key in keys}
         self.members: dict[str, set[str]] = {}  # roots of more than one record only
         # Roots with an NHS number only.
@@ -95,9 +99,20 @@ class Clusters:
             # may be a possible twin or sibling of a record of the other, so a chain through
             # a third record cannot join them either.
             shared = self.numbers.get(ra, set()) & self.numbers.get(rb, set())
-            if not shared and any(self.twins(a, b) for a in small for b in large):
+            if not shared and self._twins_between(small, large):
                 return TWINS
         return None
+
+    def _twins_between(self, small: set[str], large: set[str]) -> bool:
+        assert self.twins is not None
+        if self.contexts is None or len(small) * len(large) <= 4:
+            return any(self.twins(a, b) for a in small for b in large)
+        sharing: dict[Hashable, list[str]] = defaultdict(list)
+        for a in small:
+            for context in self.contexts(a):
+                sharing[context].append(a)
+        return any(self.twins(a, b) for b in large for context in self.contexts(b)
+                   for a in sharing.get(context, ()))
 
     def join(self, link: Link) -> bool:
         ra, rb = self.root(link.a), self.root(link.b)

@@ -11,7 +11,7 @@ from datetime import date
 from graph.model import Person
 from graph.normalise import normalise_name, normalise_postcode
 from graph.store import SearchCriteria, Store
-from loaders.identity import Resolution, mint_person_id, record_node_id
+from loaders.identity import Progress, Resolution, mint_person_id, record_node_id
 from loaders.records import Extract, PersonRecord
 
 
@@ -69,7 +69,10 @@ def _person_match_keys(person: Person) -> set[tuple[str, str, str]]:
 class RuleResolver:
     """Joins records that share a valid NHS number or name, birth date and postcode."""
 
-    def resolve(self, extract: Extract, store: Store, today: date) -> Resolution:
+    def resolve(
+        self, extract: Extract, store: Store, today: date, progress: Progress | None = None
+    ) -> Resolution:
+        # One quick pass: nothing worth reporting stage by stage.
         records = extract.people
         clusters = _Clusters(records)
         by_nhs: dict[str, str] = {}

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import shutil
 import tempfile
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import pyarrow as pa
@@ -22,7 +24,7 @@ from splink import DuckDBAPI, Linker
 # Splink 5 keeps its exception classes in internals; EMTrainingException is a SplinkException.
 from splink.internals.exceptions import EMTrainingException, SplinkException
 
-from loaders.identity import default_model
+from loaders.identity import Progress, default_model
 from loaders.identity import settings as linkage
 
 # Splink reports progress and untrainable levels through logging; a load prints its own.
@@ -105,6 +107,32 @@ def _labels(parameters: dict[str, Any]) -> dict[str, dict[int, str]]:
             names[len(real) - 1 - index] = level.get("label_for_charts") or level["sql_condition"]
         found[comparison["output_column_name"]] = names
     return found
+
+
+def _levels_by_weight(model: dict[str, Any]) -> dict[str, list[tuple[float, int]]] | None:
+    """For each comparison, each level's match weight and comparison-vector value (a missing
+    value weighs 0), when no two levels of any comparison weigh nearly the same, so that a
+    pair's weight names its level; None otherwise (two levels no training pair reached,
+    both floored, weigh the same)."""
+    found: dict[str, list[tuple[float, int]]] = {}
+    for comparison in model["comparisons"]:
+        real = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        weights = [(0.0, -1)]
+        for index, level in enumerate(real):
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if not m or not u:
+                return None
+            weights.append((math.log2(float(m) / float(u)), len(real) - 1 - index))
+        values = sorted(weight for weight, _ in weights)
+        if any(b - a < 1e-3 for a, b in pairwise(values)):
+            return None
+        found[comparison["output_column_name"]] = weights
+    return found
+
+
+def _nearest(weights: list[tuple[float, int]], weight: float) -> int:
+    """The comparison-vector value of the level whose weight is nearest `weight`."""
+    return min(weights, key=lambda level: abs(level[0] - weight))[1]
 
 
 def _train(linker: Any, frame: Any, training: Training) -> tuple[dict[str, Any], Any]:
@@ -207,6 +235,8 @@ def score(
     trained_on: str | None = None,
     related: Collection[str] | None = None,
     unrelated_threshold: float = linkage.REVIEW_THRESHOLD,
+    progress: Progress | None = None,
+    fixed: dict[str, Any] | None = None,
 ) -> Scoring:
     """Score candidate pairs among `rows` (a `features.rows_for` table), training first
     when there are enough of them.
@@ -216,8 +246,12 @@ def score(
     Pairs are kept from `threshold` up when both records are in `related` (records whose
     own system names relatives: family evidence may still lift them), and from
     `unrelated_threshold` up otherwise, since nothing after scoring can change those; with
-    `related` None every pair is kept from `threshold` up.
+    `related` None every pair is kept from `threshold` up. `progress` is told "training"
+    and "scoring pairs" as each starts. `fixed` is a model to score with as it is, never
+    trained (a delta's: `delta.within_blocks` of the store's last model), with the
+    `model_used` and `model_reason` it should be reported under.
     """
+    tell = progress or (lambda _: None)
     info: dict[str, Any]
     if rows.num_rows < 2:
         settings, info = _fallback(
@@ -225,19 +259,25 @@ def score(
         )
         return Scoring([], settings, {"trained": False, "records": rows.num_rows, **info})
     # Seconds per stage, kept in the model's summary: what a large load spent where.
+    # CPU seconds too (every thread's): on a shared machine wall time also counts waiting.
     seconds: dict[str, float] = {}
-    clock = [time.perf_counter()]
+    cpu_seconds: dict[str, float] = {}
+    clock = [time.perf_counter(), time.process_time()]
 
     def lap(stage: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         seconds[stage] = round(now - clock[0], 1)
-        clock[0] = now
+        cpu_seconds[stage] = round(cpu - clock[1], 1)
+        clock[:] = [now, cpu]
 
     settings = linkage.settings_dict(rows.num_rows, max_iterations=training.em_iterations)
     digest = data_digest(rows)
     trainable = rows.num_rows >= training.min_records
     info = {}
-    if parameters is not None and trained_on == digest:
+    if fixed is not None:
+        trainable = False
+        settings, info = dict(fixed["model"]), {k: fixed[k] for k in ("model_used", "model_reason")}
+    elif parameters is not None and trained_on == digest:
         trainable = False  # the stored model was trained on exactly these records: reuse it
         settings, info = dict(parameters), {
             "model_used": "stored",
@@ -269,6 +309,7 @@ def score(
         summary: dict[str, Any] = {"trained": False, "records": rows.num_rows, "data": digest}
         summary |= info
         if trainable:
+            tell("training")
             try:
                 report, linker = _train(linker, frame, training)
             except TrainingFailed as failure:
@@ -289,12 +330,19 @@ def score(
                 floored = linkage.with_floors(linker.misc.save_model_to_json())
                 linker = Linker(frame, floored, log_level=None, validate_settings=False)
             lap("train")
+        tell("scoring pairs")
+        model = linker.misc.save_model_to_json()
+        names = [c["output_column_name"] for c in model["comparisons"]]
+        weighs = _levels_by_weight(model)
+        if weighs is not None:
+            # Each level's weight names it, so Splink need not carry every compared column
+            # of both records through its predictions (a third less work, far less memory).
+            linker = Linker(frame, model | {"retain_matching_columns": False}, log_level=None,
+                            validate_settings=False)
         predictions = linker.inference.predict(
             threshold_match_probability=threshold, warning_mode="never"
         )
-        model = linker.misc.save_model_to_json()
-        names = [c["output_column_name"] for c in model["comparisons"]]
-        columns = ", ".join(f'"gamma_{n}", "mw_{n}"' for n in names)
+        columns = ", ".join(f'"mw_{n}"' if weighs else f'"gamma_{n}", "mw_{n}"' for n in names)
         # Column names come from our own settings, never from input data.
         # At a million records most pairs above `threshold` are records of different people
         # with no relatives on record: only those that could still reach review leave DuckDB.
@@ -313,6 +361,9 @@ def score(
             f" FROM {{this}}{keep} ORDER BY unique_id_l, unique_id_r"
         )
         result: Any = predictions.query_sql(query).as_pyarrow_table()  # type: ignore[no-untyped-call]
+        # DuckDB's memory (up to its cap) is let go before the pairs become Python objects,
+        # so the two never peak together.
+        db_api.duckdb_con.close()
         lap("predict")
         labels = _labels(model)
         # Without term frequencies a level's weight is the same for every pair, so pairs
@@ -325,19 +376,24 @@ def score(
         def fields_of(levels: tuple[Any, ...]) -> tuple[FieldWeight, ...]:
             found = evidence.get(levels)
             if found is None:
+                if weighs is not None:
+                    levels_with = [(_nearest(weighs[n], w), w) for n, w in zip(names, levels,
+                                                                              strict=True)]
+                else:
+                    levels_with = list(zip(levels[::2], levels[1::2], strict=True))
                 found = evidence[levels] = tuple(
                     FieldWeight(name, labels[name].get(int(gamma), "?"), float(weight))
-                    for name, gamma, weight in zip(
-                        names, levels[::2], levels[1::2], strict=True)
+                    for name, (gamma, weight) in zip(names, levels_with, strict=True)
                 )
             return found
 
+        kinds = ("mw",) if weighs is not None else ("gamma", "mw")
         pairs = []
         # A batch at a time, so the pairs never exist as one list of Python dicts as well.
         for batch in result.to_batches(max_chunksize=100_000):
             columns_of = batch.to_pydict()
             levels_of = list(zip(*(columns_of[f"{kind}_{n}"] for n in names
-                                   for kind in ("gamma", "mw")), strict=True))
+                                   for kind in kinds), strict=True))
             for left, right, weight, probability, levels in zip(
                 columns_of["unique_id_l"],
                 columns_of["unique_id_r"],
@@ -356,7 +412,7 @@ def score(
         ]
         summary["pairs_scored"] = len(pairs)
         summary["seconds"] = seconds
-        db_api.duckdb_con.close()
+        summary["cpu_seconds"] = cpu_seconds
         return Scoring(pairs, model, summary)
     finally:
         shutil.rmtree(spill, ignore_errors=True)

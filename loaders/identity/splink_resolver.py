@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.model import (
     IdentityEvent,
@@ -32,7 +33,7 @@ from graph.model import (
     ReviewPair,
 )
 from graph.store import Store
-from loaders.identity import Resolution, mint_person_id, record_key, record_node_id
+from loaders.identity import Progress, Resolution, delta, mint_person_id, record_key, record_node_id
 from loaders.identity import settings as linkage
 from loaders.identity.clusters import TWINS, Clusters, Link, cluster
 from loaders.identity.family import (
@@ -81,10 +82,13 @@ class SplinkResolver:
         thresholds: Thresholds | None = None,
         *,
         family: bool = True,
+        delta_min_store: int = delta.MIN_STORE,
     ) -> None:
         self.training = training or Training()
         self.thresholds = thresholds or Thresholds()
         self.family = family
+        # Stores smaller than this are always relinked whole (`loaders.identity.delta`).
+        self.delta_min_store = delta_min_store
 
     # --- scoring and clustering ------------------------------------------------
 
@@ -94,11 +98,15 @@ class SplinkResolver:
         relatives: dict[str, list[str]],
         parameters: dict[str, Any] | None = None,
         trained_on: str | None = None,
+        progress: Progress | None = None,
+        fixed: dict[str, Any] | None = None,
     ) -> Scoring:
-        """Train and score; low pairs are kept only where family evidence could lift them."""
+        """Train and score; low pairs are kept only where family evidence could lift them
+        (`scoring.score` says what `fixed` is)."""
         related = {key for key, others in relatives.items() if others} if self.family else set()
         return score(rows, parameters, self.training, trained_on=trained_on,
-                     related=related, unrelated_threshold=self.thresholds.review)
+                     related=related, unrelated_threshold=self.thresholds.review,
+                     progress=progress, fixed=fixed)
 
     def _links(
         self, pairs: Sequence[ScoredPair], decisions: dict[tuple[str, str], LinkDecision]
@@ -123,8 +131,17 @@ class SplinkResolver:
         relatives: dict[str, list[str]],
         decisions: dict[tuple[str, str], LinkDecision],
         twins: Callable[[str, str], bool] | None = None,
+        progress: Progress | None = None,
+        family: FamilyModel | None = None,
+        settled: Mapping[str, str] | None = None,
     ) -> tuple[Clusters, list[ScoredPair], FamilyModel | None]:
-        """Cluster once, add family evidence, cluster again: (clusters, final pairs, family)."""
+        """Cluster once, add family evidence, cluster again: (clusters, final pairs, family).
+
+        `family` is a family model to use rather than estimate one (a delta's, the store's);
+        `settled` the people of records outside `keys` (a delta's relatives outside the part
+        relinked count as the people they are stored in)."""
+        tell = progress or (lambda _: None)
+        tell("clustering")
         known = set(keys)
         decisions = {k: d for k, d in decisions.items() if k[0] in known and k[1] in known}
         apart = [k for k, d in decisions.items() if d.action == "unlink"]
@@ -135,44 +152,129 @@ class SplinkResolver:
         first = cluster(keys, nhs, self._links(pairs, decisions), apart, kin, twins)
         if not self.family:
             return first, list(pairs), None
-        cluster_of = {key: first.root(key) for key in keys}
+        tell("family evidence")
+        roots = {key: first.root(key) for key in keys}
+        del first  # a million records' union-find, not needed beside the final one
+        cluster_of = roots if settled is None else {**settled, **roots}
         in_common = relatives_in_common(pairs, relatives, cluster_of)
-        model = estimate(pairs, relatives, cluster_of, in_common)
+        model = family or estimate(pairs, relatives, cluster_of, in_common)
         rescored = with_family(pairs, relatives, cluster_of, model, in_common)
         final = cluster(keys, nhs, self._links(rescored, decisions), apart, kin, twins)
         return final, rescored, model
 
     # --- the run -------------------------------------------------------------
 
-    def resolve(self, extract: Any, store: Store, today: date) -> Resolution:
+    def link_delta(
+        self,
+        rows: pa.Table,
+        relatives: dict[str, list[str]],
+        fresh: Collection[str],
+        owners: Mapping[str, str],
+        stored_model: LinkageModel,
+        decisions: dict[tuple[str, str], LinkDecision],
+        progress: Progress | None = None,
+        also: Collection[str] = (),
+    ) -> tuple[pa.Table, Scoring, Clusters, list[ScoredPair], FamilyModel | None]:
+        """Relink only the part of the records a delta can change (`loaders.identity.delta`):
+        the `fresh` records (new or changed), the stored records they make a pair with,
+        `also`, and every record of the people those belong to (`owners`: stored record to
+        person), scored with `stored_model` and its family weights. `rows` are every
+        record's, the load's copy winning. Returns the part's rows, scoring, clusters,
+        pairs and family model."""
+
+        def only(keys: Collection[str]) -> pa.Table:
+            wanted = pa.array(sorted(keys), pa.string())
+            return delta.marked(rows.filter(pc.is_in(rows.column("unique_id"), wanted)),
+                                fresh, owners)
+
+        summary = json.loads(stored_model.summary)
+        stored = json.loads(stored_model.parameters)
+        reason = (f"a delta of {len(fresh)} new or changed records, compared within their"
+                  " blocks with the store's last model")
+
+        def fixed(within: str) -> dict[str, Any]:
+            return {"model": delta.within_blocks(stored, within), "model_used": "stored",
+                    "model_reason": reason}
+
+        # First the fresh records against the stored records in their blocks: only those
+        # they make a pair with (most in a block are other people) join the part relinked.
+        near = self.score(only(delta.candidates(rows, fresh, self.training.threads)),
+                          relatives, fixed=fixed(delta.FRESH))
+        touched = set(fresh) | set(also) | {key for p in near.pairs for key in (p.a, p.b)}
+        part = only(delta.part(touched, owners))
+        scoring = self.score(part, relatives, progress=progress, fixed=fixed(delta.WITHIN))
+        # Reported as the model the store's people came from, blocking rules and all.
+        scoring.parameters = stored
+        if summary.get("trained_on"):
+            scoring.summary["trained_on"] = summary["trained_on"]
+        family = summary.get("family")
+        keys = part.column("unique_id").to_pylist()
+        nhs = dict(zip(keys, part.column("nhs").to_pylist(), strict=True))
+        clusters, pairs, model = self.link_all(
+            keys, nhs, scoring.pairs, relatives, decisions, TwinRule(part), progress,
+            family=None if family is None else FamilyModel(
+                family["m_shared"], family["u_shared"], family["matches_seen"],
+                family["non_matches_seen"]),
+            settled=owners,
+        )
+        return part, scoring, clusters, pairs, model
+
+    # --- the run -------------------------------------------------------------
+
+    def _delta_of(
+        self, extract: Any, stored: dict[str, Any], models: Sequence[LinkageModel]
+    ) -> set[str] | None:
+        """The load's new and changed records when it is to be resolved as a delta (the
+        store large, with a model, and they few beside it); None for a full run."""
+        if not models or len(stored) < self.delta_min_store:
+            return None
+        load_rows, _ = rows_for(extract, [])
+        fresh = delta.fresh_keys(load_rows, stored)
+        return fresh if len(fresh) <= delta.SHARE * len(stored) else None
+
+    def resolve(
+        self, extract: Any, store: Store, today: date, progress: Progress | None = None
+    ) -> Resolution:
+        tell = progress or (lambda _: None)
+        tell("comparison rows")
         stored = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
         rows, relatives = rows_for(extract, stored.values())
-        keys = rows.column("unique_id").to_pylist()
-        nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
-        # The store's last model trained on a borough's records (not a fallback's copy).
-        models = [m for m in store.linkage_models() if json.loads(m.summary).get("trained")]
-        parameters = json.loads(models[-1].parameters) if models else None
-        trained_on = json.loads(models[-1].summary).get("trained_on") if models else None
-        try:
-            scoring = self.score(rows, relatives, parameters, trained_on)
-        except NoModel as missing:
-            return self._by_rules(extract, store, today, missing.reason)
-        decisions = latest_decisions(store.link_decisions())
-        clusters, pairs, family = self.link_all(
-            keys, nhs, scoring.pairs, relatives, decisions, TwinRule(rows).apart
-        )
-        groups = clusters.groups()
-
         owners = {
             record_key(node): person
             for node, person in store.record_owners(record_node_id(k) for k in stored).items()
         }
+        decisions = latest_decisions(store.link_decisions())
+        all_models = store.linkage_models()
+        loaded = {r.key for r in extract.people}
+        fresh = self._delta_of(extract, stored, all_models)
+        scope: set[str] | None = None
+        if fresh is not None:
+            rows, scoring, clusters, pairs, family = self.link_delta(
+                rows, relatives, fresh, owners, all_models[-1], decisions, progress, loaded)
+            scope = set(rows.column("unique_id").to_pylist())
+            stored = {k: v for k, v in stored.items() if k in scope}
+        else:
+            keys = rows.column("unique_id").to_pylist()
+            nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
+            # The store's last model trained on a borough's records (not a fallback's copy).
+            models = [m for m in all_models if json.loads(m.summary).get("trained")]
+            parameters = json.loads(models[-1].parameters) if models else None
+            trained_on = json.loads(models[-1].summary).get("trained_on") if models else None
+            try:
+                scoring = self.score(rows, relatives, parameters, trained_on, progress)
+            except NoModel as missing:
+                return self._by_rules(extract, store, today, missing.reason)
+            clusters, pairs, family = self.link_all(
+                keys, nhs, scoring.pairs, relatives, decisions, TwinRule(rows), progress
+            )
+        tell("persons and review")
+        groups = clusters.groups()
+
         person_ids = self._stable_ids(groups, owners, store)
         person_of = {key: person_ids[i] for i, group in enumerate(groups) for key in group}
 
         by_pair = {(p.a, p.b): p for p in pairs}
         decided_by, probability = self._how(groups, clusters, by_pair, decisions)
-        loaded = {r.key for r in extract.people}
         moved = {k: stored[k] for k in stored if k not in loaded and owners.get(k) != person_of[k]}
         touched = {person_of[k] for k in loaded} | {person_of[k] for k in moved}
         touched |= {owners[k] for k in moved if k in owners}
@@ -193,7 +295,7 @@ class SplinkResolver:
         held_back = {tuple(sorted((r.link.a, r.link.b))) for r in clusters.refused
                      if r.reason == TWINS}
         nodes += self._review(
-            pairs, person_of, decisions, store, today, model_node.id, held_back
+            pairs, person_of, decisions, store, today, model_node.id, held_back, scope
         )
 
         result_keys = loaded | set(moved)
@@ -470,7 +572,11 @@ class SplinkResolver:
         today: date,
         model_id: str,
         held_back: Collection[tuple[str, ...]] = (),
+        scope: Collection[str] | None = None,
     ) -> list[ReviewPair]:
+        """The review queue: pairs in the review band or held back, open; earlier open
+        pairs no longer raised are decided or superseded, except, in a delta, pairs with a
+        record outside the part relinked (`scope`), which stand as they were."""
         raised: dict[str, ReviewPair] = {}
         for pair in pairs:
             in_band = self.thresholds.review <= pair.probability < self.thresholds.link
@@ -495,7 +601,8 @@ class SplinkResolver:
             )
         found = list(raised.values())
         for old in store.review_queue(None, 10**9):
-            if old.id not in raised:
+            outside = scope is not None and not (old.record_a in scope and old.record_b in scope)
+            if old.id not in raised and not outside:
                 status = "decided" if (old.record_a, old.record_b) in decisions else "superseded"
                 found.append(replace(old, status=status))
         return found

@@ -123,6 +123,25 @@ class TwinRule:
                 sex=sex,
             )
 
+    def contexts(self, key: str) -> tuple[tuple[str, ...], ...]:
+        """What two records must share for `apart` to hold: the family name and birth date,
+        the address, or the house. Records sharing none are never apart, so a clustering
+        need only test the pairs that share one (`clusters.Clusters`)."""
+        who = self.who.get(key)
+        if who is None:
+            return ()
+        found: list[tuple[str, ...]] = []
+        if who.family and who.dob:
+            found.append(("born", who.family, who.dob))
+        if who.address:
+            found.append(("address", who.address))
+        if who.house:
+            found.append(("house", who.house))
+        return tuple(found)
+
+    def __call__(self, a: str, b: str) -> bool:
+        return self.apart(a, b)
+
     def apart(self, a: str, b: str) -> bool:
         left, right = self.who.get(a), self.who.get(b)
         if left is None or right is None:

@@ -8,20 +8,20 @@ from typing import Annotated
 
 import typer
 
-from graph.embedded import EmbeddedStore
 from loaders.identity import record_node_id
-from server.cli.output import err, out
+from server.cli.output import err, one_line_errors, out
+from server.cli.stores import Neo4jUri, StoreDir, opened
 
 
 def demo_links(
-    store: Annotated[Path, typer.Option("--store", help="Folder of the loaded store.")],
+    store: StoreDir,
     borough: Annotated[Path, typer.Option(help="Folder the borough was generated into.")],
+    neo4j: Neo4jUri = None,
 ) -> None:
     """Print the person id the demo child's record resolved to."""
     hint = json.loads((borough / "demo.json").read_text())
-    graph = EmbeddedStore(store)
-    owners = graph.record_owners([record_node_id(f"{hint['system']}/{hint['record_id']}")])
-    graph.close()
+    with one_line_errors(), opened(store, neo4j) as graph:
+        owners = graph.record_owners([record_node_id(f"{hint['system']}/{hint['record_id']}")])
     if not owners:
         err.print("famgraph: the demo child's record is not in this store; load the borough")
         raise typer.Exit(1)

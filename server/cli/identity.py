@@ -12,13 +12,12 @@ from typing import Annotated
 
 import typer
 
-from graph.embedded import EmbeddedStore
 from loaders.identity.decisions import decide
 from loaders.identity.evaluate import evaluate_store, resolved_index
 from server.audit import AuditLog, AuditRow, now_utc
 from server.cli.output import one_line_errors, out
+from server.cli.stores import Neo4jUri, StoreDir, opened
 
-StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the embedded store.")]
 Reason = Annotated[str, typer.Option("--reason", help="Why, in words a reviewer can check.")]
 By = Annotated[
     str | None, typer.Option("--by", help="Who decided (default: your login name).")
@@ -55,14 +54,12 @@ def _audit(store: Path, user: str, operation: str, people: tuple[str, ...]) -> N
         log.close()
 
 
-def _decide(store: Path, a: str, b: str, action: str, reason: str, by: str | None) -> None:
+def _decide(store: Path, neo4j: str | None, a: str, b: str, action: str, reason: str,
+            by: str | None) -> None:
     user = by or getpass.getuser()
     with one_line_errors():
-        graph = EmbeddedStore(store)
-        try:
+        with opened(store, neo4j) as graph:
             outcome = decide(graph, a, b, action, reason, user, date.today())
-        finally:
-            graph.close()
         _audit(store, user, f"cli {action}", outcome.person_ids)
     people = ", ".join(outcome.person_ids)
     if action == "link":
@@ -71,27 +68,26 @@ def _decide(store: Path, a: str, b: str, action: str, reason: str, by: str | Non
         out.print(f"unlinked {a} and {b}: now persons {people}")
 
 
-def link(store: StoreDir, a: RecordA, b: RecordB, reason: Reason, by: By = None) -> None:
+def link(store: StoreDir, a: RecordA, b: RecordB, reason: Reason, by: By = None,
+         neo4j: Neo4jUri = None) -> None:
     """Say two records are one human; every later load keeps them together."""
-    _decide(store, a, b, "link", reason, by)
+    _decide(store, neo4j, a, b, "link", reason, by)
 
 
-def unlink(store: StoreDir, a: RecordA, b: RecordB, reason: Reason, by: By = None) -> None:
+def unlink(store: StoreDir, a: RecordA, b: RecordB, reason: Reason, by: By = None,
+           neo4j: Neo4jUri = None) -> None:
     """Say two records are different humans; every later load keeps them apart."""
-    _decide(store, a, b, "unlink", reason, by)
+    _decide(store, neo4j, a, b, "unlink", reason, by)
 
 
 def export_index(
     store: StoreDir,
     out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    neo4j: Neo4jUri = None,
 ) -> None:
     """Write system,record_id,person_id for every source record (identifiers only)."""
-    with one_line_errors():
-        graph = EmbeddedStore(store)
-        try:
-            index = resolved_index(graph)
-        finally:
-            graph.close()
+    with one_line_errors(), opened(store, neo4j) as graph:
+        index = resolved_index(graph)
     with out_file.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["system", "record_id", "person_id"])
@@ -106,12 +102,9 @@ def eval_linkage(
     truth: Annotated[
         Path, typer.Option("--truth", help="CSV of system,record_id,person_key.")
     ],
+    neo4j: Neo4jUri = None,
 ) -> None:
     """Print pairwise precision, recall and F1 and cluster figures as JSON."""
-    with one_line_errors():
-        graph = EmbeddedStore(store)
-        try:
-            figures = evaluate_store(graph, truth)
-        finally:
-            graph.close()
+    with one_line_errors(), opened(store, neo4j) as graph:
+        figures = evaluate_store(graph, truth)
     print(json.dumps(figures, indent=2))

@@ -10,6 +10,7 @@ from server.cli.demo import demo_links
 from server.cli.generate import generate
 from server.cli.identity import eval_linkage, export_index, link, unlink
 from server.cli.load import load, quarantine
+from server.cli.mapping import mapping
 from server.cli.schema import schema
 from server.cli.serve import serve
 from server.cli.users import token, users
@@ -45,6 +46,7 @@ app.command()(backup)
 app.command()(restore)
 app.add_typer(audit, name="audit")
 app.add_typer(users, name="users")
+app.add_typer(mapping, name="mapping")
 
 if __name__ == "__main__":
     app()

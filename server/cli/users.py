@@ -43,7 +43,9 @@ def _known(rules: SharingRules, agency: str, role: str) -> None:
 @users.command("add")
 def add(
     store: StoreDir,
-    name: Annotated[str, typer.Option(help="Sign-in name: lower-case letters, digits, . _ -")],
+    name: Annotated[str, typer.Option(
+        help="Sign-in name: 2 to 64 characters, a lower-case letter first, then lower-case"
+        " letters, digits, . _ -")],
     agency: Annotated[str, typer.Option(help="Agency, as named in the sharing file.")],
     role: Annotated[str, typer.Option(help="Acting role, one the agency may hold.")],
     team: Annotated[str, typer.Option(help="Team the user works in.")] = "",

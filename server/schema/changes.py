@@ -19,7 +19,7 @@ from strawberry.types import Info
 from graph import changes as model
 from graph.errors import PersonNotFound
 from graph.model import Person as PersonValue
-from graph.questions.household import household_of
+from graph.questions import resolve_as_of
 from graph.store import InvolvementView
 from server.auth import NotAuthenticated
 from server.batching import Loaders
@@ -70,14 +70,15 @@ class Change:
         description="How `otherPerson` is related to `person` on the day it happened, in"
         " plain words: mother's partner, unrelated adult..."
     )
-    def relationship_to_person(self, info: Ctx) -> str | None:
+    async def relationship_to_person(self, info: Ctx) -> str | None:
         other = self.other_person
         if other is None:
             return None
         # The household question names every member, from the kin graph on that day; it
         # is asked only when a client selects this field.
         try:
-            answer = household_of(info.context.store, self.subject_id, self.effective)
+            answer = await info.context.loaders.households.load(
+                (self.subject_id, resolve_as_of(self.effective)))
         except PersonNotFound:
             return None
         return next((m.relationship for m in answer.members
@@ -206,8 +207,11 @@ def _wanted(ctx: RequestContext, person_id: strawberry.ID | None) -> list[str]:
     return [str(person_id)]
 
 
-def _people_in(ctx: RequestContext, found: Iterable[model.Change]) -> dict[str, PersonValue]:
-    return ctx.store.people({p for change in found for p in change.people})
+async def _people_in(
+    ctx: RequestContext, found: Iterable[model.Change]
+) -> dict[str, PersonValue]:
+    ids = {p for change in found for p in change.people}
+    return await ctx.loaders.ask(lambda: ctx.store.people(ids))
 
 
 @strawberry.type
@@ -216,7 +220,7 @@ class ChangesQuery:
         description="Changes famgraph learned about the people you follow (or the one named),"
         " oldest first, those learned at or after `since` only."
     )
-    def changes(
+    async def changes(
         self,
         info: Ctx,
         since: datetime | None = None,
@@ -228,9 +232,10 @@ class ChangesQuery:
         if not 1 <= first <= MAX_PAGE:
             raise BadArgument("first", f"must be between 1 and {MAX_PAGE}")
         start = seq_of(after) if after else 0
-        found = ctx.store.changes(start, first + 1, _wanted(ctx, person_id), since)
+        wanted = _wanted(ctx, person_id)
+        found = await ctx.loaders.ask(lambda: ctx.store.changes(start, first + 1, wanted, since))
         window = found[:first]
-        people = _people_in(ctx, window)
+        people = await _people_in(ctx, window)
         edges, withheld = [], 0
         for change in window:
             shown = release_change(ctx, change, people)
@@ -252,7 +257,7 @@ class ChangesQuery:
         )
 
     @strawberry.field(description="The people you follow, by id.")
-    def following(
+    async def following(
         self,
         info: Ctx,
         first: Annotated[int, strawberry.argument(description="At most 100.")] = 20,
@@ -262,7 +267,7 @@ class ChangesQuery:
         followed = ctx.following.followed(ctx.disclosure.viewer.user) if ctx.following else {}
         ids = list(followed)
         start = offset_of(after) + 1 if after else 0
-        people = ctx.store.people(ids[start:start + first])
+        people = await ctx.loaders.ask(lambda: ctx.store.people(ids[start:start + first]))
         chosen, info_ = page(ids, first, after)
         edges, withheld = [], 0
         for cursor, person_id in chosen:
@@ -282,9 +287,9 @@ class ChangesMutation:
         description="Follow someone: be told of changes about them. Grants no access: each"
         " change still passes your agreement."
     )
-    def follow(self, info: Ctx, person_id: strawberry.ID) -> FollowedPerson:
+    async def follow(self, info: Ctx, person_id: strawberry.ID) -> FollowedPerson:
         ctx = info.context
-        found = ctx.store.people([str(person_id)]).get(str(person_id))
+        found = await ctx.loaders.people.load(str(person_id))
         if found is None:
             raise PersonNotFound(str(person_id))
         person = Person.of(ctx.disclosure.decide(found.id, found))
@@ -294,11 +299,11 @@ class ChangesMutation:
         return FollowedPerson(person=person, since=since)
 
     @strawberry.mutation(description="Stop following someone; false if you were not.")
-    def unfollow(self, info: Ctx, person_id: strawberry.ID) -> bool:
+    async def unfollow(self, info: Ctx, person_id: strawberry.ID) -> bool:
         ctx = info.context
         if ctx.disclosure.viewer.purpose is None or ctx.following is None:
             raise NotPermitted("choose a purpose of access first")
-        found = ctx.store.people([str(person_id)]).get(str(person_id))
+        found = await ctx.loaders.people.load(str(person_id))
         if found is not None:
             # Through the policy, so the unfollow leaves an audit row about the person as a
             # follow does; someone since removed from the store can still be unfollowed.
@@ -327,7 +332,7 @@ class ChangesSubscription:
             raise NotPermitted("subscriptions go over graphql-transport-ws")
         _wanted(ctx, person_id)
         operation, digest = ctx.disclosure.operation, ctx.disclosure.document_hash
-        start = seq_of(after) if after else await asyncio.to_thread(ctx.store.last_change)
+        start = seq_of(after) if after else await ctx.loaders.ask(ctx.store.last_change)
         while True:
             # The token is checked again at every look, so a user removed, or a grant
             # ended, takes effect on an open socket too; expiry also closes the socket.
@@ -336,10 +341,13 @@ class ChangesSubscription:
             except NotAuthenticated:
                 return
             ctx.disclosure = Disclosure(viewer, operation, digest, ctx.disclosure.rules)
+            # A look has no deadline: the last event's loaders would carry one long past.
+            ctx.loaders = Loaders(ctx.store, ctx.disclosure)
             wanted = _wanted(ctx, person_id) if person_id is None or _follows(ctx, person_id) \
                 else []
-            found = await asyncio.to_thread(ctx.store.changes, start, FEED_BATCH, wanted)
-            people = await asyncio.to_thread(_people_in, ctx, found) if found else {}
+            found = await ctx.loaders.ask(
+                lambda: ctx.store.changes(start, FEED_BATCH, wanted))  # noqa: B023
+            people = await _people_in(ctx, found) if found else {}
             for change in found:
                 start = change.seq
                 # One disclosure per event: what it releases is audited as it is sent.
@@ -347,7 +355,7 @@ class ChangesSubscription:
                     viewer, operation, digest, ctx.disclosure.rules,
                     deadline=time.monotonic() + ctx.settings.operation_timeout)
                 # And fresh loaders: a socket lives for hours, an event's answers must not.
-                ctx.loaders = Loaders(ctx.store)
+                ctx.loaders = Loaders(ctx.store, ctx.disclosure)
                 shown = release_change(ctx, change, people)
                 if shown is not None:
                     yield shown

@@ -100,7 +100,7 @@ class DecisionResult:
 @strawberry.type
 class IdentityQuery:
     @strawberry.field(description="Pairs waiting for a person to link or unlink them.")
-    def review_queue(
+    async def review_queue(
         self,
         info: Ctx,
         first: Annotated[int, strawberry.argument(description="1 to 100.")] = 20,
@@ -110,7 +110,7 @@ class IdentityQuery:
         _require(ctx)
         if not 1 <= first <= MAX_PAGE:
             raise BadArgument("first", f"must be between 1 and {MAX_PAGE}")
-        pairs = ctx.store.review_queue(_after(after), first + 1)
+        pairs = await ctx.loaders.ask(lambda: ctx.store.review_queue(_after(after), first + 1))
         agreement = ctx.disclosure.rules.agreement(ctx.disclosure.viewer.agency)
         page = pairs[:first]
         # The page is cut before filtering, so cursors stay those of the stored queue and a
@@ -120,8 +120,8 @@ class IdentityQuery:
             if shared_record(agreement, pair.record_a) and shared_record(agreement, pair.record_b)
         ]
         # One store question for the people of every pair on the page.
-        people = ctx.store.people(
-            {p for pair in visible for p in (pair.person_a, pair.person_b)})
+        wanted = {p for pair in visible for p in (pair.person_a, pair.person_b)}
+        people = await ctx.loaders.ask(lambda: ctx.store.people(wanted))
         edges = []
         for pair in visible:
             evidence, withheld_fields = parse_fields(pair.evidence, agreement)
@@ -157,14 +157,18 @@ class IdentityQuery:
         )
 
 
-def _decide(ctx: RequestContext, a: str, b: str, action: str, reason: str) -> DecisionResult:
+async def _decide(
+    ctx: RequestContext, a: str, b: str, action: str, reason: str
+) -> DecisionResult:
     _require(ctx)
+    user = ctx.disclosure.viewer.user
     try:
-        outcome = decide(ctx.store, a, b, action, reason, ctx.disclosure.viewer.user)
+        outcome = await ctx.loaders.ask(lambda: decide(ctx.store, a, b, action, reason, user),
+                                        writes=True)
     except DecisionRefused as exc:
         raise BadArgument(exc.field, exc.reason) from None
     # Read after the decision is written, so not through the request's (earlier) loaders.
-    people = ctx.store.people(outcome.person_ids)
+    people = await ctx.loaders.ask(lambda: ctx.store.people(outcome.person_ids))
     released = [_released(ctx, pid, people) for pid in outcome.person_ids]
     persons = [p for p in released if p is not None]
     return DecisionResult(
@@ -179,12 +183,14 @@ def _decide(ctx: RequestContext, a: str, b: str, action: str, reason: str) -> De
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(description="Say two records are one human; later loads keep it so.")
-    def link_records(self, info: Ctx, record_a: str, record_b: str, reason: str) -> DecisionResult:
-        return _decide(info.context, record_a, record_b, "link", reason)
-
-    @strawberry.mutation(description="Say two records are two humans; later loads keep it so.")
-    def unlink_records(
+    async def link_records(
         self, info: Ctx, record_a: str, record_b: str, reason: str
     ) -> DecisionResult:
-        return _decide(info.context, record_a, record_b, "unlink", reason)
+        return await _decide(info.context, record_a, record_b, "link", reason)
+
+    @strawberry.mutation(description="Say two records are two humans; later loads keep it so.")
+    async def unlink_records(
+        self, info: Ctx, record_a: str, record_b: str, reason: str
+    ) -> DecisionResult:
+        return await _decide(info.context, record_a, record_b, "unlink", reason)
 

@@ -108,13 +108,14 @@ class ManagementQuery:
     @strawberry.field(description="Which services and needs co-occur across families, with"
                       " counts and lift; counts under 5 suppressed. Management information"
                       " permission only.")
-    def co_occurrence(self, info: Ctx, from_: From = None, to: To = None,
+    async def co_occurrence(self, info: Ctx, from_: From = None, to: To = None,
                       top: int = 50) -> CoOccurrence:
         ctx = _analyst(info, "mi_co_occurrence")
         if not 1 <= top <= MAX_PAIRS:
             raise BadArgument("top", f"must be between 1 and {MAX_PAIRS}")
-        answer = mi.co_occurrence(ctx.store, *_period(from_, to), top=top,
-                                  counted=ctx.disclosure.counted())
+        counted = ctx.disclosure.counted()
+        answer = await ctx.loaders.ask(lambda: mi.co_occurrence(
+            ctx.store, *_period(from_, to), top=top, counted=counted))
         return CoOccurrence(
             start=answer.start, end=answer.end, families=SuppressedCount.of(answer.families),
             items=[MiItem.of(i) for i in answer.items],
@@ -126,10 +127,12 @@ class ManagementQuery:
     @strawberry.field(description="Step-up and step-down between early help and social care"
                       " in the period; counts under 5 suppressed. Management information"
                       " permission only.")
-    def step_transitions(self, info: Ctx, from_: From = None, to: To = None
+    async def step_transitions(self, info: Ctx, from_: From = None, to: To = None
                          ) -> StepTransitions:
         ctx = _analyst(info, "mi_step_transitions")
-        answer = mi.transitions(ctx.store, *_period(from_, to), ctx.disclosure.counted())
+        counted = ctx.disclosure.counted()
+        answer = await ctx.loaders.ask(
+            lambda: mi.transitions(ctx.store, *_period(from_, to), counted))
         return StepTransitions(
             start=answer.start, end=answer.end,
             early_help_started=SuppressedCount.of(answer.early_help_started),
@@ -140,9 +143,11 @@ class ManagementQuery:
 
     @strawberry.field(description="Referrals in the period and re-referrals within 12 months;"
                       " counts under 5 suppressed. Management information permission only.")
-    def re_referrals(self, info: Ctx, from_: From = None, to: To = None) -> ReReferrals:
+    async def re_referrals(self, info: Ctx, from_: From = None, to: To = None) -> ReReferrals:
         ctx = _analyst(info, "mi_re_referrals")
-        answer = mi.re_referrals(ctx.store, *_period(from_, to), ctx.disclosure.counted())
+        counted = ctx.disclosure.counted()
+        answer = await ctx.loaders.ask(
+            lambda: mi.re_referrals(ctx.store, *_period(from_, to), counted))
         return ReReferrals(start=answer.start, end=answer.end,
                            referrals=SuppressedCount.of(answer.referrals),
                            re_referrals=SuppressedCount.of(answer.re_referrals))

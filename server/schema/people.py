@@ -62,8 +62,8 @@ class Source:
 
     @strawberry.field(description="The date of this system's latest extract: what it said"
                       " is as of then.")
-    def as_of(self, info: Ctx) -> date | None:
-        return info.context.loaders.extracts().get(self.system)
+    async def as_of(self, info: Ctx) -> date | None:
+        return (await info.context.loaders.extracts()).get(self.system)
 
 
 SourceState = strawberry.enum(
@@ -195,16 +195,19 @@ class Person(Node):
         description="Every source system, whether it holds this person, and as of when: an"
         " empty answer elsewhere means nothing unless the system covers them."
     )
-    def source_coverage(self, info: Ctx, as_of: date | None = None) -> list[SourceStatus]:
+    async def source_coverage(
+        self, info: Ctx, as_of: date | None = None
+    ) -> list[SourceStatus]:
         ctx = info.context
-        declared = coverage_declarations(ctx.settings.coverage_file)
+        declared = coverage_declarations(ctx.settings.coverage_file) \
+            | ctx.loaders.declared_coverage()
         # A person whose source list is withheld (their agreement, or a restricted person
         # shown by name only) has every system withheld: the released copy carries no
         # sources, and computing states from it would say "no record".
         sources_withheld = Category.SOURCES in self.withheld
         shown = []
-        for status in coverage_of(self.person, resolve_as_of(as_of), ctx.loaders.extracts(),
-                                  declared):
+        extracts = await ctx.loaders.extracts()
+        for status in coverage_of(self.person, resolve_as_of(as_of), extracts, declared):
             # Whether the agreement shares the system at all, asked without this person's
             # records: otherwise "withheld" would tell that records exist.
             probe = Sources((model.SourceRef(status.system, "*"),))
@@ -805,7 +808,10 @@ class WithheldHelp:
 
 @strawberry.type(description="Who leads a piece of work, and how to reach them.")
 class Practitioner:
-    name: str
+    name: str = strawberry.field(
+        description="Empty for a contact the source gave no name (a school office's number, a"
+        " duty team's inbox): show the role or team instead. Such a contact belongs to this"
+        " one involvement.")
     role: str
     team: str
     phone: str
@@ -1127,7 +1133,7 @@ class PeopleQuery:
         return found
 
     @strawberry.field(description="People matching any of the criteria, best first.")
-    def search_people(
+    async def search_people(
         self,
         info: Ctx,
         name: str | None = None,
@@ -1151,10 +1157,10 @@ class PeopleQuery:
         criteria = SearchCriteria(name, birth_date, postcode, nhs_number, upn)
         start = offset_of(after) + 1 if after else 0
         # Matched, scored and ranked on what the policy lets this viewer see, nothing else.
-        candidates = search_people(
+        lens = ctx.disclosure.lens()
+        candidates = await ctx.loaders.ask(lambda: search_people(
             ctx.store, criteria, min(start + first + 1, MAX_SEARCH), birth_year=birth_year,
-            record=(system, record_id) if system and record_id else None,
-            lens=ctx.disclosure.lens())
+            record=(system, record_id) if system and record_id else None, lens=lens))
         chosen, info_ = page(candidates, first, after)
         edges, withheld = [], 0
         for cursor, candidate in chosen:

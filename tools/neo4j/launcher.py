@@ -22,8 +22,12 @@ CLASSES = HERE / "target" / "classes"
 
 
 def build() -> None:
-    """Fetch the Neo4j jars into the local Maven repository (first time) and compile."""
-    if CLASSPATH.exists() and CLASSES.exists():
+    """Fetch the Neo4j jars into the local Maven repository (first time) and compile, again
+    whenever a source is newer than what was compiled from it."""
+    built = CLASSES / "famgraph" / "Neo4jLauncher.class"
+    sources = [*(HERE / "src").rglob("*.java"), HERE / "pom.xml"]
+    if CLASSPATH.exists() and built.exists() and all(
+            source.stat().st_mtime <= built.stat().st_mtime for source in sources):
         return
     mvn = shutil.which("mvn")
     if mvn is None:

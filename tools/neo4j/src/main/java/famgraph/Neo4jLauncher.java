@@ -34,11 +34,27 @@ public final class Neo4jLauncher {
             // Tests and the demo run on shared 2-core machines: keep the page cache small.
             .setConfig(GraphDatabaseSettings.pagecache_memory, 256L * 1024 * 1024)
             .build();
-    // The first start has the default password, which must change before any other use.
-    dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME)
-        .executeTransactionally(
-            "ALTER USER neo4j IF EXISTS SET PASSWORD $password CHANGE NOT REQUIRED",
+    // The first start has the default password, which must change before any other use; a
+    // restart on the same data keeps the one set then (Neo4j refuses setting it again).
+    try {
+      var system = dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
+      boolean fresh =
+          system.executeTransactionally(
+              "SHOW USERS YIELD user, passwordChangeRequired "
+                  + "WHERE user = 'neo4j' RETURN passwordChangeRequired",
+              java.util.Map.of(),
+              result -> result.hasNext() && (Boolean) result.next().get("passwordChangeRequired"));
+      if (fresh) {
+        system.executeTransactionally(
+            "ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
             java.util.Map.of("password", args[2]));
+      }
+    } catch (RuntimeException e) {
+      // Exit rather than leave a server up that the caller will wait on for ever.
+      System.out.println("failed: " + e.getMessage());
+      dbms.shutdown();
+      System.exit(1);
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

@@ -1,0 +1,40 @@
+"""The options every store-reading command takes, and the one way they open the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graph.store import Store
+from server.settings import Settings
+from server.stores import open_store
+
+StoreDir = Annotated[Path, typer.Option(
+    "--store", help="Folder of the embedded store (and, with --neo4j, of the audit log).")]
+Neo4jUri = Annotated[str | None, typer.Option(
+    "--neo4j", help="Use this Neo4j (bolt://...) instead of the embedded store; the user and "
+                    "password come from FAMGRAPH_NEO4J_USER and FAMGRAPH_NEO4J_PASSWORD.")]
+
+
+def open_from(store_dir: Path, neo4j: str | None) -> Store:
+    """The store the options name, opened as settings (with the environment) say.
+
+    Raises
+    ------
+    StoreError : the store cannot be opened or reached
+    """
+    return open_store(Settings.from_env(store_dir=store_dir, neo4j_uri=neo4j))
+
+
+@contextmanager
+def opened(store_dir: Path, neo4j: str | None) -> Iterator[Store]:
+    """`open_from`'s store, closed when the block ends."""
+    store = open_from(store_dir, neo4j)
+    try:
+        yield store
+    finally:
+        store.close()

@@ -1,0 +1,76 @@
+"""How async code asks a store: inline, or on threads that never block the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from graph.errors import StoreUnavailable
+from server.store_calls import INLINE, StoreCalls
+
+
+def test_inline_calls_run_on_the_event_loop_thread() -> None:
+    async def ask() -> int | None:
+        return await INLINE(threading.get_ident)
+
+    assert asyncio.run(ask()) == threading.get_ident()
+
+
+def test_a_slow_call_on_threads_leaves_the_event_loop_serving() -> None:
+    calls = StoreCalls(ThreadPoolExecutor(2))
+
+    async def both() -> tuple[float, float]:
+        began = time.monotonic()
+        ticks = 0
+
+        async def tick() -> float:
+            nonlocal ticks
+            while ticks < 5:
+                await asyncio.sleep(0.01)
+                ticks += 1
+            return time.monotonic() - began
+
+        slow = asyncio.ensure_future(calls(lambda: time.sleep(0.5)))
+        ticked = await tick()
+        await slow
+        return ticked, time.monotonic() - began
+
+    ticked, total = asyncio.run(both())
+    assert ticked < 0.3 < total, "the loop ticked on while the slow call ran"
+
+
+def test_a_call_past_its_patience_is_unavailable_and_the_next_fails_at_once() -> None:
+    calls = StoreCalls(ThreadPoolExecutor(1), patience=0.1)
+
+    async def ask() -> tuple[float, float]:
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await calls(lambda: time.sleep(0.3))
+        first = time.monotonic() - began
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await calls(lambda: 1)
+        return first, time.monotonic() - began
+
+    first, second = asyncio.run(ask())
+    assert first < 0.25 and second < 0.05
+
+
+def test_a_deadline_shortens_the_patience_but_a_write_is_waited_for() -> None:
+    calls = StoreCalls(ThreadPoolExecutor(1), patience=10)
+
+    async def ask() -> str:
+        with pytest.raises(StoreUnavailable):
+            await calls(lambda: time.sleep(0.3), deadline=time.monotonic() + 0.05)
+        calls._away_until = 0.0  # a fresh look, as after the rest
+        def write() -> str:
+            time.sleep(0.2)
+            return "written"
+
+        return await calls(write, writes=True, deadline=time.monotonic() + 0.05)
+
+    assert asyncio.run(ask()) == "written"
