@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TypeVar
 
-from graph.errors import StoreUnavailable
+from graph.errors import StoreTimeout, StoreUnavailable
 
 Answer = TypeVar("Answer")
 
@@ -48,14 +48,21 @@ class StoreCalls:
         running = asyncio.get_running_loop().run_in_executor(self._pool, work)
         try:
             patience = self.patience
+            cut_by_deadline = False
             if deadline is not None:
                 left = max(deadline - time.monotonic(), 0.0)
-                patience = left if patience is None else min(patience, left)
+                cut_by_deadline = patience is None or left < patience
+                patience = left if cut_by_deadline else patience
             if writes or patience is None:
                 return await running
             try:
                 return await asyncio.wait_for(running, patience)
             except TimeoutError:
+                if cut_by_deadline:
+                    # This request ran out of its own time: that says nothing of the store,
+                    # so other requests go on asking it.
+                    raise StoreTimeout("the request's time ran out waiting for the store"
+                                       ) from None
                 raise StoreUnavailable(
                     f"the store did not answer within {patience:.1f} s") from None
         except StoreUnavailable:

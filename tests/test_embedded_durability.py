@@ -168,3 +168,18 @@ def test_a_store_from_a_newer_famgraph_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="schema 99"):
         EmbeddedStore(tmp_path)
+
+
+def test_a_small_cache_never_loses_a_person_the_store_holds(tmp_path: Path) -> None:
+    """Reading nodes not yet cached must not push out ones this same question wants."""
+    from graph.model import Person
+    from graph.store import GraphBatch
+
+    ids = [f"P{n}" for n in range(6)]
+    EmbeddedStore(tmp_path).write(GraphBatch(nodes=[
+        Person(id=i, given_names="Ann", family_name=f"Lee{i}") for i in ids]))
+    store = EmbeddedStore(tmp_path, cache_entries=3)
+    store.people(ids[:3])
+    assert sorted(store.people(["P0", "P3"])) == ["P0", "P3"]
+    assert sorted(store.people(ids)) == ids
+    assert sorted(store.people(ids[::-1])) == ids

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from graph.errors import StoreUnavailable
+from graph.errors import StoreTimeout, StoreUnavailable
 from server.store_calls import INLINE, StoreCalls
 
 
@@ -64,9 +64,8 @@ def test_a_deadline_shortens_the_patience_but_a_write_is_waited_for() -> None:
     calls = StoreCalls(ThreadPoolExecutor(1), patience=10)
 
     async def ask() -> str:
-        with pytest.raises(StoreUnavailable):
+        with pytest.raises(StoreTimeout):
             await calls(lambda: time.sleep(0.3), deadline=time.monotonic() + 0.05)
-        calls._away_until = 0.0  # a fresh look, as after the rest
         def write() -> str:
             time.sleep(0.2)
             return "written"
@@ -74,3 +73,15 @@ def test_a_deadline_shortens_the_patience_but_a_write_is_waited_for() -> None:
         return await calls(write, writes=True, deadline=time.monotonic() + 0.05)
 
     assert asyncio.run(ask()) == "written"
+
+
+def test_a_request_out_of_its_own_time_does_not_make_the_store_look_away() -> None:
+    calls = StoreCalls(ThreadPoolExecutor(2), patience=10)
+
+    async def ask() -> int:
+        with pytest.raises(StoreTimeout):
+            await calls(lambda: time.sleep(0.2), deadline=time.monotonic() + 0.01)
+        # Another request, with time of its own, still asks the store.
+        return await calls(lambda: 7, deadline=time.monotonic() + 5)
+
+    assert asyncio.run(ask()) == 7

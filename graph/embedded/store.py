@@ -159,18 +159,20 @@ class EmbeddedStore:
         """The nodes held with these ids, from the cache or in one query."""
         cache = self._cache.nodes
         wanted = list(dict.fromkeys(ids))
-        missing = [i for i in wanted if i not in cache]
+        known: dict[str, Node | None] = {}
+        for node_id in wanted:
+            if node_id in cache:
+                cache.move_to_end(node_id)
+                known[node_id] = cache[node_id]
+        missing = [i for i in wanted if i not in known]
         if missing:
             found = self._durable.nodes_by_id(missing)
             for node_id in missing:
-                self._cache.put(cache, node_id, found.get(node_id))
-        held = {}
-        for node_id in wanted:
-            node = cache.get(node_id)
-            if node is not None:
-                cache.move_to_end(node_id)
-                held[node_id] = node
-        return held
+                # Answer from what was read, not from the cache: putting one node in may
+                # push out another this same question wants.
+                known[node_id] = found.get(node_id)
+                self._cache.put(cache, node_id, known[node_id])
+        return {i: node for i in wanted if (node := known[i]) is not None}
 
     def _node(self, node_id: str) -> Any:
         return self._nodes([node_id]).get(node_id)
