@@ -171,10 +171,10 @@ class Loaders:
             self._extracts = await self.ask(lambda: latest_extracts(self.store))
         return self._extracts
 
-    def declared_coverage(self) -> dict[str, Coverage]:
+    async def declared_coverage(self) -> dict[str, Coverage]:
         """What the loaded extracts' mappings declared they cover, asked once per request."""
         if self._declared is None:
-            self._declared = declared_in_loads(self.store)
+            self._declared = await self.ask(lambda: declared_in_loads(self.store))
         return self._declared
 
     async def people_of(self, ids: set[str] | list[str]) -> list[Person]:

@@ -200,7 +200,7 @@ class Person(Node):
     ) -> list[SourceStatus]:
         ctx = info.context
         declared = coverage_declarations(ctx.settings.coverage_file) \
-            | ctx.loaders.declared_coverage()
+            | await ctx.loaders.declared_coverage()
         # A person whose source list is withheld (their agreement, or a restricted person
         # shown by name only) has every system withheld: the released copy carries no
         # sources, and computing states from it would say "no record".
