@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graph.errors import FamgraphError
+from server.audit_segments import SEGMENTS_DIR
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -49,8 +50,16 @@ class BackupSummary:
     with_keys: bool
 
 
-def _databases(store: Path) -> list[Path]:
-    found = sorted(p for p in store.rglob("*.sqlite") if p.is_file())
+def _databases(store: Path, segments: bool) -> list[Path]:
+    """The store's databases (graph first, the audit log last), or its sealed audit segments.
+
+    Segments are listed only after the audit log is copied: a rotation running meanwhile
+    seals rows into a segment before it deletes them from the log, so every row is in the
+    copied log, in a segment listed afterwards, or in both (which verify takes as a rotation
+    stopped part way).
+    """
+    found = sorted(p for p in store.rglob("*.sqlite") if p.is_file()
+                   and (p.parent.name == SEGMENTS_DIR) == segments)
 
     def order(path: Path) -> tuple[int, str]:
         name = path.relative_to(store).as_posix()
@@ -75,7 +84,8 @@ def take_backup(store: Path, out: Path, with_keys: bool = False) -> BackupSummar
     files: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory(prefix="famgraph-backup-", dir=out.parent) as scratch:
         staged = Path(scratch)
-        for database in _databases(store):
+        # The second list is made only when the first is copied (see _databases).
+        for database in (d for segments in (False, True) for d in _databases(store, segments)):
             name = database.relative_to(store).as_posix()
             copy = staged / name
             copy.parent.mkdir(parents=True, exist_ok=True)
@@ -97,14 +107,16 @@ def take_backup(store: Path, out: Path, with_keys: bool = False) -> BackupSummar
                 "sha256": _digest(path), "bytes": path.stat().st_size}
         manifest["files"] = files
         partial = out.with_name(f".{out.name}.partial")
-        with tarfile.open(partial, "w:gz") as archive:
+        # Readable by this user alone from its first byte: a backup holds what the store holds.
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") \
+                as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
             text = json.dumps(manifest, indent=1).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(text), int(time.time()), 0o600
             archive.addfile(info, io.BytesIO(text))
             for name in files:
                 archive.add(staged / name, arcname=name)
-        os.chmod(partial, 0o600)  # a backup holds what the store holds
+        os.chmod(partial, 0o600)  # in case a partial file of an earlier run was left looser
         os.replace(partial, out)
     return BackupSummary(out, tuple(files), with_keys)
 
