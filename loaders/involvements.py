@@ -21,14 +21,17 @@ def end_closed_involvements(extract: Extract, quarantine: Quarantine, today: dat
     for number, inv in enumerate(extract.involvements):
         if inv.status != "closed" or inv.end is not None:
             continue
-        if inv.last_activity is not None:
-            end, why = inv.last_activity, "its last activity"
-        elif inv.system in extract.extract_dates:
-            end = extract.extract_dates[inv.system] - timedelta(days=1)
+        if inv.system in extract.extract_dates:
+            latest = extract.extract_dates[inv.system] - timedelta(days=1)
             why = "the day before the extract date"
         else:
-            end = today - timedelta(days=1)
+            latest = today - timedelta(days=1)
             why = "the day before the load (the extract gives no date of its own)"
+        end = latest
+        # Activity on the extract's own day (or later) does not reopen it: the source
+        # already called it closed that day.
+        if inv.last_activity is not None and inv.last_activity <= latest:
+            end, why = inv.last_activity, "its last activity"
         end = max(end, inv.start)
         quarantine.warn(inv.where.file, inv.where.row, "end",
                         f"closed with no end date: ended {end} ({why})")

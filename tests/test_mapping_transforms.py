@@ -175,16 +175,19 @@ def test_a_closed_status_ends_the_involvement_at_last_activity_or_before_the_loa
         "sc,1,Child in need,specialist,2021-01-01,,Historic,,,,,,,,,,,2021-05-01",
         "sc,1,Early help,targeted,2021-02-01,,Closed,,,,,,,,,,,",
         "sc,1,Youth club,universal,2021-03-01,,Not Specified,,,,,,,,,,,",
+        f"sc,1,Family support,targeted,2021-04-01,,Closed,,,,,,,,,,,{TODAY.isoformat()}",
     ))
     extract, quarantine = Extract(), Quarantine()
     for module, path in plan([tmp_path]):
         module.read(path, quarantine, TODAY, extract)
-    assert end_closed_involvements(extract, quarantine, TODAY) == 2
+    assert end_closed_involvements(extract, quarantine, TODAY) == 3
     ends = {i.service: (i.status, i.end) for i in extract.involvements}
+    # Activity on the load day itself does not keep a closed service open that day.
     assert ends == {"Child in need": ("closed", date(2021, 5, 1)),
                     "Early help": ("closed", date(2026, 11, 22)),
-                    "Youth club": ("open", None)}
-    assert [w.row for w in quarantine.warnings if w.field == "end"] == [2, 3]
+                    "Youth club": ("open", None),
+                    "Family support": ("closed", date(2026, 11, 22))}
+    assert [w.row for w in quarantine.warnings if w.field == "end"] == [2, 3, 5]
 
 
 def test_services_engaged_hides_a_stored_closed_involvement_that_has_no_end(

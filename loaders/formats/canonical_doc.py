@@ -85,8 +85,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "end": "End date (may be in the future, when planned).",
         "status": "{values}, in any case. Empty, `not specified` or `unknown` is "
                   "closed when there is an `end`, else open. A closed involvement with no "
-                  "`end` ends at `last_activity`, else the day before its extract date, with "
-                  "a warning.",
+                  "`end` ends at `last_activity` when that is before the extract date, else "
+                  "the day before its extract date, with a warning.",
         "reason": "Why the service is involved (a need code's words).",
         "organisation": "The organisation providing it (a school, a team).",
         "lead_name": "The lead practitioner's name. If it is the organisation's name it is "
