@@ -245,21 +245,24 @@ class SplinkResolver:
         }
         decisions = latest_decisions(store.link_decisions())
         all_models = store.linkage_models()
+        # The store's last model trained on a borough's records (not a fallback's copy).
+        trained = [m for m in all_models if json.loads(m.summary).get("trained")]
+        # A delta scores with the model a full run would start from: the last trained one,
+        # and only when none was ever trained the fallback the store last used.
+        basis = (trained or all_models)[-1:]
         loaded = {r.key for r in extract.people}
-        fresh = self._delta_of(extract, stored, all_models)
+        fresh = self._delta_of(extract, stored, basis)
         scope: set[str] | None = None
         if fresh is not None:
             rows, scoring, clusters, pairs, family = self.link_delta(
-                rows, relatives, fresh, owners, all_models[-1], decisions, progress, loaded)
+                rows, relatives, fresh, owners, basis[-1], decisions, progress, loaded)
             scope = set(rows.column("unique_id").to_pylist())
             stored = {k: v for k, v in stored.items() if k in scope}
         else:
             keys = rows.column("unique_id").to_pylist()
             nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
-            # The store's last model trained on a borough's records (not a fallback's copy).
-            models = [m for m in all_models if json.loads(m.summary).get("trained")]
-            parameters = json.loads(models[-1].parameters) if models else None
-            trained_on = json.loads(models[-1].summary).get("trained_on") if models else None
+            parameters = json.loads(trained[-1].parameters) if trained else None
+            trained_on = json.loads(trained[-1].summary).get("trained_on") if trained else None
             try:
                 scoring = self.score(rows, relatives, parameters, trained_on, progress)
             except NoModel as missing:
@@ -281,7 +284,10 @@ class SplinkResolver:
         assigned = set(person_ids)
         retired = {owners[k] for k in stored if k in owners} - assigned
 
-        model_node = self._model_node(scoring.parameters, scoring.summary, family, rows.num_rows)
+        # A delta's links come from the stored model unchanged: keep its node as it is, so
+        # its summary still says it was trained and on how many records.
+        model_node = basis[-1] if fresh is not None else self._model_node(
+            scoring.parameters, scoring.summary, family, rows.num_rows)
         nodes: list[Node] = [model_node]
         nodes += self._events(groups, person_ids, owners, clusters, decisions, by_pair, today)
         nodes += self._explanations(
