@@ -37,6 +37,9 @@ load_log = logging.getLogger("famgraph.load")
 # Where `famgraph load` leaves the outcome of the last load, for the server to report.
 LOAD_STATUS = "load-status.json"
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+# Headers a reverse proxy adds: a request carrying one came from elsewhere.
+_PROXIED = ("forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
+            "x-real-ip")
 # Seconds: a front-door answer is tens of milliseconds; the operation timeout is 5 s.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -89,7 +92,9 @@ class Metrics:
             if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
                 return PlainTextResponse("metrics need the metrics token", 401,
                                          headers={"WWW-Authenticate": "Bearer"})
-        elif request.client is None or request.client.host not in _LOOPBACK:
+        elif (request.client is None or request.client.host not in _LOOPBACK
+              or any(h in request.headers for h in _PROXIED)):
+            # Through a proxy on this machine every visitor would look like loopback.
             return PlainTextResponse("metrics are served to this machine only (loopback)"
                                      " unless FAMGRAPH_METRICS_TOKEN is set", 403)
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -172,6 +172,10 @@ def test_metrics_need_the_token_or_loopback(client: TestClient,
     with TestClient(create_app(Settings(store_dir=borough[0])),
                     client=("127.0.0.1", 5000)) as local:
         assert local.get("/metrics").status_code == 200
+        # Through a reverse proxy on this machine, the visitor is not loopback.
+        assert local.get("/metrics", headers={"X-Forwarded-Proto": "https"}).status_code == 403
+        assert local.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}
+                         ).status_code == 403
 
 
 def test_no_log_line_names_anyone(client: TestClient, borough: tuple[Path, list[Path]],
