@@ -145,9 +145,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
 def freeze_loaded_heap() -> None:
     """Call once a serving process has opened its store, before it takes requests.
 
-    The embedded store keeps millions of long-lived objects; frozen, the garbage
-    collector no longer walks them on each full collection, which otherwise stalls every
-    request in flight for a large fraction of a second (the front-door bench's p99).
+    What start-up built (modules, the schema, the policy; the embedded store itself now
+    holds only what questions read, see docs/stores.md) lives as long as the process;
+    frozen, the garbage collector no longer walks it on each full collection, which would
+    otherwise stall every request in flight (the front-door bench's p99). When the store
+    held the whole graph in memory this was millions of objects and the reason for the
+    paragraph below.
 
     The collector starts a full collection once the objects promoted to the oldest
     generation since the last one reach a quarter of what that one kept. The collection
