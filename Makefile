@@ -59,8 +59,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One worker per core (TEST_WORKERS=1 for one), each with its own Neo4j; a file's tests stay
+# together so its module fixtures are built once.
 unit: $(STAMP) assets browser neo4j-build
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(or $(TEST_WORKERS),auto) --dist loadfile
 
 test: lint typecheck unit
 
