@@ -1,4 +1,4 @@
-"""How async code asks the store: inline when answers come from memory, on a bounded pool of
+"""How async code asks the store: inline when answers come from this machine, on a bounded pool of
 threads when each one waits on a server, so a slow answer never stalls the event loop."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ class StoreCalls:
     """Runs store work for async code: `await calls(lambda: store.people(ids))`.
 
     With no pool the work runs at once on the event loop: the embedded store answers
-    from memory in well under a millisecond, less than a hop to a thread and back costs.
+    from its own SQLite file by index, most questions in under a millisecond (less than
+    a hop to a thread and back costs; docs/stores.md).
     With a pool of threads, at most that many calls wait on the server at once and the event loop
     goes on serving other requests meanwhile; the rest queue for a thread. A read not
     answered within `patience` seconds raises `StoreUnavailable`: the server enforces its

@@ -37,7 +37,6 @@ from server.following import FOLLOWING_FILE, Following
 from server.policy import Category, Purpose, Viewer
 from server.schema import build_schema
 from server.settings import Mode, Settings
-from server.settings import Settings as AppSettings
 from server.sharing import default_rules
 from tests.noninterference import (
     HOME_POSTCODE,
@@ -313,8 +312,8 @@ def pages_of(directory: Path, user: str, draws: tuple[Secrets, Secrets]) -> list
     """Every page, genogram and export of the family, and the search page by every hidden
     value, as `user` receives them."""
     copy_users(directory)
-    app = create_app(AppSettings(store_dir=directory, mode=Mode.DEVELOPMENT,
-                                 operation_timeout=300.0))
+    app = create_app(Settings(store_dir=directory, mode=Mode.DEVELOPMENT,
+                              operation_timeout=300.0))
     found = []
     with TestClient(app) as client:
         headers = bearer(app.state.auth, user)
