@@ -163,13 +163,18 @@ class GenogramExports:
         chart = chart_from_answer(answer)
         user = self.pages.auth.user(viewer.user)
         lines = footer_lines(
-            viewer, user.display_name if user else viewer.user, datetime.now(UK), chart.as_of,
+            viewer, user.display_name if user else viewer.user, now_in_uk(), chart.as_of,
             extracts_on_chart(answer), demo=self.pages.settings.mode is Mode.DEMO,
         )
         base = str(request.base_url).rstrip("/")
         drawing = svg(chart, href=lambda pid: f"{base}/people/{quote(pid, safe='')}",
                       footer=lines)
         return Drawn(chart, lines, drawing)
+
+
+def now_in_uk() -> datetime:
+    """The time an export is stamped with; one place, so a test can hold it still."""
+    return datetime.now(UK)
 
 
 def _words(code: str) -> str:
