@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from graph.errors import StoreTimeout, StoreUnavailable
 
@@ -28,13 +28,20 @@ class StoreCalls:
     Once a call has found the store out of reach, calls in the next `rest` seconds fail at
     once the same way: a request that asks several times in turn then fails within its
     deadline, and a stopped server is not asked by every request in flight.
+    A request that runs out of its own time waiting gets `StoreTimeout`, and other requests
+    go on asking; but if the store has been out of reach in the last `doubt` seconds (a
+    server restarting accepts connections before it answers, and then plans each question
+    afresh), that wait, or a timeout of the server's own, is most likely the store coming
+    back, and the request gets `StoreUnavailable`, so its client is told to come back.
     """
 
     rest = 1.0
+    doubt = 10.0
 
     def __init__(self, pool: Executor | None = None, patience: float | None = None) -> None:
         self.patience = patience
         self._away_until = 0.0
+        self._failed_at = float("-inf")
         self._pool = pool
 
     async def __call__(self, work: Callable[[], Answer], *, writes: bool = False,
@@ -57,18 +64,45 @@ class StoreCalls:
             if writes or patience is None:
                 return await running
             try:
-                return await asyncio.wait_for(running, patience)
+                # Shielded: the thread goes on either way, and how it ends is worth knowing.
+                return await asyncio.wait_for(asyncio.shield(running), patience)
             except TimeoutError:
-                if cut_by_deadline:
-                    # This request ran out of its own time: that says nothing of the store,
-                    # so other requests go on asking it.
-                    raise StoreTimeout("the request's time ran out waiting for the store"
-                                       ) from None
-                raise StoreUnavailable(
-                    f"the store did not answer within {patience:.1f} s") from None
-        except StoreUnavailable:
-            self._away_until = time.monotonic() + self.rest
+                running.add_done_callback(self._learn_from)
+                if not cut_by_deadline:
+                    raise StoreUnavailable(
+                        f"the store did not answer within {patience:.1f} s") from None
+                # This request ran out of its own time: that alone says nothing of the
+                # store, so other requests go on asking it (and learn from how this call
+                # ends, when it does).
+                if self._in_doubt():
+                    raise _Unanswered("the store has not answered lately and did not answer "
+                                      "within this request's time") from None
+                raise StoreTimeout("the request's time ran out waiting for the store"
+                                   ) from None
+        except _Unanswered:
             raise
+        except StoreTimeout as exc:
+            # The server's own timeout, just after it was out of reach: a server back from
+            # a restart plans every question afresh, slowly, and is still coming back.
+            if self._in_doubt():
+                raise _Unanswered("the store is coming back and did not answer in time"
+                                  ) from exc
+            raise
+        except StoreUnavailable:
+            self._failed_at = time.monotonic()
+            self._away_until = self._failed_at + self.rest
+            raise
+
+    def _in_doubt(self) -> bool:
+        return time.monotonic() - self._failed_at < self.doubt
+
+    def _learn_from(self, running: asyncio.Future[Any]) -> None:
+        if not running.cancelled() and isinstance(running.exception(), StoreUnavailable):
+            self._failed_at = time.monotonic()
+
+
+class _Unanswered(StoreUnavailable):
+    """Out of reach for this request, without making the store look away to others."""
 
 
 INLINE = StoreCalls()

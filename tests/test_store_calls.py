@@ -85,3 +85,61 @@ def test_a_request_out_of_its_own_time_does_not_make_the_store_look_away() -> No
         return await calls(lambda: 7, deadline=time.monotonic() + 5)
 
     assert asyncio.run(ask()) == 7
+
+
+def _unreachable() -> None:
+    raise StoreUnavailable("down")
+
+
+def test_a_request_out_of_time_while_the_store_is_in_doubt_is_told_to_come_back() -> None:
+    """A restarting server accepts connections before it answers: once the store has been
+    out of reach lately, a request whose time runs out waiting on it is told the store is
+    unavailable (503, come back), not that its question was too slow; and other requests
+    still go on asking."""
+    calls = StoreCalls(ThreadPoolExecutor(2), patience=10)
+    calls.rest = 0.0
+
+    async def ask() -> int:
+        with pytest.raises(StoreUnavailable):
+            await calls(_unreachable)
+        with pytest.raises(StoreUnavailable):
+            await calls(lambda: time.sleep(0.2), deadline=time.monotonic() + 0.01)
+        return await calls(lambda: 7, deadline=time.monotonic() + 5)
+
+    assert asyncio.run(ask()) == 7
+
+
+def test_a_call_cut_short_that_then_fails_puts_the_store_in_doubt() -> None:
+    calls = StoreCalls(ThreadPoolExecutor(2), patience=10)
+    calls.rest = 0.0
+
+    def slowly_unreachable() -> None:
+        time.sleep(0.1)
+        _unreachable()
+
+    async def ask() -> None:
+        with pytest.raises(StoreTimeout):
+            await calls(slowly_unreachable, deadline=time.monotonic() + 0.01)
+        await asyncio.sleep(0.3)  # the first call's thread ends, unreachable
+        with pytest.raises(StoreUnavailable):
+            await calls(lambda: time.sleep(0.2), deadline=time.monotonic() + 0.01)
+
+    asyncio.run(ask())
+
+
+def test_a_server_timeout_just_after_the_store_was_away_says_come_back() -> None:
+    calls = StoreCalls(ThreadPoolExecutor(2), patience=10)
+    calls.rest = 0.0
+
+    def too_slow() -> None:
+        raise StoreTimeout("the server's own timeout")
+
+    async def ask() -> None:
+        with pytest.raises(StoreTimeout):
+            await calls(too_slow)  # a healthy store's slow question stays a timeout
+        with pytest.raises(StoreUnavailable):
+            await calls(_unreachable)
+        with pytest.raises(StoreUnavailable):
+            await calls(too_slow)
+
+    asyncio.run(ask())
