@@ -1,0 +1,152 @@
+"""Users, grants and follows in Neo4j, shared by every famgraph process on one database.
+
+The same primitives as the SQLite files in the store folder (`server.users.UserRecords`,
+`server.following.FollowRecords`), so signing in, granting and following are written once
+(`UserDirectory`, `Following`). They live in `server/`, not `graph/`: they are who may
+sign in and what they asked to hear about, not the family graph, and the graph knows no
+passwords. Their Cypher is in `graph/neo4j/cypher.py` with the rest.
+
+Atomic as the SQLite versions are, across processes: a name is taken once (a uniqueness
+constraint), a one-time code signs in once (the user's write lock, `USE_TOTP_STEP`), a
+grant is made only to a user who exists (one statement), a follow is made once (MERGE on
+a constrained key).
+"""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+from neo4j import Driver, Query, Record, RoutingControl
+from neo4j.exceptions import (
+    ClientError,
+    ConstraintError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+
+from graph.errors import StoreTimeout, StoreUnavailable
+from graph.neo4j import cypher
+from graph.neo4j.store import READ_TIMEOUT
+from server.users import User
+
+# A write here is one small statement: the read timeout is ample.
+_TIMEOUT = READ_TIMEOUT
+_UNREACHABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
+
+
+class Neo4jAccounts:
+    """Runs the accounts' statements on one database; the driver belongs to the caller."""
+
+    def __init__(self, driver: Driver, database: str | None = None) -> None:
+        self._driver, self._database = driver, database
+
+    def migrate(self) -> None:
+        """Put the accounts' constraints and index in place; idempotent.
+
+        Raises
+        ------
+        StoreUnavailable : Neo4j is not reachable
+        """
+        for statement in cypher.ACCOUNT_CONSTRAINTS:
+            try:
+                self.run(statement, write=True)
+            except ClientError as exc:
+                # Two processes starting together can race to create the same rule.
+                if "EquivalentSchemaRuleAlreadyExists" not in (exc.code or ""):
+                    raise
+
+    def run(self, statement: LiteralString, write: bool = False, **parameters: Any
+            ) -> list[Record]:
+        """The statement's records.
+
+        Raises
+        ------
+        StoreUnavailable : Neo4j is not reachable
+        StoreTimeout : Neo4j did not answer in time
+        """
+        try:
+            records, _, _ = self._driver.execute_query(
+                Query(statement, timeout=_TIMEOUT), parameters,
+                routing_=RoutingControl.WRITE if write else RoutingControl.READ,
+                database_=self._database,
+            )
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
+        except ClientError as exc:
+            if "TransactionTimedOut" in (exc.code or ""):
+                raise StoreTimeout(f"Neo4j did not answer within {_TIMEOUT} s") from exc
+            raise
+        return list(records)
+
+
+class Neo4jUsers:
+    """`UserRecords` in Neo4j: `FamgraphUser` and `FamgraphGrant` nodes."""
+
+    def __init__(self, accounts: Neo4jAccounts) -> None:
+        self._accounts = accounts
+
+    def insert_user(self, name: str, display_name: str, agency: str, role: str, team: str,
+                    password_hash: str, totp_secret: str, created: float) -> bool:
+        row = {"name": name, "display_name": display_name, "agency": agency, "role": role,
+               "team": team, "password_hash": password_hash, "totp_secret": totp_secret,
+               "created": created}
+        try:
+            self._accounts.run(cypher.CREATE_ACCOUNT_USER, write=True, row=row)
+        except ConstraintError:
+            return False
+        return True
+
+    def user(self, name: str) -> User | None:
+        found = self._accounts.run(cypher.ACCOUNT_USER, name=name)
+        if not found:
+            return None
+        r = found[0]
+        return User(r["name"], r["display_name"], r["agency"], r["role"], r["team"])
+
+    def credentials(self, name: str) -> tuple[str, str] | None:
+        found = self._accounts.run(cypher.ACCOUNT_CREDENTIALS, name=name)
+        return (str(found[0]["password_hash"]), str(found[0]["totp_secret"])) if found else None
+
+    def set_password_hash(self, name: str, password_hash: str) -> None:
+        self._accounts.run(cypher.REHASH_ACCOUNT_USER, write=True, name=name,
+                           hash=password_hash)
+
+    def use_step(self, name: str, step: int) -> bool:
+        return bool(self._accounts.run(cypher.USE_TOTP_STEP, write=True, name=name, step=step))
+
+    def insert_grant(self, user: str, person_id: str, until: float, granted_by: str,
+                     reason: str) -> bool:
+        return bool(self._accounts.run(
+            cypher.ADD_ACCOUNT_GRANT, write=True, user=user, person_id=person_id, until=until,
+            granted_by=granted_by, reason=reason))
+
+    def granted(self, user: str, moment: float) -> frozenset[str]:
+        return frozenset(str(r["person_id"]) for r in self._accounts.run(
+            cypher.LIVE_ACCOUNT_GRANTS, user=user, moment=moment))
+
+    def close(self) -> None:
+        """The driver belongs to whoever opened the accounts."""
+
+
+class Neo4jFollows:
+    """`FollowRecords` in Neo4j: `FamgraphFollow` nodes, keyed by user and person id."""
+
+    def __init__(self, accounts: Neo4jAccounts) -> None:
+        self._accounts = accounts
+
+    def add(self, user: str, person_id: str, since: str) -> str:
+        found = self._accounts.run(cypher.FOLLOW_PERSON, write=True, user=user,
+                                   person_id=person_id, since=since)
+        return str(found[0]["since"])
+
+    def remove(self, user: str, person_id: str) -> bool:
+        return bool(self._accounts.run(cypher.UNFOLLOW_PERSON, write=True, user=user,
+                                       person_id=person_id))
+
+    def of(self, user: str) -> list[tuple[str, str]]:
+        return [(str(r["person_id"]), str(r["since"]))
+                for r in self._accounts.run(cypher.FOLLOWED_PEOPLE, user=user)]
+
+    def close(self) -> None:
+        """The driver belongs to whoever opened the accounts."""
