@@ -10,10 +10,19 @@ Atomic as the SQLite versions are, across processes: a name is taken once (a uni
 constraint), a one-time code signs in once (the user's write lock, `USE_TOTP_STEP`), a
 grant is made only to a user who exists (one statement), a follow is made once (MERGE on
 a constrained key).
+
+Every request reads its user and their grants (`Authenticator.viewer`), on the event
+loop. While Neo4j is out of reach those two reads answer as they last did, and for a
+second after a failed read Neo4j is not asked again, so requests fail quickly into the
+store's 503 instead of each waiting out the driver's retries. Nothing read that way can
+be out of date for long: an unreachable Neo4j takes no new users or grants, and a grant's
+end time is checked here against the clock.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any, LiteralString
 
 from neo4j import Driver, Query, Record, RoutingControl
@@ -30,9 +39,15 @@ from graph.neo4j import cypher
 from graph.neo4j.store import READ_TIMEOUT
 from server.users import User
 
-# A write here is one small statement: the read timeout is ample.
+# A write here is one small statement: the store's read timeout is ample.
 _TIMEOUT = READ_TIMEOUT
+# The reads every request makes (its user, their grants) are index lookups taking well
+# under a millisecond, made on the event loop: one that takes longer is given up, and
+# answered as last time (`read_or_last`).
+_READ_TIMEOUT = 1.0
 _UNREACHABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
+# Seconds after a read found Neo4j away during which reads answer as they last did.
+AWAY_SECONDS = 1.0
 
 
 class Neo4jAccounts:
@@ -40,6 +55,34 @@ class Neo4jAccounts:
 
     def __init__(self, driver: Driver, database: str | None = None) -> None:
         self._driver, self._database = driver, database
+        self._last: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._away_since = -AWAY_SECONDS
+
+    def read_or_last(self, key: tuple[str, str], statement: LiteralString, **parameters: Any
+                     ) -> list[dict[str, Any]]:
+        """The statement's rows; while Neo4j is out of reach or slow, those it gave last
+        time for `key`.
+
+        Raises
+        ------
+        StoreUnavailable : Neo4j is out of reach and this was never read before
+        """
+        if time.monotonic() - self._away_since >= AWAY_SECONDS:
+            try:
+                rows = [dict(record) for record in self.run(statement, _READ_TIMEOUT,
+                                                            **parameters)]
+            except (StoreUnavailable, StoreTimeout):
+                self._away_since = time.monotonic()
+            else:
+                with self._lock:
+                    self._last[key] = rows
+                return rows
+        with self._lock:
+            last = self._last.get(key)
+        if last is None:
+            raise StoreUnavailable("Neo4j was out of reach a moment ago")
+        return last
 
     def migrate(self) -> None:
         """Put the accounts' constraints and index in place; idempotent.
@@ -56,8 +99,8 @@ class Neo4jAccounts:
                 if "EquivalentSchemaRuleAlreadyExists" not in (exc.code or ""):
                     raise
 
-    def run(self, statement: LiteralString, write: bool = False, **parameters: Any
-            ) -> list[Record]:
+    def run(self, statement: LiteralString, timeout: float = _TIMEOUT, write: bool = False,
+            **parameters: Any) -> list[Record]:
         """The statement's records.
 
         Raises
@@ -67,7 +110,7 @@ class Neo4jAccounts:
         """
         try:
             records, _, _ = self._driver.execute_query(
-                Query(statement, timeout=_TIMEOUT), parameters,
+                Query(statement, timeout=timeout), parameters,
                 routing_=RoutingControl.WRITE if write else RoutingControl.READ,
                 database_=self._database,
             )
@@ -75,7 +118,7 @@ class Neo4jAccounts:
             raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
         except ClientError as exc:
             if "TransactionTimedOut" in (exc.code or ""):
-                raise StoreTimeout(f"Neo4j did not answer within {_TIMEOUT} s") from exc
+                raise StoreTimeout(f"Neo4j did not answer within {timeout} s") from exc
             raise
         return list(records)
 
@@ -98,7 +141,7 @@ class Neo4jUsers:
         return True
 
     def user(self, name: str) -> User | None:
-        found = self._accounts.run(cypher.ACCOUNT_USER, name=name)
+        found = self._accounts.read_or_last(("user", name), cypher.ACCOUNT_USER, name=name)
         if not found:
             return None
         r = found[0]
@@ -122,8 +165,9 @@ class Neo4jUsers:
             granted_by=granted_by, reason=reason))
 
     def granted(self, user: str, moment: float) -> frozenset[str]:
-        return frozenset(str(r["person_id"]) for r in self._accounts.run(
-            cypher.LIVE_ACCOUNT_GRANTS, user=user, moment=moment))
+        rows = self._accounts.read_or_last(("grants", user), cypher.LIVE_ACCOUNT_GRANTS,
+                                           user=user, moment=moment)
+        return frozenset(str(r["person_id"]) for r in rows if float(r["until"]) > moment)
 
     def close(self) -> None:
         """The driver belongs to whoever opened the accounts."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import ipaddress
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from neo4j import Driver, GraphDatabase
@@ -35,6 +37,7 @@ ENCRYPTED_SCHEMES = ("neo4j+s", "bolt+s")
 NEO4J_THREADS = 8
 # A little past Neo4j's own timeout on a read, and within a request's default deadline.
 NEO4J_PATIENCE = READ_TIMEOUT + 0.5
+T = TypeVar("T")
 _NEO4J_POOL = ThreadPoolExecutor(NEO4J_THREADS, thread_name_prefix="famgraph-neo4j")
 # Each store's own calls (whether it was found away a moment ago), over the one pool.
 _CALLS: weakref.WeakKeyDictionary[Store, StoreCalls] = weakref.WeakKeyDictionary()
@@ -98,12 +101,26 @@ def open_store(settings: Settings) -> Store:
     """
     if not settings.neo4j_uri:
         return EmbeddedStore(settings.store_dir)
-    driver = _neo4j_driver(settings)
-    try:
+
+    def ready(driver: Driver) -> Store:
         store = _OwnedNeo4jStore(driver, settings.neo4j_database or None)
         store.migrate()
         store.prepare()
         return store
+
+    return _on_neo4j(settings, ready)
+
+
+def _on_neo4j(settings: Settings, make: Callable[[Driver], T]) -> T:
+    """`make` over a new driver for the settings' Neo4j; the driver is closed if it fails.
+
+    Raises
+    ------
+    StoreError : Neo4j cannot be reached, or a remote Neo4j is unencrypted
+    """
+    driver = _neo4j_driver(settings)
+    try:
+        return make(driver)
     except Exception as exc:
         driver.close()
         if isinstance(exc, StoreError):
@@ -138,18 +155,14 @@ def open_accounts(settings: Settings) -> Accounts:
     """
     if not settings.neo4j_uri:
         return Accounts(UserDirectory(settings.store_dir), Following(settings.store_dir))
-    driver = _neo4j_driver(settings)
-    try:
-        accounts = Neo4jAccounts(driver, settings.neo4j_database or None)
-        accounts.migrate()
-    except Exception as exc:
-        driver.close()
-        if isinstance(exc, StoreError):
-            raise
-        raise StoreError(f"cannot reach Neo4j at {settings.neo4j_uri}: {type(exc).__name__}"
-                         ) from exc
-    return Accounts(UserDirectory(Neo4jUsers(accounts)), Following(Neo4jFollows(accounts)),
-                    driver)
+
+    def ready(driver: Driver) -> Accounts:
+        shared = Neo4jAccounts(driver, settings.neo4j_database or None)
+        shared.migrate()
+        return Accounts(UserDirectory(Neo4jUsers(shared)), Following(Neo4jFollows(shared)),
+                        driver)
+
+    return _on_neo4j(settings, ready)
 
 
 def store_answers(store: Store) -> bool:

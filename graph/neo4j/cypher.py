@@ -480,10 +480,10 @@ ADD_ACCOUNT_GRANT = (
     "granted_by: $granted_by, reason: $reason}) RETURN g.person_id AS person_id"
 )
 
-# The people one user holds a grant on that lasts past $moment.
+# One user's grants that last past $moment, each person with the latest end.
 LIVE_ACCOUNT_GRANTS = (
     "MATCH (g:FamgraphGrant {user: $user}) WHERE g.until > $moment "
-    "RETURN DISTINCT g.person_id AS person_id"
+    "RETURN g.person_id AS person_id, max(g.until) AS until"
 )
 
 # Follow one person unless already followed; since when the user follows them.
