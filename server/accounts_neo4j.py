@@ -12,20 +12,23 @@ grant is made only to a user who exists (one statement), a follow is made once (
 a constrained key).
 
 Every request reads its user and their grants (`Authenticator.viewer`), on the event
-loop. While Neo4j is out of reach those two reads answer as they last did, and for a
-second after a failed read Neo4j is not asked again, so requests fail quickly into the
-store's 503 instead of each waiting out the driver's retries. Nothing read that way can
-be out of date for long: an unreachable Neo4j takes no new users or grants, and a grant's
-end time is checked here against the clock.
+loop. Those two reads are asked once, not retried, and given up after half a second;
+while Neo4j is out of reach or that slow they answer as they last did, and for a second
+after a failed read Neo4j is not asked again, so requests fail quickly into the store's
+503 instead of each holding the loop through the driver's retries. Nothing read that way
+is out of date for long: an unreachable Neo4j takes no new users or grants, and a
+grant's end time is checked here against the clock.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, LiteralString
 
-from neo4j import Driver, Query, Record, RoutingControl
+from neo4j import READ_ACCESS, Driver, Query, Record, RoutingControl
 from neo4j.exceptions import (
     ClientError,
     ConstraintError,
@@ -44,7 +47,7 @@ _TIMEOUT = READ_TIMEOUT
 # The reads every request makes (its user, their grants) are index lookups taking well
 # under a millisecond, made on the event loop: one that takes longer is given up, and
 # answered as last time (`read_or_last`).
-_READ_TIMEOUT = 1.0
+_READ_TIMEOUT = 0.5
 _UNREACHABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
 # Seconds after a read found Neo4j away during which reads answer as they last did.
 AWAY_SECONDS = 1.0
@@ -70,8 +73,7 @@ class Neo4jAccounts:
         """
         if time.monotonic() - self._away_since >= AWAY_SECONDS:
             try:
-                rows = [dict(record) for record in self.run(statement, _READ_TIMEOUT,
-                                                            **parameters)]
+                rows = self._read_once(statement, **parameters)
             except (StoreUnavailable, StoreTimeout):
                 self._away_since = time.monotonic()
             else:
@@ -99,28 +101,42 @@ class Neo4jAccounts:
                 if "EquivalentSchemaRuleAlreadyExists" not in (exc.code or ""):
                     raise
 
-    def run(self, statement: LiteralString, timeout: float = _TIMEOUT, write: bool = False,
-            **parameters: Any) -> list[Record]:
-        """The statement's records.
+    def run(self, statement: LiteralString, write: bool = False, **parameters: Any
+            ) -> list[Record]:
+        """The statement's records, retried by the driver on a transient failure.
 
         Raises
         ------
         StoreUnavailable : Neo4j is not reachable
         StoreTimeout : Neo4j did not answer in time
         """
-        try:
+        with _as_store_errors(_TIMEOUT):
             records, _, _ = self._driver.execute_query(
-                Query(statement, timeout=timeout), parameters,
+                Query(statement, timeout=_TIMEOUT), parameters,
                 routing_=RoutingControl.WRITE if write else RoutingControl.READ,
                 database_=self._database,
             )
-        except _UNREACHABLE as exc:
-            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
-        except ClientError as exc:
-            if "TransactionTimedOut" in (exc.code or ""):
-                raise StoreTimeout(f"Neo4j did not answer within {timeout} s") from exc
-            raise
         return list(records)
+
+    def _read_once(self, statement: LiteralString, **parameters: Any) -> list[dict[str, Any]]:
+        """The statement's rows, asked once (an auto-commit transaction, which the driver
+        does not retry) within `_READ_TIMEOUT`."""
+        with _as_store_errors(_READ_TIMEOUT), self._driver.session(
+                database=self._database, default_access_mode=READ_ACCESS) as session:
+            return [dict(record) for record in
+                    session.run(Query(statement, timeout=_READ_TIMEOUT), parameters)]
+
+
+@contextmanager
+def _as_store_errors(timeout: float) -> Iterator[None]:
+    try:
+        yield
+    except _UNREACHABLE as exc:
+        raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
+    except ClientError as exc:
+        if "TransactionTimedOut" in (exc.code or ""):
+            raise StoreTimeout(f"Neo4j did not answer within {timeout} s") from exc
+        raise
 
 
 class Neo4jUsers:
