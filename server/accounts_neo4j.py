@@ -12,18 +12,17 @@ grant is made only to a user who exists (one statement), a follow is made once (
 a constrained key).
 
 Every request reads its user and their grants (`Authenticator.viewer`), on the event
-loop. Those two reads are asked once, not retried, and given up after half a second;
-while Neo4j is out of reach or that slow they answer as they last did, and for a second
-after a failed read Neo4j is not asked again, so requests fail quickly into the store's
-503 instead of each holding the loop through the driver's retries. Nothing read that way
-is out of date for long: an unreachable Neo4j takes no new users or grants, and a
-grant's end time is checked here against the clock.
+loop. Those two reads are asked once, not retried, and given up after half a second.
+Once one fails, they answer as they last did, without asking Neo4j, until a thread of
+their own finds Neo4j answering again: requests go on at once to the store's 503 instead
+of each holding the loop while a stopped or restarting Neo4j refuses, or hangs on, a
+connection. Nothing read that way is out of date for long: an unreachable Neo4j takes no
+new users or grants, and a grant's end time is checked here against the clock.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, LiteralString
@@ -49,8 +48,8 @@ _TIMEOUT = READ_TIMEOUT
 # answered as last time (`read_or_last`).
 _READ_TIMEOUT = 0.5
 _UNREACHABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
-# Seconds after a read found Neo4j away during which reads answer as they last did.
-AWAY_SECONDS = 1.0
+# Seconds between asks of a Neo4j found away, until it answers.
+PROBE_SECONDS = 0.5
 
 
 class Neo4jAccounts:
@@ -60,7 +59,8 @@ class Neo4jAccounts:
         self._driver, self._database = driver, database
         self._last: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
-        self._away_since = -AWAY_SECONDS
+        self._away = False  # a read failed, and the probe has not yet found Neo4j back
+        self._stopped = threading.Event()
 
     def read_or_last(self, key: tuple[str, str], statement: LiteralString, **parameters: Any
                      ) -> list[dict[str, Any]]:
@@ -71,11 +71,11 @@ class Neo4jAccounts:
         ------
         StoreUnavailable : Neo4j is out of reach and this was never read before
         """
-        if time.monotonic() - self._away_since >= AWAY_SECONDS:
+        if not self._away:
             try:
                 rows = self._read_once(statement, **parameters)
             except (StoreUnavailable, StoreTimeout):
-                self._away_since = time.monotonic()
+                self._went_away()
             else:
                 with self._lock:
                     self._last[key] = rows
@@ -85,6 +85,28 @@ class Neo4jAccounts:
         if last is None:
             raise StoreUnavailable("Neo4j was out of reach a moment ago")
         return last
+
+    def _went_away(self) -> None:
+        with self._lock:
+            if self._away:
+                return
+            self._away = True
+        threading.Thread(target=self._probe, name="famgraph-accounts-probe", daemon=True
+                         ).start()
+
+    def _probe(self) -> None:
+        """Ask Neo4j, off the event loop, until it answers; then reads ask it again."""
+        while not self._stopped.wait(PROBE_SECONDS):
+            try:
+                self._read_once(cypher.ACCOUNTS_PROBE)
+            except Exception:  # noqa: S112 - away still, or the driver closed: ask again
+                continue
+            self._away = False
+            return
+
+    def stop(self) -> None:
+        """Stop asking after a Neo4j found away (before the driver is closed)."""
+        self._stopped.set()
 
     def migrate(self) -> None:
         """Put the accounts' constraints and index in place; idempotent.
@@ -186,7 +208,9 @@ class Neo4jUsers:
         return frozenset(str(r["person_id"]) for r in rows if float(r["until"]) > moment)
 
     def close(self) -> None:
-        """The driver belongs to whoever opened the accounts."""
+        """Stops asking after an absent Neo4j; the driver belongs to whoever opened the
+        accounts."""
+        self._accounts.stop()
 
 
 class Neo4jFollows:

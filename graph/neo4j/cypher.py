@@ -443,6 +443,9 @@ ACCOUNT_CONSTRAINTS = [
     "CREATE INDEX famgraph_grant_user IF NOT EXISTS FOR (g:FamgraphGrant) ON (g.user)",
 ]
 
+# Whether Neo4j answers again, asked off the event loop while the accounts wait for it.
+ACCOUNTS_PROBE = "RETURN 1 AS up"
+
 # Add one user; the constraint on the name refuses one already taken.
 CREATE_ACCOUNT_USER = "CREATE (u:FamgraphUser) SET u = $row"
 
