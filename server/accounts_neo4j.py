@@ -12,18 +12,21 @@ grant is made only to a user who exists (one statement), a follow is made once (
 a constrained key).
 
 Every request reads its user and their grants (`Authenticator.viewer`), on the event
-loop. Those two reads are asked once, not retried, and given up after half a second.
-Once one fails, they answer as they last did, without asking Neo4j, until a thread of
-their own finds Neo4j answering again: requests go on at once to the store's 503 instead
-of each holding the loop while a stopped or restarting Neo4j refuses, or hangs on, a
-connection. Nothing read that way is out of date for long: an unreachable Neo4j takes no
-new users or grants, and a grant's end time is checked here against the clock.
+loop. Once a user's have been read, each later read is asked once on a thread of its own
+(not retried, within half a second) and waited for at most a fifth of a second. Once one
+fails or is not back in time, they answer as they last did, without asking Neo4j, until
+a thread of their own finds Neo4j answering again: requests go on at once to the store's
+503 instead of each holding the loop while a stopped or restarting Neo4j refuses, or
+hangs on, a connection. Nothing read that way is out of date for long: an unreachable
+Neo4j takes no new users or grants, and a grant's end time is checked here against the
+clock.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, LiteralString
 
@@ -50,6 +53,10 @@ _READ_TIMEOUT = 0.5
 _UNREACHABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
 # Seconds between asks of a Neo4j found away, until it answers.
 PROBE_SECONDS = 0.5
+# Seconds a request waits for a read of its user or grants that has an answer to fall
+# back on: kept well inside what the store's own calls leave of a request's deadline.
+WAIT_SECONDS = 0.2
+READERS = 4
 
 
 class Neo4jAccounts:
@@ -61,27 +68,40 @@ class Neo4jAccounts:
         self._lock = threading.Lock()
         self._away = False  # a read failed, and the probe has not yet found Neo4j back
         self._stopped = threading.Event()
+        # Reads are asked on these threads so that the caller's wait is bounded whatever
+        # the driver waits for (a connection to a Neo4j half started can take seconds).
+        self._readers = ThreadPoolExecutor(READERS, thread_name_prefix="famgraph-accounts")
 
     def read_or_last(self, key: tuple[str, str], statement: LiteralString, **parameters: Any
                      ) -> list[dict[str, Any]]:
         """The statement's rows; while Neo4j is out of reach or slow, those it gave last
         time for `key`.
 
+        Something never read before has no answer to fall back on, so it is asked as any
+        other statement is (retried, within the store's read timeout).
+
         Raises
         ------
         StoreUnavailable : Neo4j is out of reach and this was never read before
+        StoreTimeout : Neo4j is slow and this was never read before
         """
+        with self._lock:
+            last = self._last.get(key)
         if not self._away:
             try:
-                rows = self._read_once(statement, **parameters)
-            except (StoreUnavailable, StoreTimeout):
+                if last is None:
+                    rows = [dict(record) for record in self.run(statement, **parameters)]
+                else:
+                    rows = self._readers.submit(self._read_once, statement, **parameters
+                                                ).result(WAIT_SECONDS)
+            except (StoreUnavailable, StoreTimeout, TimeoutError):
                 self._went_away()
+                if last is None:
+                    raise
             else:
                 with self._lock:
                     self._last[key] = rows
                 return rows
-        with self._lock:
-            last = self._last.get(key)
         if last is None:
             raise StoreUnavailable("Neo4j was out of reach a moment ago")
         return last
@@ -107,9 +127,11 @@ class Neo4jAccounts:
     def stop(self) -> None:
         """Stop asking after a Neo4j found away (before the driver is closed)."""
         self._stopped.set()
+        self._readers.shutdown(wait=False, cancel_futures=True)
 
     def migrate(self) -> None:
-        """Put the accounts' constraints and index in place; idempotent.
+        """Put the accounts' constraints and index in place, and plan the reads every
+        request makes (a cold plan can take longer than they are given); idempotent.
 
         Raises
         ------
@@ -122,6 +144,8 @@ class Neo4jAccounts:
                 # Two processes starting together can race to create the same rule.
                 if "EquivalentSchemaRuleAlreadyExists" not in (exc.code or ""):
                     raise
+        self.run(cypher.ACCOUNT_USER, name="")
+        self.run(cypher.LIVE_ACCOUNT_GRANTS, user="", moment=0.0)
 
     def run(self, statement: LiteralString, write: bool = False, **parameters: Any
             ) -> list[Record]:
