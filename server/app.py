@@ -17,19 +17,17 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from graph.store import Store
-from server.audit import AuditLog
+from server.audit import AuditLog, audit_path
 from server.auth import DEMO_USERS, Authenticator, OidcVerifier, load_secret
 from server.budget import Budget, PeopleWatch
 from server.exports import GenogramExports
-from server.following import Following
 from server.graphql_view import graphql_app
 from server.metrics import Metrics, Observed
 from server.pages import Pages
 from server.schema import build_schema
 from server.settings import Mode, Settings
 from server.sharing import load_rules
-from server.stores import open_store, store_answers
-from server.users import UserDirectory
+from server.stores import open_accounts, open_store, store_answers
 from server.work_pages import WorkPages
 
 STATIC = Path(__file__).resolve().parent.parent / "viz" / "static"
@@ -44,10 +42,11 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     opening = time.perf_counter()
     store = store or open_store(settings)
     metrics.store_open.set(time.perf_counter() - opening)
-    audit = AuditLog(settings.store_dir / "audit.sqlite", settings.audit_checkpoint_rows)
+    audit = AuditLog(audit_path(settings.store_dir, settings.audit_chain),
+                     settings.audit_checkpoint_rows, settings.audit_chain)
     metrics.watch(audit, settings.store_dir)
-    directory = UserDirectory(settings.store_dir)
-    following = Following(settings.store_dir)
+    accounts = open_accounts(settings)
+    directory, following = accounts.users, accounts.following
     users = DEMO_USERS if settings.mode is Mode.DEMO else {}
     oidc = (
         OidcVerifier(settings.oidc_issuer, settings.oidc_audience, settings.oidc_jwks_url)
@@ -62,7 +61,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         directory=directory,
         oidc=oidc,
     )
-    budget = Budget(settings.budget_per_minute)
+    budget = Budget(settings.budget_per_minute, settings.budget_processes)
     people = PeopleWatch(settings.alert_distinct_people, settings.alert_window_minutes)
     graphql = graphql_app(settings, store, audit, auth, rules, budget, people, following)
     pages = Pages(settings, build_schema(settings), store, audit, auth, rules, budget, people,
@@ -91,8 +90,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         exports.close()
         store.close()
         audit.close()
-        directory.close()
-        following.close()
+        accounts.close()
 
     app = Starlette(
         routes=[

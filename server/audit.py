@@ -31,6 +31,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -62,6 +63,9 @@ GENESIS = "0" * 64
 # never a real hash, so verify names the first row written after the head was lost.
 UNTRUSTED = "-" * 64
 HEAD_FILE = "audit.head"
+LOG_FILE = "audit.sqlite"
+CHAINS_DIR = "audit-chains"
+CHAIN_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 PRIVATE_KEY_FILE = "audit.key"
 PUBLIC_KEY_FILE = "audit.pub"
 
@@ -140,6 +144,9 @@ class AuditRow:
     correlation_id: str
     break_glass: bool = False
     grant: bool = False
+    # The audit chain that holds the row: the process that served it, when several
+    # famgraph processes serve one Neo4j (`audit_path`); empty in a store's one log.
+    chain: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The row's fields by name, as `dataclasses.asdict` gives them (every value is a
@@ -200,14 +207,18 @@ class Anchor:
 
     head: Head
     public_key: str
+    chain: str = ""  # the chain it anchors, when a store has several (`chains`)
 
     def text(self) -> str:
         """One line of JSON, as `famgraph audit anchor` prints it."""
         head = self.head
-        return json.dumps({
+        fields: dict[str, Any] = {
             "famgraph": "audit-anchor", "rows": head.rows, "hash": head.hash,
             "reviews": head.reviews, "review_hash": head.review_hash, "time": head.time,
-            "signature": head.signature, "public_key": self.public_key})
+            "signature": head.signature, "public_key": self.public_key}
+        if self.chain:
+            fields["chain"] = self.chain
+        return json.dumps(fields)
 
     def public(self) -> Ed25519PublicKey:
         return Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.public_key))
@@ -287,9 +298,10 @@ def review_text(review: Review) -> str:
 class AuditLog:
     """Appends rows in one durable transaction per request, chaining each to the last."""
 
-    def __init__(self, path: Path, checkpoint_every: int = 1000) -> None:
+    def __init__(self, path: Path, checkpoint_every: int = 1000, chain: str = "") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.chain = chain  # named in every row this log writes
         self.checkpoint_every = max(1, checkpoint_every)
         # Read only by a process that signs: the writer, or a command writing rows itself.
         # The server hands rows and reviews to the writer and never needs it.
@@ -402,7 +414,7 @@ class AuditLog:
         AuditUnavailable : the rows could not be written; the caller must not return data
         """
         if rows:
-            self.commit_texts([row_text(row) for row in rows])
+            self.commit_texts([row_text(row, self.chain) for row in rows])
 
     async def append_async(self, rows: list[AuditRow]) -> None:
         """`append` for the event loop: it waits for the durable commit without blocking
@@ -418,7 +430,7 @@ class AuditLog:
             return
         pipe = self._pipe(asyncio.get_running_loop())
         started = time.monotonic()
-        done = pipe.send([row_text(row) for row in rows])
+        done = pipe.send([row_text(row, self.chain) for row in rows])
         try:
             # Fail closed rather than hang: a request whose rows are not durable in time
             # gets a 503, never its data, and the next request gets another writer.
@@ -658,9 +670,45 @@ def _close_all(pipes: dict[asyncio.AbstractEventLoop, WriterPipe]) -> None:
     pipes.clear()
 
 
-def row_text(row: AuditRow) -> str:
-    """The row as it is stored and hashed."""
-    return json.dumps(row.as_dict(), sort_keys=True)
+def row_text(row: AuditRow, chain: str = "") -> str:
+    """The row as it is stored and hashed, naming `chain` if one is given."""
+    data = row.as_dict()
+    if chain:
+        data["chain"] = chain
+    return json.dumps(data, sort_keys=True)
+
+
+def audit_path(store_dir: Path, chain: str = "") -> Path:
+    """Where a process's audit log is: the store folder's one log, or (when several famgraph
+    processes serve one Neo4j, each with a chain of its own) that chain's folder, which
+    holds its key, its public key and its sealed segments as the store folder does for
+    the one log.
+
+    Raises
+    ------
+    AuditUnavailable : the chain's name is not 1 to 64 of a-z, 0-9, '.', '_', '-'
+    """
+    if not chain:
+        return store_dir / LOG_FILE
+    if not CHAIN_NAME.match(chain):
+        raise AuditUnavailable(f"audit chain name {chain!r} must be 1 to 64 characters: a"
+                               " lower-case letter or digit first, then those, '.', '_' or '-'")
+    return store_dir / CHAINS_DIR / chain / LOG_FILE
+
+
+def chains(store_dir: Path) -> dict[str, Path]:
+    """Every audit log in the store folder by chain name ("" for the one log), the one log
+    first, then the chains by name: those of processes sharing the folder, and those
+    copied in from other machines to be checked or searched together."""
+    found: dict[str, Path] = {}
+    if (store_dir / LOG_FILE).exists():
+        found[""] = store_dir / LOG_FILE
+    folder = store_dir / CHAINS_DIR
+    if folder.is_dir():
+        for chain in sorted(folder.iterdir()):
+            if CHAIN_NAME.match(chain.name) and (chain / LOG_FILE).exists():
+                found[chain.name] = chain / LOG_FILE
+    return found
 
 
 _BY_PERSON = "json_extract(row, '$.person_id') = ?"
@@ -937,14 +985,14 @@ def signed_head(path: Path) -> Head | None:
     return head if isinstance(head, Head) else None
 
 
-def anchor_of(path: Path) -> Anchor | None:
-    """The log's signed head with the public key beside the log, to keep elsewhere; None if
-    the log has no head yet."""
+def anchor_of(path: Path, chain: str = "") -> Anchor | None:
+    """The log's signed head with the public key beside the log (and the chain's name), to
+    keep elsewhere; None if the log has no head yet."""
     head = signed_head(path)
     public = path.parent / PUBLIC_KEY_FILE
     if head is None or not public.exists():
         return None
-    return Anchor(head, public.read_bytes().hex())
+    return Anchor(head, public.read_bytes().hex(), chain)
 
 
 def read_anchor(path: Path) -> Anchor:
@@ -960,7 +1008,8 @@ def read_anchor(path: Path) -> Anchor:
             raise ValueError("not an audit anchor")
         anchor = Anchor(Head(int(data["rows"]), str(data["hash"]), int(data["reviews"]),
                              str(data["review_hash"]), str(data["time"]),
-                             str(data["signature"])), str(data["public_key"]))
+                             str(data["signature"])), str(data["public_key"]),
+                        str(data.get("chain", "")))
         public = anchor.public()
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BadAnchor(f"anchor {path} cannot be read: {exc}") from None

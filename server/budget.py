@@ -12,10 +12,15 @@ from collections import OrderedDict
 
 
 class Budget:
-    """A token bucket per user: `per_minute` requests a minute, refilled continuously."""
+    """A token bucket per user: `per_minute` requests a minute, refilled continuously.
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = max(1, per_minute)
+    Kept in this process's memory, as a rate limit needs no record: with N processes
+    behind a load balancer a user may make up to N times the budget, unless each is told
+    it is one of `processes` and takes its share (rounded down, at least 1 a minute).
+    """
+
+    def __init__(self, per_minute: int, processes: int = 1) -> None:
+        self.per_minute = max(1, per_minute // max(1, processes))
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 

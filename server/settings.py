@@ -84,6 +84,11 @@ class Settings:
         120, "Requests one user may make per minute before 429 and Retry-After"
         " (docs/security.md rule 4)."
     )
+    budget_processes: int = _setting(
+        1, "famgraph processes sharing one budget_per_minute behind a load balancer: each"
+        " allows its share (budget_per_minute divided by this, at least 1), so a user's"
+        " requests across all of them stay near the budget (docs/neo4j.md)."
+    )
     alert_distinct_people: int = _setting(
         50, "Distinct people one user may open within the alert window before a review is raised."
     )
@@ -97,6 +102,12 @@ class Settings:
     audit_checkpoint_rows: int = _setting(
         1000, "Audit rows between signed checkpoints kept inside the log"
         " (docs/security.md rule 20)."
+    )
+    audit_chain: str = _setting(
+        "", "Name of this process's audit chain when several famgraph processes serve one"
+        " Neo4j (each its own, e.g. the host name): its log is then"
+        " audit-chains/NAME/audit.sqlite in the store folder, with its own key, and every row"
+        " names it; empty is the one log audit.sqlite (docs/audit.md)."
     )
     audit_keep_days: float = _setting(
         0.0, "Days a sealed audit segment is kept, counted from its newest row, before"

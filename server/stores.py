@@ -1,20 +1,27 @@
-"""Choosing a store from settings: the embedded one, or Neo4j when a URI is given."""
+"""Choosing a store from settings: the embedded one, or Neo4j when a URI is given; and the
+accounts (users, grants, follows) that go with it."""
 
 from __future__ import annotations
 
 import ipaddress
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from neo4j import GraphDatabase
+from neo4j import Driver, GraphDatabase
 
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreError
 from graph.neo4j.store import READ_TIMEOUT, Neo4jStore
 from graph.store import Store
+from server.accounts_neo4j import Neo4jAccounts, Neo4jFollows, Neo4jUsers
+from server.following import Following
 from server.settings import Settings
 from server.store_calls import INLINE, StoreCalls
+from server.users import UserDirectory
 
 # Fail fast into an error rather than hang a request (docs/security.md rule 24).
 CONNECTION_TIMEOUT = 2.0
@@ -30,6 +37,7 @@ ENCRYPTED_SCHEMES = ("neo4j+s", "bolt+s")
 NEO4J_THREADS = 8
 # A little past Neo4j's own timeout on a read, and within a request's default deadline.
 NEO4J_PATIENCE = READ_TIMEOUT + 0.5
+T = TypeVar("T")
 _NEO4J_POOL = ThreadPoolExecutor(NEO4J_THREADS, thread_name_prefix="famgraph-neo4j")
 # Each store's own calls (whether it was found away a moment ago), over the one pool.
 _CALLS: weakref.WeakKeyDictionary[Store, StoreCalls] = weakref.WeakKeyDictionary()
@@ -59,15 +67,13 @@ def is_loopback(uri: str) -> bool:
         return False
 
 
-def open_store(settings: Settings) -> Store:
-    """The store the settings name, its schema in place and its questions planned.
+def _neo4j_driver(settings: Settings) -> Driver:
+    """A driver for the settings' Neo4j, connected.
 
     Raises
     ------
-    StoreError : the store cannot be opened or reached, or a remote Neo4j is unencrypted
+    StoreError : the URI is remote and unencrypted, or Neo4j cannot be reached
     """
-    if not settings.neo4j_uri:
-        return EmbeddedStore(settings.store_dir)
     uri = settings.neo4j_uri
     if not is_loopback(uri) and urlsplit(uri).scheme not in ENCRYPTED_SCHEMES:
         raise StoreError(f"{uri} is not on this machine: use an encrypted neo4j+s:// or "
@@ -80,15 +86,83 @@ def open_store(settings: Settings) -> Store:
     )
     try:
         driver.verify_connectivity()
+    except Exception as exc:
+        driver.close()
+        raise StoreError(f"cannot reach Neo4j at {uri}: {type(exc).__name__}") from exc
+    return driver
+
+
+def open_store(settings: Settings) -> Store:
+    """The store the settings name, its schema in place and its questions planned.
+
+    Raises
+    ------
+    StoreError : the store cannot be opened or reached, or a remote Neo4j is unencrypted
+    """
+    if not settings.neo4j_uri:
+        return EmbeddedStore(settings.store_dir)
+
+    def ready(driver: Driver) -> Store:
         store = _OwnedNeo4jStore(driver, settings.neo4j_database or None)
         store.migrate()
         store.prepare()
         return store
+
+    return _on_neo4j(settings, ready)
+
+
+def _on_neo4j(settings: Settings, make: Callable[[Driver], T]) -> T:
+    """`make` over a new driver for the settings' Neo4j; the driver is closed if it fails.
+
+    Raises
+    ------
+    StoreError : Neo4j cannot be reached, or a remote Neo4j is unencrypted
+    """
+    driver = _neo4j_driver(settings)
+    try:
+        return make(driver)
     except Exception as exc:
         driver.close()
         if isinstance(exc, StoreError):
             raise
-        raise StoreError(f"cannot reach Neo4j at {uri}: {type(exc).__name__}") from exc
+        raise StoreError(f"cannot reach Neo4j at {settings.neo4j_uri}: {type(exc).__name__}"
+                         ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    """Who may sign in (users and grants) and who follows whom, opened together."""
+
+    users: UserDirectory
+    following: Following
+    driver: Driver | None = None  # the accounts' own, when they are in Neo4j
+
+    def close(self) -> None:
+        self.users.close()
+        self.following.close()
+        if self.driver is not None:
+            self.driver.close()
+
+
+def open_accounts(settings: Settings) -> Accounts:
+    """The accounts the settings name: with Neo4j, in Neo4j, so that every famgraph
+    process serving that database signs in the same users and honours the same grants
+    and follows (docs/neo4j.md); otherwise the SQLite files in the store folder.
+
+    Raises
+    ------
+    StoreError : Neo4j cannot be reached, or a remote Neo4j is unencrypted
+    """
+    if not settings.neo4j_uri:
+        return Accounts(UserDirectory(settings.store_dir), Following(settings.store_dir))
+
+    def ready(driver: Driver) -> Accounts:
+        shared = Neo4jAccounts(driver, settings.neo4j_database or None)
+        shared.migrate()
+        return Accounts(UserDirectory(Neo4jUsers(shared)), Following(Neo4jFollows(shared)),
+                        driver)
+
+    return _on_neo4j(settings, ready)
 
 
 def store_answers(store: Store) -> bool:

@@ -428,3 +428,81 @@ IDENTITY_EVENTS_BY_PERSON = (
     "MATCH (e:IdentityEvent) WHERE e.person_id IN $ids RETURN e.person_id AS person, "
     "e.data AS data"
 )
+
+# --- accounts: users, grants and follows shared by every famgraph process on this Neo4j ---
+# (server/accounts_neo4j.py; docs/neo4j.md, "Several famgraph processes on one Neo4j")
+
+# The accounts' schema, run at every open (all IF NOT EXISTS). The uniqueness constraints
+# are what make adding a user and following someone atomic across processes: a second
+# CREATE of a name fails, and MERGE on a constrained key takes the key's lock.
+ACCOUNT_CONSTRAINTS = [
+    "CREATE CONSTRAINT famgraph_user_name IF NOT EXISTS "
+    "FOR (u:FamgraphUser) REQUIRE u.name IS UNIQUE",
+    "CREATE CONSTRAINT famgraph_follow_key IF NOT EXISTS "
+    "FOR (f:FamgraphFollow) REQUIRE (f.user, f.person_id) IS UNIQUE",
+    "CREATE INDEX famgraph_grant_user IF NOT EXISTS FOR (g:FamgraphGrant) ON (g.user)",
+]
+
+# Whether Neo4j answers again, asked off the event loop while the accounts wait for it.
+ACCOUNTS_PROBE = "RETURN 1 AS up"
+
+# Add one user; the constraint on the name refuses one already taken.
+CREATE_ACCOUNT_USER = "CREATE (u:FamgraphUser) SET u = $row"
+
+# One user's public fields.
+ACCOUNT_USER = (
+    "MATCH (u:FamgraphUser {name: $name}) RETURN u.name AS name, "
+    "u.display_name AS display_name, u.agency AS agency, u.role AS role, u.team AS team"
+)
+
+# One user's password hash and TOTP secret.
+ACCOUNT_CREDENTIALS = (
+    "MATCH (u:FamgraphUser {name: $name}) "
+    "RETURN u.password_hash AS password_hash, u.totp_secret AS totp_secret"
+)
+
+# Replace one user's password hash (a rehash with newer parameters).
+REHASH_ACCOUNT_USER = (
+    "MATCH (u:FamgraphUser {name: $name}) SET u.password_hash = $hash"
+)
+
+# Use one TOTP step if it is later than the last one used; 1 row if it was. Writing
+# `totp_lock` first takes the user's write lock, so the step is read only once any other
+# sign-in's write has committed (Neo4j reads committed data, and a plain read-then-write
+# would let two sign-ins with one code both win).
+USE_TOTP_STEP = (
+    "MATCH (u:FamgraphUser {name: $name}) SET u.totp_lock = true REMOVE u.totp_lock "
+    "WITH u WHERE coalesce(u.totp_step, -1) < $step SET u.totp_step = $step "
+    "RETURN u.name AS name"
+)
+
+# Add a grant to an existing user, in one statement: no user, no grant (0 rows).
+ADD_ACCOUNT_GRANT = (
+    "MATCH (u:FamgraphUser {name: $user}) "
+    "CREATE (g:FamgraphGrant {user: $user, person_id: $person_id, until: $until, "
+    "granted_by: $granted_by, reason: $reason}) RETURN g.person_id AS person_id"
+)
+
+# One user's grants that last past $moment, each person with the latest end.
+LIVE_ACCOUNT_GRANTS = (
+    "MATCH (g:FamgraphGrant {user: $user}) WHERE g.until > $moment "
+    "RETURN g.person_id AS person_id, max(g.until) AS until"
+)
+
+# Follow one person unless already followed; since when the user follows them.
+FOLLOW_PERSON = (
+    "MERGE (f:FamgraphFollow {user: $user, person_id: $person_id}) "
+    "ON CREATE SET f.since = $since RETURN f.since AS since"
+)
+
+# Stop following one person; 1 row if the user was following them.
+UNFOLLOW_PERSON = (
+    "MATCH (f:FamgraphFollow {user: $user, person_id: $person_id}) DELETE f "
+    "RETURN $person_id AS person_id"
+)
+
+# Everyone one user follows, with since when, by person id.
+FOLLOWED_PEOPLE = (
+    "MATCH (f:FamgraphFollow {user: $user}) RETURN f.person_id AS person_id, "
+    "f.since AS since ORDER BY person_id"
+)

@@ -1,4 +1,5 @@
-"""The options every store-reading command takes, and the one way they open the store."""
+"""The options every store-reading command takes, and the one way they open the store (and
+the accounts: users, grants, follows)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Annotated
 import typer
 
 from graph.store import Store
+from server.cli.output import one_line_errors
 from server.settings import Settings
-from server.stores import open_store
+from server.stores import Accounts, open_accounts, open_store
 
 StoreDir = Annotated[Path, typer.Option(
     "--store", help="Folder of the embedded store (and, with --neo4j, of the audit log).")]
@@ -38,3 +40,15 @@ def opened(store_dir: Path, neo4j: str | None) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+@contextmanager
+def accounts_opened(store_dir: Path, neo4j: str | None) -> Iterator[Accounts]:
+    """The accounts the options and settings name (in Neo4j when it serves the graph),
+    closed when the block ends; a store error is one line and exit 1."""
+    with one_line_errors():
+        accounts = open_accounts(Settings.from_env(store_dir=store_dir, neo4j_uri=neo4j))
+    try:
+        yield accounts
+    finally:
+        accounts.close()

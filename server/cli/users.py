@@ -10,9 +10,9 @@ import typer
 
 from server.auth import DEMO_USERS, Authenticator, load_secret
 from server.cli.output import err, one_line_errors, out
+from server.cli.stores import Neo4jUri, accounts_opened
 from server.settings import Settings
 from server.sharing import Purpose, SharingRules, load_rules
-from server.users import UserDirectory
 
 users = typer.Typer(help="Users who may sign in, and time-boxed grants.", no_args_is_help=True)
 StoreDir = Annotated[Path, typer.Option("--store", help="Folder of the store.")]
@@ -53,6 +53,7 @@ def add(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
+    neo4j: Neo4jUri = None,
 ) -> None:
     """Add a user; print their TOTP secret and provisioning URI once."""
     _known(_rules(store), agency, role)
@@ -60,12 +61,8 @@ def add(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with one_line_errors():
-        directory = UserDirectory(store)
-        try:
-            created = directory.add(name, display_name, agency, role, team, password)
-        finally:
-            directory.close()
+    with accounts_opened(store, neo4j) as accounts, one_line_errors():
+        created = accounts.users.add(name, display_name, agency, role, team, password)
     out.print(f"added {name} ({agency}, {role})")
     out.print(f"TOTP secret (shown once): {created.totp_secret}", markup=False)
     out.print(f"provisioning URI: {created.provisioning_uri}", markup=False)
@@ -79,14 +76,11 @@ def grant(
     hours: Annotated[float, typer.Option(help="How long the grant lasts.")],
     by: Annotated[str, typer.Option(help="Who authorised it.")],
     reason: Annotated[str, typer.Option(help="Why.")],
+    neo4j: Neo4jUri = None,
 ) -> None:
     """Let one user see one restricted or sealed person for a time."""
-    with one_line_errors():
-        directory = UserDirectory(store)
-        try:
-            directory.grant(user, person, hours, by, reason)
-        finally:
-            directory.close()
+    with accounts_opened(store, neo4j) as accounts, one_line_errors():
+        accounts.users.grant(user, person, hours, by, reason)
     out.print(f"{user} may see {person} for {hours:g} hours")
 
 
@@ -102,12 +96,12 @@ def token(
     demo: Annotated[bool, typer.Option(
         help="Also look among the demo users (sam, jo, ida); a server accepts their tokens"
              " only in demo mode.")] = False,
+    neo4j: Neo4jUri = None,
 ) -> None:
     """Print a signed bearer token for the API."""
-    directory = UserDirectory(store)
-    try:
+    with accounts_opened(store, neo4j) as accounts:
         lookup = Authenticator(load_secret(store), DEMO_USERS if demo else {}, hours, demo=demo,
-                               directory=directory)
+                               directory=accounts.users)
         found = lookup.user(user)
         if found is None:
             hint = "" if demo else "; for a demo user add --demo"
@@ -124,5 +118,3 @@ def token(
                       f"its purposes (sharing file): {allowed}")
             raise typer.Exit(1)
         out.print(lookup.issue(found, purpose), markup=False)
-    finally:
-        directory.close()
