@@ -12,14 +12,16 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from graph.errors import StoreUnavailable
 from graph.store import Store
 from server.audit import AuditLog, audit_path
 from server.auth import DEMO_USERS, Authenticator, OidcVerifier, load_secret
 from server.budget import Budget, PeopleWatch
+from server.errors import STORE_RETRY_AFTER
 from server.exports import GenogramExports
 from server.graphql_view import graphql_app
 from server.metrics import Metrics, Observed
@@ -128,6 +130,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(Observed, metrics=metrics)],
+        exception_handlers={StoreUnavailable: out_of_reach},
         lifespan=lifespan,
     )
     app.state.metrics = metrics
@@ -161,3 +164,16 @@ def freeze_loaded_heap() -> None:
     gc.freeze()
     gc.collect()
 
+
+async def out_of_reach(request: Request, exc: Exception) -> Response:
+    """The store (or the accounts beside it) out of reach before any operation could run,
+    say while the user behind a token is read: the 503 an operation would get, not a 500."""
+    headers = {"Retry-After": str(STORE_RETRY_AFTER)}
+    if "text/html" in request.headers.get("accept", ""):
+        # Plain: the page template would itself ask who is signed in.
+        return HTMLResponse("<!DOCTYPE html><title>Service unavailable</title><h1>Service "
+                            "unavailable</h1><p>The records cannot be reached just now; try "
+                            "again in a moment.</p>", status_code=503, headers=headers)
+    return JSONResponse({"data": None, "errors": [{
+        "message": "Service unavailable: the store cannot be reached; try again shortly.",
+        "extensions": {"code": "STORE_UNAVAILABLE"}}]}, status_code=503, headers=headers)

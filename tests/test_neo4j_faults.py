@@ -52,6 +52,9 @@ def test_requests_get_503_while_neo4j_is_stopped_and_service_resumes_when_it_ret
         with TestClient(app) as client:
             headers = {"Authorization": "Bearer " + app.state.auth.issue(
                 DEMO_USERS["sam"], Purpose.MASH_SCREENING)}
+            # A user whose account this process has not read before Neo4j goes away.
+            newcomer = {"Authorization": "Bearer " + app.state.auth.issue(
+                DEMO_USERS["jo"], Purpose.MASH_SCREENING)}
 
             def traffic() -> None:
                 while not stop.is_set():
@@ -76,6 +79,13 @@ def test_requests_get_503_while_neo4j_is_stopped_and_service_resumes_when_it_ret
                 server.stop()
                 phase[0] = "stopped"
                 wait_for(503)
+                for path, accept in (("/graphql", "application/json"), ("/", "text/html")):
+                    first_look = (client.post(path, json={"query": HOUSEHOLD},
+                                              headers=newcomer | {"Accept": accept})
+                                  if path == "/graphql" else
+                                  client.get(path, headers=newcomer | {"Accept": accept}))
+                    assert (first_look.status_code, first_look.headers.get("Retry-After")) == (
+                        503, str(STORE_RETRY_AFTER)), (path, first_look.status_code)
                 phase[0] = "starting"
                 server = start(tmp_path / "neo4j", port, password)
                 phase[0] = "back"
