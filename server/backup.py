@@ -65,7 +65,7 @@ def _databases(store: Path, segments: bool) -> list[Path]:
         name = path.relative_to(store).as_posix()
         if name in _FIRST:
             return (0, f"{_FIRST.index(name)}")
-        return (2, name) if name == _LAST else (1, name)
+        return (2, name) if path.name == _LAST else (1, name)  # every audit chain's log last
 
     return sorted(found, key=order)
 
@@ -100,8 +100,11 @@ def take_backup(store: Path, out: Path, with_keys: bool = False) -> BackupSummar
             except sqlite3.Error as exc:
                 raise BackupError(f"cannot copy {database}: {exc}") from exc
         for name in (*PLAIN_FILES, *(KEY_FILES if with_keys else ())):
-            if (store / name).is_file():
-                shutil.copy2(store / name, staged / name)
+            # The folder's own, and each audit chain's beside its log (audit-chains/NAME/).
+            for path in sorted(p for p in store.rglob(name) if p.is_file()):
+                copy = staged / path.relative_to(store)
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, copy)
         for path in sorted(p for p in staged.rglob("*") if p.is_file()):
             files[path.relative_to(staged).as_posix()] = {
                 "sha256": _digest(path), "bytes": path.stat().st_size}

@@ -122,3 +122,31 @@ def test_a_damaged_backup_is_refused_and_nothing_is_restored(tmp_path: Path) -> 
     refused = CliRunner().invoke(cli, ["restore", str(backup), "--store", str(target)])
     assert refused.exit_code == 1 and "cannot read backup" in refused.output
     assert not target.exists()
+
+
+def test_a_backup_carries_each_audit_chain_with_its_public_key(tmp_path: Path) -> None:
+    """Processes sharing one Neo4j each keep an audit chain (audit-chains/NAME/) with its own
+    keys: a restored copy must verify every chain, so each chain's public key goes too."""
+    store = tmp_path / "store"
+    access_store(store, all_families=True)
+    for chain in ("web-1", "web-2"):
+        settings = Settings(store_dir=store, mode=Mode.DEVELOPMENT, audit_chain=chain,
+                            audit_checkpoint_rows=1)  # signed at once: each chain has a key
+        with TestClient(create_app(settings)) as client:
+            sam = bearer(client.app.state.auth, "sam")  # type: ignore[attr-defined]
+            assert client.post("/graphql", json={"query": ASK, "variables": {"id": "kim"}},
+                               headers=sam).status_code == 200
+    backup = tmp_path / "famgraph.tar.gz"
+    taken = CliRunner().invoke(cli, ["backup", "--store", str(store), "--out", str(backup)])
+    assert taken.exit_code == 0, taken.output
+    with tarfile.open(backup) as archive:
+        names = set(archive.getnames())
+    for chain in ("web-1", "web-2"):
+        assert {f"audit-chains/{chain}/audit.sqlite", f"audit-chains/{chain}/audit.pub"} <= names
+        assert f"audit-chains/{chain}/audit.key" not in names
+    restored = tmp_path / "restored"
+    put_back = CliRunner().invoke(cli, ["restore", str(backup), "--store", str(restored)])
+    assert put_back.exit_code == 0, put_back.output
+    verified = CliRunner().invoke(cli, ["audit", "verify", "--store", str(restored)])
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.count("intact") >= 2, verified.output
