@@ -31,9 +31,19 @@ from graph.model import (
     LinkExplanation,
     Node,
     ReviewPair,
+    SourceRecord,
 )
 from graph.store import Store
-from loaders.identity import Progress, Resolution, delta, mint_person_id, record_key, record_node_id
+from loaders.identity import (
+    Progress,
+    Resolution,
+    blocks,
+    delta,
+    features,
+    mint_person_id,
+    record_key,
+    record_node_id,
+)
 from loaders.identity import settings as linkage
 from loaders.identity.clusters import TWINS, Clusters, Link, cluster
 from loaders.identity.family import (
@@ -221,28 +231,56 @@ class SplinkResolver:
 
     # --- the run -------------------------------------------------------------
 
-    def _delta_of(
-        self, extract: Any, stored: dict[str, Any], models: Sequence[LinkageModel]
-    ) -> set[str] | None:
-        """The load's new and changed records when it is to be resolved as a delta (the
-        store large, with a model, and they few beside it); None for a full run."""
-        if not models or len(stored) < self.delta_min_store:
+    def _delta_records(
+        self, extract: Any, store: Store, models: Sequence[LinkageModel]
+    ) -> tuple[dict[str, SourceRecord], dict[str, str], set[str]] | None:
+        """For a load to be resolved as a delta (the store large, with a model, and the
+        load's new and changed records few beside it): the stored records it can touch,
+        their people, and the fresh records' keys; None for a full run.
+
+        The stored records are read by block, never all of them: the load's own records
+        and the records of their people (to tell fresh from unchanged), the records that
+        share a block with a fresh one (`Store.source_records_in_blocks`) and every record
+        of their people (a person is relinked whole), and the people of their relatives."""
+        if not models:
             return None
-        load_rows, _ = rows_for(extract, [])
+        held = store.counts().get(SourceRecord.label, 0)
+        if held < self.delta_min_store:
+            return None
+        owners: dict[str, str] = {}
+        stored: dict[str, SourceRecord] = {}
+
+        def add_people_of(keys: Iterable[str]) -> None:
+            wanted = [record_node_id(k) for k in keys if k not in owners]
+            people = set(store.record_owners(wanted).values())
+            for person, records in store.records_by_person(people).items():
+                for record in records:
+                    key = f"{record.system}/{record.local_id}"
+                    stored[key] = record
+                    owners[key] = person
+
+        load_rows, load_relatives = rows_for(extract, [])
+        add_people_of(r.key for r in extract.people)
         fresh = delta.fresh_keys(load_rows, stored)
-        return fresh if len(fresh) <= delta.SHARE * len(stored) else None
+        if len(fresh) > delta.SHARE * held:
+            return None
+        seeking = blocks.sought_by(
+            r for r in load_rows.to_pylist() if r["unique_id"] in fresh)
+        near = {f"{r.system}/{r.local_id}": r for r in store.source_records_in_blocks(seeking)}
+        add_people_of(near)
+        stored |= {k: v for k, v in near.items() if k not in stored}
+        # Relatives outside these count as the people they are stored in (`link_all`).
+        kin = {k for r in stored.values() for k in features.split(r.fields.get("relatives", ""))}
+        kin |= {k for others in load_relatives.values() for k in others}
+        wanted = [record_node_id(k) for k in kin if k not in owners]
+        owners.update({record_key(n): p for n, p in store.record_owners(wanted).items()})
+        return stored, owners, fresh
 
     def resolve(
         self, extract: Any, store: Store, today: date, progress: Progress | None = None
     ) -> Resolution:
         tell = progress or (lambda _: None)
         tell("comparison rows")
-        stored = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
-        rows, relatives = rows_for(extract, stored.values())
-        owners = {
-            record_key(node): person
-            for node, person in store.record_owners(record_node_id(k) for k in stored).items()
-        }
         decisions = latest_decisions(store.link_decisions())
         all_models = store.linkage_models()
         # The store's last model trained on a borough's records (not a fallback's copy).
@@ -251,7 +289,17 @@ class SplinkResolver:
         # and only when none was ever trained the fallback the store last used.
         basis = (trained or all_models)[-1:]
         loaded = {r.key for r in extract.people}
-        fresh = self._delta_of(extract, stored, basis)
+        found = self._delta_records(extract, store, basis)
+        if found is None:
+            stored = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
+            owners = {
+                record_key(node): person
+                for node, person in store.record_owners(record_node_id(k) for k in stored).items()
+            }
+            fresh = None
+        else:
+            stored, owners, fresh = found
+        rows, relatives = rows_for(extract, stored.values())
         scope: set[str] | None = None
         if fresh is not None:
             rows, scoring, clusters, pairs, family = self.link_delta(
