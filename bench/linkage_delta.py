@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.linkage import _Clock, _peak_gb, _systems
+from bench.linkage import _Clock, _systems
 from graph.embedded import EmbeddedStore
 from graph.model import LinkageModel, SourceRecord
 from graph.store import Store
-from loaders.identity import delta, record_key, record_node_id
+from loaders.identity import delta
 from loaders.identity.evaluate import resolved_index
 from loaders.identity.features import rows_for
 from loaders.identity.scoring import Training
@@ -36,20 +36,31 @@ from loaders.pipeline import load_extract
 
 class ReadingEverything(SplinkResolver):
     """The delta as it was before `Store.source_records_in_blocks`: every stored record
-    read, its comparison row built, to find the fresh ones and their blocks."""
+    and its person read, every comparison row built, to find the fresh records and the
+    records in their blocks."""
 
-    def _delta_records(
+    def _delta_reading(
         self, extract: Any, store: Store, models: Sequence[LinkageModel]
-    ) -> tuple[dict[str, SourceRecord], dict[str, str], set[str]] | None:
-        stored = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
-        owners = {record_key(node): person for node, person in
-                  store.record_owners(record_node_id(k) for k in stored).items()}
-        if not models or len(stored) < self.delta_min_store:
+    ) -> tuple[delta.Reading, set[str]] | None:
+        reading = delta.Reading(store)
+        reading.records = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
+        reading.owners_of(reading.records)  # every record's person
+        if not models or len(reading.records) < self.delta_min_store:
             return None
-        rows_for(extract, stored.values())  # built in full, as before
         load_rows, _ = rows_for(extract, [])
-        fresh = delta.fresh_keys(load_rows, stored)
-        return None if len(fresh) > delta.SHARE * len(stored) else (stored, owners, fresh)
+        fresh = delta.fresh_keys(load_rows, reading.records)
+        if len(fresh) > delta.SHARE * len(reading.records):
+            return None
+        return reading, fresh
+
+
+def _peak_gb() -> float:
+    """This process's peak resident set: VmHWM, as Linux keeps `ru_maxrss` across exec
+    (a child would report its parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024 / 1024, 2)
+    return 0.0
 
 
 def people(store: EmbeddedStore) -> set[frozenset[str]]:

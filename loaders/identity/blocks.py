@@ -58,7 +58,10 @@ def held(row: Mapping[str, Any]) -> set[str]:
         _key("dob", dob),
         _key("sounds", row.get("given_ph"), row.get("family_ph"), row.get("dob_year")),
         _key("postcode", row.get("postcode"), row.get("given_canon")),
+        # The same canonical given name and family name where one record has no birth
+        # date: every record holds `name`, one without a birth date `name?` too.
         _key("name", row.get("given_canon"), row.get("family")),
+        None if dob else _key("name?", row.get("given_canon"), row.get("family")),
         _key("home", row.get("house"), row.get("line1"), row.get("town")),
         _key("house+family", row.get("house"), row.get("family_ph"),
              _initial(row.get("given"))),
@@ -69,13 +72,17 @@ def held(row: Mapping[str, Any]) -> set[str]:
 
 
 def sought(row: Mapping[str, Any]) -> set[str]:
-    """The keys of the records a row could be compared with: those it holds (but the bare
-    birth date, which only an unnamed record seeks), and, for a record with a birth date,
-    the unnamed records of that date."""
-    dob = row.get("dob")
-    keys = held(row) - {_key("dob", dob)} | {_key("dob?", dob)}
+    """The keys of the records a row could be compared with: those it holds, but for the
+    two a rule gives to records missing something. A record with a birth date seeks the
+    unnamed records of that date (`dob?`) and the records of its name without a birth
+    date (`name?`); an unnamed one seeks every record of its birth date (`dob`), and one
+    without a birth date every record of its name (`name`)."""
+    dob, name = row.get("dob"), (row.get("given_canon"), row.get("family"))
+    keys = held(row) - {_key("dob", dob), _key("name", *name), _key("name?", *name)}
+    keys.add(_key("dob?", dob))
     if not _named(row):
         keys.add(_key("dob", dob))
+    keys.add(_key("name", *name) if not dob else _key("name?", *name))
     return {k for k in keys if k is not None}
 
 

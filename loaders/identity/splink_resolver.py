@@ -39,7 +39,6 @@ from loaders.identity import (
     Resolution,
     blocks,
     delta,
-    features,
     mint_person_id,
     record_key,
     record_node_id,
@@ -184,13 +183,17 @@ class SplinkResolver:
         decisions: dict[tuple[str, str], LinkDecision],
         progress: Progress | None = None,
         also: Collection[str] = (),
+        whole: Callable[[set[str]], tuple[pa.Table, dict[str, list[str]], Mapping[str, str]]]
+        | None = None,
     ) -> tuple[pa.Table, Scoring, Clusters, list[ScoredPair], FamilyModel | None]:
         """Relink only the part of the records a delta can change (`loaders.identity.delta`):
         the `fresh` records (new or changed), the stored records they make a pair with,
         `also`, and every record of the people those belong to (`owners`: stored record to
         person), scored with `stored_model` and its family weights. `rows` are every
-        record's, the load's copy winning. Returns the part's rows, scoring, clusters,
-        pairs and family model."""
+        record's, the load's copy winning; or, with `whole`, every record in a fresh
+        record's blocks, and `whole(touched)` gives the rows, relatives and owners with
+        every record of the touched records' people added (a store read by block).
+        Returns the part's rows, scoring, clusters, pairs and family model."""
 
         def only(keys: Collection[str]) -> pa.Table:
             wanted = pa.array(sorted(keys), pa.string())
@@ -211,6 +214,8 @@ class SplinkResolver:
         near = self.score(only(delta.candidates(rows, fresh, self.training.threads)),
                           relatives, fixed=fixed(delta.FRESH))
         touched = set(fresh) | set(also) | {key for p in near.pairs for key in (p.a, p.b)}
+        if whole is not None:
+            rows, relatives, owners = whole(touched)
         part = only(delta.part(touched, owners))
         scoring = self.score(part, relatives, progress=progress, fixed=fixed(delta.WITHIN))
         # Reported as the model the store's people came from, blocking rules and all.
@@ -231,50 +236,28 @@ class SplinkResolver:
 
     # --- the run -------------------------------------------------------------
 
-    def _delta_records(
+    def _delta_reading(
         self, extract: Any, store: Store, models: Sequence[LinkageModel]
-    ) -> tuple[dict[str, SourceRecord], dict[str, str], set[str]] | None:
+    ) -> tuple[delta.Reading, set[str]] | None:
         """For a load to be resolved as a delta (the store large, with a model, and the
-        load's new and changed records few beside it): the stored records it can touch,
-        their people, and the fresh records' keys; None for a full run.
-
-        The stored records are read by block, never all of them: the load's own records
-        and the records of their people (to tell fresh from unchanged), the records that
-        share a block with a fresh one (`Store.source_records_in_blocks`) and every record
-        of their people (a person is relinked whole), and the people of their relatives."""
+        load's new and changed records few beside it): what was read of the store (the
+        load's own records with every record of their people, to tell fresh from
+        unchanged, and the records in the fresh records' blocks) and the fresh records'
+        keys; None for a full run."""
         if not models:
             return None
         held = store.counts().get(SourceRecord.label, 0)
         if held < self.delta_min_store:
             return None
-        owners: dict[str, str] = {}
-        stored: dict[str, SourceRecord] = {}
-
-        def add_people_of(keys: Iterable[str]) -> None:
-            wanted = [record_node_id(k) for k in keys if k not in owners]
-            people = set(store.record_owners(wanted).values())
-            for person, records in store.records_by_person(people).items():
-                for record in records:
-                    key = f"{record.system}/{record.local_id}"
-                    stored[key] = record
-                    owners[key] = person
-
-        load_rows, load_relatives = rows_for(extract, [])
-        add_people_of(r.key for r in extract.people)
-        fresh = delta.fresh_keys(load_rows, stored)
+        reading = delta.Reading(store)
+        load_rows, _ = rows_for(extract, [])
+        reading.people_of(r.key for r in extract.people)
+        fresh = delta.fresh_keys(load_rows, reading.records)
         if len(fresh) > delta.SHARE * held:
             return None
-        seeking = blocks.sought_by(
-            r for r in load_rows.to_pylist() if r["unique_id"] in fresh)
-        near = {f"{r.system}/{r.local_id}": r for r in store.source_records_in_blocks(seeking)}
-        add_people_of(near)
-        stored |= {k: v for k, v in near.items() if k not in stored}
-        # Relatives outside these count as the people they are stored in (`link_all`).
-        kin = {k for r in stored.values() for k in features.split(r.fields.get("relatives", ""))}
-        kin |= {k for others in load_relatives.values() for k in others}
-        wanted = [record_node_id(k) for k in kin if k not in owners]
-        owners.update({record_key(n): p for n, p in store.record_owners(wanted).items()})
-        return stored, owners, fresh
+        reading.in_blocks(blocks.sought_by(
+            r for r in load_rows.to_pylist() if r["unique_id"] in fresh))
+        return reading, fresh
 
     def resolve(
         self, extract: Any, store: Store, today: date, progress: Progress | None = None
@@ -289,24 +272,33 @@ class SplinkResolver:
         # and only when none was ever trained the fallback the store last used.
         basis = (trained or all_models)[-1:]
         loaded = {r.key for r in extract.people}
-        found = self._delta_records(extract, store, basis)
-        if found is None:
+        found = self._delta_reading(extract, store, basis)
+        fresh: set[str] | None = None
+        scope: set[str] | None = None
+        if found is not None:
+            reading, fresh = found
+
+            def whole(touched: set[str]) -> tuple[
+                    pa.Table, dict[str, list[str]], Mapping[str, str]]:
+                reading.people_of(touched)
+                every, kin = rows_for(extract, reading.records.values())
+                reading.relatives_placed(kin)
+                return every, kin, reading.owners
+
+            rows, relatives = rows_for(extract, reading.records.values())
+            rows, scoring, clusters, pairs, family = self.link_delta(
+                rows, relatives, fresh, reading.owners, basis[-1], decisions, progress, loaded,
+                whole)
+            owners = reading.owners
+            scope = set(rows.column("unique_id").to_pylist())
+            stored = {k: v for k, v in reading.records.items() if k in scope}
+        else:
             stored = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
             owners = {
                 record_key(node): person
                 for node, person in store.record_owners(record_node_id(k) for k in stored).items()
             }
-            fresh = None
-        else:
-            stored, owners, fresh = found
-        rows, relatives = rows_for(extract, stored.values())
-        scope: set[str] | None = None
-        if fresh is not None:
-            rows, scoring, clusters, pairs, family = self.link_delta(
-                rows, relatives, fresh, owners, basis[-1], decisions, progress, loaded)
-            scope = set(rows.column("unique_id").to_pylist())
-            stored = {k: v for k, v in stored.items() if k in scope}
-        else:
+            rows, relatives = rows_for(extract, stored.values())
             keys = rows.column("unique_id").to_pylist()
             nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
             parameters = json.loads(trained[-1].parameters) if trained else None
