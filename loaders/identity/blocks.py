@@ -78,7 +78,8 @@ def sought(row: Mapping[str, Any]) -> set[str]:
     date (`name?`); an unnamed one seeks every record of its birth date (`dob`), and one
     without a birth date every record of its name (`name`)."""
     dob, name = row.get("dob"), (row.get("given_canon"), row.get("family"))
-    keys = held(row) - {_key("dob", dob), _key("name", *name), _key("name?", *name)}
+    keys: set[str | None] = set(held(row))
+    keys -= {_key("dob", dob), _key("name", *name), _key("name?", *name)}
     keys.add(_key("dob?", dob))
     if not _named(row):
         keys.add(_key("dob", dob))
