@@ -392,6 +392,8 @@ RECORD_BLOCKS_INDEX = (
     "[r.block_text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
 )
 CONSTRAINTS.append(RECORD_BLOCKS_INDEX)
+# A new index fills in the background: a delta waits until it holds every record.
+AWAIT_RECORD_BLOCKS = "CALL db.awaitIndex('record_blocks', 600)"
 RECORDS_IN_BLOCKS = (
     "CALL db.index.fulltext.queryNodes('record_blocks', $terms) YIELD node "
     "WHERE node:SourceRecord RETURN node.id AS id, node.data AS data"

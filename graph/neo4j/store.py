@@ -472,6 +472,7 @@ class Neo4jStore:
 
     def source_records_in_blocks(self, blocks: Iterable[str]) -> list[SourceRecord]:
         wanted = sorted(set(blocks))
+        self._read(cypher.AWAIT_RECORD_BLOCKS)
         found = {r["id"]: r["data"] for r in self._read(cypher.RECORDS_WITHOUT_BLOCKS)}
         # Keys are hex words; a full-text query ORs its words, so many at a time.
         for start in range(0, len(wanted), cypher.BLOCKS_PER_QUERY):
