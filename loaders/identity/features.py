@@ -71,14 +71,15 @@ COLUMNS = tuple(SCHEMA.names)
 BATCH = 50_000
 
 
-def linkage_fields(extract: Extract) -> dict[str, dict[str, str]]:
+def linkage_fields(extract: Extract, blocked: bool = True) -> dict[str, dict[str, str]]:
     """For each record key in the extract, the linkage-only fields to keep on its SourceRecord.
 
     `postcode_history`: every postcode the record gives (current and past), `|`-joined.
     `address_line1`, `town`: the first line and town of its current address, normalised.
     `relatives`: the record keys it has a family relationship with in its own system.
     `blocks`: the keys of the blocks its comparison row is in (`blocks.held`), by which a
-    store finds it for a nightly delta.
+    store finds it for a nightly delta; left out with `blocked` false (comparison rows do
+    not read it, and it costs building each row once more).
     """
     history: dict[str, set[str]] = defaultdict(set)
     for period in extract.addresses:
@@ -104,8 +105,9 @@ def linkage_fields(extract: Extract) -> dict[str, dict[str, str]]:
             "town": normalise_name(record.address.town) if record.address else "",
             "relatives": SEPARATOR.join(sorted(relatives.get(key, ()))),
         }
-        found[key][blocks.FIELD] = blocks.field_value(
-            row(key, record.system, claim_fields(record) | found[key]))
+        if blocked:
+            found[key][blocks.FIELD] = blocks.field_value(
+                row(key, record.system, claim_fields(record) | found[key]))
     return found
 
 
@@ -179,7 +181,7 @@ def rows_for(
         key = f"{held.system}/{held.local_id}"
         sources[key] = (held.system, held.fields)
         relatives[key] = split(held.fields.get("relatives", ""))
-    extra = linkage_fields(extract)
+    extra = linkage_fields(extract, blocked=False)
     for record in extract.people:
         sources[record.key] = (record.system, claim_fields(record) | extra[record.key])
         relatives[record.key] = split(extra[record.key]["relatives"])
