@@ -147,6 +147,8 @@ class SearchCriteria:
                     or self.upn)
 
 
+# The field of a SourceRecord that holds the keys of the linkage blocks it is in.
+RECORD_BLOCKS = "blocks"
 # Name fields a person's sources gave: a search matches any of them, not just the current name.
 NAME_CLAIM_FIELDS = ("given_names", "family_name", "other_names")
 # A one-letter slip only counts for words this long: shorter ones are too often another name.
@@ -302,6 +304,14 @@ class Store(Protocol):
 
     def all_source_records(self) -> list[SourceRecord]:
         """Every source record of every system, ended ones included, ordered by id."""
+        ...
+
+    def source_records_in_blocks(self, blocks: Iterable[str]) -> list[SourceRecord]:
+        """The source records whose `blocks` field (keys separated by spaces, written by
+        identity resolution: `loaders.identity.blocks`) holds any of `blocks`, and every
+        record without that field (kept before it was written, so in no known block),
+        ended ones included, ordered by id: what a nightly delta compares its records with,
+        without reading the whole store."""
         ...
 
     def records_of(self, person_id: str) -> list[SourceRecord]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from graph.embedded import EmbeddedStore
+from graph.model import SourceRecord
 from graph.store import LoadLog
 from loaders.identity import STAGES
 from loaders.identity.delta import candidates, part
@@ -123,3 +125,33 @@ def test_candidates_are_the_stored_records_in_a_fresh_records_blocks() -> None:
     assert candidates(rows, {"gp/new"}) == {"gp/new", "gp/same-dob", "gp/same-home"}
     assert part({"gp/same-dob"}, {"gp/same-dob": "P1", "gp/other": "P1"}) == {
         "gp/same-dob", "gp/other"}
+
+
+class _Watched(EmbeddedStore):
+    """An embedded store that tells which records identity resolution read."""
+
+    whole_reads = 0
+    by_block = 0
+
+    def all_source_records(self) -> list[SourceRecord]:
+        self.whole_reads += 1
+        return super().all_source_records()
+
+    def source_records_in_blocks(self, blocks: Iterable[str]) -> list[SourceRecord]:
+        found = super().source_records_in_blocks(blocks)
+        self.by_block += len(found)
+        return found
+
+
+def test_a_delta_reads_the_records_in_its_blocks_not_the_whole_store(
+    borough: list[Path], tmp_path: Path
+) -> None:
+    store = _Watched(tmp_path / "store")
+    load(store, [p for p in borough if p.name != DELTA])
+    held = store.counts()[SourceRecord.label]
+    store.whole_reads = 0
+    log = load(store, [p for p in borough if p.name == DELTA])
+    assert "delta" in str(log.detail["model_reason"])
+    assert store.whole_reads == 0
+    assert 0 < store.by_block < held / 2
+    store.close()

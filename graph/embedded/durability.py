@@ -20,7 +20,8 @@ from graph.store import GraphBatch, LoadLog, Rejection
 
 # 1: nodes, edges, loads, changes, quarantine. 2: adds node_keys, name_forms and
 # nodes_label, which let the store answer from disk instead of holding the graph in memory.
-SCHEMA_VERSION = 2
+# 3: source records keyed by their linkage blocks too (the keys are indexed again).
+SCHEMA_VERSION = 3
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class Durable:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,),
             )
-        elif int(row[0]) == 1:
+        elif int(row[0]) in (1, 2):
             self.migrate_to_2()
         elif int(row[0]) != SCHEMA_VERSION:
             raise StoreError(
@@ -148,15 +149,16 @@ class Durable:
             )
 
     def migrate_to_2(self) -> None:
-        """Index every node a schema-1 store holds, in one transaction; a store already at
-        schema 2 is left alone, and one killed part way is still at schema 1 after."""
+        """Index every node a schema-1 or schema-2 store holds, in one transaction; a store
+        already at the current schema is left alone, and one killed part way is still at
+        its old schema after."""
         self._db.executescript(_KEYS_SCHEMA)
         with self._writing():
             row = self._db.execute(
                 "SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is not None and int(row[0]) >= 2:
+            if row is not None and int(row[0]) >= SCHEMA_VERSION:
                 return
-            log.info("migrating store file %s to schema 2", self.path)
+            log.info("migrating store file %s to schema %d", self.path, SCHEMA_VERSION)
             self._db.execute("DELETE FROM node_keys")
             rows = self._db.execute(
                 "SELECT label, data FROM nodes WHERE label IN (SELECT value FROM json_each(?))",

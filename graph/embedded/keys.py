@@ -21,7 +21,14 @@ from graph.model import (
     SourceRecord,
 )
 from graph.normalise import name_keys, normalise_postcode
-from graph.store import NAME_CLAIM_FIELDS, held_birth_dates, held_name_words, held_upns, slip_forms
+from graph.store import (
+    NAME_CLAIM_FIELDS,
+    RECORD_BLOCKS,
+    held_birth_dates,
+    held_name_words,
+    held_upns,
+    slip_forms,
+)
 
 NHS = "nhs"
 NAME = "name"
@@ -38,6 +45,10 @@ REVIEW_OF = "review_of"
 POSTCODE = "postcode"
 HOUSEHOLD_AT = "household_at"
 RECORD_SYSTEM = "record_system"
+# A source record under each key of its linkage blocks, or, without that field (kept
+# before it was written), under NO_BLOCKS, which every question for blocks also asks.
+BLOCK = "block"
+NO_BLOCKS = ""
 
 # Labels whose nodes have keys: a migration reads only these.
 KEYED_LABELS = (Person.label, Involvement.label, Event.label, RiskIndicator.label,
@@ -64,7 +75,9 @@ def keys_of(node: Node) -> set[tuple[str, str]]:
     if isinstance(node, Household):
         return {(HOUSEHOLD_AT, node.address_id)}
     if isinstance(node, SourceRecord):
-        return {(RECORD_SYSTEM, node.system)}
+        blocks = node.fields.get(RECORD_BLOCKS)
+        held = [NO_BLOCKS] if blocks is None else blocks.split()
+        return {(RECORD_SYSTEM, node.system)} | {(BLOCK, key) for key in held}
     return set()
 
 

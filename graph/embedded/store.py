@@ -506,6 +506,12 @@ class EmbeddedStore:
         with self._reading():
             return [r for r in self._labelled(SourceRecord.label) if isinstance(r, SourceRecord)]
 
+    def source_records_in_blocks(self, blocks: Iterable[str]) -> list[SourceRecord]:
+        with self._reading():
+            ids = sorted(self._durable.ids_by_key(keys.BLOCK, [*blocks, keys.NO_BLOCKS]))
+            records = self._durable.nodes_by_id(ids)  # past the cache, as `_labelled`
+            return [r for i in ids if isinstance(r := records.get(i), SourceRecord)]
+
     def records_of(self, person_id: str) -> list[SourceRecord]:
         with self._reading():
             return self.records_by_person([person_id])[person_id]

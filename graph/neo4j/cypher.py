@@ -384,6 +384,26 @@ DELETE_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 RO
 # Every source record, of every system.
 ALL_SOURCE_RECORDS = "MATCH (r:SourceRecord) RETURN r.data AS data ORDER BY r.id"
 
+# The records in any of these blocks (`Store.source_records_in_blocks`): `block_text` is
+# the record's `blocks` field, its keys hex words, found through a full-text index kept
+# with the others (`CONSTRAINTS`); and the records kept before that field was written.
+RECORD_BLOCKS_INDEX = (
+    "CREATE FULLTEXT INDEX record_blocks IF NOT EXISTS FOR (r:SourceRecord) ON EACH "
+    "[r.block_text] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}"
+)
+CONSTRAINTS.append(RECORD_BLOCKS_INDEX)
+# A new index fills in the background: a delta waits until it holds every record.
+AWAIT_RECORD_BLOCKS = "CALL db.awaitIndex('record_blocks', 600)"
+RECORDS_IN_BLOCKS = (
+    "CALL db.index.fulltext.queryNodes('record_blocks', $terms) YIELD node "
+    "WHERE node:SourceRecord RETURN node.id AS id, node.data AS data"
+)
+RECORDS_WITHOUT_BLOCKS = (
+    "MATCH (r:SourceRecord) WHERE r.block_text IS NULL RETURN r.id AS id, r.data AS data"
+)
+# Lucene refuses a query of more than 1,024 words.
+BLOCKS_PER_QUERY = 1000
+
 # The records one person holds now.
 RECORDS_OF = (
     "MATCH (:Person {id: $id})-[:HAS_RECORD]->(r:SourceRecord) RETURN r.data AS data ORDER BY r.id"

@@ -54,6 +54,7 @@ from graph.neo4j import cypher
 from graph.normalise import name_keys, name_tokens, normalise_postcode, query_keys, sounds_like
 from graph.store import (
     HOUSEHOLD_KIN_DEPTH,
+    RECORD_BLOCKS,
     SLIP_MIN_LENGTH,
     Elsewhere,
     GraphBatch,
@@ -161,7 +162,7 @@ def node_row(node: Node) -> dict[str, Any]:
                 "organisation_id": node.organisation_id, "lead_id": node.lead_id,
                 "source_systems": sorted({s.system for s in node.sources})}
     elif isinstance(node, SourceRecord):
-        row["system"] = node.system
+        row |= {"system": node.system, "block_text": node.fields.get(RECORD_BLOCKS)}
     elif isinstance(node, Event):
         row |= {"person_id": node.person_id, "date": _iso(node.date)}
     elif isinstance(node, RiskIndicator):
@@ -468,6 +469,17 @@ class Neo4jStore:
 
     def all_source_records(self) -> list[SourceRecord]:
         return [_node("SourceRecord", r["data"]) for r in self._read(cypher.ALL_SOURCE_RECORDS)]
+
+    def source_records_in_blocks(self, blocks: Iterable[str]) -> list[SourceRecord]:
+        wanted = sorted(set(blocks))
+        self._read(cypher.AWAIT_RECORD_BLOCKS)
+        found = {r["id"]: r["data"] for r in self._read(cypher.RECORDS_WITHOUT_BLOCKS)}
+        # Keys are hex words; a full-text query ORs its words, so many at a time.
+        for start in range(0, len(wanted), cypher.BLOCKS_PER_QUERY):
+            terms = " ".join(wanted[start:start + cypher.BLOCKS_PER_QUERY])
+            found |= {r["id"]: r["data"] for r in self._read(cypher.RECORDS_IN_BLOCKS,
+                                                             terms=terms)}
+        return [_node("SourceRecord", found[i]) for i in sorted(found)]
 
     def records_of(self, person_id: str) -> list[SourceRecord]:
         return [_node("SourceRecord", r["data"])

@@ -36,8 +36,10 @@ import duckdb
 import pyarrow as pa
 
 from graph.model import SourceRecord
+from graph.store import Store
+from loaders.identity import record_key, record_node_id
 from loaders.identity import settings as linkage
-from loaders.identity.features import row
+from loaders.identity.features import row, split
 
 # A load is a delta when its new and changed records are at most this share of the
 # store's records, and the store holds at least MIN_STORE records and a model.
@@ -125,3 +127,45 @@ def within_blocks(parameters: dict[str, Any], within: str = WITHIN) -> dict[str,
         rules.append({"blocking_rule": f"({rule}) AND ({within})", "sql_dialect": "duckdb"})
     settings["blocking_rules_to_generate_predictions"] = rules
     return settings
+
+
+class Reading:
+    """What a delta reads of the store, and no more: records by block, by person, and the
+    people of records, each asked once (`Store.source_records_in_blocks`,
+    `records_by_person`, `record_owners`), never every record held."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.records: dict[str, SourceRecord] = {}  # record key -> the stored record
+        self.owners: dict[str, str] = {}  # record key -> its stored person
+        self._asked: set[str] = set()  # keys whose person was asked for
+
+    def owners_of(self, keys: Iterable[str]) -> set[str]:
+        """The people of these records (asked once per record); the people found."""
+        wanted = [k for k in keys if k not in self._asked]
+        self._asked.update(wanted)
+        found = self.store.record_owners(record_node_id(k) for k in wanted)
+        self.owners.update({record_key(node): person for node, person in found.items()})
+        return set(found.values())
+
+    def people_of(self, keys: Iterable[str]) -> None:
+        """Every record of the people these records belong to, and their people."""
+        for person, records in self.store.records_by_person(self.owners_of(keys)).items():
+            for record in records:
+                key = f"{record.system}/{record.local_id}"
+                self.records[key] = record
+                self.owners[key] = person
+                self._asked.add(key)
+
+    def in_blocks(self, blocks: Iterable[str]) -> None:
+        """The stored records holding any of these block keys."""
+        for record in self.store.source_records_in_blocks(blocks):
+            self.records.setdefault(f"{record.system}/{record.local_id}", record)
+
+    def relatives_placed(self, relatives: Mapping[str, Iterable[str]]) -> None:
+        """The people of the relatives of the records read (family evidence counts a
+        relative outside the part relinked as the person it is stored in)."""
+        kin = {k for key in self.records for k in split(self.records[key].fields.get(
+            "relatives", ""))}
+        kin |= {k for others in relatives.values() for k in others}
+        self.owners_of(kin)

@@ -1,7 +1,7 @@
 """What linkage compares: one flat row per source record, from a new record or a stored one.
 
 A stored `SourceRecord` keeps, besides its claims, the linkage-only fields written here
-(`postcode_history`, `address_line1`, `relatives`), so the records of earlier loads are
+(`postcode_history`, `address_line1`, `relatives`, `blocks`), so the records of earlier loads are
 compared on the same evidence as today's.
 """
 
@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from graph.model import SourceRecord
 from graph.normalise import fold, name_tokens, normalise_name, normalise_postcode
+from loaders.identity import blocks
 from loaders.identity.names import canonical_given, phonetic
 from loaders.records import Extract, PersonRecord
 
@@ -70,12 +71,15 @@ COLUMNS = tuple(SCHEMA.names)
 BATCH = 50_000
 
 
-def linkage_fields(extract: Extract) -> dict[str, dict[str, str]]:
+def linkage_fields(extract: Extract, blocked: bool = True) -> dict[str, dict[str, str]]:
     """For each record key in the extract, the linkage-only fields to keep on its SourceRecord.
 
     `postcode_history`: every postcode the record gives (current and past), `|`-joined.
     `address_line1`, `town`: the first line and town of its current address, normalised.
     `relatives`: the record keys it has a family relationship with in its own system.
+    `blocks`: the keys of the blocks its comparison row is in (`blocks.held`), by which a
+    store finds it for a nightly delta; left out with `blocked` false (comparison rows do
+    not read it, and it costs building each row once more).
     """
     history: dict[str, set[str]] = defaultdict(set)
     for period in extract.addresses:
@@ -101,10 +105,13 @@ def linkage_fields(extract: Extract) -> dict[str, dict[str, str]]:
             "town": normalise_name(record.address.town) if record.address else "",
             "relatives": SEPARATOR.join(sorted(relatives.get(key, ()))),
         }
+        if blocked:
+            found[key][blocks.FIELD] = blocks.field_value(
+                row(key, record.system, claim_fields(record) | found[key]))
     return found
 
 
-def _split(text: str) -> list[str]:
+def split(text: str) -> list[str]:
     return [part for part in text.split(SEPARATOR) if part] if text else []
 
 
@@ -117,7 +124,7 @@ def row(key: str, system: str, fields: dict[str, str]) -> dict[str, Any]:
     family = " ".join(family_tokens)
     born = fields.get("birth_date", "")
     postcode = normalise_postcode(fields.get("postcode", ""))
-    postcodes = set(_split(fields.get("postcode_history", "")))
+    postcodes = set(split(fields.get("postcode_history", "")))
     if postcode:
         postcodes.add(postcode)
     line1 = fields.get("address_line1", "")
@@ -173,11 +180,11 @@ def rows_for(
     for held in stored:
         key = f"{held.system}/{held.local_id}"
         sources[key] = (held.system, held.fields)
-        relatives[key] = _split(held.fields.get("relatives", ""))
-    extra = linkage_fields(extract)
+        relatives[key] = split(held.fields.get("relatives", ""))
+    extra = linkage_fields(extract, blocked=False)
     for record in extract.people:
         sources[record.key] = (record.system, claim_fields(record) | extra[record.key])
-        relatives[record.key] = _split(extra[record.key]["relatives"])
+        relatives[record.key] = split(extra[record.key]["relatives"])
     ordered = sorted(sources)
     batches = []
     for start in range(0, len(ordered), BATCH):

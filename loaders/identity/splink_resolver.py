@@ -31,9 +31,18 @@ from graph.model import (
     LinkExplanation,
     Node,
     ReviewPair,
+    SourceRecord,
 )
 from graph.store import Store
-from loaders.identity import Progress, Resolution, delta, mint_person_id, record_key, record_node_id
+from loaders.identity import (
+    Progress,
+    Resolution,
+    blocks,
+    delta,
+    mint_person_id,
+    record_key,
+    record_node_id,
+)
 from loaders.identity import settings as linkage
 from loaders.identity.clusters import TWINS, Clusters, Link, cluster
 from loaders.identity.family import (
@@ -174,13 +183,17 @@ class SplinkResolver:
         decisions: dict[tuple[str, str], LinkDecision],
         progress: Progress | None = None,
         also: Collection[str] = (),
+        whole: Callable[[set[str]], tuple[pa.Table, dict[str, list[str]], Mapping[str, str]]]
+        | None = None,
     ) -> tuple[pa.Table, Scoring, Clusters, list[ScoredPair], FamilyModel | None]:
         """Relink only the part of the records a delta can change (`loaders.identity.delta`):
         the `fresh` records (new or changed), the stored records they make a pair with,
         `also`, and every record of the people those belong to (`owners`: stored record to
         person), scored with `stored_model` and its family weights. `rows` are every
-        record's, the load's copy winning. Returns the part's rows, scoring, clusters,
-        pairs and family model."""
+        record's, the load's copy winning; or, with `whole`, every record in a fresh
+        record's blocks, and `whole(touched)` gives the rows, relatives and owners with
+        every record of the touched records' people added (a store read by block).
+        Returns the part's rows, scoring, clusters, pairs and family model."""
 
         def only(keys: Collection[str]) -> pa.Table:
             wanted = pa.array(sorted(keys), pa.string())
@@ -201,6 +214,8 @@ class SplinkResolver:
         near = self.score(only(delta.candidates(rows, fresh, self.training.threads)),
                           relatives, fixed=fixed(delta.FRESH))
         touched = set(fresh) | set(also) | {key for p in near.pairs for key in (p.a, p.b)}
+        if whole is not None:
+            rows, relatives, owners = whole(touched)
         part = only(delta.part(touched, owners))
         scoring = self.score(part, relatives, progress=progress, fixed=fixed(delta.WITHIN))
         # Reported as the model the store's people came from, blocking rules and all.
@@ -221,28 +236,34 @@ class SplinkResolver:
 
     # --- the run -------------------------------------------------------------
 
-    def _delta_of(
-        self, extract: Any, stored: dict[str, Any], models: Sequence[LinkageModel]
-    ) -> set[str] | None:
-        """The load's new and changed records when it is to be resolved as a delta (the
-        store large, with a model, and they few beside it); None for a full run."""
-        if not models or len(stored) < self.delta_min_store:
+    def _delta_reading(
+        self, extract: Any, store: Store, models: Sequence[LinkageModel]
+    ) -> tuple[delta.Reading, set[str]] | None:
+        """For a load to be resolved as a delta (the store large, with a model, and the
+        load's new and changed records few beside it): what was read of the store (the
+        load's own records with every record of their people, to tell fresh from
+        unchanged, and the records in the fresh records' blocks) and the fresh records'
+        keys; None for a full run."""
+        if not models:
             return None
+        held = store.counts().get(SourceRecord.label, 0)
+        if held < self.delta_min_store:
+            return None
+        reading = delta.Reading(store)
         load_rows, _ = rows_for(extract, [])
-        fresh = delta.fresh_keys(load_rows, stored)
-        return fresh if len(fresh) <= delta.SHARE * len(stored) else None
+        reading.people_of(r.key for r in extract.people)
+        fresh = delta.fresh_keys(load_rows, reading.records)
+        if len(fresh) > delta.SHARE * held:
+            return None
+        reading.in_blocks(blocks.sought_by(
+            r for r in load_rows.to_pylist() if r["unique_id"] in fresh))
+        return reading, fresh
 
     def resolve(
         self, extract: Any, store: Store, today: date, progress: Progress | None = None
     ) -> Resolution:
         tell = progress or (lambda _: None)
         tell("comparison rows")
-        stored = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
-        rows, relatives = rows_for(extract, stored.values())
-        owners = {
-            record_key(node): person
-            for node, person in store.record_owners(record_node_id(k) for k in stored).items()
-        }
         decisions = latest_decisions(store.link_decisions())
         all_models = store.linkage_models()
         # The store's last model trained on a borough's records (not a fallback's copy).
@@ -251,14 +272,33 @@ class SplinkResolver:
         # and only when none was ever trained the fallback the store last used.
         basis = (trained or all_models)[-1:]
         loaded = {r.key for r in extract.people}
-        fresh = self._delta_of(extract, stored, basis)
+        found = self._delta_reading(extract, store, basis)
+        fresh: set[str] | None = None
         scope: set[str] | None = None
-        if fresh is not None:
+        if found is not None:
+            reading, fresh = found
+
+            def whole(touched: set[str]) -> tuple[
+                    pa.Table, dict[str, list[str]], Mapping[str, str]]:
+                reading.people_of(touched)
+                every, kin = rows_for(extract, reading.records.values())
+                reading.relatives_placed(kin)
+                return every, kin, reading.owners
+
+            rows, relatives = rows_for(extract, reading.records.values())
             rows, scoring, clusters, pairs, family = self.link_delta(
-                rows, relatives, fresh, owners, basis[-1], decisions, progress, loaded)
+                rows, relatives, fresh, reading.owners, basis[-1], decisions, progress, loaded,
+                whole)
+            owners = reading.owners
             scope = set(rows.column("unique_id").to_pylist())
-            stored = {k: v for k, v in stored.items() if k in scope}
+            stored = {k: v for k, v in reading.records.items() if k in scope}
         else:
+            stored = {f"{r.system}/{r.local_id}": r for r in store.all_source_records()}
+            owners = {
+                record_key(node): person
+                for node, person in store.record_owners(record_node_id(k) for k in stored).items()
+            }
+            rows, relatives = rows_for(extract, stored.values())
             keys = rows.column("unique_id").to_pylist()
             nhs = dict(zip(keys, rows.column("nhs").to_pylist(), strict=True))
             parameters = json.loads(trained[-1].parameters) if trained else None
