@@ -113,6 +113,11 @@ SELECT DISTINCT id FROM walk
 """
 
 
+# json.dumps's output, without its check for values that contain themselves: an encoded
+# node holds only lists, dicts and plain values, and a load encodes every node it writes.
+_to_json = json.JSONEncoder(check_circular=False).encode
+
+
 class Durable:
     """One SQLite file in WAL mode with full fsync: a returned `commit` survives kill -9."""
 
@@ -217,13 +222,13 @@ class Durable:
             replaced = self.held(latest)
             self._db.executemany(
                 "INSERT OR REPLACE INTO nodes(id, label, data, batch) VALUES (?, ?, ?, ?)",
-                ((n.id, n.label, json.dumps(encode(n)), seq) for n in batch.nodes),
+                ((n.id, n.label, _to_json(encode(n)), seq) for n in batch.nodes),
             )
             self._index(latest.values(), replaced)
             self._db.executemany(
                 "INSERT OR REPLACE INTO edges(key, type, src, dst, data, batch)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                ((e.key, e.type, e.src, e.dst, json.dumps(encode(e)), seq) for e in batch.edges),
+                ((e.key, e.type, e.src, e.dst, _to_json(encode(e)), seq) for e in batch.edges),
             )
             if batch.log is not None:
                 self._write_log(seq, batch.log)
