@@ -563,7 +563,13 @@ def couple(a: str, b: str) -> tuple[str, str]:
 # --- codec: plain JSON-ready dicts, shared by every store ------------------
 
 
+# Values JSON holds as they are: most of a node's fields, passed over without a test each.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _encode_value(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, date):
@@ -577,7 +583,7 @@ def _encode_value(value: Any) -> Any:
             encoded.append(value.sensitivity.value)
         return encoded
     if isinstance(value, tuple | list):
-        return [_encode_value(item) for item in value]
+        return [item if type(item) in _PLAIN else _encode_value(item) for item in value]
     if isinstance(value, dict):
         return {key: _encode_value(item) for key, item in value.items()}
     return value
@@ -585,7 +591,18 @@ def _encode_value(value: Any) -> Any:
 
 def encode(item: Node | Edge) -> dict[str, Any]:
     """A node or edge as a JSON-ready dict (its label or type is not included)."""
-    return {f.name: _encode_value(getattr(item, f.name)) for f in dataclasses.fields(item)}
+    names = _FIELD_NAMES.get(type(item))
+    if names is None:
+        names = _FIELD_NAMES[type(item)] = tuple(f.name for f in dataclasses.fields(item))
+    encoded = {}
+    for name in names:
+        value = getattr(item, name)
+        encoded[name] = value if type(value) in _PLAIN else _encode_value(value)
+    return encoded
+
+
+# Each class's field names, worked out once: a load encodes every node it writes.
+_FIELD_NAMES: dict[type[Any], tuple[str, ...]] = {}
 
 
 def _source_refs(raw: Any) -> tuple[SourceRef, ...]:

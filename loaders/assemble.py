@@ -321,9 +321,10 @@ def _people(
     moving = {SourceRef(s.system, s.local_id) for s in resolution.moved.values()}
     mine: dict[str, list[Claim]] = defaultdict(list)
     refs: dict[str, set[SourceRef]] = defaultdict(set)
+    claimed = {record.key: _claims(record) for record in records}
     for record in records:
         person_id = resolution.person_of[record.key]
-        mine[person_id] += _claims(record)
+        mine[person_id] += claimed[record.key]
         refs[person_id].add(SourceRef(record.system, record.record_id))
     for key, held in resolution.moved.items():
         person_id = resolution.person_of[key]
@@ -348,7 +349,7 @@ def _people(
     for record in records:
         person_id = resolution.person_of[record.key]
         node_id = record_node_id(record.key)
-        fields = {c.field: c.value for c in _claims(record)}
+        fields = {c.field: c.value for c in claimed[record.key]}
         fields |= {name: value for name, value in extra[record.key].items() if value}
         out.node(
             SourceRecord(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import functools
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -583,6 +584,8 @@ def _take(pieces: list[str], take: str | tuple[int, ...]) -> list[str]:
     }[take]
 
 
+# A borough's extracts repeat the same few thousand dates; strptime is slow.
+@functools.lru_cache(maxsize=1 << 16)
 def _parse_date(text: str, formats: tuple[str, ...]) -> date:
     """A date or a datetime (its day) in one of `formats`, else ISO 8601.
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import gc
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -50,7 +52,41 @@ def load_extract(
     LoadError : a path is not a known format or a file cannot be read; nothing is written
     StoreError : the store refused the batch; nothing is written
     """
-    day = today or date.today()
+    with _collector_paused():
+        return _load(store, paths, format_name, resolver, today or date.today(), progress,
+                     partial, identity_progress)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cycle collector paused while the load builds, resumed when it ends.
+
+    A load holds every record it has read while it builds millions more objects, and the
+    collector's full collections walked them all, again and again: 5.7 s of a 10,000-person
+    load's 29 s of CPU, and most of the time of building the graph batch. What a load
+    builds is freed by reference counting as it is let go; the few cycles (exceptions
+    caught, the libraries identity resolution uses) wait for the collector's next run.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _load(
+    store: Store,
+    paths: list[Path],
+    format_name: str | None,
+    resolver: Resolver | None,
+    day: date,
+    progress: Callable[[Path], None] | None,
+    partial: bool,
+    identity_progress: Progress | None,
+) -> LoadLog:
     quarantine = Quarantine()
     extract = Extract()
     for module, path in plan(paths, format_name):

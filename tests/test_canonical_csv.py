@@ -5,6 +5,7 @@ Every test that loads checks that the counts balance (read = loaded + quarantine
 """
 
 import csv
+import gc
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
@@ -295,6 +296,20 @@ def test_folder_is_read_file_by_file(tmp_path: Path) -> None:
     write_csv(tmp_path / "extract" / "rel.csv", RELATIONSHIPS, [relationship("M1", "C1")])
     extract, _ = read(tmp_path / "extract")
     assert (len(extract.people), len(extract.relationships), extract.read) == (2, 1, 3)
+
+
+def test_a_load_gives_the_cycle_collector_back_whether_it_commits_or_fails(
+    tmp_path: Path,
+) -> None:
+    people_file(tmp_path / "good", person())
+    store = EmbeddedStore(tmp_path / "store")
+    seen: list[bool] = []
+    load_extract(store, [tmp_path / "good"], today=TODAY,
+                 progress=lambda _: seen.append(gc.isenabled()))
+    with pytest.raises(LoadError):
+        load_extract(store, [tmp_path / "nowhere.csv"], today=TODAY)
+    assert seen == [False]  # paused while reading
+    assert gc.isenabled()
 
 
 # --- rejected rows ------------------------------------------------------------------------------

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from graph.embedded import EmbeddedStore, durability
+from graph.embedded.keys import NAME, keys_of
 from graph.errors import StoreError
-from graph.model import decode
+from graph.model import Person, decode
 from graph.questions.household import household_of
 from graph.questions.search import search_people
 from graph.store import GraphBatch, SearchCriteria
@@ -183,3 +184,22 @@ def test_a_small_cache_never_loses_a_person_the_store_holds(tmp_path: Path) -> N
     assert sorted(store.people(["P0", "P3"])) == ["P0", "P3"]
     assert sorted(store.people(ids)) == ids
     assert sorted(store.people(ids[::-1])) == ids
+
+
+def test_a_node_is_found_by_the_keys_of_its_last_written_form_only(tmp_path: Path) -> None:
+    def name_keys(person: Person) -> set[str]:
+        return {key for kind, key in keys_of(person) if kind == NAME}
+
+    first = Person(id="P1", given_names="Ann", family_name="Lee")
+    renamed = Person(id="P1", given_names="Ann", family_name="Hart")
+    twice = Person(id="P2", given_names="Bea", family_name="Cole")
+    last = Person(id="P2", given_names="Bea", family_name="Moss")
+    store = EmbeddedStore(tmp_path)
+    store.write(GraphBatch(nodes=[first]))
+    # A later batch replaces P1; one batch writes P2 twice, the second form standing.
+    store.write(GraphBatch(nodes=[renamed, twice, last]))
+    held = store._durable
+    assert held.ids_by_key(NAME, name_keys(first) - name_keys(renamed)) == set()
+    assert held.ids_by_key(NAME, name_keys(renamed)) == {"P1"}
+    assert held.ids_by_key(NAME, name_keys(twice) - name_keys(last)) == set()
+    assert held.ids_by_key(NAME, name_keys(last)) == {"P2"}

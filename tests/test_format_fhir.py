@@ -576,6 +576,25 @@ def test_broken_file_is_a_load_error_naming_it(
     assert loaded_store.counts() == before
 
 
+@pytest.mark.parametrize(("arrays", "inner", "refused"), [
+    (fhir.MAX_DEPTH - 1, b"1", False),  # the value inside the deepest array is at the limit
+    (fhir.MAX_DEPTH, b"", False),  # arrays at the limit holding nothing
+    (fhir.MAX_DEPTH, b"1", True),  # a value one past it
+    (fhir.MAX_DEPTH - 1, b'"[[[[[["', False),  # brackets in a string do not nest
+])
+def test_json_nesting_is_refused_exactly_past_the_limit(
+    arrays: int, inner: bytes, refused: bool, tmp_path: Path
+) -> None:
+    # The top-level object is one level, so its "x" holds arrays - 1 more.
+    body = b"[" * (arrays - 1) + inner + b"]" * (arrays - 1)
+    path = write(tmp_path, "p.json", b'{"resourceType": "Patient", "x": ' + body + b"}")
+    if refused:
+        with pytest.raises(LoadError, match="deeper than"):
+            fhir.read(path, Quarantine(), TODAY, Extract())
+    else:
+        fhir.read(path, Quarantine(), TODAY, Extract())
+
+
 def test_file_over_the_size_limit_is_refused(
     monkeypatch: pytest.MonkeyPatch, store: EmbeddedStore
 ) -> None:

@@ -114,6 +114,11 @@ SELECT DISTINCT id FROM walk
 """
 
 
+# json.dumps's output, without its check for values that contain themselves: an encoded
+# node holds only lists, dicts and plain values, and a load encodes every node it writes.
+_to_json = json.JSONEncoder(check_circular=False).encode
+
+
 class Durable:
     """One SQLite file in WAL mode with full fsync: a returned `commit` survives kill -9."""
 
@@ -163,8 +168,8 @@ class Durable:
             rows = self._db.execute(
                 "SELECT label, data FROM nodes WHERE label IN (SELECT value FROM json_each(?))",
                 (json.dumps(KEYED_LABELS),))
-            for label, data in rows:
-                self._index(decode(NODE_TYPES[label], json.loads(data)), replacing=False)
+            self._index([decode(NODE_TYPES[label], json.loads(data)) for label, data in rows],
+                        replaced=())
             self._db.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,))
@@ -184,17 +189,21 @@ class Durable:
             self._db.execute("ROLLBACK")
             raise
 
-    def _index(self, node: Node, replacing: bool = True) -> None:
-        if replacing:
-            self._db.execute("DELETE FROM node_keys WHERE id = ?", (node.id,))
-        keys = keys_of(node)
-        if keys:
-            self._db.executemany(
-                "INSERT OR IGNORE INTO node_keys(kind, key, id) VALUES (?, ?, ?)",
-                [(kind, key, node.id) for kind, key in keys])
-            self._db.executemany(
-                "INSERT OR IGNORE INTO name_forms(form, word) VALUES (?, ?)",
-                name_forms_of(node))
+    def _index(self, nodes: Iterable[Node], replaced: Collection[str]) -> None:
+        """File `nodes` under their keys, first forgetting the keys of the `replaced` ids.
+
+        One statement a table for the whole batch: a statement a node was most of a load's
+        writing time.
+        """
+        if replaced:
+            self._db.executemany("DELETE FROM node_keys WHERE id = ?",
+                                 ((node_id,) for node_id in replaced))
+        self._db.executemany(
+            "INSERT OR IGNORE INTO node_keys(kind, key, id) VALUES (?, ?, ?)",
+            ((kind, key, node.id) for node in nodes for kind, key in keys_of(node)))
+        self._db.executemany(
+            "INSERT OR IGNORE INTO name_forms(form, word) VALUES (?, ?)",
+            {form for node in nodes for form in name_forms_of(node)})
 
     def commit(self, batch: GraphBatch) -> int:
         """Write the batch and its nodes' keys in one transaction; return its sequence number.
@@ -210,16 +219,18 @@ class Durable:
                 (datetime.now(UTC).isoformat(), len(batch.nodes), len(batch.edges)),
             )
             seq = int(cursor.lastrowid or 0)
+            # A node written twice keeps its last form, and only that form's keys.
+            latest = {node.id: node for node in batch.nodes}
+            replaced = self.held(latest)
             self._db.executemany(
                 "INSERT OR REPLACE INTO nodes(id, label, data, batch) VALUES (?, ?, ?, ?)",
-                ((n.id, n.label, json.dumps(encode(n)), seq) for n in batch.nodes),
+                ((n.id, n.label, _to_json(encode(n)), seq) for n in batch.nodes),
             )
-            for node in batch.nodes:
-                self._index(node)
+            self._index(latest.values(), replaced)
             self._db.executemany(
                 "INSERT OR REPLACE INTO edges(key, type, src, dst, data, batch)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                ((e.key, e.type, e.src, e.dst, json.dumps(encode(e)), seq) for e in batch.edges),
+                ((e.key, e.type, e.src, e.dst, _to_json(encode(e)), seq) for e in batch.edges),
             )
             if batch.log is not None:
                 self._write_log(seq, batch.log)

@@ -89,6 +89,7 @@ resource at the top.
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import re
 from collections import Counter
@@ -175,6 +176,14 @@ _RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]{0,63}$")
 _PATIENT_REFERENCE = re.compile(r"(?:^|/)Patient/([A-Za-z0-9.-]{1,64})(?:/_history/[^/]+)?$")
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})T")
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+# The JSON escapes that could spell one (a false match, such as an escaped backslash before
+# "u0000", only costs the full search).
+_BAD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# For `_nesting`: a JSON string (the unrolled form, quick on long strings), and what is
+# not a bracket.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _DECLARATIONS = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _START_TAG = re.compile(r"<([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)([^>]*)>")
 _BOMS = (
@@ -299,7 +308,7 @@ def _parse_json(text: str, name: str) -> Node:
         raise LoadError(name, f"nests deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:
         raise LoadError(name, f"is not valid JSON ({str(exc)[:120]})") from None
-    _check_tree(value, name)
+    _check_tree(value, name, text)
     if not isinstance(value, dict):
         raise LoadError(name, "is not a FHIR resource: the top level is not a JSON object")
     return value
@@ -307,11 +316,13 @@ def _parse_json(text: str, name: str) -> Node:
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> Node:
     # A second "id" or "birthDate" in one object would be silently last-wins in json.loads.
-    result: Node = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"key {key[:40]!r} appears twice in one object")
-        result[key] = value
+    result: Node = dict(pairs)
+    if len(result) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"key {key[:40]!r} appears twice in one object")
+            seen.add(key)
     return result
 
 
@@ -319,18 +330,34 @@ def _no_constant(text: str) -> Any:
     raise ValueError(f"{text} is not a JSON number")
 
 
-def _check_tree(value: Any, name: str) -> None:
+def _check_tree(value: Any, name: str, text: str) -> None:
+    # Only a \u escape puts a NUL or a surrogate in a string of UTF-8 JSON already checked
+    # for NUL bytes: without one, the strings need not be searched one by one.
+    texts = _BAD_ESCAPE.search(text) is not None
+    if not texts and _nesting(text) < MAX_DEPTH:
+        return  # every value, even one inside the deepest array or object, is shallow enough
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise LoadError(name, f"nests deeper than {MAX_DEPTH} levels")
         if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-        elif isinstance(item, str) and _BAD_TEXT.search(item):
-            raise LoadError(name, "holds a NUL or an unpaired surrogate escape: not text")
+            item = item.values()
+        elif not isinstance(item, list):
+            if texts and isinstance(item, str) and _BAD_TEXT.search(item):
+                raise LoadError(name, "holds a NUL or an unpaired surrogate escape: not text")
+            continue
+        for child in item:
+            # Plain values deep enough to fail, or worth searching, are checked like the rest.
+            if isinstance(child, dict | list) or depth >= MAX_DEPTH or texts:
+                stack.append((child, depth + 1))
+
+
+def _nesting(text: str) -> int:
+    """How deeply the arrays and objects of JSON `text` nest (brackets inside strings are
+    not counted), worked out by C loops rather than a walk over every parsed value."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
 @dataclass(slots=True)
