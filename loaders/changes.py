@@ -84,11 +84,15 @@ def _household_changes(
     people = {**store.people(extra | {m.src for m in fresh}), **prior_people}
     people |= {n.id: n for n in nodes.values() if isinstance(n, Person)}
     places = {h: _place(store, h, nodes, residents[h]) for h in households}
+    # Each person's earlier memberships of each household: a nightly load of a borough
+    # joins hundreds of thousands, and comparing each with all of them grew as the square.
+    earlier: dict[tuple[str, str], list[MemberOf]] = defaultdict(list)
+    for old in before.values():
+        earlier[old.src, old.dst].append(old)
     found = []
     for m in fresh:
         day = m.valid_from or today
-        if any(old.dst == m.dst and old.src == m.src
-               and (old.valid_to is None or old.current_on(day)) for old in before.values()):
+        if any(old.valid_to is None or old.current_on(day) for old in earlier[m.src, m.dst]):
             continue  # already living there: a corrected date, not a move
         household, address = places[m.dst]
         level = highest(m.sensitivity,
