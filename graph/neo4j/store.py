@@ -7,6 +7,7 @@ embedded store) plus the few properties Cypher filters and indexes on.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
@@ -76,6 +77,9 @@ from graph.store import (
 READ_TIMEOUT = 4.0
 WRITE_TIMEOUT = 120.0
 WRITE_SECONDS_PER_ITEM = 0.01
+# A read failing within this many seconds met a dead pooled connection, and is worth one
+# more try on a fresh one; a slower failure was Neo4j itself not answering.
+STALE_FAILURE = 0.25
 # Seconds the driver keeps retrying a write after a transient failure (a deadlock, a
 # leader switch), whatever shorter retry time the driver was given for reads.
 WRITE_RETRY = 30.0
@@ -261,16 +265,19 @@ class Neo4jStore:
         """The rows of one read statement, in one round trip: an auto-commit transaction
         sends RUN and PULL together and needs no COMMIT, where a managed transaction
         (`execute_query`) waits on the network twice. A read changes nothing, so one that
-        met a connection the server had closed (a pooled one from before a restart) is sent
-        once more on a fresh connection; a second failure means Neo4j is away."""
+        failed at once on a connection the server had closed (a pooled one from before a
+        restart) is sent once more on a fresh connection. One that failed slowly (a
+        connection attempt timing out) is not: a second wait as long would take the
+        request past its deadline, where it should have had its 503."""
         query = Query(statement, timeout=READ_TIMEOUT)
         for attempt in range(2):
+            began = time.monotonic()
             try:
                 with self._driver.session(database=self._database,
                                           default_access_mode=READ_ACCESS) as session:
                     return list(session.run(query, parameters))
             except (ServiceUnavailable, SessionExpired) as exc:
-                if attempt:
+                if attempt or time.monotonic() - began > STALE_FAILURE:
                     raise StoreUnavailable(
                         f"Neo4j is not reachable: {type(exc).__name__}") from exc
             except _UNREACHABLE as exc:
