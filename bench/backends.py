@@ -148,7 +148,7 @@ def resident_mb() -> float:
 
 def print_row(name: str, mine: list[float], theirs: list[float] | None) -> None:
     ma, pa = statistics.median(mine), statistics.quantiles(mine, n=20)[-1]
-    row = f"{name:26} {ma:10.2f} {pa:11.2f}"
+    row = f"{name:34} {ma:10.2f} {pa:11.2f}"
     if theirs is not None:
         mb, pb = statistics.median(theirs), statistics.quantiles(theirs, n=20)[-1]
         row += f" {mb:10.2f} {pb:11.2f} {mb / ma:15.1f}"
@@ -188,8 +188,8 @@ def main() -> None:
         mine = questions(embedded, searches)
         wanted = [name for name in mine if not args.only or name.startswith(args.only)]
         if args.embedded_only:
-            print(f"{'question':26} {'embedded ms':>22}")
-            print(f"{'':26} {'median':>10} {'p95':>11}")
+            print(f"{'question':34} {'embedded ms':>22}")
+            print(f"{'':34} {'median':>10} {'p95':>11}")
             for name in wanted:
                 print_row(name, timed(mine[name], sample), None)
                 # The store reads a family from disk the first time it is asked about: the
@@ -210,8 +210,8 @@ def main() -> None:
             items = copy_into(embedded, neo)
             took = time.perf_counter() - started
             print(f"neo4j copy: {took:.1f} s ({items:,} nodes and edges, {items / took:,.0f}/s)")
-            print(f"{'question':26} {'embedded ms':>22} {'neo4j ms':>22} {'neo4j/embedded':>15}")
-            print(f"{'':26} {'median':>10} {'p95':>11} {'median':>10} {'p95':>11}")
+            print(f"{'question':34} {'embedded ms':>22} {'neo4j ms':>22} {'neo4j/embedded':>15}")
+            print(f"{'':34} {'median':>10} {'p95':>11} {'median':>10} {'p95':>11}")
             theirs = questions(neo, searches)
             for name in wanted:
                 timed(theirs[name], sample[:10])  # warm the plan cache
