@@ -222,7 +222,7 @@ class Neo4jCopy:
     settings: dict[str, str]  # FAMGRAPH_NEO4J_* for the served app
 
 
-def _neo4j_copy(root: Path) -> Neo4jCopy:
+def _neo4j_copy(root: Path, page_cache_mb: int) -> Neo4jCopy:
     """The project's Neo4j, started in `root`, holding a copy of the embedded store."""
     from neo4j import GraphDatabase
 
@@ -233,7 +233,7 @@ def _neo4j_copy(root: Path) -> Neo4jCopy:
 
     # A fresh database each run: a reused one keeps the password of its first start.
     shutil.rmtree(root / "neo4j", ignore_errors=True)
-    server = start(root / "neo4j")
+    server = start(root / "neo4j", page_cache_mb=page_cache_mb)
     driver = GraphDatabase.driver(server.uri, auth=(server.user, server.password),
                                   notifications_min_severity="OFF")
     source = EmbeddedStore(root / "store")
@@ -241,8 +241,9 @@ def _neo4j_copy(root: Path) -> Neo4jCopy:
         target = Neo4jStore(driver)
         target.migrate()
         started = time.perf_counter()
-        copy_into(source, target)
-        print(f"copied into Neo4j in {time.perf_counter() - started:.0f} s")
+        items = copy_into(source, target)
+        print(f"copied {items:,} nodes and edges into Neo4j in "
+              f"{time.perf_counter() - started:.0f} s")
     finally:
         source.close()
         driver.close()
@@ -346,10 +347,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--neo4j", action="store_true",
                         help="serve from the project's Neo4j, with the store copied into it")
+    parser.add_argument("--page-cache-mb", type=int, default=1024,
+                        help="with --neo4j, its page cache: enough to hold the copied store")
     args = parser.parse_args()
     root, child, token = prepared(args.store, args.people, "famgraph-frontdoor-")
     port = _free_port()
-    neo4j = _neo4j_copy(root) if args.neo4j else None
+    neo4j = _neo4j_copy(root, args.page_cache_mb) if args.neo4j else None
     server = _serve(root / "store", port, neo4j.settings if neo4j else None)
     try:
         base = f"http://127.0.0.1:{port}"

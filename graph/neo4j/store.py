@@ -7,12 +7,13 @@ embedded store) plus the few properties Cypher filters and indexes on.
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction, Query, RoutingControl, unit_of_work
+from neo4j import READ_ACCESS, Driver, ManagedTransaction, Query, unit_of_work
 from neo4j.exceptions import (
     ClientError,
     Neo4jError,
@@ -77,6 +78,9 @@ from graph.store import (
 READ_TIMEOUT = 4.0
 WRITE_TIMEOUT = 120.0
 WRITE_SECONDS_PER_ITEM = 0.01
+# A read failing within this many seconds met a dead pooled connection, and is worth one
+# more try on a fresh one; a slower failure was Neo4j itself not answering.
+STALE_FAILURE = 0.25
 # Seconds the driver keeps retrying a write after a transient failure (a deadlock, a
 # leader switch), whatever shorter retry time the driver was given for reads.
 WRITE_RETRY = 30.0
@@ -85,6 +89,19 @@ WRITE_RETRY = 30.0
 # What the driver raises when the server is stopped, restarting or out of reach: the
 # caller may try again later (a TransientError here is, say, a database still starting).
 _UNREACHABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
+
+
+# Rows sent in one UNWIND statement of a write: a batch of any size is written in pieces of
+# this many, all in the batch's one transaction, so the server plans and holds a bounded
+# parameter list at a time.
+ROWS_PER_STATEMENT = 2_000
+
+
+def _statements(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Rows in lists of `ROWS_PER_STATEMENT`, one UNWIND statement each."""
+    every = list(rows)
+    for start in range(0, len(every), ROWS_PER_STATEMENT):
+        yield every[start:start + ROWS_PER_STATEMENT]
 
 
 def write_timeout(batch: GraphBatch) -> float:
@@ -246,18 +263,31 @@ class Neo4jStore:
     # --- running statements ------------------------------------------------
 
     def _read(self, statement: str, **parameters: Any) -> list[Any]:
-        try:
-            records, _, _ = self._driver.execute_query(
-                Query(statement, timeout=READ_TIMEOUT), parameters,
-                routing_=RoutingControl.READ, database_=self._database,
-            )
-        except _UNREACHABLE as exc:
-            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
-        except ClientError as exc:
-            if "TransactionTimedOut" in (exc.code or ""):
-                raise StoreTimeout(f"Neo4j did not answer within {READ_TIMEOUT} s") from exc
-            raise
-        return list(records)
+        """The rows of one read statement, in one round trip: an auto-commit transaction
+        sends RUN and PULL together and needs no COMMIT, where a managed transaction
+        (`execute_query`) waits on the network twice. A read changes nothing, so one that
+        failed at once on a connection the server had closed (a pooled one from before a
+        restart) is sent once more on a fresh connection. One that failed slowly (a
+        connection attempt timing out) is not: a second wait as long would take the
+        request past its deadline, where it should have had its 503."""
+        query = Query(statement, timeout=READ_TIMEOUT)
+        for attempt in range(2):
+            began = time.monotonic()
+            try:
+                with self._driver.session(database=self._database,
+                                          default_access_mode=READ_ACCESS) as session:
+                    return list(session.run(query, parameters))
+            except (ServiceUnavailable, SessionExpired) as exc:
+                if attempt or time.monotonic() - began > STALE_FAILURE:
+                    raise StoreUnavailable(
+                        f"Neo4j is not reachable: {type(exc).__name__}") from exc
+            except _UNREACHABLE as exc:
+                raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
+            except ClientError as exc:
+                if "TransactionTimedOut" in (exc.code or ""):
+                    raise StoreTimeout(f"Neo4j did not answer within {READ_TIMEOUT} s") from exc
+                raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     # --- writing -------------------------------------------------------------
 
@@ -280,20 +310,22 @@ class Neo4jStore:
         nodes: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         for node in batch.nodes:
             nodes[node.label][node.id] = node_row(node)  # later items replace earlier ones
-        for label, rows in nodes.items():
-            tx.run(cypher.UPSERT_NODES[label], rows=list(rows.values())).consume()
+        for label, by_id in nodes.items():
+            for rows in _statements(by_id.values()):
+                tx.run(cypher.UPSERT_NODES[label], rows=rows).consume()
         edges: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         for edge in batch.edges:
             edges[edge.type][edge.key] = edge_row(edge)
-        for kind, rows in edges.items():
-            missing = tx.run(cypher.MISSING_ENDPOINTS[kind], rows=list(rows.values())).single()
-            if missing is not None:
-                # Raising inside the transaction function rolls the whole batch back.
-                raise StoreError(f"{kind} edge {missing['key']} names missing node "
-                                 f"{missing['missing']!r}")
-            if kind == "HAS_RECORD":
-                tx.run(cypher.DETACH_RECORDS, ids=[r["dst"] for r in rows.values()]).consume()
-            tx.run(cypher.UPSERT_EDGES[kind], rows=list(rows.values())).consume()
+        for kind, by_key in edges.items():
+            for rows in _statements(by_key.values()):
+                missing = tx.run(cypher.MISSING_ENDPOINTS[kind], rows=rows).single()
+                if missing is not None:
+                    # Raising inside the transaction function rolls the whole batch back.
+                    raise StoreError(f"{kind} edge {missing['key']} names missing node "
+                                     f"{missing['missing']!r}")
+                if kind == "HAS_RECORD":
+                    tx.run(cypher.DETACH_RECORDS, ids=[r["dst"] for r in rows]).consume()
+                tx.run(cypher.UPSERT_EDGES[kind], rows=rows).consume()
         seq = int(tx.run(cypher.NEXT_BATCH).single(strict=True)["seq"])
         if batch.log is not None:
             tx.run(cypher.SAVE_LOAD_LOG, seq=seq, data=json.dumps(_log_as_json(batch.log)))

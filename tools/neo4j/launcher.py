@@ -61,8 +61,10 @@ class RunningNeo4j:
 
 
 def start(data: Path, port: int | None = None, password: str | None = None,
-          timeout: float = 120) -> RunningNeo4j:
-    """Start Neo4j with Bolt on 127.0.0.1 and return once it answers."""
+          timeout: float = 120, page_cache_mb: int = 256) -> RunningNeo4j:
+    """Start Neo4j with Bolt on 127.0.0.1 and return once it answers. The page cache holds
+    the store's files in memory: 256 MB is enough for the tests' small stores; a bench of
+    a borough passes enough to hold its whole store, or every read waits on the disk."""
     build()
     port = port or free_port()
     password = password or secrets.token_urlsafe(16)
@@ -71,7 +73,7 @@ def start(data: Path, port: int | None = None, password: str | None = None,
     java = shutil.which("java") or "java"
     process = subprocess.Popen(
         [java, "-Xmx768m", "-XX:+UseSerialGC", "-cp", classpath, "famgraph.Neo4jLauncher",
-         str(port), str(data), password],
+         str(port), str(data), password, str(page_cache_mb)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "NEO4J_CONF": str(data)},
     )
