@@ -321,10 +321,12 @@ def _people(
     moving = {SourceRef(s.system, s.local_id) for s in resolution.moved.values()}
     mine: dict[str, list[Claim]] = defaultdict(list)
     refs: dict[str, set[SourceRef]] = defaultdict(set)
-    claimed = {record.key: _claims(record) for record in records}
-    for record in records:
+    # By position, not key: two rows of one extract may share a key, and each row's own
+    # claims are the person's.
+    claimed = [_claims(record) for record in records]
+    for record, claims in zip(records, claimed, strict=True):
         person_id = resolution.person_of[record.key]
-        mine[person_id] += claimed[record.key]
+        mine[person_id] += claims
         refs[person_id].add(SourceRef(record.system, record.record_id))
     for key, held in resolution.moved.items():
         person_id = resolution.person_of[key]
@@ -346,10 +348,10 @@ def _people(
             existing[person_id].sensitivity if person_id in existing else Sensitivity.NORMAL
         )
         out.node(person_from(person_id, kept + mine[person_id], refs[person_id], sensitivity))
-    for record in records:
+    for record, claims in zip(records, claimed, strict=True):
         person_id = resolution.person_of[record.key]
         node_id = record_node_id(record.key)
-        fields = {c.field: c.value for c in claimed[record.key]}
+        fields = {c.field: c.value for c in claims}
         fields |= {name: value for name, value in extra[record.key].items() if value}
         out.node(
             SourceRecord(

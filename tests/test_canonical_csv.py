@@ -873,3 +873,17 @@ def test_a_refuge_stays_restricted_when_a_later_load_gives_it_as_a_plain_address
     assert view.address is not None and view.address.sensitivity is Sensitivity.RESTRICTED
     claims = [c for c in store.people([person_id])[person_id].claims if c.field == "postcode"]
     assert claims and all(c.sensitivity is Sensitivity.RESTRICTED for c in claims)
+
+
+def test_two_rows_of_one_record_each_keep_their_claims(
+    tmp_path: Path, graph_store: EmbeddedStore
+) -> None:
+    """An extract that repeats a record id (a system that exports a person's history as
+    rows) loses neither row's names: search by either still finds the person."""
+    folder = tmp_path / "x"
+    folder.mkdir()
+    people_file(folder, person(), person(given_names="Annabel"))
+    load(graph_store, folder)
+    claimed = {c.value for c in person_of(graph_store, "lcs", "C1").claims
+               if c.field == "given_names"}
+    assert claimed == {"Ann", "Annabel"}
