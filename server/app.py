@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from graph.errors import StoreUnavailable
 from graph.store import Store
 from server.audit import AuditLog, audit_path
-from server.auth import DEMO_USERS, Authenticator, OidcVerifier, load_secret
+from server.auth import DEMO_USERS, Authenticator, OidcVerifier, SignInThrottle, load_secret
 from server.budget import Budget, PeopleWatch
 from server.errors import STORE_RETRY_AFTER
 from server.exports import GenogramExports
@@ -62,6 +62,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         rules=rules,
         directory=directory,
         oidc=oidc,
+        throttle=SignInThrottle(processes=settings.budget_processes),
     )
     budget = Budget(settings.budget_per_minute, settings.budget_processes)
     people = PeopleWatch(settings.alert_distinct_people, settings.alert_window_minutes)

@@ -72,8 +72,13 @@ class SignInThrottle:
         forget_after: float = 60 * 60,
         most_keys: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
+        processes: int = 1,
     ) -> None:
-        self.user_free, self.address_free = user_free, address_free
+        # Each of `processes` famgraph processes behind one load balancer counts only the
+        # attempts it sees: each allows its share of the free tries, so a guesser spreading
+        # attempts across them gets no more than one process would allow.
+        self.user_free = max(1, user_free // max(1, processes))
+        self.address_free = max(1, address_free // max(1, processes))
         self.longest_wait, self.forget_after = longest_wait, forget_after
         self.most_keys, self.clock = most_keys, clock
         # key -> (failures, time of the last attempt, no attempt before this time)
@@ -188,11 +193,12 @@ class Authenticator:
         rules: SharingRules | None = None,
         directory: UserDirectory | None = None,
         oidc: OidcVerifier | None = None,
+        throttle: SignInThrottle | None = None,
     ) -> None:
         self._secret, self._demo_users, self._ttl, self._demo = secret, users, token_hours, demo
         self._rules = rules or default_rules()
         self._directory, self._oidc = directory, oidc
-        self.throttle = SignInThrottle()
+        self.throttle = throttle or SignInThrottle()
         self._hashers = ThreadPoolExecutor(HASHING_THREADS, thread_name_prefix="famgraph-hash")
 
     def user(self, name: str) -> User | None:

@@ -87,7 +87,8 @@ class Settings:
     budget_processes: int = _setting(
         1, "famgraph processes sharing one budget_per_minute behind a load balancer: each"
         " allows its share (budget_per_minute divided by this, at least 1), so a user's"
-        " requests across all of them stay near the budget (docs/neo4j.md)."
+        " requests across all of them stay near the budget; each likewise allows its share"
+        " of the free sign-in attempts before the throttle's waits (docs/neo4j.md)."
     )
     alert_distinct_people: int = _setting(
         50, "Distinct people one user may open within the alert window before a review is raised."

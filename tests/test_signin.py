@@ -163,6 +163,18 @@ def test_throttle_counts_a_burst_as_it_arrives_and_waits_grow() -> None:
     assert throttle.attempt("sam", "192.0.2.1") == 0 and throttle.attempt("sam", "x") == 0
 
 
+def test_processes_behind_one_balancer_allow_no_more_free_tries_between_them() -> None:
+    """Each process counts only what it sees: a guesser alternating between two gets
+    no more free tries of a name, in all, than one process would give."""
+    hosts = [SignInThrottle(user_free=5, address_free=20, clock=lambda: 0.0, processes=2)
+             for _ in range(2)]
+    free = 0
+    for n in range(20):
+        if hosts[n % 2].attempt("sam", f"192.0.2.{n}") == 0:
+            free += 1
+    assert 1 <= free <= 5
+
+
 # Promise 3: a one-time code signs in once.
 
 def test_a_one_time_code_signs_in_once(production: TestClient, secrets: dict[str, str]) -> None:
