@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from graph.errors import StoreUnavailable
+from graph.errors import StoreTimeout, StoreUnavailable
 from graph.store import Store
 from server.audit import AuditLog, audit_path
 from server.auth import DEMO_USERS, Authenticator, OidcVerifier, SignInThrottle, load_secret
@@ -131,7 +131,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(Observed, metrics=metrics)],
-        exception_handlers={StoreUnavailable: out_of_reach},
+        exception_handlers={StoreUnavailable: out_of_reach, StoreTimeout: out_of_reach},
         lifespan=lifespan,
     )
     app.state.metrics = metrics
@@ -167,8 +167,10 @@ def freeze_loaded_heap() -> None:
 
 
 async def out_of_reach(request: Request, exc: Exception) -> Response:
-    """The store (or the accounts beside it) out of reach before any operation could run,
-    say while the user behind a token is read: the 503 an operation would get, not a 500."""
+    """The store (or the accounts beside it) out of reach, or too slow to say who a token's
+    user is, before any operation could run: the 503 an operation would get, not a 500
+    (an account is read by index; one that does not come back in time is a store in
+    trouble, not a costly question)."""
     headers = {"Retry-After": str(STORE_RETRY_AFTER)}
     if "text/html" in request.headers.get("accept", ""):
         # Plain: the page template would itself ask who is signed in.

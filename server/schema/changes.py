@@ -194,12 +194,21 @@ def release_change(
     )
 
 
-def _wanted(ctx: RequestContext, person_id: strawberry.ID | None) -> list[str]:
+async def _followed(ctx: RequestContext) -> dict[str, datetime]:
+    """Whom the viewer follows, and since when; asked as the store is (on Neo4j the follows
+    live there, and a read must not hold the event loop)."""
+    following, user = ctx.following, ctx.disclosure.viewer.user
+    if following is None:
+        return {}
+    return await ctx.loaders.ask(lambda: following.followed(user))
+
+
+async def _wanted(ctx: RequestContext, person_id: strawberry.ID | None) -> list[str]:
     """The followed people a question is about: all of them, or the one asked for."""
     viewer = ctx.disclosure.viewer
     if viewer.purpose is None:
         raise NotPermitted("choose a purpose of access before reading about anyone")
-    followed = ctx.following.followed(viewer.user) if ctx.following else {}
+    followed = await _followed(ctx)
     if person_id is None:
         return list(followed)
     if str(person_id) not in followed:
@@ -232,7 +241,7 @@ class ChangesQuery:
         if not 1 <= first <= MAX_PAGE:
             raise BadArgument("first", f"must be between 1 and {MAX_PAGE}")
         start = seq_of(after) if after else 0
-        wanted = _wanted(ctx, person_id)
+        wanted = await _wanted(ctx, person_id)
         found = await ctx.loaders.ask(lambda: ctx.store.changes(start, first + 1, wanted, since))
         window = found[:first]
         people = await _people_in(ctx, window)
@@ -264,7 +273,7 @@ class ChangesQuery:
         after: str | None = None,
     ) -> FollowingConnection:
         ctx = info.context
-        followed = ctx.following.followed(ctx.disclosure.viewer.user) if ctx.following else {}
+        followed = await _followed(ctx)
         ids = list(followed)
         start = offset_of(after) + 1 if after else 0
         people = await ctx.loaders.ask(lambda: ctx.store.people(ids[start:start + first]))
@@ -295,7 +304,8 @@ class ChangesMutation:
         person = Person.of(ctx.disclosure.decide(found.id, found))
         if person is None or ctx.following is None:
             raise NotPermitted("your agency's agreement does not cover people")
-        since = ctx.following.follow(ctx.disclosure.viewer.user, found.id)
+        following, user = ctx.following, ctx.disclosure.viewer.user
+        since = await ctx.loaders.ask(lambda: following.follow(user, found.id), writes=True)
         return FollowedPerson(person=person, since=since)
 
     @strawberry.mutation(description="Stop following someone; false if you were not.")
@@ -308,7 +318,9 @@ class ChangesMutation:
             # Through the policy, so the unfollow leaves an audit row about the person as a
             # follow does; someone since removed from the store can still be unfollowed.
             ctx.disclosure.decide(found.id, found)
-        return ctx.following.unfollow(ctx.disclosure.viewer.user, str(person_id))
+        following, user = ctx.following, ctx.disclosure.viewer.user
+        return await ctx.loaders.ask(lambda: following.unfollow(user, str(person_id)),
+                                     writes=True)
 
 
 @strawberry.type
@@ -330,7 +342,7 @@ class ChangesSubscription:
         connection = ctx.connection
         if connection is None or ctx.auth is None:
             raise NotPermitted("subscriptions go over graphql-transport-ws")
-        _wanted(ctx, person_id)
+        await _wanted(ctx, person_id)
         operation, digest = ctx.disclosure.operation, ctx.disclosure.document_hash
         start = seq_of(after) if after else await ctx.loaders.ask(ctx.store.last_change)
         while True:
@@ -343,8 +355,8 @@ class ChangesSubscription:
             ctx.disclosure = Disclosure(viewer, operation, digest, ctx.disclosure.rules)
             # A look has no deadline: the last event's loaders would carry one long past.
             ctx.loaders = Loaders(ctx.store, ctx.disclosure)
-            wanted = _wanted(ctx, person_id) if person_id is None or _follows(ctx, person_id) \
-                else []
+            wanted = (await _wanted(ctx, person_id)
+                      if person_id is None or await _follows(ctx, person_id) else [])
             found = await ctx.loaders.ask(
                 lambda: ctx.store.changes(start, FEED_BATCH, wanted))  # noqa: B023
             people = await _people_in(ctx, found) if found else {}
@@ -363,6 +375,5 @@ class ChangesSubscription:
                 await asyncio.sleep(ctx.settings.change_poll_seconds)
 
 
-def _follows(ctx: RequestContext, person_id: strawberry.ID) -> bool:
-    followed = ctx.following.followed(ctx.disclosure.viewer.user) if ctx.following else {}
-    return str(person_id) in followed
+async def _follows(ctx: RequestContext, person_id: strawberry.ID) -> bool:
+    return str(person_id) in await _followed(ctx)
