@@ -504,7 +504,12 @@ class Neo4jStore:
 
     def source_records_in_blocks(self, blocks: Iterable[str]) -> list[SourceRecord]:
         wanted = sorted(set(blocks))
-        self._read(cypher.AWAIT_RECORD_BLOCKS)
+        # Not a question (no read timeout): the first delta after an upgrade waits while
+        # Neo4j fills the new index over every stored record, however long that takes.
+        try:
+            self._driver.execute_query(cypher.AWAIT_RECORD_BLOCKS, database_=self._database)
+        except _UNREACHABLE as exc:
+            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
         found = {r["id"]: r["data"] for r in self._read(cypher.RECORDS_WITHOUT_BLOCKS)}
         # Keys are hex words; a full-text query ORs its words, so many at a time.
         for start in range(0, len(wanted), cypher.BLOCKS_PER_QUERY):
@@ -570,15 +575,9 @@ class Neo4jStore:
         return {p: sorted(events, key=lambda e: (e.on, e.id)) for p, events in found.items()}
 
     def counts(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for row in self._read(cypher.COUNT_NODES):
-            for label in row["labels"]:
-                if label in NODE_TYPES:
-                    totals[label] = totals.get(label, 0) + int(row["count"])
-        for row in self._read(cypher.COUNT_EDGES):
-            if row["type"] in EDGE_TYPES:
-                totals[row["type"]] = int(row["count"])
-        return totals
+        totals = {row["label"]: int(row["count"]) for row in self._read(cypher.COUNT_NODES)}
+        totals |= {row["type"]: int(row["count"]) for row in self._read(cypher.COUNT_EDGES)}
+        return {name: count for name, count in totals.items() if count}
 
     def load_logs(self) -> list[LoadLog]:
         return [_log_from_json(json.loads(r["data"])) for r in self._read(cypher.LOAD_LOGS)]
