@@ -143,7 +143,10 @@ def _as_schema_1(path: Path) -> None:
     db.close()
 
 
-def test_a_schema_1_store_is_migrated_on_open_and_answers_as_before(tmp_path: Path) -> None:
+def test_a_schema_1_store_is_migrated_on_open_and_answers_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("graph.embedded.durability.MIGRATE_CHUNK", 3)  # nodes in pieces
     store = EmbeddedStore(tmp_path)
     for make in FAMILIES.values():
         store.write(make())

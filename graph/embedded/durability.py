@@ -22,6 +22,8 @@ from graph.store import GraphBatch, LoadLog, Rejection
 # nodes_label, which let the store answer from disk instead of holding the graph in memory.
 # 3: source records keyed by their linkage blocks too (the keys are indexed again).
 SCHEMA_VERSION = 3
+# Nodes decoded and indexed at a time when an older store file is migrated.
+MIGRATE_CHUNK = 20_000
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +170,10 @@ class Durable:
             rows = self._db.execute(
                 "SELECT label, data FROM nodes WHERE label IN (SELECT value FROM json_each(?))",
                 (json.dumps(KEYED_LABELS),))
-            self._index([decode(NODE_TYPES[label], json.loads(data)) for label, data in rows],
-                        replaced=())
+            # In pieces: a borough's nodes decoded at once would hold gigabytes.
+            while chunk := rows.fetchmany(MIGRATE_CHUNK):
+                self._index([decode(NODE_TYPES[label], json.loads(data))
+                             for label, data in chunk], replaced=())
             self._db.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,))
