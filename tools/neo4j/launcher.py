@@ -60,6 +60,21 @@ class RunningNeo4j:
             self.process.stdout.close()
 
 
+KEPT_FILE = "famgraph-password"
+
+
+def kept_password(data: Path) -> str:
+    """The password made for this data folder at its first start, kept beside it (this
+    user alone may read it): Neo4j takes the password only on a first start, so a folder
+    started again must be asked with the same one."""
+    kept = data / KEPT_FILE
+    if not kept.exists():
+        fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(16))
+    return kept.read_text().strip()
+
+
 def start(data: Path, port: int | None = None, password: str | None = None,
           timeout: float = 120, page_cache_mb: int = 256) -> RunningNeo4j:
     """Start Neo4j with Bolt on 127.0.0.1 and return once it answers. The page cache holds
@@ -67,8 +82,8 @@ def start(data: Path, port: int | None = None, password: str | None = None,
     a borough passes enough to hold its whole store, or every read waits on the disk."""
     build()
     port = port or free_port()
-    password = password or secrets.token_urlsafe(16)
     data.mkdir(parents=True, exist_ok=True)
+    password = password or kept_password(data)
     classpath = f"{CLASSES}:{CLASSPATH.read_text().strip()}"
     java = shutil.which("java") or "java"
     process = subprocess.Popen(
