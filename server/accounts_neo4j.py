@@ -25,23 +25,15 @@ clock.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any, LiteralString
 
 from neo4j import READ_ACCESS, Driver, Query, Record, RoutingControl
-from neo4j.exceptions import (
-    ClientError,
-    ConstraintError,
-    ServiceUnavailable,
-    SessionExpired,
-    TransientError,
-)
+from neo4j.exceptions import ClientError, ConstraintError
 
 from graph.errors import StoreTimeout, StoreUnavailable
 from graph.neo4j import cypher
-from graph.neo4j.store import READ_TIMEOUT
+from graph.neo4j.store import READ_TIMEOUT, as_store_errors
 from server.users import User
 
 # A write here is one small statement: the store's read timeout is ample.
@@ -50,7 +42,6 @@ _TIMEOUT = READ_TIMEOUT
 # under a millisecond, made on the event loop: one that takes longer is given up, and
 # answered as last time (`read_or_last`).
 _READ_TIMEOUT = 0.5
-_UNREACHABLE = (ServiceUnavailable, SessionExpired, TransientError, OSError)
 # Seconds between asks of a Neo4j found away, until it answers.
 PROBE_SECONDS = 0.5
 # Seconds a request waits for a read of its user or grants that has an answer to fall
@@ -156,7 +147,7 @@ class Neo4jAccounts:
         StoreUnavailable : Neo4j is not reachable
         StoreTimeout : Neo4j did not answer in time
         """
-        with _as_store_errors(_TIMEOUT):
+        with as_store_errors(_TIMEOUT):
             records, _, _ = self._driver.execute_query(
                 Query(statement, timeout=_TIMEOUT), parameters,
                 routing_=RoutingControl.WRITE if write else RoutingControl.READ,
@@ -167,22 +158,10 @@ class Neo4jAccounts:
     def _read_once(self, statement: LiteralString, **parameters: Any) -> list[dict[str, Any]]:
         """The statement's rows, asked once (an auto-commit transaction, which the driver
         does not retry) within `_READ_TIMEOUT`."""
-        with _as_store_errors(_READ_TIMEOUT), self._driver.session(
+        with as_store_errors(_READ_TIMEOUT), self._driver.session(
                 database=self._database, default_access_mode=READ_ACCESS) as session:
             return [dict(record) for record in
                     session.run(Query(statement, timeout=_READ_TIMEOUT), parameters)]
-
-
-@contextmanager
-def _as_store_errors(timeout: float) -> Iterator[None]:
-    try:
-        yield
-    except _UNREACHABLE as exc:
-        raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
-    except ClientError as exc:
-        if "TransactionTimedOut" in (exc.code or ""):
-            raise StoreTimeout(f"Neo4j did not answer within {timeout} s") from exc
-        raise
 
 
 class Neo4jUsers:

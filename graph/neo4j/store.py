@@ -10,6 +10,7 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -102,6 +103,20 @@ def _statements(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]
     every = list(rows)
     for start in range(0, len(every), ROWS_PER_STATEMENT):
         yield every[start:start + ROWS_PER_STATEMENT]
+
+
+@contextmanager
+def as_store_errors(timeout: float) -> Iterator[None]:
+    """The driver's failures as the store's: out of reach is `StoreUnavailable`, past the
+    transaction's `timeout` seconds is `StoreTimeout`."""
+    try:
+        yield
+    except _UNREACHABLE as exc:
+        raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
+    except ClientError as exc:
+        if "TransactionTimedOut" in (exc.code or ""):
+            raise StoreTimeout(f"Neo4j did not answer within {timeout} s") from exc
+        raise
 
 
 def write_timeout(batch: GraphBatch) -> float:
@@ -274,19 +289,13 @@ class Neo4jStore:
         for attempt in range(2):
             began = time.monotonic()
             try:
-                with self._driver.session(database=self._database,
-                                          default_access_mode=READ_ACCESS) as session:
+                with as_store_errors(READ_TIMEOUT), self._driver.session(
+                        database=self._database, default_access_mode=READ_ACCESS) as session:
                     return list(session.run(query, parameters))
-            except (ServiceUnavailable, SessionExpired) as exc:
-                if attempt or time.monotonic() - began > STALE_FAILURE:
-                    raise StoreUnavailable(
-                        f"Neo4j is not reachable: {type(exc).__name__}") from exc
-            except _UNREACHABLE as exc:
-                raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
-            except ClientError as exc:
-                if "TransactionTimedOut" in (exc.code or ""):
-                    raise StoreTimeout(f"Neo4j did not answer within {READ_TIMEOUT} s") from exc
-                raise
+            except StoreUnavailable as exc:
+                closed = isinstance(exc.__cause__, (ServiceUnavailable, SessionExpired))
+                if attempt or not closed or time.monotonic() - began > STALE_FAILURE:
+                    raise
         raise AssertionError("unreachable: the second attempt returns or raises")
 
     # --- writing -------------------------------------------------------------
