@@ -1,6 +1,6 @@
 """The front-door GraphQL query under load, side by side with a plain Starlette JSON endpoint.
 
-    python -m bench.frontdoor --people 100000 [--store DIR] [--seconds 15] [--neo4j]
+    python -m bench.frontdoor --people 100000 [--store DIR] [--seconds 15] [--neo4j | --both]
 
 Builds (or reuses) an embedded store of a synthetic borough, serves the real app with one
 uvicorn worker in production mode, and drives two endpoints in turn with `wrk` at 8
@@ -30,6 +30,7 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -168,6 +169,16 @@ def _build_store(people: int, root: Path) -> Path:
     return root / "store"
 
 
+ON_NEO4J = "GraphQL on Neo4j"
+
+
+def _bench_user(directory: Any) -> None:
+    """The bench's MASH worker in these users (a `server.users.UserDirectory`)."""
+    if directory.get(BENCH_USER) is None:
+        directory.add(BENCH_USER, "Bench MASH worker", "childrens_social_care",
+                      "social_worker", "MASH", "bench-password-not-secret")
+
+
 def _child_and_token(store_dir: Path, record_key: str) -> tuple[str, str]:
     """The person the demo child's record resolved to, and a MASH screening token."""
     from graph.embedded import EmbeddedStore
@@ -184,9 +195,7 @@ def _child_and_token(store_dir: Path, record_key: str) -> tuple[str, str]:
         sys.exit(f"the store has no record {record_key}")
     directory = UserDirectory(store_dir)
     try:
-        if directory.get(BENCH_USER) is None:
-            directory.add(BENCH_USER, "Bench MASH worker", "childrens_social_care",
-                          "social_worker", "MASH", "bench-password-not-secret")
+        _bench_user(directory)
         auth = Authenticator(load_secret(store_dir), {}, 8.0, demo=False, directory=directory)
         user = auth.user(BENCH_USER)
         assert user is not None
@@ -229,6 +238,8 @@ def _neo4j_copy(root: Path, page_cache_mb: int) -> Neo4jCopy:
     from bench.backends import copy_into
     from graph.embedded import EmbeddedStore
     from graph.neo4j.store import Neo4jStore
+    from server.settings import Settings
+    from server.stores import open_accounts
     from tools.neo4j.launcher import start
 
     # A fresh database each run: a reused one keeps the password of its first start.
@@ -247,6 +258,13 @@ def _neo4j_copy(root: Path, page_cache_mb: int) -> Neo4jCopy:
     finally:
         source.close()
         driver.close()
+    # Served from Neo4j, users are read from there (docs/neo4j.md): the bench's user too.
+    accounts = open_accounts(Settings(store_dir=root / "store", neo4j_uri=server.uri,
+                                      neo4j_user=server.user, neo4j_password=server.password))
+    try:
+        _bench_user(accounts.users)
+    finally:
+        accounts.close()
     return Neo4jCopy(server, {"FAMGRAPH_NEO4J_URI": server.uri,
                               "FAMGRAPH_NEO4J_USER": server.user,
                               "FAMGRAPH_NEO4J_PASSWORD": server.password})
@@ -325,10 +343,11 @@ def _read_wrk(out: str) -> Run:
                int(gave_up.group(1)) if gave_up else 0)
 
 
-def _offer(port: int, url: str, body: dict[str, Any] | None, token: str, rate: float,
+def _offer(url: str, body: dict[str, Any] | None, token: str, rate: float,
            args: argparse.Namespace) -> OpenRun:
     headers = {"Authorization": f"Bearer {token}"}
-    path = url.split(str(port), 1)[1]
+    parts = urlsplit(url)
+    port, path = int(parts.port or 80), parts.path
     if body is None:
         request = http_request("GET", "127.0.0.1", port, path, headers)
     else:
@@ -347,13 +366,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--neo4j", action="store_true",
                         help="serve from the project's Neo4j, with the store copied into it")
+    parser.add_argument("--both", action="store_true",
+                        help="serve the embedded store and a Neo4j copy side by side, their"
+                             " GraphQL asked in turn in each round")
     parser.add_argument("--page-cache-mb", type=int, default=1024,
                         help="with --neo4j, its page cache: enough to hold the copied store")
     args = parser.parse_args()
     root, child, token = prepared(args.store, args.people, "famgraph-frontdoor-")
     port = _free_port()
-    neo4j = _neo4j_copy(root, args.page_cache_mb) if args.neo4j else None
-    server = _serve(root / "store", port, neo4j.settings if neo4j else None)
+    neo4j = _neo4j_copy(root, args.page_cache_mb) if args.neo4j or args.both else None
+    server = _serve(root / "store", port, neo4j.settings if neo4j and not args.both else None)
+    beside = None
     try:
         base = f"http://127.0.0.1:{port}"
         graphql = {"query": FRONT_DOOR, "variables": {"id": child}}
@@ -362,6 +385,11 @@ def main() -> None:
             "JSON + policy + audit": (f"{base}/audited/{child}", None),
             "famgraph GraphQL": (f"{base}/graphql", graphql),
         }
+        if args.both and neo4j is not None:
+            # A second process on the same folder (its token secret), serving from Neo4j.
+            other = _free_port()
+            beside = _serve(root / "store", other, neo4j.settings)
+            endpoints[ON_NEO4J] = (f"http://127.0.0.1:{other}/graphql", graphql)
         for url, body in endpoints.values():  # warm every path
             _wrk(url, 3, args.connections, body, token)
         runs: dict[str, list[Run]] = {name: [] for name in endpoints}
@@ -374,10 +402,12 @@ def main() -> None:
         offered: dict[str, list[OpenRun]] = {name: [] for name in endpoints}
         for _ in range(args.rounds):
             for name, (url, body) in endpoints.items():
-                offered[name].append(_offer(port, url, body, token, rate, args))
+                offered[name].append(_offer(url, body, token, rate, args))
     finally:
-        server.terminate()
-        server.wait(30)
+        for process in (server, beside):
+            if process is not None:
+                process.terminate()
+                process.wait(30)
         if neo4j is not None:
             neo4j.server.stop()
     summary = {
@@ -387,7 +417,7 @@ def main() -> None:
         for name, found in runs.items()
     }
     ours, plain = summary["famgraph GraphQL"], summary["plain Starlette JSON"]
-    backend = "Neo4j" if args.neo4j else "embedded"
+    backend = ("embedded and Neo4j" if args.both else "Neo4j" if args.neo4j else "embedded")
     print(f"front-door query, {args.connections} connections, one worker, {backend} store,"
           f" {args.rounds} x {args.seconds} s each")
     for name, run in summary.items():
@@ -398,6 +428,9 @@ def main() -> None:
     print(f"  GraphQL / plain JSON            {rps / plain.requests_per_second:.2f}"
           f" (target >= {TARGET_RATIO})")
     print(f"  GraphQL / JSON + policy + audit {rps / audited.requests_per_second:.2f}")
+    if ON_NEO4J in summary:
+        print(f"  GraphQL on Neo4j / embedded      "
+              f"{summary[ON_NEO4J].requests_per_second / rps:.2f} (target >= 0.5)")
     print(f"  GraphQL p99 at saturation {ours.p99_ms:.1f} ms (closed loop: each request"
           f" queues behind the other {args.connections - 1})")
     print(f"offered {rate:.0f} req/s each ({TARGET_RATIO} x the plain endpoint's), open loop,"

@@ -20,11 +20,20 @@ a thread of their own finds Neo4j answering again: requests go on at once to the
 hangs on, a connection. Nothing read that way is out of date for long: an unreachable
 Neo4j takes no new users or grants, and a grant's end time is checked here against the
 clock.
+
+An answer read in the last `FRESH_SECONDS` is used again without asking: a request's
+user and grants would otherwise cost it two more round trips to Neo4j, and a person
+reading a page asks several times a second. Nothing can be taken away by waiting (there
+is no command that removes a user or ends a grant early; an end time is checked against
+the clock), so the wait only delays what another process adds: a user added, or a grant
+made, through another process counts here within that second. A grant made through this
+process counts at once.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, LiteralString
 
@@ -48,6 +57,8 @@ PROBE_SECONDS = 0.5
 # back on: kept well inside what the store's own calls leave of a request's deadline.
 WAIT_SECONDS = 0.2
 READERS = 4
+# Seconds an answer just read stands for a request's user or grants without asking again.
+FRESH_SECONDS = 1.0
 
 
 class Neo4jAccounts:
@@ -55,7 +66,8 @@ class Neo4jAccounts:
 
     def __init__(self, driver: Driver, database: str | None = None) -> None:
         self._driver, self._database = driver, database
-        self._last: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # key -> (time.monotonic() when read, the rows)
+        self._last: dict[tuple[str, str], tuple[float, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
         self._away = False  # a read failed, and the probe has not yet found Neo4j back
         self._stopped = threading.Event()
@@ -77,7 +89,9 @@ class Neo4jAccounts:
         StoreTimeout : Neo4j is slow and this was never read before
         """
         with self._lock:
-            last = self._last.get(key)
+            read_at, last = self._last.get(key, (0.0, None))
+        if last is not None and time.monotonic() - read_at < FRESH_SECONDS:
+            return last
         if not self._away:
             try:
                 if last is None:
@@ -91,11 +105,17 @@ class Neo4jAccounts:
                     raise
             else:
                 with self._lock:
-                    self._last[key] = rows
+                    self._last[key] = (time.monotonic(), rows)
                 return rows
         if last is None:
             raise StoreUnavailable("Neo4j was out of reach a moment ago")
         return last
+
+    def forget(self, key: tuple[str, str]) -> None:
+        """Ask Neo4j next time for `key`, however recently it was read."""
+        with self._lock:
+            if key in self._last:
+                self._last[key] = (0.0, self._last[key][1])
 
     def _went_away(self) -> None:
         with self._lock:
@@ -179,6 +199,7 @@ class Neo4jUsers:
             self._accounts.run(cypher.CREATE_ACCOUNT_USER, write=True, row=row)
         except ConstraintError:
             return False
+        self._accounts.forget(("user", name))  # found at once in this process
         return True
 
     def user(self, name: str) -> User | None:
@@ -201,9 +222,11 @@ class Neo4jUsers:
 
     def insert_grant(self, user: str, person_id: str, until: float, granted_by: str,
                      reason: str) -> bool:
-        return bool(self._accounts.run(
+        made = bool(self._accounts.run(
             cypher.ADD_ACCOUNT_GRANT, write=True, user=user, person_id=person_id, until=until,
             granted_by=granted_by, reason=reason))
+        self._accounts.forget(("grants", user))  # counts at once in this process
+        return made
 
     def granted(self, user: str, moment: float) -> frozenset[str]:
         rows = self._accounts.read_or_last(("grants", user), cypher.LIVE_ACCOUNT_GRANTS,

@@ -4,6 +4,7 @@ store folder, and Neo4j shared by several processes (`server/accounts_neo4j.py`)
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from neo4j import Driver
 
 from graph.neo4j.store import delete_everything
 from server import totp
-from server.accounts_neo4j import Neo4jAccounts, Neo4jFollows, Neo4jUsers
+from server.accounts_neo4j import FRESH_SECONDS, Neo4jAccounts, Neo4jFollows, Neo4jUsers
 from server.following import Following, FollowRecords, SqliteFollows
 from server.users import SqliteUsers, UserDirectory, UserError, UserRecords
 
@@ -108,3 +109,21 @@ def test_following_twice_keeps_the_first_since_and_unfollowing_says_if_it_did(
     assert following.unfollow("hv", "zak") is False
     assert list(following.followed("hv")) == ["amy"]
     assert following.followed("sam") == {}
+
+
+@pytest.mark.neo4j
+def test_on_neo4j_a_grant_made_elsewhere_counts_within_a_second_and_here_at_once(
+    neo4j_driver: Driver,
+) -> None:
+    """An answer read in the last second stands (two round trips fewer a request); nothing
+    can be taken away by that wait, and what another process adds counts within it."""
+    delete_everything(neo4j_driver)
+    here, there = Neo4jAccounts(neo4j_driver), Neo4jAccounts(neo4j_driver)
+    here.migrate()
+    ours, theirs = UserDirectory(Neo4jUsers(here)), UserDirectory(Neo4jUsers(there))
+    ours.add("hv", "HV", "health", "health_visitor", "", PASSWORD)
+    assert ours.grants_of("hv") == theirs.grants_of("hv") == frozenset()  # fresh in both
+    ours.grant("hv", "fay", 2, "mgr", "Health assessment for adoption review")
+    assert ours.grants_of("hv") == {"fay"}, "counts at once where it was made"
+    time.sleep(FRESH_SECONDS)
+    assert theirs.grants_of("hv") == {"fay"}, "and within a second elsewhere"
