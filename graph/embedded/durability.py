@@ -216,7 +216,7 @@ class Durable:
         ------
         StoreError : an edge names a node neither the batch nor the store holds
         """
-        with self._writing(), self._indexes_after_if_empty():
+        with self._writing(), self._indexes_after_if_empty() as empty:
             self._check_endpoints(batch)
             cursor = self._db.execute(
                 "INSERT INTO batches(committed_at, nodes, edges) VALUES (?, ?, ?)",
@@ -225,7 +225,7 @@ class Durable:
             seq = int(cursor.lastrowid or 0)
             # A node written twice keeps its last form, and only that form's keys.
             latest = {node.id: node for node in batch.nodes}
-            replaced = self.held(latest)
+            replaced = set() if empty else self.held(latest)
             self._db.executemany(
                 "INSERT OR REPLACE INTO nodes(id, label, data, batch) VALUES (?, ?, ?, ?)",
                 ((n.id, n.label, _to_json(encode(n)), seq) for n in batch.nodes),
@@ -250,10 +250,10 @@ class Durable:
         return seq
 
     @contextlib.contextmanager
-    def _indexes_after_if_empty(self) -> Iterator[None]:
+    def _indexes_after_if_empty(self) -> Iterator[bool]:
         """Inside a write transaction: if the store holds no nodes or edges yet, drop the
         secondary indexes of the tables a batch fills and build them again, each from its
-        own definition, after the rows are in.
+        own definition, after the rows are in. Yields whether the store was empty.
 
         A first load is the borough-sized one, and its rows land at random places in those
         indexes: sorting every row once when the index is built is cheaper (at 100,000
@@ -272,7 +272,7 @@ class Durable:
                 " AND tbl_name IN ('nodes', 'edges', 'node_keys')").fetchall()
             for name, _ in deferred:
                 self._db.execute(f'DROP INDEX "{name}"')
-        yield
+        yield bool(empty)
         for _, sql in deferred:
             self._db.execute(sql)
 
