@@ -17,7 +17,7 @@ import pytest
 from graph.embedded import EmbeddedStore, durability
 from graph.embedded.keys import NAME, keys_of
 from graph.errors import StoreError
-from graph.model import Person, decode
+from graph.model import ParentOf, Person, decode
 from graph.questions.household import household_of
 from graph.questions.search import search_people
 from graph.store import GraphBatch, SearchCriteria
@@ -206,3 +206,33 @@ def test_a_node_is_found_by_the_keys_of_its_last_written_form_only(tmp_path: Pat
     assert held.ids_by_key(NAME, name_keys(renamed)) == {"P1"}
     assert held.ids_by_key(NAME, name_keys(twice) - name_keys(last)) == set()
     assert held.ids_by_key(NAME, name_keys(last)) == {"P2"}
+
+
+def test_a_first_load_leaves_the_same_indexes_committed_or_not(tmp_path: Path) -> None:
+    # A write to an empty store builds its secondary indexes after its rows (durability).
+    store = EmbeddedStore(tmp_path)
+    db = store._durable._db
+
+    def indexes() -> set[tuple[str, str]]:
+        return set(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+
+    empty = indexes()
+    assert {"node_keys_id", "nodes_label", "edges_src", "edges_dst"} <= {n for n, _ in empty}
+    ann = Person(id="P1", given_names="Ann", family_name="Lee")
+    with pytest.raises(StoreError, match="ghost"):
+        store.write(GraphBatch(nodes=[ann], edges=[ParentOf("P1", "ghost")]))
+    assert indexes() == empty
+    assert store.counts() == {}
+    # One first batch writing P1 twice: only the last form's keys stand.
+    hart = Person(id="P1", given_names="Ann", family_name="Hart")
+    bo = Person(id="P2", given_names="Bo", family_name="Hart")
+    store.write(GraphBatch(nodes=[ann, hart, bo], edges=[ParentOf("P1", "P2")]))
+    assert indexes() == empty
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+    def names(person: Person) -> set[str]:
+        return {key for kind, key in keys_of(person) if kind == NAME}
+
+    assert store._durable.ids_by_key(NAME, names(ann) - names(hart)) == set()
+    assert store._durable.ids_by_key(NAME, names(hart) - names(bo)) == {"P1"}
+    assert [e.dst for e in store._durable.edges_at(["P1"], "src")["P1"]] == ["P2"]
