@@ -74,16 +74,12 @@ class StoreCalls:
                 # This request ran out of its own time: that alone says nothing of the
                 # store, so other requests go on asking it (and learn from how this call
                 # ends, when it does).
-                if self._in_doubt():
-                    raise _Unanswered("the store has not answered lately and did not answer "
-                                      "within this request's time") from None
                 raise StoreTimeout("the request's time ran out waiting for the store"
                                    ) from None
-        except _Unanswered:
-            raise
         except StoreTimeout as exc:
-            # The server's own timeout, just after it was out of reach: a server back from
-            # a restart plans every question afresh, slowly, and is still coming back.
+            # This request's time, or the server's own timeout, run out just after the
+            # store was out of reach: a server back from a restart plans every question
+            # afresh, slowly, and is still coming back.
             if self._in_doubt():
                 raise _Unanswered("the store is coming back and did not answer in time"
                                   ) from exc

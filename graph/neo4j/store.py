@@ -106,16 +106,17 @@ def _statements(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]
 
 
 @contextmanager
-def as_store_errors(timeout: float) -> Iterator[None]:
+def as_store_errors(timeout: float | None = None) -> Iterator[None]:
     """The driver's failures as the store's: out of reach is `StoreUnavailable`, past the
-    transaction's `timeout` seconds is `StoreTimeout`."""
+    transaction's timeout (`timeout` seconds, when it has one) is `StoreTimeout`."""
     try:
         yield
     except _UNREACHABLE as exc:
         raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
     except ClientError as exc:
         if "TransactionTimedOut" in (exc.code or ""):
-            raise StoreTimeout(f"Neo4j did not answer within {timeout} s") from exc
+            within = f"within {timeout} s" if timeout is not None else "in time"
+            raise StoreTimeout(f"Neo4j did not answer {within}") from exc
         raise
 
 
@@ -239,13 +240,11 @@ class Neo4jStore:
         ------
         StoreError : Neo4j is not reachable
         """
-        try:
+        with as_store_errors():
             for statement in cypher.CONSTRAINTS:
                 self._driver.execute_query(statement, database_=self._database)
             self._driver.execute_query(cypher.SEARCH_INDEX, database_=self._database)
             self._add_search_keys()
-        except _UNREACHABLE as exc:
-            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
 
     def prepare(self) -> None:
         """Plan the heaviest questions once: a cold plan can take seconds, and every later
@@ -255,11 +254,9 @@ class Neo4jStore:
         ------
         StoreError : Neo4j is not reachable
         """
-        try:
+        with as_store_errors():
             for statement, parameters in cypher.WARM_UP:
                 self._driver.execute_query(statement, parameters, database_=self._database)
-        except _UNREACHABLE as exc:
-            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
 
     def _add_search_keys(self) -> None:
         """Give people stored before `search_key_text` existed their keys, then wait for
@@ -515,10 +512,8 @@ class Neo4jStore:
         wanted = sorted(set(blocks))
         # Not a question (no read timeout): the first delta after an upgrade waits while
         # Neo4j fills the new index over every stored record, however long that takes.
-        try:
+        with as_store_errors():
             self._driver.execute_query(cypher.AWAIT_RECORD_BLOCKS, database_=self._database)
-        except _UNREACHABLE as exc:
-            raise StoreUnavailable(f"Neo4j is not reachable: {type(exc).__name__}") from exc
         found = {r["id"]: r["data"] for r in self._read(cypher.RECORDS_WITHOUT_BLOCKS)}
         # Keys are hex words; a full-text query ORs its words, so many at a time.
         for start in range(0, len(wanted), cypher.BLOCKS_PER_QUERY):

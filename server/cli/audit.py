@@ -40,7 +40,6 @@ ChainNames = Annotated[list[str] | None, typer.Option(
 
 def _logs(store: Path, only: list[str] | None) -> dict[str, Path]:
     """The chains asked for, by name: every one in the folder, or those named."""
-    found = chains(store)
     if only:
         with one_line_errors():
             wanted = {name: audit_path(store, name) for name in only}
@@ -49,6 +48,7 @@ def _logs(store: Path, only: list[str] | None) -> dict[str, Path]:
             err.print(f"famgraph: no audit log at {', '.join(missing)}")
             raise typer.Exit(1)
         return wanted
+    found = chains(store)
     if not found:
         err.print(f"famgraph: no audit log at {audit_path(store)} nor in"
                   f" {store / 'audit-chains'}")
