@@ -100,7 +100,13 @@ def open_store(settings: Settings) -> Store:
     StoreError : the store cannot be opened or reached, or a remote Neo4j is unencrypted
     """
     if not settings.neo4j_uri:
-        return EmbeddedStore(settings.store_dir)
+        embedded = EmbeddedStore(settings.store_dir)
+        try:
+            embedded.migrate()
+        except Exception:
+            embedded.close()
+            raise
+        return embedded
 
     def ready(driver: Driver) -> Store:
         store = _OwnedNeo4jStore(driver, settings.neo4j_database or None)

@@ -116,5 +116,6 @@ def test_a_store_kept_before_blocks_finds_its_records_after_migration(tmp_path: 
                      " UPDATE meta SET value = '2' WHERE key = 'schema_version';")
     db.close()
     store = EmbeddedStore(tmp_path / "s")
+    store.migrate()
     assert [r.id for r in store.source_records_in_blocks(["aaaaaaaaaaaaaaaa"])] == ["R:gp/1"]
     store.close()

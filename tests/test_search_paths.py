@@ -55,7 +55,7 @@ def residents(borough: EmbeddedStore) -> list[Person]:
 
 @pytest.fixture(scope="module")
 def postcodes(borough: EmbeddedStore) -> list[str]:
-    found = borough._labelled(Address.label)
+    found = borough._labelled(Address)
     return sorted({a.postcode for a in found if isinstance(a, Address)})[:40]
 
 

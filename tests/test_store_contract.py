@@ -461,3 +461,30 @@ def test_search_finds_a_person_by_a_birth_date_any_source_gave(store: Store) -> 
     for day in (date(1980, 1, 1), date(1979, 12, 1)):
         assert list(store.search_matches(SearchCriteria(birth_date=day), [day], 10).people) == [
             "ada"]
+
+
+def test_answers_keep_the_order_asked_and_name_each_id_once(all_families: Store) -> None:
+    """Ordering and repeated ids are the protocol's, written once above the backends."""
+    assert list(all_families.people(["kim", "amy", "kim", "nobody"])) == ["kim", "amy"]
+    views = all_families.involvements(["una", "rio", "una"], TODAY, include_closed=True)
+    ids = [v.involvement.id for v in views]
+    assert ids and len(ids) == len(set(ids)), "a person asked twice is answered once"
+    assert [v.involvement.person_id for v in views] == sorted(
+        (v.involvement.person_id for v in views), key=["una", "rio"].index)
+    homes = all_families.households([("rio", TODAY), ("kim", TODAY), ("rio", TODAY)])
+    assert list(homes) == [("rio", TODAY), ("kim", TODAY)]
+    assert all_families.search_candidates(SearchCriteria(postcode="eb2 7ld"), 0) == []
+    assert all_families.review_queue(None, 0) == [] and all_families.changes(0, 0) == []
+
+
+def test_backends_give_primitives_and_never_a_question_of_their_own() -> None:
+    """Each backend implements only the store's primitives (and writing, opening and its
+    own records): a public question re-written in a backend could sort, limit or drop
+    repeated ids differently from the other."""
+    from graph.embedded import EmbeddedStore
+    from graph.neo4j.store import Neo4jStore
+
+    questions = {name for name in vars(Store) if not name.startswith("_")}
+    own = {"name", "write", "migrate", "close", "last_change", "load_logs"}
+    for backend in (EmbeddedStore, Neo4jStore):
+        assert questions & set(vars(backend)) <= own, backend.__name__

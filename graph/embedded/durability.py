@@ -148,23 +148,26 @@ class Durable:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                 (SCHEMA_VERSION,),
             )
-        elif int(row[0]) in (1, 2):
-            self.migrate_to_2()
-        elif int(row[0]) != SCHEMA_VERSION:
+        elif int(row[0]) not in (1, 2, SCHEMA_VERSION):
             raise StoreError(
                 f"store file {self.path} has schema {row[0]}, this famgraph reads {SCHEMA_VERSION}"
             )
 
-    def migrate_to_2(self) -> None:
+    def behind(self) -> bool:
+        """Whether the file is at an older schema than this famgraph reads (`migrate`)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return row is not None and int(row[0]) < SCHEMA_VERSION
+
+    def migrate(self) -> None:
         """Index every node a schema-1 or schema-2 store holds, in one transaction; a store
         already at the current schema is left alone, and one killed part way is still at
         its old schema after."""
+        if not self.behind():
+            return
         self._db.executescript(_KEYS_SCHEMA)
         with self._writing():
-            row = self._db.execute(
-                "SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is not None and int(row[0]) >= SCHEMA_VERSION:
-                return
+            if not self.behind():
+                return  # another process migrated it while this one waited
             log.info("migrating store file %s to schema %d", self.path, SCHEMA_VERSION)
             self._db.execute("DELETE FROM node_keys")
             rows = self._db.execute(

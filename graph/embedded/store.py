@@ -10,17 +10,17 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import jellyfish
 
-from graph.changes import Change, stamp
+from graph.changes import Change
 from graph.embedded import keys
 from graph.embedded.durability import Durable
-from graph.errors import PersonNotFound
+from graph.errors import StoreError
 from graph.model import (
     Address,
     Edge,
@@ -29,8 +29,6 @@ from graph.model import (
     Household,
     IdentityEvent,
     Involvement,
-    LinkageModel,
-    LinkDecision,
     LinkExplanation,
     MemberOf,
     Node,
@@ -56,6 +54,7 @@ from graph.store import (
     LoadLog,
     SearchCriteria,
     SearchMatches,
+    Store,
     slip_forms,
     word_keys,
 )
@@ -95,7 +94,7 @@ class _Decoded:
             table.popitem(last=False)
 
 
-class EmbeddedStore:
+class EmbeddedStore(Store):
     """A store in one directory. Open it, ask it questions, write batches to it.
 
     >>> import tempfile
@@ -117,6 +116,27 @@ class EmbeddedStore:
         self._cache = _Decoded(cache_entries)
         self._seen_version = -1
         self._depth = 0
+        self._current = not self._durable.behind()
+
+    def migrate(self) -> None:
+        """Bring an older store file to this famgraph's schema, in one transaction
+        (`Durable.migrate`); a file already current is left as it is."""
+        with self._lock:
+            self._durable.migrate()
+            self._current = True
+
+    def _check_current(self) -> None:
+        """Refuse to read or write a file at an older schema: its indexes would miss nodes.
+
+        Raises
+        ------
+        StoreError : the file has not been migrated (`open_store` migrates every store)
+        """
+        if not self._current:
+            self._current = not self._durable.behind()  # another process may have
+            if not self._current:
+                raise StoreError(f"store file {self._durable.path} is at an older schema: "
+                                 "open it with famgraph (which migrates it) first")
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:
@@ -132,6 +152,7 @@ class EmbeddedStore:
                 finally:
                     self._depth -= 1
                 return
+            self._check_current()
             with self._durable.snapshot():
                 version = self._durable.data_version()
                 if version != self._seen_version:
@@ -147,6 +168,7 @@ class EmbeddedStore:
 
     def write(self, batch: GraphBatch) -> int:
         with self._lock:
+            self._check_current()
             try:
                 return self._durable.commit(batch)
             finally:
@@ -211,68 +233,98 @@ class EmbeddedStore:
     def _keyed(self, kind: str, key: str) -> list[str]:
         return sorted(self._durable.ids_by_key(kind, [key]))
 
-    def _labelled(self, label: str) -> list[Any]:
+    # --- the store's primitives (graph.store.Store) --------------------------
+
+    def _question(self) -> contextlib.AbstractContextManager[None]:
+        return self._reading()
+
+    def _nodes_by_id(self, label: str, ids: list[str]) -> dict[str, Node]:
+        return {i: node for i, node in self._nodes(ids).items() if node.label == label}
+
+    def _nodes_labelled(self, label: str) -> Iterable[Node]:
         # Whole labels are read past the cache: a borough's records would flush it.
-        return list(self._durable.labelled(label))
+        return self._durable.labelled(label)
 
-    # --- reading -------------------------------------------------------------
+    def _nodes_about(self, label: str, person_ids: list[str]) -> Iterable[Node]:
+        if label == LinkExplanation.label:
+            ids = [f"X:{person_id}" for person_id in person_ids]  # one per person, by id
+        else:
+            ids = sorted(self._durable.ids_by_key(_ABOUT[label], person_ids))
+        return [node for node in self._nodes(ids).values() if node.label == label]
 
-    def people(self, ids: Iterable[str]) -> dict[str, Person]:
-        with self._reading():
-            return {person_id: node for person_id, node in self._nodes(ids).items()
-                    if isinstance(node, Person)}
+    def _nodes_from(self, label: str, system: str) -> Iterable[Node]:
+        if label == SourceRecord.label:
+            ids = self._keyed(keys.RECORD_SYSTEM, system)
+            return self._durable.nodes_by_id(ids).values()  # past the cache, as above
+        return (node for node in self._durable.labelled(label)
+                if isinstance(node, Involvement) and any(s.system == system
+                                                         for s in node.sources))
 
-    def addresses(self, ids: Iterable[str]) -> dict[str, Address]:
-        with self._reading():
-            return {address_id: node for address_id, node in self._nodes(ids).items()
-                    if isinstance(node, Address)}
+    def _record_owners(self, record_ids: list[str]) -> dict[str, str]:
+        owners = {}
+        for record_id, edges in self._in_edges(record_ids).items():
+            for edge in edges:
+                if isinstance(edge, HasRecord):
+                    owners[record_id] = edge.src
+        return owners
 
-    def _person(self, person_id: str) -> Person:
-        node = self._node(person_id)
-        if not isinstance(node, Person):
-            raise PersonNotFound(person_id)
-        return node
+    def _records_by_person(self, person_ids: list[str]) -> dict[str, list[SourceRecord]]:
+        outs = self._out_edges(person_ids)
+        records = self._nodes(e.dst for pid in person_ids for e in outs[pid]
+                              if isinstance(e, HasRecord))
+        return {pid: [r for e in outs[pid] if isinstance(e, HasRecord)
+                      and isinstance(r := records.get(e.dst), SourceRecord)]
+                for pid in person_ids}
 
-    def record_owners(self, record_ids: Iterable[str]) -> dict[str, str]:
-        with self._reading():
-            owners = {}
-            for record_id, edges in self._in_edges(record_ids).items():
-                for edge in edges:
-                    if isinstance(edge, HasRecord):
-                        owners[record_id] = edge.src
-            return owners
+    def _records_in_blocks(self, blocks: list[str]) -> Iterable[SourceRecord]:
+        ids = sorted(self._durable.ids_by_key(keys.BLOCK, [*blocks, keys.NO_BLOCKS]))
+        records = self._durable.nodes_by_id(ids)  # past the cache, as `_nodes_labelled`
+        return [r for r in records.values() if isinstance(r, SourceRecord)]
 
-    def kin(self, person_id: str, depth: int, as_of: date) -> KinGraph:
-        with self._reading():
-            # Three queries in all: who is within `depth` family steps by any edge, then
-            # themselves and their edges, into the cache the walk below reads from.
-            near = self._durable.within(person_id, depth, _KIN_EDGE_TYPES)
-            self._nodes(near)
-            self._edges_around(near)
-            subject = self._person(person_id)
-            people: dict[str, Person] = {subject.id: subject}
-            parents: dict[str, ParentOf] = {}
-            partners: dict[str, PartnerOf] = {}
-            related: dict[str, RelatedTo] = {}
-            level = [subject.id]
-            for _ in range(depth):
-                outs, ins = self._out_edges(level), self._in_edges(level)
-                reached = self._nodes(
-                    edge.dst if edge.src == current else edge.src
-                    for current in level for edge in outs[current] + ins[current]
-                    if edge.type in _KIN_EDGE_TYPES)
-                following = []
-                for current in level:
-                    following += self._kin_step(current, outs[current] + ins[current], reached,
-                                                as_of, people, parents, partners, related)
-                level = following
-            return KinGraph(
-                subject_id=subject.id,
-                people=people,
-                parents=tuple(parents.values()),
-                partners=tuple(partners.values()),
-                related=tuple(related.values()),
-            )
+    # Traversals in memory cost no round trip: the batched forms walk from each subject.
+    def _households(
+        self, subjects: list[tuple[str, date]]
+    ) -> dict[tuple[str, date], HouseholdView]:
+        return {(person_id, day): self._household_of(person_id, day)
+                for person_id, day in subjects if isinstance(self._node(person_id), Person)}
+
+    def _kin_graphs(
+        self, subjects: list[tuple[str, date]], depth: int
+    ) -> dict[tuple[str, date], KinGraph]:
+        return {(person_id, day): self._kin_of(person_id, depth, day)
+                for person_id, day in subjects if isinstance(self._node(person_id), Person)}
+
+    def _kin_of(self, person_id: str, depth: int, as_of: date) -> KinGraph:
+        # Three queries in all: who is within `depth` family steps by any edge, then
+        # themselves and their edges, into the cache the walk below reads from.
+        near = self._durable.within(person_id, depth, _KIN_EDGE_TYPES)
+        self._nodes(near)
+        self._edges_around(near)
+        subject = self._node(person_id)
+        assert isinstance(subject, Person)
+        people: dict[str, Person] = {subject.id: subject}
+        parents: dict[str, ParentOf] = {}
+        partners: dict[str, PartnerOf] = {}
+        related: dict[str, RelatedTo] = {}
+        level = [subject.id]
+        for _ in range(depth):
+            outs, ins = self._out_edges(level), self._in_edges(level)
+            reached = self._nodes(
+                edge.dst if edge.src == current else edge.src
+                for current in level for edge in outs[current] + ins[current]
+                if edge.type in _KIN_EDGE_TYPES)
+            following = []
+            for current in level:
+                following += self._kin_step(current, outs[current] + ins[current], reached,
+                                            as_of, people, parents, partners, related)
+            level = following
+        return KinGraph(
+            subject_id=subject.id,
+            people=people,
+            parents=tuple(parents.values()),
+            partners=tuple(partners.values()),
+            related=tuple(related.values()),
+        )
 
     def _kin_step(self, current: str, edges: list[Edge], reached: dict[str, Node], as_of: date,
                   people: dict[str, Person], parents: dict[str, ParentOf],
@@ -300,44 +352,43 @@ class EmbeddedStore:
                 found.append(other)
         return found
 
-    def household(self, person_id: str, as_of: date) -> HouseholdView:
-        with self._reading():
-            # The kin walk reads the subject and their edges: memberships come from the cache.
-            kin = self.kin(person_id, HOUSEHOLD_KIN_DEPTH, as_of)
-            memberships = [
-                edge
-                for edge in self._out_edges([person_id])[person_id]
-                if isinstance(edge, MemberOf) and edge.src == person_id and edge.current_on(as_of)
-            ]
-            if not memberships:
-                return HouseholdView(person_id, as_of, None, None, (), kin)
-            latest = max(memberships, key=lambda m: m.valid_from or date.min)
-            # Every household the subject is placed in, and their addresses, two queries.
-            households = self._nodes(m.dst for m in memberships)
-            self._nodes(h.address_id for h in households.values() if isinstance(h, Household))
-            household = households.get(latest.dst)
-            assert isinstance(household, Household)
-            address = self._node(household.address_id)
-            members = tuple(
-                edge for edge in self._in_edges([household.id])[household.id]
-                if isinstance(edge, MemberOf) and edge.current_on(as_of)
-            )
-            people = dict(kin.people)
-            residents = self._nodes(member.src for member in members)
-            for member in members:
-                person = residents.get(member.src)
-                if isinstance(person, Person):
-                    people.setdefault(member.src, person)
-            kin = KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related)
-            return HouseholdView(
-                person_id,
-                as_of,
-                household,
-                address if isinstance(address, Address) else None,
-                members,
-                kin,
-                self._elsewhere(household.id, memberships),
-            )
+    def _household_of(self, person_id: str, as_of: date) -> HouseholdView:
+        # The kin walk reads the subject and their edges: memberships come from the cache.
+        kin = self._kin_of(person_id, HOUSEHOLD_KIN_DEPTH, as_of)
+        memberships = [
+            edge
+            for edge in self._out_edges([person_id])[person_id]
+            if isinstance(edge, MemberOf) and edge.src == person_id and edge.current_on(as_of)
+        ]
+        if not memberships:
+            return HouseholdView(person_id, as_of, None, None, (), kin)
+        latest = max(memberships, key=lambda m: m.valid_from or date.min)
+        # Every household the subject is placed in, and their addresses, two queries.
+        households = self._nodes(m.dst for m in memberships)
+        self._nodes(h.address_id for h in households.values() if isinstance(h, Household))
+        household = households.get(latest.dst)
+        assert isinstance(household, Household)
+        address = self._node(household.address_id)
+        members = tuple(
+            edge for edge in self._in_edges([household.id])[household.id]
+            if isinstance(edge, MemberOf) and edge.current_on(as_of)
+        )
+        people = dict(kin.people)
+        residents = self._nodes(member.src for member in members)
+        for member in members:
+            person = residents.get(member.src)
+            if isinstance(person, Person):
+                people.setdefault(member.src, person)
+        kin = KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related)
+        return HouseholdView(
+            person_id,
+            as_of,
+            household,
+            address if isinstance(address, Address) else None,
+            members,
+            kin,
+            self._elsewhere(household.id, memberships),
+        )
 
     def _elsewhere(self, chosen: str, memberships: list[MemberOf]) -> tuple[Elsewhere, ...]:
         """The other households these current memberships place the subject in."""
@@ -356,114 +407,61 @@ class EmbeddedStore:
                 tuple(sorted(by_household[household_id], key=lambda m: m.key))))
         return tuple(found)
 
-    # Traversals in memory cost no round trip: the batched forms walk from each subject.
-    def households(
-        self, subjects: Sequence[tuple[str, date]]
-    ) -> dict[tuple[str, date], HouseholdView]:
-        with self._reading():
-            return {(person_id, day): self.household(person_id, day)
-                    for person_id, day in dict.fromkeys(subjects)
-                    if isinstance(self._node(person_id), Person)}
-
-    def kin_graphs(
-        self, subjects: Sequence[tuple[str, date]], depth: int
-    ) -> dict[tuple[str, date], KinGraph]:
-        with self._reading():
-            return {(person_id, day): self.kin(person_id, depth, day)
-                    for person_id, day in dict.fromkeys(subjects)
-                    if isinstance(self._node(person_id), Person)}
-
-    def involvements(
-        self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
+    def _involvements(
+        self, person_ids: list[str], as_of: date, include_closed: bool
     ) -> list[InvolvementView]:
-        with self._reading():
-            views = []
-            for person_id in person_ids:
-                for involvement_id in self._keyed(keys.INVOLVEMENT_OF, person_id):
-                    involvement = self._node(involvement_id)
-                    assert isinstance(involvement, Involvement)
-                    begun = involvement.start <= as_of
-                    if not (involvement.active_on(as_of) or (include_closed and begun)):
-                        continue
-                    organisation = self._node(involvement.organisation_id or "")
-                    lead = self._node(involvement.lead_id or "")
-                    views.append(
-                        InvolvementView(
-                            involvement,
-                            organisation if isinstance(organisation, Organisation) else None,
-                            lead if isinstance(lead, Practitioner) else None,
-                        )
-                    )
-            return views
+        held = self._nodes(sorted(self._durable.ids_by_key(keys.INVOLVEMENT_OF, person_ids)))
+        chosen = [i for i in held.values() if isinstance(i, Involvement)
+                  and (i.active_on(as_of) or (include_closed and i.start <= as_of))]
+        named = self._nodes([i.organisation_id for i in chosen if i.organisation_id]
+                            + [i.lead_id for i in chosen if i.lead_id])
+        return [InvolvementView(
+            involvement,
+            organisation if isinstance(
+                organisation := named.get(involvement.organisation_id or ""), Organisation)
+            else None,
+            lead if isinstance(lead := named.get(involvement.lead_id or ""), Practitioner)
+            else None,
+        ) for involvement in chosen]
 
-    def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
-        with self._reading():
-            found = list(self._nodes(
-                event_id
-                for person_id in dict.fromkeys(person_ids)
-                for event_id in self._keyed(keys.EVENT_OF, person_id)
-            ).values())
-            return sorted(
-                (e for e in found if isinstance(e, Event) and start <= e.date <= end),
-                key=lambda e: (e.date, e.id),
-            )
+    def _memberships(self, ids: list[str], end: str) -> list[MemberOf]:
+        adjacent = self._out_edges(ids) if end == "src" else self._in_edges(ids)
+        return [edge for node_id, edges in adjacent.items() for edge in edges
+                if isinstance(edge, MemberOf) and getattr(edge, end) == node_id]
 
-    def risk_indicators(self, person_ids: Sequence[str], as_of: date) -> list[RiskIndicator]:
-        with self._reading():
-            found = []
-            for person_id in dict.fromkeys(person_ids):
-                for risk_id in self._keyed(keys.RISK_OF, person_id):
-                    risk = self._node(risk_id)
-                    if isinstance(risk, RiskIndicator) and risk.current_on(as_of):
-                        found.append(risk)
-            return found
+    def _search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
+        found: set[str] = set()
+        if criteria.nhs_number:
+            found |= self._durable.ids_by_key(keys.NHS, [criteria.nhs_number])
+        if criteria.name:
+            found |= self._durable.ids_by_key(keys.NAME, query_keys(criteria.name))
+        if criteria.upn:
+            found |= self._durable.ids_by_key(keys.UPN, [criteria.upn.strip().upper()])
+        if criteria.birth_date:
+            found |= self._durable.ids_by_key(keys.BORN, [criteria.birth_date.isoformat()])
+        if criteria.postcode:
+            found |= set(self._residents_at_postcode(normalise_postcode(criteria.postcode)))
+        return [p for p in self._nodes(sorted(found)[:limit]).values() if isinstance(p, Person)]
 
-    def all_involvements(self) -> list[Involvement]:
-        with self._reading():
-            return [i for i in self._labelled(Involvement.label) if isinstance(i, Involvement)]
-
-    def all_risk_indicators(self) -> list[RiskIndicator]:
-        with self._reading():
-            return [r for r in self._labelled(RiskIndicator.label)
-                    if isinstance(r, RiskIndicator)]
-
-    def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
-        with self._reading():
-            found: set[str] = set()
-            if criteria.nhs_number:
-                found |= self._durable.ids_by_key(keys.NHS, [criteria.nhs_number])
-            if criteria.name:
-                found |= self._durable.ids_by_key(keys.NAME, query_keys(criteria.name))
-            if criteria.upn:
-                found |= self._durable.ids_by_key(keys.UPN, [criteria.upn.strip().upper()])
-            if criteria.birth_date:
-                found |= self._durable.ids_by_key(keys.BORN, [criteria.birth_date.isoformat()])
-            if criteria.postcode:
-                found |= set(self._residents_at_postcode(normalise_postcode(criteria.postcode)))
-            chosen = sorted(found)[: max(limit, 0)]
-            people = self._nodes(chosen)
-            return [p for i in chosen if isinstance(p := people.get(i), Person)]
-
-    def search_matches(
-        self, criteria: SearchCriteria, birth_dates: Sequence[date], limit: int
+    def _search_matches(
+        self, criteria: SearchCriteria, birth_dates: list[date], limit: int
     ) -> SearchMatches:
-        with self._reading():
-            found: set[str] = set()
-            if criteria.nhs_number:
-                found |= self._durable.ids_by_key(keys.NHS, [criteria.nhs_number])
-            if criteria.upn:
-                found |= self._durable.ids_by_key(keys.UPN, [criteria.upn.strip().upper()])
-            found |= self._durable.ids_by_key(keys.BORN, [d.isoformat() for d in birth_dates])
-            lived: dict[str, tuple[Address, ...]] = {}
-            if criteria.postcode:
-                lived = self._residents_at_postcode(normalise_postcode(criteria.postcode))
-            found |= lived.keys()
-            words = list(dict.fromkeys(name_tokens(criteria.name or "")))
-            if words:
-                found.update(sorted(self._matching_every_word(words))[: max(limit, 0)])
-            held = self._nodes(sorted(found))
-            people = {i: node for i, node in held.items() if isinstance(node, Person)}
-            return SearchMatches(people, lived)
+        found: set[str] = set()
+        if criteria.nhs_number:
+            found |= self._durable.ids_by_key(keys.NHS, [criteria.nhs_number])
+        if criteria.upn:
+            found |= self._durable.ids_by_key(keys.UPN, [criteria.upn.strip().upper()])
+        found |= self._durable.ids_by_key(keys.BORN, [d.isoformat() for d in birth_dates])
+        lived: dict[str, tuple[Address, ...]] = {}
+        if criteria.postcode:
+            lived = self._residents_at_postcode(normalise_postcode(criteria.postcode))
+        found |= lived.keys()
+        words = list(dict.fromkeys(name_tokens(criteria.name or "")))
+        if words:
+            found.update(sorted(self._matching_every_word(words))[:limit])
+        held = self._nodes(sorted(found))
+        people = {i: node for i, node in held.items() if isinstance(node, Person)}
+        return SearchMatches(people, lived)
 
     def _matching_every_word(self, words: list[str]) -> set[str]:
         """People holding, for every word, a name word that is it, a form of it or a slip."""
@@ -496,133 +494,28 @@ class EmbeddedStore:
                         found[edge.src].append(address)
         return {member: tuple(addresses) for member, addresses in found.items()}
 
-    def source_records(self, system: str) -> list[SourceRecord]:
-        with self._reading():
-            ids = self._keyed(keys.RECORD_SYSTEM, system)
-            records = self._durable.nodes_by_id(ids)  # past the cache, as `_labelled`
-            return [r for i in ids if isinstance(r := records.get(i), SourceRecord)]
-
-    def all_source_records(self) -> list[SourceRecord]:
-        with self._reading():
-            return [r for r in self._labelled(SourceRecord.label) if isinstance(r, SourceRecord)]
-
-    def source_records_in_blocks(self, blocks: Iterable[str]) -> list[SourceRecord]:
-        with self._reading():
-            ids = sorted(self._durable.ids_by_key(keys.BLOCK, [*blocks, keys.NO_BLOCKS]))
-            records = self._durable.nodes_by_id(ids)  # past the cache, as `_labelled`
-            return [r for i in ids if isinstance(r := records.get(i), SourceRecord)]
-
-    def records_of(self, person_id: str) -> list[SourceRecord]:
-        with self._reading():
-            return self.records_by_person([person_id])[person_id]
-
-    def records_by_person(self, person_ids: Iterable[str]) -> dict[str, list[SourceRecord]]:
-        with self._reading():
-            wanted = list(dict.fromkeys(person_ids))
-            outs = self._out_edges(wanted)
-            records = self._nodes(e.dst for pid in wanted for e in outs[pid]
-                                  if isinstance(e, HasRecord))
-            return {pid: sorted((r for e in outs[pid] if isinstance(e, HasRecord)
-                                 and isinstance(r := records.get(e.dst), SourceRecord)),
-                                key=lambda r: r.id)
-                    for pid in wanted}
-
-    def link_decisions(self) -> list[LinkDecision]:
-        with self._reading():
-            found = [d for d in self._labelled(LinkDecision.label) if isinstance(d, LinkDecision)]
-            return sorted(found, key=lambda d: (d.decided_at, d.id))
-
-    def linkage_models(self) -> list[LinkageModel]:
-        with self._reading():
-            found = [m for m in self._labelled(LinkageModel.label) if isinstance(m, LinkageModel)]
-            return sorted(found, key=lambda m: (m.trained_at, m.id))
-
-    def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
-        with self._reading():
-            found: list[ReviewPair] = []
-            for pair in self._durable.labelled(ReviewPair.label, after):
-                if len(found) >= first:
-                    break
-                if isinstance(pair, ReviewPair) and pair.status == "open":
-                    found.append(pair)
-            return found
-
-    def review_pairs_of(self, person_ids: Iterable[str]) -> dict[str, list[ReviewPair]]:
-        wanted = dict.fromkeys(person_ids)
-        found: dict[str, list[ReviewPair]] = {pid: [] for pid in wanted}
-        with self._reading():
-            pairs = self._nodes(sorted(self._durable.ids_by_key(keys.REVIEW_OF, found)))
-            for pair in pairs.values():
-                if isinstance(pair, ReviewPair) and pair.status == "open":
-                    for pid in dict.fromkeys((pair.person_a, pair.person_b)):
-                        if pid in found:
-                            found[pid].append(pair)
+    def _open_review_pairs(self, after: str | None, first: int) -> list[ReviewPair]:
+        found: list[ReviewPair] = []
+        for pair in self._durable.labelled(ReviewPair.label, after):
+            if len(found) >= first:
+                break
+            if isinstance(pair, ReviewPair) and pair.status == "open":
+                found.append(pair)
         return found
 
-    def link_explanation(self, person_id: str) -> LinkExplanation | None:
-        with self._reading():
-            return self.link_explanations([person_id]).get(person_id)
-
-    def link_explanations(self, person_ids: Iterable[str]) -> dict[str, LinkExplanation]:
-        with self._reading():
-            wanted = list(dict.fromkeys(person_ids))
-            found = self._nodes(f"X:{person_id}" for person_id in wanted)
-            return {person_id: x for person_id in wanted
-                    if isinstance(x := found.get(f"X:{person_id}"), LinkExplanation)}
-
-    def identity_events(self, person_id: str) -> list[IdentityEvent]:
-        with self._reading():
-            # By index: a borough's store holds an event for every person it ever made.
-            found = self._nodes(self._keyed(keys.IDENTITY_EVENT_OF, person_id)).values()
-            return sorted((e for e in found if isinstance(e, IdentityEvent)),
-                          key=lambda e: (e.on, e.id))
-
-    def identity_events_by_person(
-        self, person_ids: Iterable[str]
-    ) -> dict[str, list[IdentityEvent]]:
-        with self._reading():
-            return {person_id: self.identity_events(person_id)
-                    for person_id in dict.fromkeys(person_ids)}
-
-    def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
-        with self._reading():
-            found: list[MemberOf] = []
-            for person_id, edges in self._out_edges(person_ids).items():
-                found += [e for e in edges if isinstance(e, MemberOf) and e.src == person_id]
-            return found
-
-    def residents(self, household_ids: Iterable[str]) -> list[MemberOf]:
-        with self._reading():
-            found: list[MemberOf] = []
-            for edges in self._in_edges(household_ids).values():
-                found += [e for e in edges if isinstance(e, MemberOf)]
-            return found
-
-    def changes(
-        self,
-        after: int,
-        first: int,
-        person_ids: Iterable[str] | None = None,
-        since: datetime | None = None,
+    def _changes(
+        self, after: int, first: int, person_ids: list[str] | None, since: str | None
     ) -> list[Change]:
         # Read from SQLite, not memory: a load committed by another process is there at once.
         with self._lock:
-            wanted = sorted(set(person_ids)) if person_ids is not None else None
-            return self._durable.changes(after, first, wanted,
-                                         stamp(since) if since else None)
+            return self._durable.changes(after, first, person_ids, since)
 
     def last_change(self) -> int:
         with self._lock:
             return self._durable.last_change()
 
-    def involvements_from(self, system: str) -> list[Involvement]:
-        with self._reading():
-            return [i for i in self._labelled(Involvement.label)
-                    if isinstance(i, Involvement) and any(s.system == system for s in i.sources)]
-
-    def counts(self) -> dict[str, int]:
-        with self._reading():
-            return self._durable.counts()
+    def _counts(self) -> dict[str, int]:
+        return self._durable.counts()
 
     def load_logs(self) -> list[LoadLog]:
         with self._lock:
@@ -630,6 +523,11 @@ class EmbeddedStore:
 
     def close(self) -> None:
         self._durable.close()
+
+
+# The key each kind of node about a person is filed under (`graph.embedded.keys`).
+_ABOUT = {Event.label: keys.EVENT_OF, RiskIndicator.label: keys.RISK_OF,
+          IdentityEvent.label: keys.IDENTITY_EVENT_OF, ReviewPair.label: keys.REVIEW_OF}
 
 
 def _born_after(person: Person, day: date) -> bool:

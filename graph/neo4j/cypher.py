@@ -109,11 +109,27 @@ RESIDENTS = (
 
 LOAD_LOGS = "MATCH (l:FamgraphLoadLog) RETURN l.data AS data ORDER BY l.seq"
 
-# People by id.
-PEOPLE = "MATCH (p:Person) WHERE p.id IN $ids RETURN p.id AS id, p.data AS data"
+# Nodes of one label by id.
+NODES_BY_ID = {label: f"MATCH (n:{label}) WHERE n.id IN $ids RETURN n.id AS id, n.data AS data"
+               for label in NODE_TYPES}
 
-# Addresses by id (a load asks whether an address it is about to write is held restricted).
-ADDRESSES = "MATCH (a:Address) WHERE a.id IN $ids RETURN a.id AS id, a.data AS data"
+# Every node of one label (management information's aggregates, identity resolution).
+NODES_LABELLED = {label: f"MATCH (n:{label}) RETURN n.data AS data" for label in NODE_TYPES}
+
+# The nodes of a label about any of these people (each label indexed on `person_id`); for
+# review pairs, the open ones naming them (by the status index: closed pairs pile up).
+NODES_ABOUT = {
+    label: f"MATCH (n:{label}) WHERE n.person_id IN $ids RETURN n.data AS data"
+    for label in ("Event", "RiskIndicator", "IdentityEvent", "LinkExplanation")
+} | {"ReviewPair": "MATCH (n:ReviewPair) WHERE n.status = 'open' "
+                   "AND (n.person_a IN $ids OR n.person_b IN $ids) RETURN n.data AS data"}
+
+# What one source system asserted: its records, and the involvements it gave.
+NODES_FROM = {
+    "SourceRecord": "MATCH (n:SourceRecord {system: $system}) RETURN n.data AS data",
+    "Involvement": "MATCH (n:Involvement) WHERE $system IN n.source_systems "
+                   "RETURN n.data AS data",
+}
 
 # The person each source record belongs to.
 RECORD_OWNERS = (
@@ -157,15 +173,10 @@ def _kin_from_s(depth: int, day: str, key: str = "") -> str:
     )
 
 
-def kin(depth: int) -> str:
-    """People within `depth` family steps of $id over edges begun by $as_of, and edges among
-    them (`_kin_from_s`)."""
-    return "MATCH (s:Person {id: $id}) " + _kin_from_s(depth, "$as_of")
-
-
 def kin_graphs(depth: int) -> str:
-    """`kin` of every {id, as_of} in $keys in one round trip, a row per key whose person is
-    held; each key's day travels as `key.as_of` into the subqueries."""
+    """People within `depth` family steps over edges begun by each key's day, and edges
+    among them (`_kin_from_s`), for every {id, as_of} in $keys in one round trip, a row per
+    key whose person is held; each key's day travels as `key.as_of` into the subqueries."""
     return (
         "UNWIND $keys AS key "
         "CALL (key) { "
@@ -209,15 +220,9 @@ def _household_from_s(depth: int, day: str, key: str = "") -> str:
     )
 
 
-def household(depth: int) -> str:
-    """The household of $id on $as_of and the subject's kin within `depth`, in one round
-    trip (`_household_from_s`)."""
-    return "MATCH (s:Person {id: $id}) " + _household_from_s(depth, "$as_of")
-
-
 def households(depth: int) -> str:
-    """`household` of every {id, as_of} in $keys in one round trip, a row per key whose
-    person is held."""
+    """The household of each {id, as_of} in $keys on its day and the subject's kin within
+    `depth` (`_household_from_s`), in one round trip, a row per key whose person is held."""
     return (
         "UNWIND $keys AS key "
         "CALL (key) { "
@@ -239,24 +244,6 @@ INVOLVEMENTS = (
     "RETURN i.data AS involvement, o.data AS organisation, w.data AS lead"
 )
 
-# Events about these people between two dates.
-EVENTS = (
-    "MATCH (e:Event) WHERE e.person_id IN $ids AND $start <= e.date AND e.date <= $end "
-    "RETURN e.data AS data ORDER BY e.date, e.id"
-)
-
-# Risk indicators about these people current on $as_of; ordered by person in Python.
-RISK_INDICATORS = (
-    "MATCH (r:RiskIndicator) WHERE r.person_id IN $ids "
-    "  AND (r.valid_from IS NULL OR r.valid_from <= $as_of) "
-    "  AND (r.valid_to IS NULL OR $as_of <= r.valid_to) "
-    "RETURN r.person_id AS person_id, r.data AS data ORDER BY r.id"
-)
-
-# Every involvement and every risk indicator, for management information (aggregates).
-ALL_INVOLVEMENTS = "MATCH (i:Involvement) RETURN i.data AS data ORDER BY i.id"
-ALL_RISK_INDICATORS = "MATCH (r:RiskIndicator) RETURN r.data AS data ORDER BY r.id"
-
 # Search candidates: any of NHS number, a name token, birth date, postcode of residence.
 SEARCH = (
     "CALL () { "
@@ -276,20 +263,10 @@ SEARCH = (
     "RETURN DISTINCT p.id AS id, p.data AS data ORDER BY id LIMIT $limit"
 )
 
-# Every record of one source system.
-SOURCE_RECORDS = (
-    "MATCH (r:SourceRecord {system: $system}) RETURN r.data AS data ORDER BY r.id"
-)
-
 # Every household membership of these people.
 MEMBERSHIPS = (
     "MATCH (p:Person)-[m:MEMBER_OF]->(:Household) WHERE p.id IN $ids "
     "RETURN m.data AS data ORDER BY p.id, m.key"
-)
-
-# Every involvement one system asserted.
-INVOLVEMENTS_FROM = (
-    "MATCH (i:Involvement) WHERE $system IN i.source_systems RETURN i.data AS data ORDER BY i.id"
 )
 
 # Node counts by famgraph label, relationship counts by type.
@@ -386,20 +363,16 @@ SEARCH_MATCHES = {
 
 # The heaviest questions with parameters that match nothing, to plan them once before
 # serving: a cold plan can take seconds.
-_NOBODY: dict[str, object] = {"id": "", "as_of": ""}
+_NOBODY: dict[str, object] = {"keys": [{"id": "", "as_of": ""}]}
 WARM_UP: list[tuple[str, dict[str, object]]] = (
-    [(kin(depth), _NOBODY) for depth in range(1, 5)]
-    + [(household(HOUSEHOLD_KIN_DEPTH), _NOBODY), (households(HOUSEHOLD_KIN_DEPTH), {"keys": []})]
-    + [(kin_graphs(depth), {"keys": []}) for depth in range(1, 5)]
+    [(households(HOUSEHOLD_KIN_DEPTH), _NOBODY)]
+    + [(kin_graphs(depth), _NOBODY) for depth in range(1, 5)]
 )
 
 # Remove everything: for the test suite's fresh store per test only.
 DELETE_ALL = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
 
 # --- identity resolution ------------------------------------------------------
-
-# Every source record, of every system.
-ALL_SOURCE_RECORDS = "MATCH (r:SourceRecord) RETURN r.data AS data ORDER BY r.id"
 
 # The records in any of these blocks (`Store.source_records_in_blocks`): `block_text` is
 # the record's `blocks` field, its keys hex words, found through a full-text index kept
@@ -421,49 +394,16 @@ RECORDS_WITHOUT_BLOCKS = (
 # Lucene refuses a query of more than 1,024 words.
 BLOCKS_PER_QUERY = 1000
 
-# The records one person holds now.
-RECORDS_OF = (
-    "MATCH (:Person {id: $id})-[:HAS_RECORD]->(r:SourceRecord) RETURN r.data AS data ORDER BY r.id"
-)
-
 # The records each of these people holds now.
 RECORDS_BY_PERSON = (
     "MATCH (p:Person)-[:HAS_RECORD]->(r:SourceRecord) WHERE p.id IN $ids "
     "RETURN p.id AS person, r.data AS data ORDER BY r.id"
 )
 
-# Every node of one identity-resolution label (decisions, models), ordered in Python.
-LINK_DECISIONS = "MATCH (n:LinkDecision) RETURN n.data AS data"
-LINKAGE_MODELS = "MATCH (n:LinkageModel) RETURN n.data AS data"
-
 # Open review pairs after a given id, a page at a time.
 REVIEW_QUEUE = (
     "MATCH (p:ReviewPair) WHERE p.status = 'open' AND ($after IS NULL OR p.id > $after) "
     "RETURN p.data AS data ORDER BY p.id LIMIT $first"
-)
-
-# Open review pairs naming any of these people.
-REVIEW_PAIRS_OF = (
-    "MATCH (p:ReviewPair) WHERE p.status = 'open' AND (p.person_a IN $ids OR p.person_b IN $ids)"
-    " RETURN p.data AS data ORDER BY p.id"
-)
-
-# Why one person's records were joined.
-LINK_EXPLANATION = "MATCH (x:LinkExplanation {person_id: $id}) RETURN x.data AS data"
-
-# How one person's records came together or apart.
-IDENTITY_EVENTS = "MATCH (e:IdentityEvent {person_id: $id}) RETURN e.data AS data"
-
-# Why each of these people's records were joined.
-LINK_EXPLANATIONS = (
-    "MATCH (x:LinkExplanation) WHERE x.person_id IN $ids RETURN x.person_id AS person, "
-    "x.data AS data"
-)
-
-# How each of these people's records came together or apart; ordered in Python.
-IDENTITY_EVENTS_BY_PERSON = (
-    "MATCH (e:IdentityEvent) WHERE e.person_id IN $ids RETURN e.person_id AS person, "
-    "e.data AS data"
 )
 
 # --- accounts: users, grants and follows shared by every famgraph process on this Neo4j ---

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from neo4j import READ_ACCESS, Driver, ManagedTransaction, Query, unit_of_work
@@ -23,8 +23,8 @@ from neo4j.exceptions import (
     TransientError,
 )
 
-from graph.changes import Change, decode_change, encode_change, stamp
-from graph.errors import PersonNotFound, StoreError, StoreTimeout, StoreUnavailable
+from graph.changes import Change, decode_change, encode_change
+from graph.errors import StoreError, StoreTimeout, StoreUnavailable
 from graph.model import (
     EDGE_TYPES,
     NODE_TYPES,
@@ -35,8 +35,6 @@ from graph.model import (
     Household,
     IdentityEvent,
     Involvement,
-    LinkageModel,
-    LinkDecision,
     LinkExplanation,
     MemberOf,
     Node,
@@ -67,6 +65,7 @@ from graph.store import (
     Rejection,
     SearchCriteria,
     SearchMatches,
+    Store,
     held_birth_dates,
     held_name_words,
     held_upns,
@@ -224,7 +223,7 @@ def _edge(kind: str, data: str) -> Any:
     return decode(EDGE_TYPES[kind], json.loads(data))
 
 
-class Neo4jStore:
+class Neo4jStore(Store):
     """A store in one Neo4j database. The driver is made at the edge and passed in."""
 
     name = "neo4j"
@@ -344,96 +343,83 @@ class Neo4jStore:
             tx.run(cypher.SAVE_CHANGES, rows=saved, batch=seq).consume()
         return seq
 
-    # --- reading -------------------------------------------------------------
+    # --- the store's primitives (graph.store.Store), each one read -------------
 
-    def people(self, ids: Iterable[str]) -> dict[str, Person]:
-        wanted = list(dict.fromkeys(ids))
-        found = {r["id"]: _node("Person", r["data"]) for r in self._read(cypher.PEOPLE,
-                                                                           ids=wanted)}
-        return {i: found[i] for i in wanted if i in found}
+    def _nodes_by_id(self, label: str, ids: list[str]) -> dict[str, Node]:
+        return {r["id"]: _node(label, r["data"])
+                for r in self._read(cypher.NODES_BY_ID[label], ids=ids)}
 
-    def addresses(self, ids: Iterable[str]) -> dict[str, Address]:
-        return {r["id"]: _node("Address", r["data"])
-                for r in self._read(cypher.ADDRESSES, ids=list(dict.fromkeys(ids)))}
+    def _nodes_labelled(self, label: str) -> list[Node]:
+        return [_node(label, r["data"]) for r in self._read(cypher.NODES_LABELLED[label])]
 
-    def record_owners(self, record_ids: Iterable[str]) -> dict[str, str]:
-        rows = self._read(cypher.RECORD_OWNERS, ids=list(record_ids))
+    def _nodes_about(self, label: str, person_ids: list[str]) -> list[Node]:
+        return [_node(label, r["data"])
+                for r in self._read(cypher.NODES_ABOUT[label], ids=person_ids)]
+
+    def _nodes_from(self, label: str, system: str) -> list[Node]:
+        return [_node(label, r["data"])
+                for r in self._read(cypher.NODES_FROM[label], system=system)]
+
+    def _record_owners(self, record_ids: list[str]) -> dict[str, str]:
+        rows = self._read(cypher.RECORD_OWNERS, ids=record_ids)
         return {r["record"]: r["person"] for r in rows}
 
-    def kin(self, person_id: str, depth: int, as_of: date) -> KinGraph:
-        rows = self._read(cypher.kin(depth), id=person_id, as_of=as_of.isoformat())
-        if not rows:
-            raise PersonNotFound(person_id)
-        return _kin_graph(person_id, rows[0]["people"], rows[0]["edges"])
+    def _records_by_person(self, person_ids: list[str]) -> dict[str, list[SourceRecord]]:
+        found: dict[str, list[SourceRecord]] = defaultdict(list)
+        for row in self._read(cypher.RECORDS_BY_PERSON, ids=person_ids):
+            found[row["person"]].append(_node("SourceRecord", row["data"]))
+        return found
 
-    def kin_graphs(
-        self, subjects: Sequence[tuple[str, date]], depth: int
-    ) -> dict[tuple[str, date], KinGraph]:
-        found = {(r["id"], r["as_of"]): r for r in self._by_subject(cypher.kin_graphs(depth),
-                                                                      subjects)}
-        return {(person_id, day): _kin_graph(person_id, row["people"], row["edges"])
-                for person_id, day in dict.fromkeys(subjects)
-                if (row := found.get((person_id, day.isoformat()))) is not None}
+    def _records_in_blocks(self, blocks: list[str]) -> list[SourceRecord]:
+        # Not a question (no read timeout): the first delta after an upgrade waits while
+        # Neo4j fills the new index over every stored record, however long that takes.
+        with as_store_errors():
+            self._driver.execute_query(cypher.AWAIT_RECORD_BLOCKS, database_=self._database)
+        found = {r["id"]: r["data"] for r in self._read(cypher.RECORDS_WITHOUT_BLOCKS)}
+        # Keys are hex words; a full-text query ORs its words, so many at a time.
+        for start in range(0, len(blocks), cypher.BLOCKS_PER_QUERY):
+            terms = " ".join(blocks[start:start + cypher.BLOCKS_PER_QUERY])
+            found |= {r["id"]: r["data"] for r in self._read(cypher.RECORDS_IN_BLOCKS,
+                                                             terms=terms)}
+        return [_node("SourceRecord", data) for data in found.values()]
 
-    def household(self, person_id: str, as_of: date) -> HouseholdView:
-        rows = self._read(cypher.household(HOUSEHOLD_KIN_DEPTH), id=person_id,
-                          as_of=as_of.isoformat())
-        if not rows:
-            raise PersonNotFound(person_id)
-        return _household_view(person_id, as_of, rows[0])
-
-    def households(
-        self, subjects: Sequence[tuple[str, date]]
+    def _households(
+        self, subjects: list[tuple[str, date]]
     ) -> dict[tuple[str, date], HouseholdView]:
-        found = {(r["id"], r["as_of"]): r
-                 for r in self._by_subject(cypher.households(HOUSEHOLD_KIN_DEPTH), subjects)}
+        rows = self._by_subject(cypher.households(HOUSEHOLD_KIN_DEPTH), subjects)
         return {(person_id, day): _household_view(person_id, day, row)
-                for person_id, day in dict.fromkeys(subjects)
+                for (person_id, day), row in rows.items()}
+
+    def _kin_graphs(
+        self, subjects: list[tuple[str, date]], depth: int
+    ) -> dict[tuple[str, date], KinGraph]:
+        rows = self._by_subject(cypher.kin_graphs(depth), subjects)
+        return {(person_id, day): _kin_graph(person_id, row["people"], row["edges"])
+                for (person_id, day), row in rows.items()}
+
+    def _by_subject(self, statement: str,
+                    subjects: list[tuple[str, date]]) -> dict[tuple[str, date], Any]:
+        """The row of a statement over $keys for each subject whose person is held."""
+        keys = [{"id": person_id, "as_of": day.isoformat()} for person_id, day in subjects]
+        found = {(r["id"], r["as_of"]): r for r in self._read(statement, keys=keys)}
+        return {(person_id, day): row for person_id, day in subjects
                 if (row := found.get((person_id, day.isoformat()))) is not None}
 
-    def _by_subject(self, statement: str, subjects: Sequence[tuple[str, date]]) -> list[Any]:
-        """The rows of a statement over $keys, one {id, as_of} per distinct subject."""
-        keys = [{"id": person_id, "as_of": day.isoformat()}
-                for person_id, day in dict.fromkeys(subjects)]
-        return self._read(statement, keys=keys) if keys else []
-
-    def involvements(
-        self, person_ids: Sequence[str], as_of: date, include_closed: bool = False
+    def _involvements(
+        self, person_ids: list[str], as_of: date, include_closed: bool
     ) -> list[InvolvementView]:
-        rows = self._read(cypher.INVOLVEMENTS, ids=list(person_ids), as_of=as_of.isoformat(),
+        rows = self._read(cypher.INVOLVEMENTS, ids=person_ids, as_of=as_of.isoformat(),
                           closed=include_closed)
-        views = [
-            InvolvementView(
-                _node("Involvement", r["involvement"]),
-                _node("Organisation", r["organisation"]),
-                _node("Practitioner", r["lead"]),
-            )
-            for r in rows
-        ]
-        order = {person_id: n for n, person_id in enumerate(person_ids)}
-        views.sort(key=lambda v: (order[v.involvement.person_id], v.involvement.id))
-        return views
+        return [InvolvementView(_node("Involvement", r["involvement"]),
+                                _node("Organisation", r["organisation"]),
+                                _node("Practitioner", r["lead"]))
+                for r in rows]
 
-    def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
-        rows = self._read(cypher.EVENTS, ids=list(dict.fromkeys(person_ids)),
-                          start=start.isoformat(), end=end.isoformat())
-        return [_node("Event", r["data"]) for r in rows]
+    def _memberships(self, ids: list[str], end: str) -> list[MemberOf]:
+        statement = cypher.MEMBERSHIPS if end == "src" else cypher.RESIDENTS
+        return [_edge("MEMBER_OF", r["data"]) for r in self._read(statement, ids=ids)]
 
-    def risk_indicators(self, person_ids: Sequence[str], as_of: date) -> list[RiskIndicator]:
-        ids = list(dict.fromkeys(person_ids))
-        rows = self._read(cypher.RISK_INDICATORS, ids=ids, as_of=as_of.isoformat())
-        order = {person_id: n for n, person_id in enumerate(ids)}
-        rows.sort(key=lambda r: order[r["person_id"]])  # stable: ids stay in order within
-        return [_node("RiskIndicator", r["data"]) for r in rows]
-
-    def all_involvements(self) -> list[Involvement]:
-        return [_node("Involvement", r["data"]) for r in self._read(cypher.ALL_INVOLVEMENTS)]
-
-    def all_risk_indicators(self) -> list[RiskIndicator]:
-        return [_node("RiskIndicator", r["data"])
-                for r in self._read(cypher.ALL_RISK_INDICATORS)]
-
-    def search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
+    def _search_candidates(self, criteria: SearchCriteria, limit: int) -> list[Person]:
         rows = self._read(
             cypher.SEARCH,
             nhs=criteria.nhs_number or None,
@@ -442,12 +428,12 @@ class Neo4jStore:
             upn=criteria.upn.strip().upper() if criteria.upn else None,
             birth=_iso(criteria.birth_date),
             postcode=normalise_postcode(criteria.postcode) if criteria.postcode else None,
-            limit=max(limit, 0),
+            limit=limit,
         )
         return [_node("Person", r["data"]) for r in rows]
 
-    def search_matches(
-        self, criteria: SearchCriteria, birth_dates: Sequence[date], limit: int
+    def _search_matches(
+        self, criteria: SearchCriteria, birth_dates: list[date], limit: int
     ) -> SearchMatches:
         parameters: dict[str, Any] = {
             "nhs": criteria.nhs_number or None,
@@ -461,7 +447,7 @@ class Neo4jStore:
         if not asked:
             return SearchMatches({})
         rows = self._read(
-            cypher.SEARCH_MATCHES[asked], **parameters, limit=max(limit, 0),
+            cypher.SEARCH_MATCHES[asked], **parameters, limit=limit,
             upn_term=_lucene_term(_UPN + parameters["upn"]) if parameters["upn"] else None,
             births_term=" OR ".join(_lucene_term(_BORN + day) for day in parameters["births"])
             if parameters["births"] else None,
@@ -471,117 +457,24 @@ class Neo4jStore:
             {r["id"]: tuple(_node("Address", data) for data in sorted(r["lived"]))
              for r in rows if r["lived"]})
 
-    def source_records(self, system: str) -> list[SourceRecord]:
-        return [_node("SourceRecord", r["data"])
-                for r in self._read(cypher.SOURCE_RECORDS, system=system)]
+    def _open_review_pairs(self, after: str | None, first: int) -> list[ReviewPair]:
+        rows = self._read(cypher.REVIEW_QUEUE, after=after, first=first)
+        return [_node("ReviewPair", r["data"]) for r in rows]
 
-    def memberships(self, person_ids: Iterable[str]) -> list[MemberOf]:
-        return [_edge("MEMBER_OF", r["data"])
-                for r in self._read(cypher.MEMBERSHIPS, ids=list(person_ids))]
-
-    def residents(self, household_ids: Iterable[str]) -> list[MemberOf]:
-        return [_edge("MEMBER_OF", r["data"])
-                for r in self._read(cypher.RESIDENTS, ids=list(household_ids))]
-
-    def changes(
-        self,
-        after: int,
-        first: int,
-        person_ids: Iterable[str] | None = None,
-        since: datetime | None = None,
+    def _changes(
+        self, after: int, first: int, person_ids: list[str] | None, since: str | None
     ) -> list[Change]:
-        rows = self._read(
-            cypher.CHANGES, after=after, first=max(first, 0),
-            ids=sorted(set(person_ids)) if person_ids is not None else None,
-            since=stamp(since) if since else None,
-        )
+        rows = self._read(cypher.CHANGES, after=after, first=first, ids=person_ids,
+                          since=since)
         return [decode_change(r["data"], int(r["seq"])) for r in rows]
 
     def last_change(self) -> int:
         rows = self._read(cypher.LAST_CHANGE)
         return int(rows[0]["last"]) if rows else 0
 
-    def involvements_from(self, system: str) -> list[Involvement]:
-        return [_node("Involvement", r["data"])
-                for r in self._read(cypher.INVOLVEMENTS_FROM, system=system)]
-
-    def all_source_records(self) -> list[SourceRecord]:
-        return [_node("SourceRecord", r["data"]) for r in self._read(cypher.ALL_SOURCE_RECORDS)]
-
-    def source_records_in_blocks(self, blocks: Iterable[str]) -> list[SourceRecord]:
-        wanted = sorted(set(blocks))
-        # Not a question (no read timeout): the first delta after an upgrade waits while
-        # Neo4j fills the new index over every stored record, however long that takes.
-        with as_store_errors():
-            self._driver.execute_query(cypher.AWAIT_RECORD_BLOCKS, database_=self._database)
-        found = {r["id"]: r["data"] for r in self._read(cypher.RECORDS_WITHOUT_BLOCKS)}
-        # Keys are hex words; a full-text query ORs its words, so many at a time.
-        for start in range(0, len(wanted), cypher.BLOCKS_PER_QUERY):
-            terms = " ".join(wanted[start:start + cypher.BLOCKS_PER_QUERY])
-            found |= {r["id"]: r["data"] for r in self._read(cypher.RECORDS_IN_BLOCKS,
-                                                             terms=terms)}
-        return [_node("SourceRecord", found[i]) for i in sorted(found)]
-
-    def records_of(self, person_id: str) -> list[SourceRecord]:
-        return [_node("SourceRecord", r["data"])
-                for r in self._read(cypher.RECORDS_OF, id=person_id)]
-
-    def records_by_person(self, person_ids: Iterable[str]) -> dict[str, list[SourceRecord]]:
-        found: dict[str, list[SourceRecord]] = {p: [] for p in dict.fromkeys(person_ids)}
-        for row in self._read(cypher.RECORDS_BY_PERSON, ids=list(found)):
-            found[row["person"]].append(_node("SourceRecord", row["data"]))
-        return found
-
-    def link_decisions(self) -> list[LinkDecision]:
-        found = [_node("LinkDecision", r["data"]) for r in self._read(cypher.LINK_DECISIONS)]
-        return sorted(found, key=lambda d: (d.decided_at, d.id))
-
-    def linkage_models(self) -> list[LinkageModel]:
-        found = [_node("LinkageModel", r["data"]) for r in self._read(cypher.LINKAGE_MODELS)]
-        return sorted(found, key=lambda m: (m.trained_at, m.id))
-
-    def review_queue(self, after: str | None, first: int) -> list[ReviewPair]:
-        rows = self._read(cypher.REVIEW_QUEUE, after=after, first=max(first, 0))
-        return [_node("ReviewPair", r["data"]) for r in rows]
-
-    def review_pairs_of(self, person_ids: Iterable[str]) -> dict[str, list[ReviewPair]]:
-        wanted = list(dict.fromkeys(person_ids))
-        found: dict[str, list[ReviewPair]] = {pid: [] for pid in wanted}
-        for row in self._read(cypher.REVIEW_PAIRS_OF, ids=wanted):
-            pair: ReviewPair = _node("ReviewPair", row["data"])
-            for pid in dict.fromkeys((pair.person_a, pair.person_b)):
-                if pid in found:
-                    found[pid].append(pair)
-        return found
-
-    def link_explanation(self, person_id: str) -> LinkExplanation | None:
-        rows = self._read(cypher.LINK_EXPLANATION, id=person_id)
-        found: LinkExplanation | None = _node("LinkExplanation", rows[0]["data"]) if rows else None
-        return found
-
-    def link_explanations(self, person_ids: Iterable[str]) -> dict[str, LinkExplanation]:
-        found: dict[str, LinkExplanation] = {}
-        for row in self._read(cypher.LINK_EXPLANATIONS, ids=list(dict.fromkeys(person_ids))):
-            found.setdefault(row["person"], _node("LinkExplanation", row["data"]))
-        return found
-
-    def identity_events(self, person_id: str) -> list[IdentityEvent]:
-        found = [_node("IdentityEvent", r["data"])
-                 for r in self._read(cypher.IDENTITY_EVENTS, id=person_id)]
-        return sorted(found, key=lambda e: (e.on, e.id))
-
-    def identity_events_by_person(
-        self, person_ids: Iterable[str]
-    ) -> dict[str, list[IdentityEvent]]:
-        found: dict[str, list[IdentityEvent]] = {p: [] for p in dict.fromkeys(person_ids)}
-        for row in self._read(cypher.IDENTITY_EVENTS_BY_PERSON, ids=list(found)):
-            found[row["person"]].append(_node("IdentityEvent", row["data"]))
-        return {p: sorted(events, key=lambda e: (e.on, e.id)) for p, events in found.items()}
-
-    def counts(self) -> dict[str, int]:
+    def _counts(self) -> dict[str, int]:
         totals = {row["label"]: int(row["count"]) for row in self._read(cypher.COUNT_NODES)}
-        totals |= {row["type"]: int(row["count"]) for row in self._read(cypher.COUNT_EDGES)}
-        return {name: count for name, count in totals.items() if count}
+        return totals | {row["type"]: int(row["count"]) for row in self._read(cypher.COUNT_EDGES)}
 
     def load_logs(self) -> list[LoadLog]:
         return [_log_from_json(json.loads(r["data"])) for r in self._read(cypher.LOAD_LOGS)]
