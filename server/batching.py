@@ -188,13 +188,18 @@ class Loaders:
     async def _households(
         self, keys: list[tuple[str, date]]
     ) -> list[HouseholdAnswer | BaseException]:
-        def answer() -> list[HouseholdAnswer | BaseException]:
+        def answer() -> tuple[list[HouseholdAnswer | BaseException], dict[str, Person]]:
             views = self.store.households(keys)
+            read = {i: p for view in views.values() for i, p in view.kin.people.items()}
             return [household_of(self.store, person_id, day, views[(person_id, day)])
                     if (person_id, day) in views else PersonNotFound(person_id)
-                    for person_id, day in keys]
+                    for person_id, day in keys], read
 
-        return await self.ask(answer)
+        answers, read = await self.ask(answer)
+        # The people a household read (residents and kin) are those its services and
+        # members are about: later loads of them need no store call of their own.
+        self.people.prime_many(read)
+        return answers
 
     async def _kin(self, keys: list[KinKey]) -> list[KinGraph | BaseException]:
         # The store walks to one depth per question: in practice every key shares it.
