@@ -304,6 +304,19 @@ WARM_RUNS = 12
 WARM_SECONDS = 5
 
 
+def _answers(name: str, url: str, body: dict[str, Any] | None, token: str) -> None:
+    """Exit unless the endpoint answers the bench's question: wrk counts a GraphQL answer
+    of errors (status 200) as a request served, and errors come fast."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    response = (httpx.post(url, json=body, headers=headers, timeout=30) if body
+                else httpx.get(url, headers=headers, timeout=30))
+    answer = response.json()
+    if response.status_code != 200 or answer.get("errors") or not answer.get("data", answer):
+        sys.exit(f"{name} did not answer the front-door question: {answer.get('errors')}")
+
+
 def _warm_neo4j(url: str, body: dict[str, Any], token: str, connections: int) -> None:
     rates = [_wrk(url, WARM_SECONDS, connections, body, token).requests_per_second]
     while len(rates) < WARM_RUNS:
@@ -409,6 +422,8 @@ def main() -> None:
             other = _free_port()
             beside = _serve(root / "store", other, neo4j.settings)
             endpoints[ON_NEO4J] = (f"http://127.0.0.1:{other}/graphql", graphql)
+        for name, (url, body) in endpoints.items():
+            _answers(name, url, body, token)
         for name, (url, body) in endpoints.items():  # warm every path
             if name == ON_NEO4J:
                 _warm_neo4j(url, body, token, args.connections)

@@ -115,7 +115,11 @@ class HouseholdView:
     """The household a subject lived in on `as_of`: its address, residents and their kin.
 
     `elsewhere` holds every other household the subject's memberships current on `as_of`
-    place them in (sources disagreeing about where they lived), ordered by household id."""
+    place them in (sources disagreeing about where they lived), ordered by household id.
+    `involvements`, when the household was asked for with them, holds every involvement
+    begun by `as_of` about anyone in `kin.people` (residents and kin), in any order: what
+    the subject's services, in any scope, are chosen from (`involvements_among`) without
+    asking the store again."""
 
     subject_id: str
     as_of: date
@@ -124,6 +128,7 @@ class HouseholdView:
     members: tuple[MemberOf, ...]
     kin: KinGraph
     elsewhere: tuple[Elsewhere, ...] = ()
+    involvements: tuple[InvolvementView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,13 +314,14 @@ class Store(ABC):
         return found[(person_id, as_of)]
 
     def households(
-        self, subjects: Sequence[tuple[str, date]]
+        self, subjects: Sequence[tuple[str, date]], with_involvements: bool = False
     ) -> dict[tuple[str, date], HouseholdView]:
         """`household` of each (person id, day) at once, in the order asked; people not
-        held are left out."""
+        held are left out. `with_involvements`: each view's `involvements` too, in the same
+        read (the household's services in one round trip)."""
         wanted = list(dict.fromkeys(subjects))
         with self._question():
-            found = self._households(wanted) if wanted else {}
+            found = self._households(wanted, with_involvements) if wanted else {}
         return {subject: found[subject] for subject in wanted if subject in found}
 
     def kin(self, person_id: str, depth: int, as_of: date) -> KinGraph:
@@ -345,10 +351,9 @@ class Store(ABC):
     ) -> list[InvolvementView]:
         """Service episodes about these people open on `as_of` (or, with `include_closed`,
         begun by then), ordered by the order of `person_ids`, then by involvement id."""
-        order = _positions(person_ids)
         with self._question():
-            found = self._involvements(list(order), as_of, include_closed)
-        return sorted(found, key=lambda v: (order[v.involvement.person_id], v.involvement.id))
+            found = self._involvements(list(dict.fromkeys(person_ids)), as_of)
+        return involvements_among(found, person_ids, as_of, include_closed)
 
     def events(self, person_ids: Sequence[str], start: date, end: date) -> list[Event]:
         """Dated events about these people from `start` to `end` inclusive, by date then id."""
@@ -565,7 +570,7 @@ class Store(ABC):
 
     @abstractmethod
     def _households(
-        self, subjects: list[tuple[str, date]]
+        self, subjects: list[tuple[str, date]], with_involvements: bool
     ) -> Mapping[tuple[str, date], HouseholdView]:
         """`households` of these distinct subjects, at least one, in one read."""
 
@@ -576,10 +581,9 @@ class Store(ABC):
         """`kin_graphs` of these distinct subjects, at least one, in one read."""
 
     @abstractmethod
-    def _involvements(
-        self, person_ids: list[str], as_of: date, include_closed: bool
-    ) -> Iterable[InvolvementView]:
-        """`involvements` of these distinct people, in any order, in one read."""
+    def _involvements(self, person_ids: list[str], as_of: date) -> Iterable[InvolvementView]:
+        """The involvements about these distinct people begun by `as_of`, open or not, with
+        their organisations and leads, in any order, in one read."""
 
     @abstractmethod
     def _memberships(self, ids: list[str], end: str) -> Iterable[MemberOf]:
@@ -613,6 +617,19 @@ class Store(ABC):
         """Nodes by label and edges by type."""
 
 
+
+
+def involvements_among(
+    found: Iterable[InvolvementView], person_ids: Sequence[str], as_of: date,
+    include_closed: bool,
+) -> list[InvolvementView]:
+    """Of involvements begun by `as_of`, those about these people open on `as_of` (or, with
+    `include_closed`, all of them), ordered by the order of `person_ids`, then by id:
+    `Store.involvements`' answer, from what a store or a household view read."""
+    order = _positions(person_ids)
+    chosen = (v for v in found if v.involvement.person_id in order
+              and (include_closed or v.involvement.active_on(as_of)))
+    return sorted(chosen, key=lambda v: (order[v.involvement.person_id], v.involvement.id))
 
 
 def _by_id(found: Iterable[N]) -> list[N]:

@@ -44,7 +44,7 @@ from graph.questions.services import (
     people_in_scope,
     services_of_scopes,
 )
-from graph.store import KinGraph, Store
+from graph.store import HouseholdView, InvolvementView, KinGraph, Store
 from server.stores import calls_for
 
 Answer = TypeVar("Answer")
@@ -126,6 +126,10 @@ class Loaders:
         self.store, self._request = store, request
         self._calls = calls_for(store)
         self._extracts: dict[str, date] | None = None
+        # By (subject, day): who a household read held, and every involvement begun by
+        # the day about them (`HouseholdView.involvements`).
+        self._involved: dict[tuple[str, date], tuple[frozenset[str],
+                                                     tuple[InvolvementView, ...]]] = {}
         self._declared: dict[str, Coverage] | None = None
         self.people: DataLoader[str, Person | None] = DataLoader(_weakly(self._people))
         self.households: DataLoader[tuple[str, date], HouseholdAnswer] = DataLoader(
@@ -188,17 +192,21 @@ class Loaders:
     async def _households(
         self, keys: list[tuple[str, date]]
     ) -> list[HouseholdAnswer | BaseException]:
-        def answer() -> tuple[list[HouseholdAnswer | BaseException], dict[str, Person]]:
-            views = self.store.households(keys)
-            read = {i: p for view in views.values() for i, p in view.kin.people.items()}
+        def answer() -> tuple[list[HouseholdAnswer | BaseException],
+                              dict[tuple[str, date], HouseholdView]]:
+            # With the involvements of everyone in them: the services of a household or
+            # family scope are chosen from those, in the same round trip.
+            views = self.store.households(keys, with_involvements=True)
             return [household_of(self.store, person_id, day, views[(person_id, day)])
                     if (person_id, day) in views else PersonNotFound(person_id)
-                    for person_id, day in keys], read
+                    for person_id, day in keys], views
 
-        answers, read = await self.ask(answer)
-        # The people a household read (residents and kin) are those its services and
-        # members are about: later loads of them need no store call of their own.
-        self.people.prime_many(read)
+        answers, views = await self.ask(answer)
+        for key, view in views.items():
+            # The people a household read (residents and kin) are those its services and
+            # members are about: later loads of them need no store call of their own.
+            self.people.prime_many(dict(view.kin.people))
+            self._involved[key] = (frozenset(view.kin.people), view.involvements)
         return answers
 
     async def _kin(self, keys: list[KinKey]) -> list[KinGraph | BaseException]:
@@ -256,7 +264,22 @@ class Loaders:
         self, keys: list[ServicesKey]
     ) -> list[list[ServiceEngaged] | BaseException]:
         return await self._by_day(keys, lambda day, closed, scopes: services_of_scopes(
-            self.store, scopes, day, closed))
+            self.store, scopes, day, closed, self._read_with_households(scopes, day)))
+
+    def _read_with_households(
+        self, scopes: list[dict[str, str]], day: date
+    ) -> list[InvolvementView] | None:
+        """Every involvement begun by `day` about the people of these scopes, when the
+        subjects' households on that day were read with them (`_households`) and hold
+        everyone in them; None when a store call is needed."""
+        found: dict[str, InvolvementView] = {}  # by id: two households may share people
+        for scope in scopes:
+            subject = next(iter(scope))  # `people_in_scope` puts the subject first
+            held = self._involved.get((subject, day))
+            if held is None or not held[0].issuperset(scope):
+                return None
+            found.update((view.involvement.id, view) for view in held[1])
+        return list(found.values())
 
     async def _risks(self, keys: list[ServicesKey]) -> list[list[RiskFound] | BaseException]:
         return await self._by_day(keys, lambda day, _, scopes: risks_of_scopes(

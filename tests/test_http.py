@@ -586,3 +586,33 @@ def test_a_graphql_request_leaves_nothing_of_its_own_for_the_cycle_collector(
     ours = {"Loaders", "DataLoader", "LeafExecution", "GraphQLResolveInfoHelpers",
             "Person", "ServiceEngaged", "HouseholdMember", "RequestContext"}
     assert not kinds & ours, sorted(kinds & ours)
+
+
+@pytest.mark.parametrize("scope", ["HOUSEHOLD", "FAMILY"])
+def test_services_come_with_the_household_read_and_answer_as_the_store_call_does(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, scope: str
+) -> None:
+    """A household read brings the involvements of everyone in it (one round trip on
+    Neo4j); services chosen from them must be those a store call gives."""
+    store = client.app.state.store  # type: ignore[attr-defined]
+    calls: list[str] = []
+    real = store.involvements
+    monkeypatch.setattr(store, "involvements",
+                        lambda *a, **k: calls.append("involvements") or real(*a, **k))
+    fields = f"""household {{ address {{ postcode }} }}
+                open: servicesEngaged(scope: {scope}) {{ service person {{ id }} }}
+                all: servicesEngaged(scope: {scope}, includeClosed: true) {{
+                  service person {{ id }} }}"""
+    # Another person's child-scope services in the same request: no household read covers
+    # them, so that request asks the store for everyone's involvements.
+    uncovered = 'other: person(id: "zak") { servicesEngaged { service } }'
+    asked = 0
+    for subject in ("rio", "una", "kim"):
+        with_household = ask(client, f'{{ person(id: "{subject}") {{ {fields} }} }}')
+        assert calls == [], "the household read held every involvement its services need"
+        by_store = ask(client, f'{{ person(id: "{subject}") {{ {fields} }} {uncovered} }}')
+        assert calls, "the uncovered scope asked the store"
+        calls.clear()
+        assert with_household["data"]["person"] == by_store["data"]["person"], subject
+        asked += len(by_store["data"]["person"]["all"])
+    assert asked, "the families have services to compare"

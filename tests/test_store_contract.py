@@ -488,3 +488,23 @@ def test_backends_give_primitives_and_never_a_question_of_their_own() -> None:
     own = {"name", "write", "migrate", "close", "last_change", "load_logs"}
     for backend in (EmbeddedStore, Neo4jStore):
         assert questions & set(vars(backend)) <= own, backend.__name__
+
+
+def test_a_household_read_with_involvements_holds_what_the_store_call_gives(
+    all_families: Store,
+) -> None:
+    from graph.store import involvements_among
+
+    subjects = [(pid, day) for pid in ("rio", "una", "kim", "cara", "nobody")
+                for day in (TODAY, date(2024, 1, 1))]
+    views = all_families.households(subjects, with_involvements=True)
+    assert ("nobody", TODAY) not in views
+    compared = 0
+    for (_, day), view in views.items():
+        people = list(view.kin.people)
+        for closed in (False, True):
+            asked = all_families.involvements(people, day, closed)
+            assert involvements_among(view.involvements, people, day, closed) == asked
+            compared += len(asked)
+    assert compared, "the families have involvements to compare"
+    assert all(not view.involvements for view in all_families.households(subjects).values())

@@ -11,6 +11,7 @@ import contextlib
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -283,10 +284,15 @@ class EmbeddedStore(Store):
 
     # Traversals in memory cost no round trip: the batched forms walk from each subject.
     def _households(
-        self, subjects: list[tuple[str, date]]
+        self, subjects: list[tuple[str, date]], with_involvements: bool
     ) -> dict[tuple[str, date], HouseholdView]:
-        return {(person_id, day): self._household_of(person_id, day)
-                for person_id, day in subjects if isinstance(self._node(person_id), Person)}
+        views = {(person_id, day): self._household_of(person_id, day)
+                 for person_id, day in subjects if isinstance(self._node(person_id), Person)}
+        if with_involvements:
+            views = {key: replace(view, involvements=tuple(
+                self._involvements(list(view.kin.people), view.as_of)))
+                for key, view in views.items()}
+        return views
 
     def _kin_graphs(
         self, subjects: list[tuple[str, date]], depth: int
@@ -407,12 +413,9 @@ class EmbeddedStore(Store):
                 tuple(sorted(by_household[household_id], key=lambda m: m.key))))
         return tuple(found)
 
-    def _involvements(
-        self, person_ids: list[str], as_of: date, include_closed: bool
-    ) -> list[InvolvementView]:
+    def _involvements(self, person_ids: list[str], as_of: date) -> list[InvolvementView]:
         held = self._nodes(sorted(self._durable.ids_by_key(keys.INVOLVEMENT_OF, person_ids)))
-        chosen = [i for i in held.values() if isinstance(i, Involvement)
-                  and (i.active_on(as_of) or (include_closed and i.start <= as_of))]
+        chosen = [i for i in held.values() if isinstance(i, Involvement) and i.start <= as_of]
         named = self._nodes([i.organisation_id for i in chosen if i.organisation_id]
                             + [i.lead_id for i in chosen if i.lead_id])
         return [InvolvementView(

@@ -168,7 +168,7 @@ def _kin_from_s(depth: int, day: str, key: str = "") -> str:
         f"  WHERE b IN people AND (r.valid_from IS NULL OR r.valid_from <= {day}) "
         "  RETURN collect(DISTINCT r) AS edges "
         "} "
-        "RETURN [n IN people | n.data] AS people, "
+        "RETURN [n IN people | n.data] AS people, [n IN people | n.id] AS people_ids, "
         "       [r IN edges | {type: type(r), data: r.data}] AS edges"
     )
 
@@ -201,7 +201,8 @@ def _household_from_s(depth: int, day: str, key: str = "") -> str:
         f"  WHERE (pm.valid_from IS NULL OR pm.valid_from <= {day}) "
         f"    AND (pm.valid_to IS NULL OR {day} <= pm.valid_to) "
         "  RETURN h.data AS household, a.data AS address, "
-        "         collect(pm.data) AS members, collect(p.data) AS residents "
+        "         collect(pm.data) AS members, collect(p.data) AS residents, "
+        "         collect(p.id) AS resident_ids "
         "} "
         # Every membership current on the day, with its household and address: those not
         # of the household chosen above are where other sources place the subject.
@@ -216,32 +217,51 @@ def _household_from_s(depth: int, day: str, key: str = "") -> str:
         f"CALL ({_names('s', key)}) {{ "
         + _kin_from_s(depth, day, key)
         + " } "
-        "RETURN household, address, members, residents, current, people, edges"
+        "RETURN household, address, members, residents, resident_ids, current, people, "
+        "       people_ids, edges"
     )
 
 
-def households(depth: int) -> str:
+def households(depth: int, with_involvements: bool = False) -> str:
     """The household of each {id, as_of} in $keys on its day and the subject's kin within
-    `depth` (`_household_from_s`), in one round trip, a row per key whose person is held."""
+    `depth` (`_household_from_s`), in one round trip, a row per key whose person is held;
+    `with_involvements`, also every involvement begun by the day about anyone in it."""
+    involvements = (
+        "CALL (key, people_ids, resident_ids) { "
+        "  UNWIND people_ids + resident_ids AS pid "
+        "  WITH DISTINCT key, pid "
+        + _begun_involvements("pid", "key.as_of")
+        + "RETURN collect({involvement: i.data, organisation: o.data, lead: w.data})"
+        "         AS involvements "
+        "} ") if with_involvements else ""
     return (
         "UNWIND $keys AS key "
         "CALL (key) { "
         "  MATCH (s:Person {id: key.id}) "
         + _household_from_s(depth, "key.as_of", "key")
         + " } "
-        "RETURN key.id AS id, key.as_of AS as_of, household, address, members, residents, "
-        "       current, people, edges"
+        + involvements
+        + "RETURN key.id AS id, key.as_of AS as_of, household, address, members, residents, "
+        "       current, people, edges" + (", involvements" if with_involvements else "")
     )
 
 
-# Involvements about these people open on $as_of (or begun by then, with $closed too),
-# with their organisation and lead.
+def _begun_involvements(person: str, day: str) -> str:
+    """Involvements about `person` begun by `day` (`i`), with their organisation (`o`) and
+    lead (`w`): open or closed, which the store protocol decides (`involvements_among`)."""
+    return (
+        f"MATCH (i:Involvement {{person_id: {person}}}) WHERE i.start <= {day} "
+        "OPTIONAL MATCH (o:Organisation {id: i.organisation_id}) "
+        "OPTIONAL MATCH (w:Practitioner {id: i.lead_id}) "
+    )
+
+
+# Involvements about these (distinct) people begun by $as_of, with their organisation and
+# lead.
 INVOLVEMENTS = (
-    "MATCH (i:Involvement) WHERE i.person_id IN $ids AND i.start <= $as_of "
-    "  AND ($closed OR i.end IS NULL OR $as_of <= i.end) "
-    "OPTIONAL MATCH (o:Organisation {id: i.organisation_id}) "
-    "OPTIONAL MATCH (w:Practitioner {id: i.lead_id}) "
-    "RETURN i.data AS involvement, o.data AS organisation, w.data AS lead"
+    "UNWIND $ids AS pid "
+    + _begun_involvements("pid", "$as_of")
+    + "RETURN i.data AS involvement, o.data AS organisation, w.data AS lead"
 )
 
 # Search candidates: any of NHS number, a name token, birth date, postcode of residence.
@@ -365,7 +385,7 @@ SEARCH_MATCHES = {
 # serving: a cold plan can take seconds.
 _NOBODY: dict[str, object] = {"keys": [{"id": "", "as_of": ""}]}
 WARM_UP: list[tuple[str, dict[str, object]]] = (
-    [(households(HOUSEHOLD_KIN_DEPTH), _NOBODY)]
+    [(households(HOUSEHOLD_KIN_DEPTH, asked), _NOBODY) for asked in (False, True)]
     + [(kin_graphs(depth), _NOBODY) for depth in range(1, 5)]
 )
 

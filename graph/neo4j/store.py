@@ -402,9 +402,10 @@ class Neo4jStore(Store):
         return [_node("SourceRecord", data) for data in found.values()]
 
     def _households(
-        self, subjects: list[tuple[str, date]]
+        self, subjects: list[tuple[str, date]], with_involvements: bool
     ) -> dict[tuple[str, date], HouseholdView]:
-        rows = self._by_subject(cypher.households(HOUSEHOLD_KIN_DEPTH), subjects)
+        rows = self._by_subject(cypher.households(HOUSEHOLD_KIN_DEPTH, with_involvements),
+                                subjects)
         return {(person_id, day): _household_view(person_id, day, row)
                 for (person_id, day), row in rows.items()}
 
@@ -423,15 +424,9 @@ class Neo4jStore(Store):
         return {(person_id, day): row for person_id, day in subjects
                 if (row := found.get((person_id, day.isoformat()))) is not None}
 
-    def _involvements(
-        self, person_ids: list[str], as_of: date, include_closed: bool
-    ) -> list[InvolvementView]:
-        rows = self._read(cypher.INVOLVEMENTS, ids=person_ids, as_of=as_of.isoformat(),
-                          closed=include_closed)
-        return [InvolvementView(_node("Involvement", r["involvement"]),
-                                _node("Organisation", r["organisation"]),
-                                _node("Practitioner", r["lead"]))
-                for r in rows]
+    def _involvements(self, person_ids: list[str], as_of: date) -> list[InvolvementView]:
+        return _involvement_views(self._read(cypher.INVOLVEMENTS, ids=person_ids,
+                                             as_of=as_of.isoformat()))
 
     def _memberships(self, ids: list[str], end: str) -> list[MemberOf]:
         statement = cypher.MEMBERSHIPS if end == "src" else cypher.RESIDENTS
@@ -523,12 +518,22 @@ def _kin_graph(subject_id: str, people_data: list[str], edges: list[dict[str, st
     return KinGraph(subject_id, people, tuple(parents), tuple(partners), tuple(related))
 
 
+def _involvement_views(rows: Iterable[Any]) -> list[InvolvementView]:
+    """Rows of {involvement, organisation, lead} (`cypher._begun_involvements`)."""
+    return [InvolvementView(_node("Involvement", r["involvement"]),
+                            _node("Organisation", r["organisation"]),
+                            _node("Practitioner", r["lead"]))
+            for r in rows]
+
+
 def _household_view(person_id: str, as_of: date, row: Any) -> HouseholdView:
-    """A household row (`cypher.household`'s columns) as the protocol answers it."""
+    """A household row (`cypher.households`' columns) as the protocol answers it."""
     kin = _kin_graph(person_id, row["people"], row["edges"])
+    involvements = tuple(_involvement_views(
+        row.get("involvements") or ()))
     household = _node("Household", row["household"])
     if household is None:
-        return HouseholdView(person_id, as_of, None, None, (), kin)
+        return HouseholdView(person_id, as_of, None, None, (), kin, (), involvements)
     members = tuple(_edge("MEMBER_OF", data) for data in row["members"])
     people = dict(kin.people)
     for data in row["residents"]:
@@ -537,7 +542,7 @@ def _household_view(person_id: str, as_of: date, row: Any) -> HouseholdView:
     return HouseholdView(
         person_id, as_of, household, _node("Address", row["address"]), members,
         KinGraph(kin.subject_id, people, kin.parents, kin.partners, kin.related),
-        _elsewhere(household.id, row["current"]),
+        _elsewhere(household.id, row["current"]), involvements,
     )
 
 

@@ -14,7 +14,7 @@ from graph.model import Involvement
 from graph.questions import resolve_as_of
 from graph.questions.household import HouseholdAnswer, household_of
 from graph.questions.kinship import describe_all
-from graph.store import InvolvementView, KinGraph, Store
+from graph.store import InvolvementView, KinGraph, Store, involvements_among
 
 Fact = TypeVar("Fact")
 
@@ -83,16 +83,31 @@ def services_engaged(
     PersonNotFound : the store holds no person with that id
     """
     day = resolve_as_of(as_of)
-    return services_of_scopes(store, [people_in_scope(store, person_id, scope, day)], day,
-                              include_closed)[0]
+    if scope is Scope.CHILD:
+        return services_of_scopes(store, [people_in_scope(store, person_id, scope, day)], day,
+                                  include_closed)[0]
+    # The household read brings its people's involvements: one round trip for a household.
+    views = store.households([(person_id, day)], with_involvements=True)
+    if (person_id, day) not in views:
+        raise PersonNotFound(person_id)
+    view = views[(person_id, day)]
+    words = people_in_scope(store, person_id, scope, day, household_of(store, person_id, day,
+                                                                       view))
+    held = view.involvements if view.kin.people.keys() >= words.keys() else None
+    return services_of_scopes(store, [words], day, include_closed, held)[0]
 
 
 def services_of_scopes(
-    store: Store, scopes: Sequence[dict[str, str]], day: date, include_closed: bool = False
+    store: Store, scopes: Sequence[dict[str, str]], day: date, include_closed: bool = False,
+    known: Sequence[InvolvementView] | None = None,
 ) -> list[list[ServiceEngaged]]:
     """For each scope (people and their relationship to its subject, as `people_in_scope`
-    gives), the involvements open on `day`: one store round trip for all of them."""
-    views = store.involvements(everyone_in(scopes), day, include_closed)
+    gives), the involvements open on `day`: one store round trip for all of them, or none
+    when `known` holds every involvement begun by `day` about everyone in the scopes (the
+    subjects' household views read them: `HouseholdView.involvements`)."""
+    everyone = everyone_in(scopes)
+    views = (store.involvements(everyone, day, include_closed) if known is None
+             else involvements_among(known, everyone, day, include_closed))
     if not include_closed:
         # Loads end every closed involvement; one stored before they did, closed with no end
         # date, must still never read as open (the wrong person called at the front door).
