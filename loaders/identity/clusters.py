@@ -13,11 +13,12 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    """A reason to join two records, as the clustering saw it."""
+class Link(NamedTuple):
+    """A reason to join two records, as the clustering saw it (a tuple: a million records'
+    clusterings make millions)."""
 
     a: str
     b: str

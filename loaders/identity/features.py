@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from graph.model import SourceRecord
 from graph.normalise import fold, name_tokens, normalise_name, normalise_postcode
-from loaders.identity import blocks
+from loaders.identity import blocks, collector_paused
 from loaders.identity.names import canonical_given, phonetic
 from loaders.records import Extract, PersonRecord
 
@@ -202,6 +202,7 @@ def claim_fields(record: PersonRecord) -> dict[str, str]:
     return {name: value for name, value in values.items() if value}
 
 
+@collector_paused()
 def rows_for(
     extract: Extract, stored: Iterable[SourceRecord]
 ) -> tuple[pa.Table, dict[str, list[str]]]:

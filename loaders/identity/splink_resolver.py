@@ -38,6 +38,7 @@ from loaders.identity import (
     Progress,
     Resolution,
     blocks,
+    collector_paused,
     delta,
     mint_person_id,
     record_key,
@@ -132,6 +133,7 @@ class SplinkResolver:
         ]
         return links
 
+    @collector_paused()
     def link_all(
         self,
         keys: Sequence[str],

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import jellyfish
 import pyarrow as pa
 
+from loaders.identity import collector_paused
 from loaders.identity.clusters import TWINS as REASON
 
 __all__ = ["REASON", "TwinRule"]
@@ -102,6 +103,7 @@ def _same_context(a: _Who, b: _Who) -> bool:
 class TwinRule:
     """`apart(a, b)`: the model alone may not put records `a` and `b` in one person."""
 
+    @collector_paused()
     def __init__(self, rows: pa.Table) -> None:
         columns = rows.select(
             ["unique_id", "given_canon", "given_all", "given", "family", "dob", "nhs", "upn",
