@@ -88,20 +88,19 @@ class Clusters:
             key, up = parent[up], parent[parent[up]]
         return key
 
-    def _of(self, root: str) -> Collection[str]:
-        return self.members.get(root) or (root,)
-
-    def _numbers(self, root: str) -> Collection[str]:
-        if root in self.members:
-            return self.numbers.get(root, ())
+    def _side(self, root: str) -> tuple[Collection[str], Collection[str]]:
+        """A cluster's members and NHS numbers, by its root."""
+        members = self.members.get(root)
+        if members is not None:
+            return members, self.numbers.get(root, ())
         number = self.nhs.get(root)
-        return (number,) if number else ()
+        return (root,), ((number,) if number else ())
 
-    def _why_not(self, ra: str, rb: str, by: str) -> str | None:
-        na, nb = self._numbers(ra), self._numbers(rb)
+    def _why_not(self, side_a: tuple[Collection[str], Collection[str]],
+                 side_b: tuple[Collection[str], Collection[str]], by: str) -> str | None:
+        (of_a, na), (of_b, nb) = side_a, side_b
         if len(na) > 1 or len(nb) > 1 or (na and nb and set(na) != set(nb)):
             return "different NHS numbers"
-        of_a, of_b = self._of(ra), self._of(rb)
         small, large = (of_a, of_b) if len(of_a) <= len(of_b) else (of_b, of_a)
         forbidden, kin = self.forbidden, self.kin if by == "model" else {}
         if forbidden or kin:
@@ -133,14 +132,15 @@ class Clusters:
         ra, rb = self.root(link.a), self.root(link.b)
         if ra == rb:
             return False
-        reason = self._why_not(ra, rb, link.by)
+        side_a, side_b = self._side(ra), self._side(rb)
+        reason = self._why_not(side_a, side_b, link.by)
         if reason is not None:
             self.refused.append(Refusal(link, reason))
             return False
-        members = self.members
-        if len(members.get(ra) or (ra,)) < len(members.get(rb) or (rb,)):
+        if len(side_a[0]) < len(side_b[0]):
             ra, rb = rb, ra
-        numbers = {*self._numbers(ra), *self._numbers(rb)}
+        numbers = {*side_a[1], *side_b[1]}
+        members = self.members
         self.parent[rb] = ra
         merged = members.get(ra)
         if merged is None:
