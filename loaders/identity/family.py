@@ -138,6 +138,8 @@ def with_family(
     # by the tuple's identity (the pairs hold every tuple for as long as this runs), as
     # hashing seven fields of evidence per pair cost more than the rest of the loop.
     extended: dict[tuple[int, bool], tuple[FieldWeight, ...]] = {}
+    # The same for the weights: pairs at the same levels share their rescored floats.
+    totals: dict[tuple[float, bool], tuple[float, float]] = {}
     found = []
     for pair, shared in zip(pairs, in_common, strict=True):
         if shared is None:
@@ -147,8 +149,11 @@ def with_family(
         fields = extended.get((id(pair.fields), shared))
         if fields is None:
             fields = extended[(id(pair.fields), shared)] = (*pair.fields, field)
-        total = pair.match_weight + field.weight
-        found.append(ScoredPair(pair.a, pair.b, total, _probability(total), fields))
+        weighed = totals.get((pair.match_weight, shared))
+        if weighed is None:
+            total = pair.match_weight + field.weight
+            weighed = totals[(pair.match_weight, shared)] = (total, _probability(total))
+        found.append(ScoredPair(pair.a, pair.b, weighed[0], weighed[1], fields))
     return found
 
 

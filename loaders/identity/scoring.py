@@ -391,6 +391,10 @@ def score(
         kinds = ("mw",) if weighs is not None else ("gamma", "mw")
         pairs: list[ScoredPair] = []
         append, known = pairs.append, evidence.get
+        # Pairs at the same levels have the same weight and probability: one float object
+        # for each value, not two per pair (some 300 MB at a million records).
+        floats: dict[float, float] = {}
+        number = floats.setdefault
         with collector_paused():
             # A batch at a time, so the pairs never exist as one list of Python dicts as well.
             for batch in result.to_batches(max_chunksize=100_000):
@@ -406,7 +410,8 @@ def score(
                     strict=True,
                 ):
                     a, b = (left, right) if left <= right else (right, left)
-                    append(ScoredPair(own_key[a], own_key[b], float(weight), float(probability),
+                    append(ScoredPair(own_key[a], own_key[b], number(weight, weight),
+                                      number(probability, probability),
                                       known(levels) or fields_of(levels)))
         del result
         lap("pairs")
