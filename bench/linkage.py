@@ -3,7 +3,7 @@
     python -m bench.linkage borough [--people N | --folder BOROUGH] [--no-family]
     python -m bench.linkage febrl4
     python -m bench.linkage scale [--records N] [--folder BOROUGH] [--threads 2] [--no-family]
-                                  [--delta N] [--em-max-pairs 5e6] [--duckdb-memory 3GB]
+                                  [--delta N] [--em-max-pairs 5e6] [--duckdb-memory 2.5GB]
     python -m bench.linkage diagnose --folder BOROUGH [--no-family] [--show 2]
     python -m bench.linkage [compare] [--fc-records 4000] [--seed 1] [--write-docs]
 

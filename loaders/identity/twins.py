@@ -117,7 +117,7 @@ class TwinRule:
             "given_canon", "given_all", "given", "family", "dob", "nhs", "upn", "address",
             "house", "postcode", "sex")]
         # A borough's names, birth dates and homes repeat: one object per distinct value
-        # (a word set, a house), not one per record (at a million records, a gigabyte).
+        # (a word set, a house), not one per record (at a million records, about a gigabyte).
         words: dict[str | None, frozenset[str]] = {}
         houses: dict[tuple[str, str], str] = {}
         self.who: dict[str, _Who] = {}
