@@ -3,7 +3,7 @@
     python -m bench.linkage borough [--people N | --folder BOROUGH] [--no-family]
     python -m bench.linkage febrl4
     python -m bench.linkage scale [--records N] [--folder BOROUGH] [--threads 2] [--no-family]
-                                  [--delta N] [--em-max-pairs 5e6]
+                                  [--delta N] [--em-max-pairs 5e6] [--duckdb-memory 2.5GB]
     python -m bench.linkage diagnose --folder BOROUGH [--no-family] [--show 2]
     python -m bench.linkage [compare] [--fc-records 4000] [--seed 1] [--write-docs]
 
@@ -447,6 +447,8 @@ def main() -> None:
     s.add_argument("--no-family", action="store_true")
     s.add_argument("--em-max-pairs", type=float, default=Training().em_max_pairs,
                    help="Pairs each expectation-maximisation pass samples (Splink max_pairs).")
+    s.add_argument("--duckdb-memory", default=Training().memory_limit,
+                   help="DuckDB's memory cap (Training.memory_limit), e.g. 2.5GB.")
     s.add_argument("--delta", type=int, default=0, help="Then resolve a nightly delta of"
                    " this many of the records against the rest, as a load would.")
     d = sub.add_parser("diagnose")
@@ -471,7 +473,8 @@ def main() -> None:
         result = febrl4()
     else:
         result = scale(args.records, args.threads, args.folder, not args.no_family, args.delta,
-                       Training(em_max_pairs=args.em_max_pairs))
+                       Training(em_max_pairs=args.em_max_pairs,
+                                memory_limit=args.duckdb_memory))
     print(json.dumps(result, indent=2))
 
 

@@ -62,18 +62,6 @@ class _Kin:
                 self.cluster_of[r] for r in self.relatives.get(key, ()) if r in self.cluster_of)
         return found
 
-    def shared(self, pair: ScoredPair) -> bool | None:
-        """Whether the two records' relatives resolved to a common person; None if either
-        has none (other than the pair's own clusters)."""
-        left, right = self.of(pair.a), self.of(pair.b)
-        if not left or not right:
-            return None
-        own = {self.cluster_of.get(pair.a), self.cluster_of.get(pair.b)}
-        left, right = left - own, right - own
-        if not left or not right:
-            return None
-        return bool(left & right)
-
 
 def relatives_in_common(
     pairs: Sequence[ScoredPair],
@@ -83,7 +71,21 @@ def relatives_in_common(
     """For each pair, whether its records' relatives resolved to a common person (None
     where either names none): worked out once, for both estimating and rescoring."""
     kin = _Kin(relatives, cluster_of)
-    return [kin.shared(pair) for pair in pairs]
+    found: list[bool | None] = []
+    append, of, placed = found.append, kin.of, cluster_of.get
+    # Whether the two records' relatives resolved to a common person, other than the
+    # pair's own clusters; None if either has none. A loop of its own, not a call per pair:
+    # millions of pairs at a million records, most with a record naming no relatives.
+    for pair in pairs:
+        left = of(pair.a)
+        right = of(pair.b) if left else left
+        if not right:
+            append(None)
+            continue
+        own = {placed(pair.a), placed(pair.b)}
+        left, right = left - own, right - own
+        append(None if not left or not right else bool(left & right))
+    return found
 
 
 def estimate(
@@ -136,6 +138,8 @@ def with_family(
     # by the tuple's identity (the pairs hold every tuple for as long as this runs), as
     # hashing seven fields of evidence per pair cost more than the rest of the loop.
     extended: dict[tuple[int, bool], tuple[FieldWeight, ...]] = {}
+    # The same for the weights: pairs at the same levels share their rescored floats.
+    totals: dict[tuple[float, bool], tuple[float, float]] = {}
     found = []
     for pair, shared in zip(pairs, in_common, strict=True):
         if shared is None:
@@ -145,8 +149,11 @@ def with_family(
         fields = extended.get((id(pair.fields), shared))
         if fields is None:
             fields = extended[(id(pair.fields), shared)] = (*pair.fields, field)
-        total = pair.match_weight + field.weight
-        found.append(ScoredPair(pair.a, pair.b, total, _probability(total), fields))
+        weighed = totals.get((pair.match_weight, shared))
+        if weighed is None:
+            total = pair.match_weight + field.weight
+            weighed = totals[(pair.match_weight, shared)] = (total, _probability(total))
+        found.append(ScoredPair(pair.a, pair.b, weighed[0], weighed[1], fields))
     return found
 
 

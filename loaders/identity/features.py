@@ -7,6 +7,7 @@ compared on the same evidence as today's.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ import pyarrow as pa
 
 from graph.model import SourceRecord
 from graph.normalise import fold, name_tokens, normalise_name, normalise_postcode
-from loaders.identity import blocks
+from loaders.identity import blocks, collector_paused
 from loaders.identity.names import canonical_given, phonetic
 from loaders.records import Extract, PersonRecord
 
@@ -84,7 +85,7 @@ def linkage_fields(extract: Extract, blocked: bool = True) -> dict[str, dict[str
     history: dict[str, set[str]] = defaultdict(set)
     for period in extract.addresses:
         if period.postcode:
-            history[f"{period.system}/{period.record_id}"].add(normalise_postcode(period.postcode))
+            history[f"{period.system}/{period.record_id}"].add(_postcode(period.postcode))
     relatives: dict[str, set[str]] = defaultdict(set)
     for rel in extract.relationships:
         a, b = f"{rel.system}/{rel.from_record_id}", f"{rel.system}/{rel.to_record_id}"
@@ -97,7 +98,7 @@ def linkage_fields(extract: Extract, blocked: bool = True) -> dict[str, dict[str
         line1 = ""
         if record.address is not None:  # the first line and town, normalised
             if record.address.postcode:
-                postcodes.add(normalise_postcode(record.address.postcode))
+                postcodes.add(_postcode(record.address.postcode))
             line1 = address_words(record.address.line1)
         found[key] = {
             "postcode_history": SEPARATOR.join(sorted(postcodes)),
@@ -115,42 +116,74 @@ def split(text: str) -> list[str]:
     return [part for part in text.split(SEPARATOR) if part] if text else []
 
 
-def row(key: str, system: str, fields: dict[str, str]) -> dict[str, Any]:
-    """The comparison row of one record, from its claims and linkage fields."""
-    given_tokens = name_tokens(fields.get("given_names", ""))
-    family_tokens = name_tokens(fields.get("family_name", ""))
-    other_tokens = name_tokens(fields.get("other_names", ""))
-    given = given_tokens[0] if given_tokens else ""
-    family = " ".join(family_tokens)
+@functools.lru_cache(maxsize=1 << 16)
+def _postcode(text: str) -> str:
+    return normalise_postcode(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _given_forms(given_names: str) -> tuple[tuple[str, ...], str | None, str | None, str | None,
+                                            str | None]:
+    """A given names field's words, first word, all words, canonical form and sound code."""
+    tokens = tuple(name_tokens(given_names))
+    given = tokens[0] if tokens else ""
+    return (tokens, given or None, " ".join(tokens) or None,
+            canonical_given(given_names) or None, phonetic(given) or None)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _family_forms(family_name: str) -> tuple[tuple[str, ...], str | None, str | None]:
+    """A family name field's words, the words joined and their sound code."""
+    tokens = tuple(name_tokens(family_name))
+    return tokens, " ".join(tokens) or None, phonetic("".join(tokens)) or None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _house(line1: str) -> str | None:
+    return house_numbers(line1) or None
+
+
+def _values(key: str, system: str, fields: dict[str, str]) -> tuple[Any, ...]:
+    """The comparison row of one record as values in `COLUMNS` order. A borough's names,
+    postcodes and streets repeat, so their forms are worked out once per distinct value."""
+    given_tokens, given, given_all, given_canon, given_ph = _given_forms(
+        fields.get("given_names", ""))
+    family_tokens, family, family_ph = _family_forms(fields.get("family_name", ""))
+    other = fields.get("other_names", "")
     born = fields.get("birth_date", "")
-    postcode = normalise_postcode(fields.get("postcode", ""))
+    postcode = _postcode(fields.get("postcode", ""))
     postcodes = set(split(fields.get("postcode_history", "")))
     if postcode:
         postcodes.add(postcode)
     line1 = fields.get("address_line1", "")
-    return {
-        "unique_id": key,
-        "system": system,
-        "given": given or None,
-        "given_all": " ".join(given_tokens) or None,
-        "family": family or None,
-        "given_canon": canonical_given(fields.get("given_names", "")) or None,
-        "given_ph": phonetic(given) or None,
-        "family_ph": phonetic("".join(family_tokens)) or None,
-        "name_tokens": sorted(set(given_tokens + family_tokens + other_tokens)),
-        "dob": born or None,
-        "dob_year": born[:4] or None,
-        "sex": fields.get("sex") or None,
-        "nhs": fields.get("nhs_number") or None,
-        "upn": fields.get("upn") or None,
-        "postcode": postcode or None,
-        "postcode_sector": postcode[:-2] if len(postcode) > 2 else None,
-        "postcodes": sorted(postcodes),
-        "address": f"{line1} {postcode}" if line1 and postcode else None,
-        "line1": line1 or None,
-        "house": house_numbers(line1) or None,
-        "town": fields.get("town") or None,
-    }
+    return (
+        key,
+        system,
+        given,
+        given_all,
+        family,
+        given_canon,
+        given_ph,
+        family_ph,
+        sorted({*given_tokens, *family_tokens, *(name_tokens(other) if other else ())}),
+        born or None,
+        born[:4] or None,
+        fields.get("sex") or None,
+        fields.get("nhs_number") or None,
+        fields.get("upn") or None,
+        postcode or None,
+        postcode[:-2] if len(postcode) > 2 else None,
+        sorted(postcodes),
+        f"{line1} {postcode}" if line1 and postcode else None,
+        line1 or None,
+        _house(line1) if line1 else None,
+        fields.get("town") or None,
+    )
+
+
+def row(key: str, system: str, fields: dict[str, str]) -> dict[str, Any]:
+    """The comparison row of one record, from its claims and linkage fields."""
+    return dict(zip(COLUMNS, _values(key, system, fields), strict=True))
 
 
 def claim_fields(record: PersonRecord) -> dict[str, str]:
@@ -169,6 +202,7 @@ def claim_fields(record: PersonRecord) -> dict[str, str]:
     return {name: value for name, value in values.items() if value}
 
 
+@collector_paused()
 def rows_for(
     extract: Extract, stored: Iterable[SourceRecord]
 ) -> tuple[pa.Table, dict[str, list[str]]]:
@@ -188,6 +222,11 @@ def rows_for(
     ordered = sorted(sources)
     batches = []
     for start in range(0, len(ordered), BATCH):
-        chunk = [row(key, *sources[key]) for key in ordered[start:start + BATCH]]
-        batches.append(pa.RecordBatch.from_pylist(chunk, schema=SCHEMA))
+        # Column by column: no dict per record for Arrow to take apart again.
+        columns = zip(*(_values(key, *sources[key]) for key in ordered[start:start + BATCH]),
+                      strict=True)
+        batches.append(pa.RecordBatch.from_arrays(
+            [pa.array(column, type=kind) for column, kind in zip(columns, SCHEMA.types,
+                                                                  strict=True)],
+            schema=SCHEMA))
     return pa.Table.from_batches(batches, schema=SCHEMA), relatives

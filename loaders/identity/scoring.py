@@ -16,7 +16,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
@@ -24,7 +24,7 @@ from splink import DuckDBAPI, Linker
 # Splink 5 keeps its exception classes in internals; EMTrainingException is a SplinkException.
 from splink.internals.exceptions import EMTrainingException, SplinkException
 
-from loaders.identity import Progress, default_model
+from loaders.identity import Progress, collector_paused, default_model
 from loaders.identity import settings as linkage
 
 # Splink reports progress and untrainable levels through logging; a load prints its own.
@@ -41,7 +41,10 @@ class Training:
     seed: int = 42
     min_records: int = 1_000  # fewer records than this: score with the parameters given
     threads: int | None = None  # DuckDB threads; None lets DuckDB choose
-    memory_limit: str | None = "3GB"  # DuckDB's own memory (spills beyond); None: its default
+    # DuckDB's own memory (it spills beyond); None: its default. At a million records
+    # Splink's predictions reach it, beside the rows in Python: 2.5 GB keeps the whole run
+    # under 4 GB, for the same CPU as 3 GB (docs/identity.md, Scale).
+    memory_limit: str | None = "2.5GB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +56,11 @@ class FieldWeight:
     weight: float
 
 
-@dataclass(frozen=True, slots=True)
-class ScoredPair:
+class ScoredPair(NamedTuple):
+    """Two records (`a` before `b`), their match weight and probability, and the evidence.
+    A tuple rather than a frozen dataclass: a million records make millions of pairs,
+    scored and rescored, and a tuple is built in half the time."""
+
     a: str
     b: str
     match_weight: float
@@ -374,37 +380,42 @@ def score(
         own_key = {key: key for key in rows.column("unique_id").to_pylist()}
 
         def fields_of(levels: tuple[Any, ...]) -> tuple[FieldWeight, ...]:
-            found = evidence.get(levels)
-            if found is None:
-                if weighs is not None:
-                    levels_with = [(_nearest(weighs[n], w), w) for n, w in zip(names, levels,
-                                                                              strict=True)]
-                else:
-                    levels_with = list(zip(levels[::2], levels[1::2], strict=True))
-                found = evidence[levels] = tuple(
-                    FieldWeight(name, labels[name].get(int(gamma), "?"), float(weight))
-                    for name, (gamma, weight) in zip(names, levels_with, strict=True)
-                )
+            if weighs is not None:
+                levels_with = [(_nearest(weighs[n], w), w) for n, w in zip(names, levels,
+                                                                          strict=True)]
+            else:
+                levels_with = list(zip(levels[::2], levels[1::2], strict=True))
+            found = evidence[levels] = tuple(
+                FieldWeight(name, labels[name].get(int(gamma), "?"), float(weight))
+                for name, (gamma, weight) in zip(names, levels_with, strict=True)
+            )
             return found
 
         kinds = ("mw",) if weighs is not None else ("gamma", "mw")
-        pairs = []
-        # A batch at a time, so the pairs never exist as one list of Python dicts as well.
-        for batch in result.to_batches(max_chunksize=100_000):
-            columns_of = batch.to_pydict()
-            levels_of = list(zip(*(columns_of[f"{kind}_{n}"] for n in names
-                                   for kind in kinds), strict=True))
-            for left, right, weight, probability, levels in zip(
-                columns_of["unique_id_l"],
-                columns_of["unique_id_r"],
-                columns_of["match_weight"],
-                columns_of["match_probability"],
-                levels_of,
-                strict=True,
-            ):
-                a, b = (left, right) if left <= right else (right, left)
-                pairs.append(ScoredPair(own_key[a], own_key[b], float(weight),
-                                        float(probability), fields_of(levels)))
+        pairs: list[ScoredPair] = []
+        append, known = pairs.append, evidence.get
+        # Pairs at the same levels have the same weight and probability: one float object
+        # for each value, not two per pair (some 300 MB at a million records).
+        floats: dict[float, float] = {}
+        number = floats.setdefault
+        with collector_paused():
+            # A batch at a time, so the pairs never exist as one list of Python dicts as well.
+            for batch in result.to_batches(max_chunksize=100_000):
+                columns_of = batch.to_pydict()
+                levels_of = list(zip(*(columns_of[f"{kind}_{n}"] for n in names
+                                       for kind in kinds), strict=True))
+                for left, right, weight, probability, levels in zip(
+                    columns_of["unique_id_l"],
+                    columns_of["unique_id_r"],
+                    columns_of["match_weight"],
+                    columns_of["match_probability"],
+                    levels_of,
+                    strict=True,
+                ):
+                    a, b = (left, right) if left <= right else (right, left)
+                    append(ScoredPair(own_key[a], own_key[b], number(weight, weight),
+                                      number(probability, probability),
+                                      known(levels) or fields_of(levels)))
         del result
         lap("pairs")
         summary["probability_two_random_records_match"] = model[

@@ -38,6 +38,7 @@ from loaders.identity import (
     Progress,
     Resolution,
     blocks,
+    collector_paused,
     delta,
     mint_person_id,
     record_key,
@@ -120,11 +121,11 @@ class SplinkResolver:
     def _links(
         self, pairs: Sequence[ScoredPair], decisions: dict[tuple[str, str], LinkDecision]
     ) -> list[Link]:
-        links = [
-            Link(p.a, p.b, p.match_weight, "model")
-            for p in pairs
-            if p.probability >= self.thresholds.link and (p.a, p.b) not in decisions
-        ]
+        threshold = self.thresholds.link
+        links = [Link(p.a, p.b, p.match_weight, "model") for p in pairs
+                 if p.probability >= threshold]
+        if decisions:  # most runs have none: no key tuple per pair to test
+            links = [link for link in links if (link.a, link.b) not in decisions]
         links += [
             Link(a, b, HUMAN, "human")
             for (a, b), d in decisions.items()
@@ -132,6 +133,7 @@ class SplinkResolver:
         ]
         return links
 
+    @collector_paused()
     def link_all(
         self,
         keys: Sequence[str],

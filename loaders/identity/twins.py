@@ -14,10 +14,12 @@ pair goes to the review queue for a person to decide.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import jellyfish
 import pyarrow as pa
 
+from loaders.identity import collector_paused
 from loaders.identity.clusters import TWINS as REASON
 
 __all__ = ["REASON", "TwinRule"]
@@ -99,26 +101,45 @@ def _same_context(a: _Who, b: _Who) -> bool:
     return bool(a.house and a.house == b.house)
 
 
+def _shared(column: pa.ChunkedArray) -> list[Any]:
+    """A column's values as Python objects, one object for each distinct value."""
+    encoded = column.combine_chunks().dictionary_encode()
+    values = encoded.dictionary.to_pylist()
+    return [None if index is None else values[index] for index in encoded.indices.to_pylist()]
+
+
 class TwinRule:
     """`apart(a, b)`: the model alone may not put records `a` and `b` in one person."""
 
+    @collector_paused()
     def __init__(self, rows: pa.Table) -> None:
-        columns = rows.select(
-            ["unique_id", "given_canon", "given_all", "given", "family", "dob", "nhs", "upn",
-             "address", "house", "postcode", "sex"]
-        ).to_pydict()
+        columns = [rows.column("unique_id").to_pylist()] + [_shared(rows.column(name)) for name in (
+            "given_canon", "given_all", "given", "family", "dob", "nhs", "upn", "address",
+            "house", "postcode", "sex")]
+        # A borough's names, birth dates and homes repeat: one object per distinct value
+        # (a word set, a house), not one per record (at a million records, about a gigabyte).
+        words: dict[str | None, frozenset[str]] = {}
+        houses: dict[tuple[str, str], str] = {}
         self.who: dict[str, _Who] = {}
         for (key, canon, given_all, given, family, dob, nhs, upn, address, house, postcode,
-             sex) in zip(*columns.values(), strict=True):
+             sex) in zip(*columns, strict=True):
+            every = words.get(given_all)
+            if every is None:
+                every = words[given_all] = frozenset((given_all or "").split())
+            home = None
+            if house and postcode:
+                home = houses.get((house, postcode))
+                if home is None:
+                    home = houses[(house, postcode)] = f"{house} {postcode}"
             self.who[key] = _Who(
                 given=canon or given,
-                given_all=frozenset((given_all or "").split()),
+                given_all=every,
                 family=family,
                 dob=dob,
                 nhs=nhs,
                 upn=upn,
                 address=address,
-                house=f"{house} {postcode}" if house and postcode else None,
+                house=home,
                 first=given,
                 sex=sex,
             )
