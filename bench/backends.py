@@ -174,6 +174,7 @@ def main() -> None:
         started = time.perf_counter()
         if args.store:
             embedded = EmbeddedStore(args.store)
+            embedded.migrate()  # a folder kept from an older famgraph
             print(f"embedded open: {time.perf_counter() - started:.1f} s, "
                   f"{resident_mb():,.0f} MB resident")
         else:

@@ -87,6 +87,7 @@ def night(store_dir: Path, path: Path, anchor: bool) -> dict[str, Any]:
 
     resolver.resolve = timed  # type: ignore[method-assign]
     store = EmbeddedStore(store_dir)
+    store.migrate()  # a base kept from an older famgraph
     held = store.counts().get(SourceRecord.label, 0)
     clock = _Clock()
     log = load_extract(store, [path], resolver=resolver)

@@ -119,7 +119,7 @@ class HouseholdView:
     `involvements`, when the household was asked for with them, holds every involvement
     begun by `as_of` about anyone in `kin.people` (residents and kin), in any order: what
     the subject's services, in any scope, are chosen from (`involvements_among`) without
-    asking the store again."""
+    asking the store again. None when not asked for: never "no services"."""
 
     subject_id: str
     as_of: date
@@ -128,7 +128,7 @@ class HouseholdView:
     members: tuple[MemberOf, ...]
     kin: KinGraph
     elsewhere: tuple[Elsewhere, ...] = ()
-    involvements: tuple[InvolvementView, ...] = ()
+    involvements: tuple[InvolvementView, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

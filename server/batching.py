@@ -206,7 +206,8 @@ class Loaders:
             # The people a household read (residents and kin) are those its services and
             # members are about: later loads of them need no store call of their own.
             self.people.prime_many(dict(view.kin.people))
-            self._involved[key] = (frozenset(view.kin.people), view.involvements)
+            if view.involvements is not None:
+                self._involved[key] = (frozenset(view.kin.people), view.involvements)
         return answers
 
     async def _kin(self, keys: list[KinKey]) -> list[KinGraph | BaseException]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -96,3 +97,30 @@ def test_every_command_is_named_by_some_test() -> None:
     commands = [c.name or c.callback.__name__ for c in cli.registered_commands]  # type: ignore[union-attr]
     commands += [g.name for g in cli.registered_groups if g.name]
     assert [c for c in commands if f'"{c}"' not in tests] == []
+
+
+def test_migrate_brings_an_older_store_file_to_this_schema_and_says_so(tmp_path: Path) -> None:
+    from graph.embedded import EmbeddedStore, durability
+    from graph.errors import StoreError
+    from graph.store import GraphBatch
+
+    store = EmbeddedStore(tmp_path)
+    for make in FAMILIES.values():
+        store.write(make())
+    held = store.counts()
+    store.close()
+    db = sqlite3.connect(tmp_path / "graph.sqlite")
+    db.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    old = EmbeddedStore(tmp_path)
+    with pytest.raises(StoreError, match=f"famgraph migrate --store {tmp_path}"):
+        old.write(GraphBatch())  # its indexes would miss nodes: refused until migrated
+    old.close()
+    code, output = run("migrate", "--store", str(tmp_path))
+    assert code == 0 and f"{sum(held.values()):,} nodes and edges" in output
+    version = sqlite3.connect(tmp_path / "graph.sqlite").execute(
+        "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == (str(durability.SCHEMA_VERSION),)
+    code, again = run("migrate", "--store", str(tmp_path))
+    assert code == 0 and again == output

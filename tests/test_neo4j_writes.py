@@ -66,3 +66,24 @@ def test_no_edge_key_index_is_left_for_merge_to_scan(
         "SHOW INDEXES YIELD name, entityType, properties "
         "WHERE entityType = 'RELATIONSHIP' AND 'key' IN properties RETURN name").records
     assert not [r["name"] for r in on_edges]
+
+
+def test_decoded_values_are_kept_for_questions_not_for_whole_labels(neo: Neo4jStore) -> None:
+    """A management-information aggregate reads a whole label: kept, it would push out
+    every family kept for the front door."""
+    from graph.model import Involvement, ServiceLevel
+    from graph.neo4j import store as neo4j_store
+
+    batch = _people(50)
+    batch.nodes += [Involvement(id=f"I{n}", person_id=f"p{n}", service="School",
+                                level=ServiceLevel.UNIVERSAL, start=date(2020, 1, 1))
+                    for n in range(50)]
+    neo.write(batch)
+    neo4j_store._decoded.cache_clear()
+    assert len(neo.all_involvements()) == 50 and len(neo.source_records("x")) == 0
+    assert neo4j_store._decoded.cache_info().currsize == 0
+    ids = [f"p{n}" for n in range(10)]
+    first = neo.people(ids)
+    assert neo4j_store._decoded.cache_info().currsize == 10
+    again = neo.people(ids)
+    assert all(again[i] is first[i] for i in ids), "asked again, decoded once"

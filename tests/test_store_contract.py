@@ -504,7 +504,10 @@ def test_a_household_read_with_involvements_holds_what_the_store_call_gives(
         people = list(view.kin.people)
         for closed in (False, True):
             asked = all_families.involvements(people, day, closed)
+            assert view.involvements is not None
             assert involvements_among(view.involvements, people, day, closed) == asked
             compared += len(asked)
     assert compared, "the families have involvements to compare"
-    assert all(not view.involvements for view in all_families.households(subjects).values())
+    assert all(view.involvements is None
+               for view in all_families.households(subjects).values()), "not asked: None"
+    assert all(view.involvements is not None for view in views.values())

@@ -128,6 +128,7 @@ class EmbeddedStore(Store):
 
     def _check_current(self) -> None:
         """Refuse to read or write a file at an older schema: its indexes would miss nodes.
+        (The change feed and load logs are tables no migration touches: they answer.)
 
         Raises
         ------
@@ -137,7 +138,7 @@ class EmbeddedStore(Store):
             self._current = not self._durable.behind()  # another process may have
             if not self._current:
                 raise StoreError(f"store file {self._durable.path} is at an older schema: "
-                                 "open it with famgraph (which migrates it) first")
+                                 f"run famgraph migrate --store {self.directory}")
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[None]:

@@ -232,6 +232,12 @@ def _node(label: str, data: str | None) -> Any:
     return _decoded(label, data) if data else None
 
 
+def _read_once(label: str, data: str) -> Any:
+    """A node decoded past the cache: a whole label or system, read for an aggregate or
+    identity resolution, would push out every family kept for the questions."""
+    return decode(NODE_TYPES[label], json.loads(data))
+
+
 def _edge(kind: str, data: str) -> Any:
     return _decoded(kind, data)
 
@@ -368,14 +374,14 @@ class Neo4jStore(Store):
                 for r in self._read(cypher.NODES_BY_ID[label], ids=ids)}
 
     def _nodes_labelled(self, label: str) -> list[Node]:
-        return [_node(label, r["data"]) for r in self._read(cypher.NODES_LABELLED[label])]
+        return [_read_once(label, r["data"]) for r in self._read(cypher.NODES_LABELLED[label])]
 
     def _nodes_about(self, label: str, person_ids: list[str]) -> list[Node]:
         return [_node(label, r["data"])
                 for r in self._read(cypher.NODES_ABOUT[label], ids=person_ids)]
 
     def _nodes_from(self, label: str, system: str) -> list[Node]:
-        return [_node(label, r["data"])
+        return [_read_once(label, r["data"])
                 for r in self._read(cypher.NODES_FROM[label], system=system)]
 
     def _record_owners(self, record_ids: list[str]) -> dict[str, str]:
@@ -385,7 +391,7 @@ class Neo4jStore(Store):
     def _records_by_person(self, person_ids: list[str]) -> dict[str, list[SourceRecord]]:
         found: dict[str, list[SourceRecord]] = defaultdict(list)
         for row in self._read(cypher.RECORDS_BY_PERSON, ids=person_ids):
-            found[row["person"]].append(_node("SourceRecord", row["data"]))
+            found[row["person"]].append(_read_once("SourceRecord", row["data"]))
         return found
 
     def _records_in_blocks(self, blocks: list[str]) -> list[SourceRecord]:
@@ -399,7 +405,7 @@ class Neo4jStore(Store):
             terms = " ".join(blocks[start:start + cypher.BLOCKS_PER_QUERY])
             found |= {r["id"]: r["data"] for r in self._read(cypher.RECORDS_IN_BLOCKS,
                                                              terms=terms)}
-        return [_node("SourceRecord", data) for data in found.values()]
+        return [_read_once("SourceRecord", data) for data in found.values()]
 
     def _households(
         self, subjects: list[tuple[str, date]], with_involvements: bool
@@ -529,8 +535,8 @@ def _involvement_views(rows: Iterable[Any]) -> list[InvolvementView]:
 def _household_view(person_id: str, as_of: date, row: Any) -> HouseholdView:
     """A household row (`cypher.households`' columns) as the protocol answers it."""
     kin = _kin_graph(person_id, row["people"], row["edges"])
-    involvements = tuple(_involvement_views(
-        row.get("involvements") or ()))
+    asked = row.get("involvements")  # a column only when asked for
+    involvements = None if asked is None else tuple(_involvement_views(asked))
     household = _node("Household", row["household"])
     if household is None:
         return HouseholdView(person_id, as_of, None, None, (), kin, (), involvements)

@@ -94,6 +94,7 @@ def services_engaged(
     words = people_in_scope(store, person_id, scope, day, household_of(store, person_id, day,
                                                                        view))
     held = view.involvements if view.kin.people.keys() >= words.keys() else None
+    # (None, as well, when the store gave the view without them: then the store is asked.)
     return services_of_scopes(store, [words], day, include_closed, held)[0]
 
 

@@ -13,6 +13,7 @@ from server.cli.load import load, quarantine
 from server.cli.mapping import mapping
 from server.cli.schema import schema
 from server.cli.serve import serve
+from server.cli.stores import migrate
 from server.cli.users import token, users
 from server.logging_json import configure_logging
 from server.settings import Settings
@@ -44,6 +45,7 @@ app.command("export-index")(export_index)
 app.command("eval-linkage")(eval_linkage)
 app.command()(backup)
 app.command()(restore)
+app.command()(migrate)
 app.add_typer(audit, name="audit")
 app.add_typer(users, name="users")
 app.add_typer(mapping, name="mapping")

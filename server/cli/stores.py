@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from graph.store import Store
-from server.cli.output import one_line_errors
+from server.cli.output import one_line_errors, out
 from server.settings import Settings
 from server.stores import Accounts, open_accounts, open_store
 
@@ -40,6 +40,14 @@ def opened(store_dir: Path, neo4j: str | None) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def migrate(store: StoreDir, neo4j: Neo4jUri = None) -> None:
+    """Bring the store to this famgraph's schema (every command and `serve` do so as they
+    open it; this does nothing else). Idempotent: a current store is left as it is."""
+    with one_line_errors(), opened(store, neo4j) as graph:
+        counts = graph.counts()
+    out.print(f"store at this famgraph's schema: {sum(counts.values()):,} nodes and edges")
 
 
 @contextmanager
