@@ -84,8 +84,12 @@ def services_engaged(
     """
     day = resolve_as_of(as_of)
     if scope is Scope.CHILD:
-        return services_of_scopes(store, [people_in_scope(store, person_id, scope, day)], day,
-                                  include_closed)[0]
+        # One round trip: only a child with no services is looked up, to tell none from
+        # nobody (an involvement names a person the store holds: no node is ever deleted).
+        found = services_of_scopes(store, [{person_id: "self"}], day, include_closed)[0]
+        if not found and not store.people([person_id]):
+            raise PersonNotFound(person_id)
+        return found
     # The household read brings its people's involvements: one round trip for a household.
     views = store.households([(person_id, day)], with_involvements=True)
     if (person_id, day) not in views:
