@@ -100,6 +100,37 @@ class KinGraph:
     related: tuple[RelatedTo, ...] = ()
 
 
+def kin_within(kin: KinGraph, depth: int) -> KinGraph:
+    """The part of a kin graph within `depth` steps of its subject: what `Store.kin` to that
+    depth gives, from a graph walked at least as deep (a household's, `HOUSEHOLD_KIN_DEPTH`)
+    with no second read. Everyone within `depth` steps is reached over the deeper graph's
+    edges, and its edges are those touching someone nearer than `depth`, as the stores'.
+    People the deeper graph holds without an edge (a household's residents) are left out."""
+    edges: list[ParentOf | PartnerOf | RelatedTo] = [*kin.parents, *kin.partners, *kin.related]
+    touching: dict[str, list[ParentOf | PartnerOf | RelatedTo]] = {}
+    for edge in edges:
+        touching.setdefault(edge.src, []).append(edge)
+        touching.setdefault(edge.dst, []).append(edge)
+    distance = {kin.subject_id: 0}
+    level = [kin.subject_id]
+    for step in range(1, depth + 1):
+        following = []
+        for current in level:
+            for edge in touching.get(current, ()):
+                other = edge.dst if edge.src == current else edge.src
+                if other not in distance and other in kin.people:
+                    distance[other] = step
+                    following.append(other)
+        level = following
+    kept = [e for e in edges if min(distance.get(e.src, depth), distance.get(e.dst, depth)) < depth
+            and e.src in distance and e.dst in distance]
+    return KinGraph(
+        kin.subject_id, {pid: p for pid, p in kin.people.items() if pid in distance},
+        tuple(e for e in kept if isinstance(e, ParentOf)),
+        tuple(e for e in kept if isinstance(e, PartnerOf)),
+        tuple(e for e in kept if isinstance(e, RelatedTo)))
+
+
 @dataclass(frozen=True, slots=True)
 class Elsewhere:
     """Another household a source places the subject in on the same day, beside the one

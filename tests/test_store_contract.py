@@ -511,3 +511,27 @@ def test_a_household_read_with_involvements_holds_what_the_store_call_gives(
     assert all(view.involvements is None
                for view in all_families.households(subjects).values()), "not asked: None"
     assert all(view.involvements is not None for view in views.values())
+
+
+def test_a_shallower_kin_graph_taken_from_a_households_is_the_stores_own(
+    all_families: Store,
+) -> None:
+    """Family-scope services take the family from the household's deeper kin walk
+    (`kin_within`): it must be what the store's own walk to that depth gives."""
+    from graph.store import HOUSEHOLD_KIN_DEPTH, kin_within
+
+    def shape(kin: KinGraph) -> tuple[set[str], set[str]]:
+        return set(kin.people), {e.key for e in (*kin.parents, *kin.partners, *kin.related)}
+
+    people = sorted(all_families.people(
+        ["amy", "ben", "cara", "dan", "kim", "lou", "max", "ned", "rio", "una", "sue", "tom",
+         "zak", "yva", "abe"]))
+    compared = 0
+    for day in (TODAY, date(2024, 1, 1), date(2011, 6, 1)):
+        views = all_families.households([(pid, day) for pid in people])
+        for (pid, _), view in views.items():
+            for depth in range(1, HOUSEHOLD_KIN_DEPTH + 1):
+                walked = all_families.kin(pid, depth, day)
+                assert shape(kin_within(view.kin, depth)) == shape(walked), (pid, day, depth)
+                compared += len(walked.people) > 1
+    assert compared, "some of these people have family to walk to"

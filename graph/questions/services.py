@@ -14,7 +14,14 @@ from graph.model import Involvement
 from graph.questions import resolve_as_of
 from graph.questions.household import HouseholdAnswer, household_of
 from graph.questions.kinship import describe_all
-from graph.store import InvolvementView, KinGraph, Store, involvements_among
+from graph.store import (
+    HOUSEHOLD_KIN_DEPTH,
+    InvolvementView,
+    KinGraph,
+    Store,
+    involvements_among,
+    kin_within,
+)
 
 Fact = TypeVar("Fact")
 
@@ -25,6 +32,7 @@ GP_SERVICES = frozenset({"gp registration", "gp", "general practice"})
 
 # Family scope reaches grandparents, aunts, uncles and half-siblings in other homes.
 FAMILY_SCOPE_DEPTH = 2
+assert FAMILY_SCOPE_DEPTH <= HOUSEHOLD_KIN_DEPTH, "a family is taken from a household's walk"
 
 
 class Scope(enum.StrEnum):
@@ -95,8 +103,11 @@ def services_engaged(
     if (person_id, day) not in views:
         raise PersonNotFound(person_id)
     view = views[(person_id, day)]
-    words = people_in_scope(store, person_id, scope, day, household_of(store, person_id, day,
-                                                                       view))
+    # The household's kin walk reaches further than a family scope: its first steps are
+    # the family's, with no second read.
+    kin = kin_within(view.kin, FAMILY_SCOPE_DEPTH) if scope is Scope.FAMILY else None
+    words = people_in_scope(store, person_id, scope, day,
+                            household_of(store, person_id, day, view), kin)
     held = view.involvements if view.kin.people.keys() >= words.keys() else None
     # (None, as well, when the store gave the view without them: then the store is asked.)
     return services_of_scopes(store, [words], day, include_closed, held)[0]
