@@ -122,8 +122,8 @@ def kin_within(kin: KinGraph, depth: int) -> KinGraph:
                     distance[other] = step
                     following.append(other)
         level = following
-    kept = [e for e in edges if min(distance.get(e.src, depth), distance.get(e.dst, depth)) < depth
-            and e.src in distance and e.dst in distance]
+    kept = [e for e in edges if e.src in distance and e.dst in distance
+            and min(distance[e.src], distance[e.dst]) < depth]
     return KinGraph(
         kin.subject_id, {pid: p for pid, p in kin.people.items() if pid in distance},
         tuple(e for e in kept if isinstance(e, ParentOf)),
@@ -160,6 +160,15 @@ class HouseholdView:
     kin: KinGraph
     elsewhere: tuple[Elsewhere, ...] = ()
     involvements: tuple[InvolvementView, ...] | None = None
+
+    def involvements_covering(
+        self, people: Iterable[str]
+    ) -> tuple[InvolvementView, ...] | None:
+        """`involvements`, when the view was read with them and they are about everyone in
+        `people` (all in `kin.people`); None when the store must be asked instead."""
+        if self.involvements is None or any(p not in self.kin.people for p in people):
+            return None
+        return self.involvements
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,10 +348,7 @@ class Store(ABC):
         ------
         PersonNotFound : the store holds no person with this id
         """
-        found = self.households([(person_id, as_of)])
-        if not found:
-            raise PersonNotFound(person_id)
-        return found[(person_id, as_of)]
+        return _the_one(self.households([(person_id, as_of)]), person_id)
 
     def households(
         self, subjects: Sequence[tuple[str, date]], with_involvements: bool = False
@@ -362,10 +368,7 @@ class Store(ABC):
         ------
         PersonNotFound : the store holds no person with this id
         """
-        found = self.kin_graphs([(person_id, as_of)], depth)
-        if not found:
-            raise PersonNotFound(person_id)
-        return found[(person_id, as_of)]
+        return _the_one(self.kin_graphs([(person_id, as_of)], depth), person_id)
 
     def kin_graphs(
         self, subjects: Sequence[tuple[str, date]], depth: int
@@ -661,6 +664,21 @@ def involvements_among(
     chosen = (v for v in found if v.involvement.person_id in order
               and (include_closed or v.involvement.active_on(as_of)))
     return sorted(chosen, key=lambda v: (order[v.involvement.person_id], v.involvement.id))
+
+
+A = TypeVar("A")
+
+
+def _the_one(found: Mapping[tuple[str, date], A], person_id: str) -> A:
+    """The answer of a batched question asked about one subject.
+
+    Raises
+    ------
+    PersonNotFound : the store holds no person with this id
+    """
+    if not found:
+        raise PersonNotFound(person_id)
+    return next(iter(found.values()))
 
 
 def _by_id(found: Iterable[N]) -> list[N]:

@@ -126,10 +126,9 @@ class Loaders:
         self.store, self._request = store, request
         self._calls = calls_for(store)
         self._extracts: dict[str, date] | None = None
-        # By (subject, day): who a household read held, and every involvement begun by
-        # the day about them (`HouseholdView.involvements`).
-        self._involved: dict[tuple[str, date], tuple[frozenset[str],
-                                                     tuple[InvolvementView, ...]]] = {}
+        # By (subject, day): the household views this request read, with their people's
+        # involvements (`HouseholdView.involvements`).
+        self._viewed: dict[tuple[str, date], HouseholdView] = {}
         self._declared: dict[str, Coverage] | None = None
         self.people: DataLoader[str, Person | None] = DataLoader(_weakly(self._people))
         self.households: DataLoader[tuple[str, date], HouseholdAnswer] = DataLoader(
@@ -205,9 +204,8 @@ class Loaders:
         for key, view in views.items():
             # The people a household read (residents and kin) are those its services and
             # members are about: later loads of them need no store call of their own.
-            self.people.prime_many(dict(view.kin.people))
-            if view.involvements is not None:
-                self._involved[key] = (frozenset(view.kin.people), view.involvements)
+            self.people.prime_many(view.kin.people)
+            self._viewed[key] = view
         return answers
 
     async def _kin(self, keys: list[KinKey]) -> list[KinGraph | BaseException]:
@@ -276,10 +274,11 @@ class Loaders:
         found: dict[str, InvolvementView] = {}  # by id: two households may share people
         for scope in scopes:
             subject = next(iter(scope))  # `people_in_scope` puts the subject first
-            held = self._involved.get((subject, day))
-            if held is None or not held[0].issuperset(scope):
+            viewed = self._viewed.get((subject, day))
+            held = viewed.involvements_covering(scope) if viewed is not None else None
+            if held is None:
                 return None
-            found.update((view.involvement.id, view) for view in held[1])
+            found.update((view.involvement.id, view) for view in held)
         return list(found.values())
 
     async def _risks(self, keys: list[ServicesKey]) -> list[list[RiskFound] | BaseException]:

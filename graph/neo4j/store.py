@@ -232,19 +232,17 @@ def _node(label: str, data: str | None) -> Any:
     return _decoded(label, data) if data else None
 
 
-def _read_once(label: str, data: str) -> Any:
+def _read_once(name: str, data: str) -> Any:
     """A node decoded past the cache: a whole label or system, read for an aggregate or
     identity resolution, would push out every family kept for the questions."""
-    return decode(NODE_TYPES[label], json.loads(data))
+    return decode(_TYPES[name], json.loads(data))
 
 
 def _edge(kind: str, data: str) -> Any:
     return _decoded(kind, data)
 
 
-@functools.lru_cache(maxsize=DECODED_ENTRIES)
-def _decoded(name: str, data: str) -> Any:
-    return decode(_TYPES[name], json.loads(data))
+_decoded = functools.lru_cache(maxsize=DECODED_ENTRIES)(_read_once)
 
 
 class Neo4jStore(Store):

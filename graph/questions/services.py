@@ -108,9 +108,8 @@ def services_engaged(
     kin = kin_within(view.kin, FAMILY_SCOPE_DEPTH) if scope is Scope.FAMILY else None
     words = people_in_scope(store, person_id, scope, day,
                             household_of(store, person_id, day, view), kin)
-    held = view.involvements if view.kin.people.keys() >= words.keys() else None
-    # (None, as well, when the store gave the view without them: then the store is asked.)
-    return services_of_scopes(store, [words], day, include_closed, held)[0]
+    return services_of_scopes(store, [words], day, include_closed,
+                              view.involvements_covering(words))[0]
 
 
 def services_of_scopes(
